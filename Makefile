@@ -1,0 +1,99 @@
+# stau - a job orchestrator for cron.
+#
+#   make            build ./stau
+#   make check      build and run every test (unit, end-to-end, sanitizers, valgrind)
+#   make demo       run the example pipeline in jobs/ and schedule.yaml
+#   make install    install stau and stau.1 under $(DESTDIR)$(PREFIX)
+#
+# Missing Debian packages are installed by scripts/need-deps.sh (as root) or named.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+# recursively expanded: evaluated after need-deps.sh has installed pkg-config and friends
+PKG_CFLAGS = $(shell pkg-config --cflags sqlite3 yaml-0.1)
+PKG_LIBS = $(shell pkg-config --libs sqlite3 yaml-0.1)
+CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka)
+
+SRCS := $(filter-out stau.c, $(wildcard *.c))
+GEN := build/gen/pyrunner.c
+OBJS := $(SRCS:%.c=build/obj/%.o) build/obj/pyrunner_gen.o
+TESTS := $(patsubst tests/%.c, build/tests/%, $(wildcard tests/test_*.c))
+ASAN_OBJS := $(SRCS:%.c=build/asan/%.o) build/asan/pyrunner_gen.o
+ASAN_TESTS := $(patsubst tests/%.c, build/asan/tests/%, $(wildcard tests/test_*.c))
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+all: stau
+
+build/.deps-build:
+	@scripts/need-deps.sh build
+	@mkdir -p build && touch $@
+build/.deps-test: | build/.deps-build
+	@scripts/need-deps.sh test
+	@touch $@
+
+build/gen/pyrunner.c: pyrunner.py scripts/embed.sh
+	@mkdir -p $(@D)
+	scripts/embed.sh pyrunner_py < pyrunner.py > $@
+
+build/obj/pyrunner_gen.o: build/gen/pyrunner.c | build/.deps-build
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -c -o $@ $<
+build/obj/%.o: %.c | build/.deps-build
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+build/libstau.a: $(OBJS)
+	rm -f $@ && ar rcs $@ $^
+stau: build/obj/stau.o build/libstau.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/tests/%: tests/%.c build/libstau.a | build/.deps-test
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -I. $(PKG_CFLAGS) $(CMOCKA_CFLAGS) -MMD -MP -o $@ $< build/libstau.a $(PKG_LIBS) $(CMOCKA_LIBS)
+
+# The same code built with AddressSanitizer and UndefinedBehaviorSanitizer.
+build/asan/pyrunner_gen.o: build/gen/pyrunner.c | build/.deps-build
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g $(SAN) -c -o $@ $<
+build/asan/%.o: %.c | build/.deps-build
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+build/asan/libstau.a: $(ASAN_OBJS)
+	rm -f $@ && ar rcs $@ $^
+build/asan/stau: build/asan/stau.o build/asan/libstau.a
+	$(CC) -g $(SAN) -o $@ $^ $(PKG_LIBS)
+build/asan/tests/%: tests/%.c build/asan/libstau.a | build/.deps-test
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g $(SAN) -I. $(PKG_CFLAGS) $(CMOCKA_CFLAGS) -o $@ $< build/asan/libstau.a $(PKG_LIBS) $(CMOCKA_LIBS)
+
+check: unit e2e unit-asan e2e-asan unit-valgrind
+
+unit: $(TESTS)
+	@scripts/run-units.sh $(TESTS)
+unit-asan: $(ASAN_TESTS)
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 scripts/run-units.sh $(ASAN_TESTS)
+unit-valgrind: $(TESTS)
+	@VALGRIND="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+		scripts/run-units.sh $(TESTS)
+e2e: stau | build/.deps-test
+	@STAU=$(CURDIR)/stau tests/e2e/run.sh
+e2e-asan: build/asan/stau | build/.deps-test
+	@STAU=$(CURDIR)/build/asan/stau ASAN_OPTIONS=detect_leaks=1 tests/e2e/run.sh
+
+demo: stau
+	@scripts/demo.sh
+
+install: stau
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 stau $(DESTDIR)$(BINDIR)/stau
+	install -m 0644 stau.1 $(DESTDIR)$(MANDIR)/man1/stau.1
+
+clean:
+	rm -rf build stau
+
+.PHONY: all check unit unit-asan unit-valgrind e2e e2e-asan demo install clean
+-include $(wildcard build/obj/*.d build/asan/*.d build/tests/*.d)

@@ -1,0 +1,44 @@
+/* cmd.h - the stau commands, called by stau.c's command table.
+ *
+ * Adding a command:
+ *   1. write `int cmd_NAME(struct ctx *ctx, int argc, char **argv)` in cmd_NAME.c (or next to
+ *      its siblings), parsing its own options with getopt_long (optind is reset to 1 and
+ *      argv[0] is the command name);
+ *   2. declare it below;
+ *   3. add a row to `commands[]` in stau.c with its one-line summary and usage text;
+ *   4. add an end-to-end test in tests/e2e/ and a line to stau.1.
+ * A command returns one of the exit codes below; it prints its own errors through msg.h. */
+#ifndef STAU_CMD_H
+#define STAU_CMD_H
+
+#include <stdbool.h>
+
+/* Exit status (SPEC §9). */
+enum {
+	EXIT_OK = 0,	 /* success */
+	EXIT_FAILED = 1, /* a job failed */
+	EXIT_USAGE = 2,	 /* usage or configuration error */
+	EXIT_STATE = 3,	 /* the database cannot be opened, is too new, or stayed locked */
+};
+
+/* What stau.c resolved before the command runs. */
+struct ctx {
+	const char *dir; /* the project directory, absolute; NULL for commands that need none */
+	bool color;	 /* colour on stdout: a terminal, no NO_COLOR, no --no-color */
+	bool tty;	 /* stdout is a terminal */
+};
+
+int cmd_tick(struct ctx *ctx, int argc, char **argv);
+int cmd_run(struct ctx *ctx, int argc, char **argv);
+int cmd_status(struct ctx *ctx, int argc, char **argv);
+int cmd_show(struct ctx *ctx, int argc, char **argv);
+int cmd_logs(struct ctx *ctx, int argc, char **argv);
+int cmd_graph(struct ctx *ctx, int argc, char **argv);
+int cmd_check(struct ctx *ctx, int argc, char **argv);
+int cmd_next(struct ctx *ctx, int argc, char **argv);
+int cmd_init(struct ctx *ctx, int argc, char **argv);
+
+/* Prints "stau: MSG" and "see 'stau CMD --help'" and returns EXIT_USAGE. */
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

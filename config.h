@@ -1,0 +1,137 @@
+/* config.h - job headers (SPEC §3) and schedule.yaml (SPEC §4) as plain validated structs.
+ *
+ * Only config.c includes <yaml.h>. Every value that a later check may complain about keeps
+ * its location (struct loc) in the file. Loading never stops at the first problem: every
+ * problem is appended to the caller's struct diags, and the struct is filled as far as it can
+ * be. Cross-file checks (an entry's job exists, a dependency exists, cycles, duplicate stems)
+ * belong to project.c and graph.c, not here. */
+#ifndef STAU_CONFIG_H
+#define STAU_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cron.h"
+#include "msg.h"
+
+struct loc {
+	int line, col; /* 1-based position in the file the struct came from */
+};
+
+/* A map of string keys to JSON values: YAML scalars become JSON strings, numbers, booleans or
+ * null by their YAML 1.1 plain-scalar meaning (quoted scalars stay strings); sequences and
+ * maps become JSON arrays and objects. Order is the file's order; keys are unique. */
+struct kv {
+	char *key;
+	char *json;
+	struct loc loc;
+};
+struct kvlist {
+	struct kv *v;
+	size_t n, cap;
+};
+
+enum executor { EXECUTOR_DEFAULT = 0, EXECUTOR_LOCAL, EXECUTOR_SLURM };
+
+struct dep {
+	char *job_type;
+	int64_t max_lag; /* seconds; a bare integer in the file means minutes; default 0 */
+	bool allow_missing_work_ids;
+	bool unique;
+	struct kvlist custom_kwargs;
+	struct loc loc; /* of the job_type value */
+};
+
+struct select_work {
+	enum { SELECT_NONE = 0, SELECT_COMMAND, SELECT_SQLITE } kind;
+	char **argv;	     /* SELECT_COMMAND: the command split into words, NULL-terminated */
+	char *sqlite_path;   /* SELECT_SQLITE: relative to the project directory unless absolute */
+	char *query;
+	struct loc loc;
+};
+
+struct job {
+	char *type;	   /* file stem: jobs/job_A.py -> job_A */
+	char *path;	   /* as given to the loader, e.g. "jobs/job_A.py" */
+	char *description;
+	int64_t chunk_size; /* 0: all IDs in one chunk */
+	struct dep *deps;
+	size_t ndeps;
+	char *main_func;
+	struct select_work select_work;
+	char **command;	 /* NULL-terminated, or NULL for "the file itself" */
+	int64_t timeout; /* seconds, 0 = none */
+	int64_t retries;
+	int64_t retry_delay; /* seconds, default 30 */
+	int *fatal_exit_codes;
+	size_t nfatal;
+	int64_t max_parallel; /* 0 = unlimited */
+	bool allow_multiple_jobs;
+	struct kvlist env; /* values are JSON strings: use kv_string() for the text */
+	char **data_sources, **data_sinks; /* NULL-terminated, may be NULL */
+	enum executor executor;
+	struct kvlist slurm; /* srun options, e.g. partition, time, mem, cpus_per_task */
+	struct loc header_loc; /* the opening "---" line */
+};
+
+struct settings {
+	char *timezone;	      /* default "UTC" */
+	int64_t max_parallel; /* 0 = CPU count */
+	int64_t misfire_grace; /* seconds, default 30m */
+	int64_t retention;     /* seconds, default 30d */
+	char *python;	       /* NULL = $STAU_PYTHON or python3 */
+	enum executor executor;
+	struct kvlist slurm;
+};
+
+struct entry {
+	char *id;
+	char *name;
+	char *job;
+	struct loc job_loc; /* for "unknown job" reported by project.c */
+	struct trigger trigger;
+	char *trigger_text; /* canonical text of the trigger and zone, for the §4 fingerprint */
+	struct kvlist kwargs;
+	int64_t *work_ids; /* NULL when the entry gives none */
+	size_t nwork_ids;
+	bool has_work_ids;
+	char *timezone; /* the zone in force (entry's, else settings', else UTC) */
+	bool enabled;
+	struct loc loc; /* of the entry's mapping */
+};
+
+struct schedule {
+	struct settings settings;
+	struct entry *entries;
+	size_t nentries;
+};
+
+/* Parses the header of a job file. `file` is the path shown in diagnostics and stored in
+ * job->path; text/len is its content. Returns 1 when the file is a valid job, 0 when it has
+ * no header (not a job), -1 when the header has errors (each in d; *job is then released).
+ * job->type is the stem of `file`; a job_type field that differs is an error. */
+int config_parse_job(const char *file, const char *text, size_t len, struct job *job,
+		     struct diags *d);
+void job_release(struct job *job);
+
+/* Parses schedule.yaml text (`file` is the name shown in diagnostics). Returns 0, or -1 with
+ * every problem in d; on -1 *s holds the entries that did validate, settings with defaults. An
+ * empty file is a valid empty schedule. */
+int config_parse_schedule(const char *file, const char *text, size_t len, struct schedule *s,
+			  struct diags *d);
+void schedule_release(struct schedule *s);
+
+/* Finds the value of key in l, or NULL. */
+const struct kv *kv_find(const struct kvlist *l, const char *key);
+/* The text of a JSON string value (unescaped; a newly allocated string the caller frees), or
+ * the JSON text itself for non-strings. */
+char *kv_string(const struct kv *kv);
+/* Sets key to json (copied) in l, replacing an existing value: used to overlay kwargs. */
+void kv_set(struct kvlist *l, const char *key, const char *json);
+/* l as a JSON object text "{...}"; newly allocated. */
+char *kv_to_json(const struct kvlist *l);
+void kvlist_copy(struct kvlist *dst, const struct kvlist *src);
+void kvlist_release(struct kvlist *l);
+
+#endif

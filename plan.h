@@ -1,0 +1,73 @@
+/* plan.h - the expansion of a run into chunks (SPEC §6); pure.
+ *
+ * plan_expand turns a master job, its work IDs and the run's kwargs into tasks (a job type
+ * with its kwargs, shared or copied per §6 step 5) and chunks (a slice of the run's sorted
+ * work IDs, with the chunks it waits for). Freshness is asked through struct freshness_src,
+ * which state.c implements over SQLite and tests implement with arrays: plan.c never includes
+ * state.h. The expansion steps are described at the top of plan.c. */
+#ifndef STAU_PLAN_H
+#define STAU_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph.h"
+
+struct freshness_src {
+	/* Fills fin[i] with the latest successful finish time of job type `type` covering ids[i],
+	 * or 0 when there is none. ids are sorted ascending and may be a million long: implement
+	 * it as one pass, not one query per ID. Returns 0, or -1 with a message in err. */
+	int (*per_ids)(void *ctx, const char *type, const int64_t *ids, size_t n, int64_t *fin,
+		       char *err, size_t errlen);
+	/* Sets *fin to the latest successful finish of `type` at all (0 when none). */
+	int (*per_type)(void *ctx, const char *type, int64_t *fin, char *err, size_t errlen);
+	void *ctx;
+};
+
+/* A job type as it takes part in the run: one per (node, kwargs) unless unique edges copy it. */
+struct plan_task {
+	const struct graph_node *node;
+	char *kwargs_json;	/* the chunk's kwargs, a JSON object (§6 step 6) */
+	size_t first_chunk;	/* its chunks are chunks[first_chunk .. first_chunk + nchunks) */
+	size_t nchunks;
+};
+
+struct plan_chunk {
+	size_t task;		/* index in plan.tasks */
+	size_t index, count;	/* 1-based: chunk `index` of `count` of its job type (STAU_CHUNK) */
+	size_t id_off, nids;	/* its work IDs: plan.ids[id_off .. id_off + nids) */
+	size_t *deps;		/* indices in plan.chunks of the chunks it waits for */
+	size_t ndeps;
+};
+
+/* A dependency chunk left out because all its IDs were fresh (for --dry-run). */
+struct plan_drop {
+	const struct graph_node *node;
+	size_t id_off, nids;
+	int64_t freshest;	/* the latest finish among its IDs; now - freshest is its age */
+};
+
+struct plan {
+	const int64_t *ids;	/* the run's work IDs, sorted and unique; borrowed from the caller */
+	size_t nids;
+	bool has_ids;		/* false: the run has no IDs, freshness is judged per job type */
+	struct plan_task *tasks;
+	size_t ntasks;
+	struct plan_chunk *chunks; /* dependencies first: every deps[k] < the chunk's own index */
+	size_t nchunks;
+	struct plan_drop *drops;
+	size_t ndrops;
+};
+
+/* Expands a run of `master` over ids[0..nids) (sorted, unique; kept borrowed by the plan) with
+ * the run's kwargs (a JSON object text, "{}" for none) at time `now`. force treats every
+ * dependency as stale. Returns 0, or -1 with a message in err (a freshness error). The caller
+ * has already checked that the graph is valid. *out is released with plan_release. */
+int plan_expand(struct plan *out, const struct graph *g, const struct graph_node *master,
+		const int64_t *ids, size_t nids, bool has_ids, const char *kwargs_json, int64_t now,
+		bool force, const struct freshness_src *fresh, char *err, size_t errlen);
+
+void plan_release(struct plan *p);
+
+#endif

@@ -1,0 +1,54 @@
+/* project.h - a stau project on disk: its directory, its jobs/ and its schedule.yaml (SPEC §2).
+ *
+ * project_load reads every file under jobs/ and schedule.yaml, parses them through config.h,
+ * checks what spans files (duplicate job types, unknown jobs in the schedule, unsafe
+ * permissions, symlinks leaving jobs/) and builds the job graph. It collects every problem;
+ * it never stops at the first. */
+#ifndef STAU_PROJECT_H
+#define STAU_PROJECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "graph.h"
+#include "msg.h"
+
+/* A file in jobs/ whose header does not validate: it is not in `jobs`, but runs that need its
+ * job type must fail with `reason` (SPEC §10). */
+struct bad_job {
+	char *type;
+	char *path;
+	char *reason; /* the first diagnostic, formatted */
+};
+
+struct project {
+	char *dir;		/* absolute path */
+	struct job *jobs;	/* valid jobs, sorted by type */
+	size_t njobs;
+	struct bad_job *bad;	/* files with a header that does not validate */
+	size_t nbad;
+	char **not_jobs;	/* files in jobs/ without a header, "jobs/helper.py" */
+	size_t nnot_jobs;
+	struct schedule sched;	/* entries that validated, and settings */
+	bool sched_ok;		/* schedule.yaml parsed without any problem */
+	struct graph graph;
+	struct diags diags;	/* every problem, in file order */
+};
+
+/* Resolves the project directory: dir_opt (-C), else $STAU_DIR, else the current directory.
+ * Returns a newly allocated absolute path, or NULL after printing why. */
+char *project_find_dir(const char *dir_opt);
+
+/* Loads the project in dir. Returns 0 when everything is valid, -1 when p->diags holds
+ * problems; in both cases *p holds everything that did load and must be released. */
+int project_load(const char *dir, struct project *p);
+
+/* The job of a type, or NULL. */
+const struct job *project_job(const struct project *p, const char *type);
+/* The broken job file of a type, or NULL. */
+const struct bad_job *project_bad_job(const struct project *p, const char *type);
+
+void project_release(struct project *p);
+
+#endif

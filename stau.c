@@ -1,0 +1,168 @@
+/* stau.c - main(): global options, the command table, and the exit code. Nothing else.
+ *
+ * Each command is a row: its name, what it needs resolved first, a summary for `stau --help`
+ * and its usage text for `stau CMD --help`. The commands themselves live in cmd_*.c. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "msg.h"
+#include "project.h"
+#include "timeutil.h"
+#include "util.h"
+
+#ifndef STAU_VERSION
+#define STAU_VERSION "0.1.0"
+#endif
+
+enum { NEED_PROJECT = 1 }; /* resolve -C / $STAU_DIR / cwd into ctx.dir */
+
+struct command {
+	const char *name;
+	int (*fn)(struct ctx *, int, char **);
+	int needs;
+	const char *summary;
+	const char *usage;
+};
+
+static const struct command commands[] = {
+	{ "check", cmd_check, NEED_PROJECT, "validate every job header and the schedule",
+	  "usage: stau check\n\n"
+	  "Validates schedule.yaml and the header of every file in jobs/, and lists every\n"
+	  "problem as FILE:LINE:COL. Exits 2 if there is any.\n" },
+	{ "next", cmd_next, NEED_PROJECT, "print the next fire times of a cron expression or entry",
+	  "usage: stau next EXPR|ENTRY_ID [--from TIME] [-n N] [--tz ZONE]\n\n"
+	  "Prints the next N (default 5) fire times strictly after TIME (default now), one per\n"
+	  "line, in the zone of the entry or ZONE (default UTC).\n"
+	  "TIME is ISO 8601 (2026-03-29T01:30:00Z, 2026-03-29T03:30:00+02:00) or @EPOCH.\n" },
+	{ "graph", cmd_graph, NEED_PROJECT, "show the job graph as a tree or Graphviz DOT",
+	  "usage: stau graph [JOB] [--dot]\n\n"
+	  "Prints the dependency tree of JOB (default: every job that nothing depends on).\n"
+	  "  --dot   print Graphviz DOT instead (edges labelled with max_lag)\n" },
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void print_help(FILE *f)
+{
+	fputs("usage: stau [-C DIR] [-q] [-v] [--no-color] COMMAND [ARGS]\n\n"
+	      "A job orchestrator for cron: jobs with dependencies, work IDs and freshness.\n\n"
+	      "commands:\n", f);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fputs("\noptions:\n"
+	      "  -C DIR       the project directory (default $STAU_DIR, else the current directory)\n"
+	      "  -q, -v       quieter, more verbose\n"
+	      "  --no-color   no colours (also NO_COLOR)\n"
+	      "  --version    print the version\n\n"
+	      "'stau COMMAND --help' tells more about a command.\n", f);
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	sb_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	error("%s", sb.buf);
+	fprintf(stderr, "see 'stau %s --help'\n", cmd);
+	sb_release(&sb);
+	return EXIT_USAGE;
+}
+
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
+
+static int unknown_command(const char *name)
+{
+	const char *names[ARRAY_SIZE(commands) + 1];
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		names[i] = commands[i].name;
+	names[ARRAY_SIZE(commands)] = NULL;
+	const char *near = spell_suggest(name, names);
+	if (near)
+		error("unknown command '%s' (did you mean '%s'?)", name, near);
+	else
+		error("unknown command '%s'; see 'stau --help'", name);
+	return EXIT_USAGE;
+}
+
+/* Runs a command with the setup its row asks for; returns its exit code. */
+static int run_command(const struct command *c, const char *dir_opt, bool no_color, int argc,
+		       char **argv)
+{
+	if (wants_help(argc, argv)) {
+		fputs(c->usage, stdout);
+		return EXIT_OK;
+	}
+	struct ctx ctx = { 0 };
+	char *dir = NULL;
+	if (c->needs & NEED_PROJECT) {
+		dir = project_find_dir(dir_opt);
+		if (!dir)
+			return EXIT_USAGE;
+		ctx.dir = dir;
+	}
+	ctx.tty = isatty(STDOUT_FILENO);
+	const char *nc = getenv("NO_COLOR");
+	ctx.color = ctx.tty && !no_color && !(nc && *nc);
+	optind = 1;
+	int rc = c->fn(&ctx, argc, argv);
+	/* a full disk must not look like success (git's run_builtin does the same) */
+	if (fflush(stdout) || ferror(stdout)) {
+		error("cannot write to standard output");
+		if (rc == EXIT_OK)
+			rc = EXIT_STATE;
+	}
+	free(dir);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "no-color", no_argument, NULL, 'N' }, { "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },	{ NULL, 0, NULL, 0 },
+	};
+	const char *dir_opt = NULL;
+	bool no_color = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "+C:qvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'C': dir_opt = optarg; break;
+		case 'q': msg_verbosity = -1; break;
+		case 'v': msg_verbosity++; break;
+		case 'N': no_color = true; break;
+		case 'V': printf("stau %s\n", STAU_VERSION); return EXIT_OK;
+		case 'h': print_help(stdout); return EXIT_OK;
+		default: fputs("see 'stau --help'\n", stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		print_help(stderr);
+		return EXIT_USAGE;
+	}
+	const struct command *cmd = find_command(argv[optind]);
+	if (!cmd)
+		return unknown_command(argv[optind]);
+	int rc = run_command(cmd, dir_opt, no_color, argc - optind, argv + optind);
+	tz_cache_free();
+	return rc;
+}

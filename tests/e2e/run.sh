@@ -1,0 +1,22 @@
+#!/bin/sh
+# run.sh - run every end-to-end test script (TAP) against $STAU and sum them up.
+set -u
+dir=$(dirname "$0")
+pass=0 fail=0 scripts_failed=""
+for t in "$dir"/t[0-9]*.sh; do
+	outf=$(mktemp)
+	sh "$t" >"$outf" 2>&1
+	rc=$?
+	p=$(grep -c '^ok ' "$outf")
+	f=$(grep -c '^not ok ' "$outf")
+	pass=$((pass + p)); fail=$((fail + f))
+	if [ "$f" -gt 0 ] || [ "$rc" -ne 0 ] || [ "$p" -eq 0 ]; then
+		[ "$f" -eq 0 ] && fail=$((fail + 1))
+		scripts_failed="$scripts_failed $(basename "$t")"
+		echo "--- $(basename "$t") (exit $rc)"; cat "$outf"
+	fi
+	rm -f "$outf"
+done
+[ -n "$scripts_failed" ] && echo "failed scripts:$scripts_failed"
+echo "e2e: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,37 @@
+/* timeutil.h - durations, ISO 8601 instants and IANA time zones; no knowledge of jobs.
+ *
+ * All instants are int64_t UTC seconds since the Unix epoch. */
+#ifndef STAU_TIMEUTIL_H
+#define STAU_TIMEUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Parses a duration: one or more NUMBER UNIT pairs, unit s, m, h or d ("90s", "15m", "2h",
+ * "1d", "1h30m"). A bare number is an error here (callers such as max_lag decide what a bare
+ * integer means). Returns 0 and sets *secs, or -1 and writes a message ("bad duration '2x':
+ * unit must be s, m, h or d") to err. */
+int duration_parse(const char *s, int64_t *secs, char *err, size_t errlen);
+/* Formats secs compactly ("45s", "15m", "2h30m", "1d2h") into buf. */
+void duration_format(int64_t secs, char *buf, size_t len);
+
+/* A loaded time zone. Zones are cached by name for the life of the process: tz_get returns
+ * the same pointer for the same name, and tz_cache_free releases them all (at exit). */
+struct tz;
+/* Returns the zone NAME from the system zoneinfo ("UTC", "Europe/Copenhagen"), or NULL with a
+ * message in err ("unknown time zone 'Europe/Kopenhagen'") when no such zone file exists. */
+const struct tz *tz_get(const char *name, char *err, size_t errlen);
+const char *tz_name(const struct tz *zone);
+void tz_cache_free(void);
+/* Broken-down local time of t in zone, with tm_gmtoff set. */
+void tz_localtime(const struct tz *zone, int64_t t, struct tm *out);
+
+/* Parses "2026-03-29T01:30:00Z", "2026-03-29T03:30:00+02:00", "2026-03-29T01:30Z",
+ * "2026-03-29 01:30:00Z" or "@1774747800". A time without an offset is read as UTC.
+ * Returns 0 or -1 with a message in err. */
+int time_parse(const char *s, int64_t *t, char *err, size_t errlen);
+/* Formats t as "YYYY-MM-DDTHH:MM:SS+HH:MM" in zone (UTC when zone is NULL); buf >= 32 bytes. */
+void time_format(int64_t t, const struct tz *zone, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,51 @@
+/* util.h - memory, growable strings and small helpers that know nothing about jobs. */
+#ifndef STAU_UTIL_H
+#define STAU_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation that never returns NULL: out of memory prints a message and exits 3. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* Returns a newly allocated formatted string; the caller frees it. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grows an array *p of *cap elements of size elem so that it holds at least need. */
+void grow(void *p, size_t *cap, size_t need, size_t elem);
+
+/* A growable NUL-terminated string. Initialise with STRBUF_INIT; buf is never NULL after the
+ * first add. sb_detach hands the buffer to the caller and resets the strbuf. */
+struct strbuf {
+	char *buf;
+	size_t len, cap;
+};
+#define STRBUF_INIT { NULL, 0, 0 }
+void sb_add(struct strbuf *sb, const char *s, size_t n);
+void sb_adds(struct strbuf *sb, const char *s);
+void sb_addc(struct strbuf *sb, char c);
+void sb_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+char *sb_detach(struct strbuf *sb);
+void sb_release(struct strbuf *sb);
+
+/* Levenshtein distance, for "did you mean" suggestions. */
+size_t edit_distance(const char *a, const char *b);
+/* The candidate nearest to word (at most a third of its length away, and at least 1 edit,
+ * at most 3), or NULL. candidates ends with NULL. */
+const char *spell_suggest(const char *word, const char *const *candidates);
+
+/* Reads a whole file into a new NUL-terminated buffer; *len gets its length (may be NULL).
+ * Returns NULL with errno set on failure. The caller frees the buffer. */
+char *read_file(const char *path, size_t *len);
+
+/* Parses a decimal int64 in all of s (optional sign); returns 0 or -1 (no digits, junk, overflow). */
+int parse_int64(const char *s, int64_t *out);
+
+#endif
