@@ -73,6 +73,8 @@ struct job {
 	enum executor executor;
 	struct kvlist slurm; /* srun options, e.g. partition, time, mem, cpus_per_task */
 	struct loc header_loc; /* the opening "---" line */
+	char *broken; /* set by project.c, not by the parser: why this job's file does not
+		       * validate (then only type and path are meaningful); freed by job_release */
 };
 
 struct settings {

@@ -14,20 +14,12 @@
 #include "graph.h"
 #include "msg.h"
 
-/* A file in jobs/ whose header does not validate: it is not in `jobs`, but runs that need its
- * job type must fail with `reason` (SPEC §10). */
-struct bad_job {
-	char *type;
-	char *path;
-	char *reason; /* the first diagnostic, formatted */
-};
-
 struct project {
 	char *dir;		/* absolute path */
-	struct job *jobs;	/* valid jobs, sorted by type */
+	struct job *jobs;	/* every job, sorted by type; a job whose header does not validate
+				 * is here too, with only type, path and `broken` set (SPEC §10:
+				 * runs that need it fail at once with that reason) */
 	size_t njobs;
-	struct bad_job *bad;	/* files with a header that does not validate */
-	size_t nbad;
 	char **not_jobs;	/* files in jobs/ without a header, "jobs/helper.py" */
 	size_t nnot_jobs;
 	struct schedule sched;	/* entries that validated, and settings */
@@ -46,8 +38,6 @@ int project_load(const char *dir, struct project *p);
 
 /* The job of a type, or NULL. */
 const struct job *project_job(const struct project *p, const char *type);
-/* The broken job file of a type, or NULL. */
-const struct bad_job *project_bad_job(const struct project *p, const char *type);
 
 void project_release(struct project *p);
 
