@@ -28,6 +28,7 @@ struct graph {
 	struct graph_node *nodes; /* sorted by job type */
 	size_t n;
 	struct graph_node **order; /* topological: every node after all its dependencies */
+	struct graph_edge *edges;  /* storage of every node's deps (private) */
 };
 
 /* Builds the graph of jobs[0..n) (sorted by type, unique). A dependency on a job type with no

@@ -21,7 +21,7 @@ struct project {
 				 * runs that need it fail at once with that reason) */
 	size_t njobs;
 	char **not_jobs;	/* files in jobs/ without a header, "jobs/helper.py" */
-	size_t nnot_jobs;
+	size_t nnot_jobs, not_jobs_cap;
 	struct schedule sched;	/* entries that validated, and settings */
 	bool sched_ok;		/* schedule.yaml parsed without any problem */
 	struct graph graph;

@@ -1,0 +1,325 @@
+/* project.c - a stau project on disk: find its directory, load jobs/ and schedule.yaml.
+ *
+ * What counts as a job: every regular file directly in jobs/ (subdirectories such as
+ * __pycache__ and names starting with '.' or ending in '~' are ignored) whose header
+ * (header.c) opens near its top. Its job type is the file name without its last extension.
+ * A symbolic link is followed only when it stays inside jobs/ (SPEC §11).
+ *
+ * Like cron with an unsafe crontab, a job file or schedule.yaml that users other than its
+ * owner can write is refused (SPEC §11): it is reported and, for a job, made broken, so no
+ * run starts it. A file whose header does not validate stays in the job list as broken so
+ * that status can show it and runs that need it fail with the reason (SPEC §10).
+ *
+ * A missing schedule.yaml is an empty schedule: `stau run` works in a project without one. */
+#include "project.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+char *project_find_dir(const char *dir_opt)
+{
+	const char *dir = dir_opt;
+	const char *from = "-C";
+	if (!dir || !*dir) {
+		dir = getenv("STAU_DIR");
+		from = "STAU_DIR";
+	}
+	if (!dir || !*dir) {
+		dir = ".";
+		from = "the current directory";
+	}
+	char *abs = realpath(dir, NULL);
+	struct stat st;
+	if (!abs || stat(abs, &st) || !S_ISDIR(st.st_mode)) {
+		error("cannot use '%s' (from %s) as the project directory: %s", dir, from,
+		      abs ? "not a directory" : strerror(errno));
+		free(abs);
+		return NULL;
+	}
+	return abs;
+}
+
+static bool valid_job_type(const char *s)
+{
+	if (!*s)
+		return false;
+	for (const char *c = s; *c; c++) {
+		bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			  (*c >= '0' && *c <= '9') || *c == '_' ||
+			  (c != s && (*c == '.' || *c == '-'));
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static char *file_stem(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	return dot && dot != name ? xstrndup(name, (size_t)(dot - name)) : xstrdup(name);
+}
+
+static bool ignored_name(const char *name)
+{
+	size_t len = strlen(name);
+	return name[0] == '.' || (len && name[len - 1] == '~');
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The sorted names of the entries of dir; NULL (with errno) when it cannot be read. */
+static char **list_dir(const char *dir, size_t *n)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return NULL;
+	char **names = NULL;
+	size_t cap = 0;
+	*n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (ignored_name(e->d_name))
+			continue;
+		grow(&names, &cap, *n + 1, sizeof(*names));
+		names[(*n)++] = xstrdup(e->d_name);
+	}
+	closedir(d);
+	qsort(names, *n, sizeof(*names), cmp_str);
+	return names;
+}
+
+static void add_job(struct project *p, size_t *cap, struct job *job)
+{
+	grow(&p->jobs, cap, p->njobs + 1, sizeof(*p->jobs));
+	p->jobs[p->njobs++] = *job;
+}
+
+static void add_broken(struct project *p, size_t *cap, const char *type, const char *path,
+		       char *reason)
+{
+	struct job job = { 0 };
+	job.type = xstrdup(type);
+	job.path = xstrdup(path);
+	job.broken = reason;
+	add_job(p, cap, &job);
+}
+
+static char *first_diag_text(const struct diags *d, size_t from)
+{
+	return from < d->n ? diag_format(&d->v[from]) : xstrdup("header does not validate");
+}
+
+/* Says why path may not be run: writable by others, or a link leaving jobs/. NULL if fine. */
+static char *unsafe_reason(const char *path, const char *shown, const char *jobs_real,
+			   struct stat *st)
+{
+	char *real = realpath(path, NULL);
+	if (!real)
+		return xasprintf("%s: cannot resolve: %s", shown, strerror(errno));
+	size_t n = strlen(jobs_real);
+	bool inside = !strncmp(real, jobs_real, n) && real[n] == '/';
+	free(real);
+	if (!inside)
+		return xasprintf("%s: symbolic link leads outside jobs/; stau only runs files in "
+				 "jobs/", shown);
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return xasprintf("%s is writable by group or others; run 'chmod go-w %s'", shown,
+				 shown);
+	return NULL;
+}
+
+/* Loads jobs/NAME into p; reports problems into p->diags. */
+static void load_job_file(struct project *p, size_t *cap, const char *jobs_real,
+			  const char *name)
+{
+	char *path = xasprintf("%s/jobs/%s", p->dir, name);
+	char *shown = xasprintf("jobs/%s", name);
+	char *type = file_stem(name);
+	struct stat st;
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		goto out;
+	size_t len;
+	char *text = read_file(path, &len);
+	if (!text) {
+		diag_add(&p->diags, shown, 0, 0, NULL, "cannot read: %s", strerror(errno));
+		goto out;
+	}
+	struct job job = { 0 };
+	size_t first = p->diags.n;
+	int rc = config_parse_job(shown, text, len, &job, &p->diags);
+	free(text);
+	if (rc == 0) {
+		grow(&p->not_jobs, &p->not_jobs_cap, p->nnot_jobs + 1, sizeof(*p->not_jobs));
+		p->not_jobs[p->nnot_jobs++] = xstrdup(shown);
+		goto out;
+	}
+	if (rc > 0 && !valid_job_type(type)) {
+		diag_add(&p->diags, shown, 0, 0, NULL,
+			 "'%s' is not a valid job type: use letters, digits, '_', '.' and '-', "
+			 "starting with a letter, digit or '_'", type);
+		job_release(&job);
+		goto out; /* such a name cannot be referred to safely, so it is no job at all */
+	}
+	char *unsafe = unsafe_reason(path, shown, jobs_real, &st);
+	if (unsafe) {
+		diag_add(&p->diags, shown, 0, 0, NULL, "%s", unsafe);
+		if (rc > 0)
+			job_release(&job);
+		add_broken(p, cap, type, shown, unsafe);
+	} else if (rc < 0) {
+		add_broken(p, cap, type, shown, first_diag_text(&p->diags, first));
+	} else {
+		add_job(p, cap, &job);
+	}
+out:
+	free(path);
+	free(shown);
+	free(type);
+}
+
+static int cmp_job(const void *a, const void *b)
+{
+	const struct job *x = a, *y = b;
+	int c = strcmp(x->type, y->type);
+	return c ? c : strcmp(x->path, y->path);
+}
+
+/* Two files with one stem: both become broken, as neither can be chosen safely. */
+static void reject_duplicate_types(struct project *p)
+{
+	qsort(p->jobs, p->njobs, sizeof(*p->jobs), cmp_job);
+	size_t out = 0;
+	for (size_t i = 0; i < p->njobs; i++) {
+		if (out && !strcmp(p->jobs[out - 1].type, p->jobs[i].type)) {
+			struct job *keep = &p->jobs[out - 1];
+			diag_add(&p->diags, p->jobs[i].path, 0, 0, NULL,
+				 "job type '%s' is defined twice: %s and %s; rename one of them",
+				 keep->type, keep->path, p->jobs[i].path);
+			if (!keep->broken)
+				keep->broken = xasprintf("job type '%s' is defined twice: %s and %s",
+							 keep->type, keep->path, p->jobs[i].path);
+			job_release(&p->jobs[i]);
+			continue;
+		}
+		p->jobs[out++] = p->jobs[i];
+	}
+	p->njobs = out;
+}
+
+static void load_jobs(struct project *p)
+{
+	char *jobs_dir = xasprintf("%s/jobs", p->dir);
+	char *jobs_real = realpath(jobs_dir, NULL);
+	size_t n = 0, cap = 0;
+	char **names = jobs_real ? list_dir(jobs_real, &n) : NULL;
+	if (!names) {
+		diag_add(&p->diags, "jobs", 0, 0, NULL, "cannot read the jobs directory: %s",
+			 strerror(errno));
+	}
+	for (size_t i = 0; i < n; i++) {
+		load_job_file(p, &cap, jobs_real, names[i]);
+		free(names[i]);
+	}
+	free(names);
+	free(jobs_real);
+	free(jobs_dir);
+	reject_duplicate_types(p);
+}
+
+static void load_schedule(struct project *p)
+{
+	char *path = xasprintf("%s/schedule.yaml", p->dir);
+	struct stat st;
+	p->sched_ok = true;
+	if (stat(path, &st) && errno == ENOENT) {
+		config_parse_schedule("schedule.yaml", "", 0, &p->sched, &p->diags);
+		free(path);
+		return;
+	}
+	size_t len = 0;
+	char *text = read_file(path, &len);
+	if (!text) {
+		diag_add(&p->diags, "schedule.yaml", 0, 0, NULL, "cannot read: %s", strerror(errno));
+		p->sched_ok = false;
+		config_parse_schedule("schedule.yaml", "", 0, &p->sched, &p->diags);
+	} else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		diag_add(&p->diags, "schedule.yaml", 0, 0, NULL,
+			 "schedule.yaml is writable by group or others; run 'chmod go-w "
+			 "schedule.yaml'");
+		p->sched_ok = false;
+		config_parse_schedule("schedule.yaml", "", 0, &p->sched, &p->diags);
+	} else {
+		p->sched_ok = config_parse_schedule("schedule.yaml", text, len, &p->sched,
+						    &p->diags) == 0;
+	}
+	free(text);
+	free(path);
+}
+
+/* Each entry must name a job; entries of unknown jobs are reported and dropped. */
+static void check_entry_jobs(struct project *p)
+{
+	const char **names = xcalloc(p->njobs + 1, sizeof(*names));
+	for (size_t i = 0; i < p->njobs; i++)
+		names[i] = p->jobs[i].type;
+	for (size_t i = 0; i < p->sched.nentries; i++) {
+		struct entry *e = &p->sched.entries[i];
+		if (project_job(p, e->job))
+			continue;
+		const char *near = spell_suggest(e->job, names);
+		char *hint = near ? xasprintf("did you mean '%s'?", near) : NULL;
+		diag_add(&p->diags, "schedule.yaml", e->job_loc.line, e->job_loc.col, hint,
+			 "unknown job '%s': no file in jobs/ has that job type", e->job);
+		free(hint);
+		p->sched_ok = false;
+	}
+	free(names);
+}
+
+int project_load(const char *dir, struct project *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->dir = xstrdup(dir);
+	load_schedule(p);
+	load_jobs(p);
+	check_entry_jobs(p);
+	graph_build(&p->graph, p->jobs, p->njobs, &p->diags);
+	return p->diags.n ? -1 : 0;
+}
+
+static int cmp_type_job(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct job *)elem)->type);
+}
+
+const struct job *project_job(const struct project *p, const char *type)
+{
+	if (!p->njobs)
+		return NULL;
+	return bsearch(type, p->jobs, p->njobs, sizeof(*p->jobs), cmp_type_job);
+}
+
+void project_release(struct project *p)
+{
+	graph_free(&p->graph);
+	for (size_t i = 0; i < p->njobs; i++)
+		job_release(&p->jobs[i]);
+	free(p->jobs);
+	for (size_t i = 0; i < p->nnot_jobs; i++)
+		free(p->not_jobs[i]);
+	free(p->not_jobs);
+	schedule_release(&p->sched);
+	diags_release(&p->diags);
+	free(p->dir);
+	memset(p, 0, sizeof(*p));
+}
