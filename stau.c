@@ -40,6 +40,10 @@ static const struct command commands[] = {
 	  "Prints the next N (default 5) fire times strictly after TIME (default now), one per\n"
 	  "line, in the zone of the entry or ZONE (default UTC).\n"
 	  "TIME is ISO 8601 (2026-03-29T01:30:00Z, 2026-03-29T03:30:00+02:00) or @EPOCH.\n" },
+	{ "init", cmd_init, 0, "create a project with an example job and schedule",
+	  "usage: stau init [DIR]\n\n"
+	  "Creates DIR (default: the current directory) with schedule.yaml and jobs/hello.py,\n"
+	  "keeping files that already exist, and prints the crontab line that runs it.\n" },
 	{ "graph", cmd_graph, NEED_PROJECT, "show the job graph as a tree or Graphviz DOT",
 	  "usage: stau graph [JOB] [--dot]\n\n"
 	  "Prints the dependency tree of JOB (default: every job that nothing depends on).\n"

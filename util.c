@@ -203,6 +203,56 @@ char *read_file(const char *path, size_t *len)
 	return sb_detach(&sb);
 }
 
+static int fsync_parent_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len, unsigned mode)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		goto fail_free;
+	if (fchmod(fd, mode))
+		goto fail_close;
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail_close;
+		off += (size_t)n;
+	}
+	if (fsync(fd))
+		goto fail_close;
+	if (close(fd))
+		goto fail_unlink;
+	if (rename(tmp, path))
+		goto fail_unlink;
+	free(tmp);
+	return fsync_parent_dir(path);
+fail_close:;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+fail_unlink:
+	saved = errno;
+	unlink(tmp);
+	errno = saved;
+fail_free:
+	free(tmp);
+	return -1;
+}
+
 int parse_int64(const char *s, int64_t *out)
 {
 	if (!s || !*s)

@@ -45,6 +45,11 @@ const char *spell_suggest(const char *word, const char *const *candidates);
  * Returns NULL with errno set on failure. The caller frees the buffer. */
 char *read_file(const char *path, size_t *len);
 
+/* Writes data to path atomically: a temporary file in the same directory, fsync, rename, and
+ * fsync of the directory, so that a crash leaves the old file or the new one, never half.
+ * Returns 0, or -1 with errno set (the temporary file is removed). */
+int write_file_atomic(const char *path, const char *data, size_t len, unsigned mode);
+
 /* Parses a decimal int64 in all of s (optional sign); returns 0 or -1 (no digits, junk, overflow). */
 int parse_int64(const char *s, int64_t *out);
 

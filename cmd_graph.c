@@ -1,0 +1,171 @@
+/* cmd_graph.c - `stau graph [JOB] [--dot]`: the job graph as an indented tree or Graphviz DOT.
+ *
+ * The tree starts at JOB, or at every job that no other job depends on, and lists each job's
+ * dependencies below it with their max_lag. A job reached a second time is printed once more
+ * with "(see above)" instead of its subtree, so that diamonds stay readable and large graphs
+ * stay linear in size. DOT edges point along the flow of data, from a dependency to the job
+ * that needs it, labelled with max_lag; nodes carry the description. */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "project.h"
+#include "util.h"
+
+static void print_lag(const struct dep *dep)
+{
+	char buf[32];
+	duration_format(dep->max_lag, buf, sizeof(buf));
+	printf("  (max_lag %s%s%s)", buf, dep->allow_missing_work_ids ? ", any IDs" : "",
+	       dep->unique ? ", unique" : "");
+}
+
+static void print_node_line(const struct graph_node *n)
+{
+	printf("%s", n->job->type);
+	if (n->job->broken)
+		printf("  [BROKEN: %s]", n->job->broken);
+	else if (n->job->description)
+		printf("  - %s", n->job->description);
+}
+
+/* Prints the dependencies of n, each line prefixed by `indent`. */
+static void print_tree(const struct graph_node *n, struct strbuf *indent, bool *seen)
+{
+	for (size_t k = 0; k < n->ndeps; k++) {
+		const struct graph_edge *e = &n->deps[k];
+		bool last = k + 1 == n->ndeps;
+		printf("%s%s", indent->buf, last ? "`-- " : "|-- ");
+		print_node_line(e->to);
+		print_lag(e->dep);
+		if (seen[e->to->index] && e->to->ndeps) {
+			printf("  (see above)\n");
+			continue;
+		}
+		printf("\n");
+		seen[e->to->index] = true;
+		size_t len = indent->len;
+		sb_adds(indent, last ? "    " : "|   ");
+		print_tree(e->to, indent, seen);
+		indent->len = len;
+		indent->buf[len] = '\0';
+	}
+}
+
+static void print_root(const struct graph *g, const struct graph_node *root, bool *seen)
+{
+	struct strbuf indent = STRBUF_INIT;
+	sb_adds(&indent, "");
+	print_node_line(root);
+	printf("\n");
+	seen[root->index] = true;
+	print_tree(root, &indent, seen);
+	sb_release(&indent);
+}
+
+static void dot_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		if (*s == '\n')
+			fputs("\\n", stdout);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+/* Marks n and everything it depends on. */
+static void mark_closure(const struct graph_node *n, bool *in)
+{
+	if (in[n->index])
+		return;
+	in[n->index] = true;
+	for (size_t k = 0; k < n->ndeps; k++)
+		mark_closure(n->deps[k].to, in);
+}
+
+static void print_dot(const struct graph *g, const bool *in)
+{
+	printf("digraph stau {\n\trankdir=LR;\n\tnode [shape=box, fontname=\"sans-serif\"];\n");
+	for (size_t i = 0; i < g->n; i++) {
+		const struct job *job = g->nodes[i].job;
+		if (!in[i])
+			continue;
+		struct strbuf label = STRBUF_INIT;
+		sb_adds(&label, job->type);
+		if (job->description)
+			sb_addf(&label, "\n%s", job->description);
+		putchar('\t');
+		dot_string(job->type);
+		printf(" [label=");
+		dot_string(label.buf);
+		printf("%s];\n", job->broken ? ", color=red, fontcolor=red" : "");
+		sb_release(&label);
+	}
+	for (size_t i = 0; i < g->n; i++) {
+		const struct graph_node *n = &g->nodes[i];
+		for (size_t k = 0; in[i] && k < n->ndeps; k++) {
+			char lag[32];
+			duration_format(n->deps[k].dep->max_lag, lag, sizeof(lag));
+			putchar('\t');
+			dot_string(n->deps[k].to->job->type);
+			printf(" -> ");
+			dot_string(n->job->type);
+			printf(" [label=\"max_lag %s\"];\n", lag);
+		}
+	}
+	printf("}\n");
+}
+
+int cmd_graph(struct ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = { { "dot", no_argument, NULL, 'd' },
+					      { NULL, 0, NULL, 0 } };
+	bool dot = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'd')
+			return usage_error("graph", "bad option");
+		dot = true;
+	}
+	if (argc - optind > 1)
+		return usage_error("graph", "give at most one job");
+	struct project p;
+	project_load(ctx->dir, &p);
+	diags_print(&p.diags, stderr);
+	int rc = p.diags.n ? EXIT_USAGE : EXIT_OK;
+	const struct graph *g = &p.graph;
+	const struct graph_node *only = NULL;
+	if (optind < argc && !(only = graph_find(g, argv[optind]))) {
+		error("unknown job '%s'; 'stau check' lists the jobs", argv[optind]);
+		project_release(&p);
+		return EXIT_USAGE;
+	}
+	bool *marks = xcalloc(g->n ? g->n : 1, sizeof(*marks));
+	if (dot) {
+		for (size_t i = 0; i < g->n; i++)
+			if (!only || &g->nodes[i] == only)
+				mark_closure(&g->nodes[i], marks);
+		print_dot(g, marks);
+	} else if (only) {
+		print_root(g, only, marks);
+	} else {
+		bool *needed = xcalloc(g->n ? g->n : 1, sizeof(*needed));
+		for (size_t i = 0; i < g->n; i++)
+			for (size_t k = 0; k < g->nodes[i].ndeps; k++)
+				needed[g->nodes[i].deps[k].to->index] = true;
+		for (size_t i = 0; i < g->n; i++)
+			if (!needed[i])
+				print_root(g, &g->nodes[i], marks);
+		free(needed);
+	}
+	free(marks);
+	project_release(&p);
+	return rc;
+}
