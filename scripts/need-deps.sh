@@ -20,6 +20,7 @@ for what in "$@"; do
 		command -v python3 >/dev/null 2>&1 || need python3
 		command -v valgrind >/dev/null 2>&1 || need valgrind
 		command -v sqlite3 >/dev/null 2>&1 || need sqlite3
+		command -v dot >/dev/null 2>&1 || need graphviz
 		;;
 	esac
 done
