@@ -70,7 +70,7 @@ build/asan/tests/%: tests/%.c build/asan/libstau.a | build/.deps-test
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g $(SAN) -I. $(PKG_CFLAGS) $(CMOCKA_CFLAGS) -o $@ $< build/asan/libstau.a $(PKG_LIBS) $(CMOCKA_LIBS)
 
-check: unit e2e unit-asan e2e-asan unit-valgrind
+check: unit e2e unit-asan e2e-asan unit-valgrind fuzz-short
 
 unit: $(TESTS)
 	@scripts/run-units.sh $(TESTS)
@@ -84,6 +84,28 @@ e2e: stau | build/.deps-test
 e2e-asan: build/asan/stau | build/.deps-test
 	@STAU=$(CURDIR)/build/asan/stau ASAN_OPTIONS=detect_leaks=1 tests/e2e/run.sh
 
+# libFuzzer harnesses, one per parser (tests/fuzz/fuzz_*.c), built with clang.
+# `make check` runs each for a few seconds; `make fuzz FUZZ_TIME=600` for the long runs.
+FUZZ_CC = clang
+FUZZ_TIME ?= 600
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZERS := $(patsubst tests/fuzz/%.c, build/fuzz/%, $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_OBJS := $(SRCS:%.c=build/fuzz/%.o) build/fuzz/pyrunner_gen.o
+build/fuzz/pyrunner_gen.o: build/gen/pyrunner.c | build/.deps-test
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(WARN) -O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
+build/fuzz/%.o: %.c | build/.deps-test
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(WARN) -O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+build/fuzz/libstau.a: $(FUZZ_OBJS)
+	rm -f $@ && ar rcs $@ $^
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libstau.a
+	$(FUZZ_CC) $(WARN) -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) -I. $(PKG_CFLAGS) -o $@ $< build/fuzz/libstau.a $(PKG_LIBS)
+fuzz-short: $(FUZZERS)
+	@FUZZ_TIME=5 scripts/run-fuzzers.sh $(FUZZERS)
+fuzz: $(FUZZERS)
+	@FUZZ_TIME=$(FUZZ_TIME) scripts/run-fuzzers.sh $(FUZZERS)
+
 demo: stau
 	@scripts/demo.sh
 
@@ -95,5 +117,5 @@ install: stau
 clean:
 	rm -rf build stau
 
-.PHONY: all check unit unit-asan unit-valgrind e2e e2e-asan demo install clean
--include $(wildcard build/obj/*.d build/asan/*.d build/tests/*.d)
+.PHONY: all check unit unit-asan unit-valgrind e2e e2e-asan fuzz fuzz-short demo install clean
+-include $(wildcard build/obj/*.d build/asan/*.d build/tests/*.d build/fuzz/*.d)

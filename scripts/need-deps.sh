@@ -21,6 +21,9 @@ for what in "$@"; do
 		command -v valgrind >/dev/null 2>&1 || need valgrind
 		command -v sqlite3 >/dev/null 2>&1 || need sqlite3
 		command -v dot >/dev/null 2>&1 || need graphviz
+		command -v clang >/dev/null 2>&1 || need clang
+		[ -n "$(find /usr/lib -name 'libclang_rt.fuzzer*' -print -quit 2>/dev/null)" ] ||
+			need libclang-rt-dev
 		;;
 	esac
 done
