@@ -26,6 +26,23 @@ const char *tz_name(const struct tz *zone);
 void tz_cache_free(void);
 /* Broken-down local time of t in zone, with tm_gmtoff set. */
 void tz_localtime(const struct tz *zone, int64_t t, struct tm *out);
+/* The UTC offset in seconds (east positive) in force at instant t in zone. */
+int32_t tz_offset(const struct tz *zone, int64_t t);
+/* The first instant after t at which zone's offset changes, or INT64_MAX when it never does
+ * again. Used by cron.c to walk the stretches of constant offset. */
+int64_t tz_next_transition(const struct tz *zone, int64_t t);
+/* The latest instant at or before t at which zone's offset changed, or INT64_MIN. */
+int64_t tz_prev_transition(const struct tz *zone, int64_t t);
+
+/* Instants stau handles: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z. */
+#define TIME_MIN (-62135596800LL)
+#define TIME_MAX 253402300799LL
+/* Seconds since the epoch of a proleptic Gregorian date and time read as UTC (timegm without
+ * its limits); fields are not normalised, the caller passes valid ones. */
+int64_t time_from_civil(int64_t year, int month, int day, int hour, int min, int sec);
+/* The inverse: t split into year, month 1-12, day, hour, minute, second, day of week 0-6
+ * (Sunday = 0) and day of year 0-365, in struct tm conventions (tm_year is year - 1900). */
+void time_to_civil(int64_t t, struct tm *out);
 
 /* Parses "2026-03-29T01:30:00Z", "2026-03-29T03:30:00+02:00", "2026-03-29T01:30Z",
  * "2026-03-29 01:30:00Z" or "@1774747800". A time without an offset is read as UTC.
