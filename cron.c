@@ -424,7 +424,7 @@ int64_t cron_next(const struct cron *c, const struct tz *zone, int64_t after)
 		return -1;
 	if (after < TIME_MIN - 1)
 		after = TIME_MIN - 1;
-	int64_t limit = after + SEARCH_LIMIT;
+	int64_t limit = after + SEARCH_LIMIT > TIME_MAX ? TIME_MAX : after + SEARCH_LIMIT;
 	int64_t u0 = after + 1;
 	int64_t s = tz_prev_transition(zone, u0);
 	for (;;) {
