@@ -677,7 +677,7 @@ static char **string_list(struct walker *w, const struct pair *p, const char *wa
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		const yaml_node_t *it = node_at(w, items[i]);
-		const char *s = it ? scalar_text(w, it, p->name, "a list of strings") : NULL;
+		const char *s = it ? scalar_text(w, it, p->name, want) : NULL;
 		if (s)
 			v[k++] = xstrdup(s);
 	}
@@ -1183,14 +1183,42 @@ static struct loc offset_loc(const struct walker *w, size_t off)
 	return yaml_loc(w, line, col);
 }
 
-static const char *syntax_hint(const yaml_parser_t *p)
+/* libyaml reports a bad UTF-8 continuation at the byte after the character's first byte;
+ * the character itself is what the user has to fix. */
+static size_t reader_offset(const struct walker *w, const yaml_parser_t *p)
 {
+	size_t off = p->problem_offset;
+	if (!p->problem || !strstr(p->problem, "trailing") || !off || off > w->len)
+		return off;
+	off--;
+	while (off && ((unsigned char)w->text[off] & 0xC0) == 0x80)
+		off--;
+	return off;
+}
+
+/* The byte at a 0-based line and column of the parsed text, or 0. */
+static char char_at(const struct walker *w, size_t line0, size_t col0)
+{
+	size_t i = 0;
+	for (; i < w->len && line0; i++)
+		if (w->text[i] == '\n')
+			line0--;
+	for (; i < w->len && col0; i++)
+		if (i + 1 == w->len || ((unsigned char)w->text[i + 1] & 0xC0) != 0x80)
+			col0--;
+	return i < w->len ? w->text[i] : 0;
+}
+
+/* The usual fix for libyaml's most common complaints about hand-written files. */
+static const char *syntax_hint(const struct walker *w, const yaml_parser_t *p)
+{
+	char c = char_at(w, p->problem_mark.line, p->problem_mark.column);
 	if (p->context && strstr(p->context, "alias"))
 		return "put quotes around a value that starts with '*', e.g. \"*/5 * * * *\"";
-	if (p->problem && strstr(p->problem, "cannot start any token"))
-		return "put quotes around a value that starts with '@', '`' or '%'";
-	if (p->problem && strstr(p->problem, "tab"))
+	if (c == '\t')
 		return "indent with spaces, not tabs";
+	if (c == '@' || c == '`' || c == '%')
+		return "put quotes around a value that starts with '@', '`' or '%'";
 	return NULL;
 }
 
@@ -1198,7 +1226,7 @@ static void report_syntax(struct walker *w, const yaml_parser_t *p)
 {
 	struct loc l;
 	if (p->error == YAML_READER_ERROR)
-		l = offset_loc(w, p->problem_offset);
+		l = offset_loc(w, reader_offset(w, p));
 	else
 		l = yaml_loc(w, p->problem_mark.line, p->problem_mark.column);
 	const char *problem = p->problem ? p->problem : "cannot parse the YAML";
@@ -1206,10 +1234,10 @@ static void report_syntax(struct walker *w, const yaml_parser_t *p)
 		problem = "out of memory";
 	if (p->context) {
 		struct loc c = yaml_loc(w, p->context_mark.line, p->context_mark.column);
-		diag_add(w->d, w->file, l.line, l.col, syntax_hint(p), "bad YAML: %s (%s at %d:%d)",
+		diag_add(w->d, w->file, l.line, l.col, syntax_hint(w, p), "bad YAML: %s (%s at %d:%d)",
 			 problem, p->context, c.line, c.col);
 	} else {
-		diag_add(w->d, w->file, l.line, l.col, syntax_hint(p), "bad YAML: %s", problem);
+		diag_add(w->d, w->file, l.line, l.col, syntax_hint(w, p), "bad YAML: %s", problem);
 	}
 }
 
@@ -1254,6 +1282,37 @@ static yaml_node_t *load(struct walker *w, const char *file, const struct header
 	return root;
 }
 
+struct diag_at {
+	struct diag g;
+	size_t index;
+};
+
+static int cmp_diag_at(const void *a, const void *b)
+{
+	const struct diag_at *x = a, *y = b;
+	if (x->g.line != y->g.line)
+		return x->g.line < y->g.line ? -1 : 1;
+	if (x->g.col != y->g.col)
+		return x->g.col < y->g.col ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Puts the diagnostics from `from` on in file order (checks that run once a whole entry is
+ * read report after those that run per key); equal positions keep their order. */
+static void sort_diags(struct diags *d, size_t from)
+{
+	size_t n = d->n - from;
+	if (n < 2)
+		return;
+	struct diag_at *v = xmalloc(n * sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct diag_at){ d->v[from + i], i };
+	qsort(v, n, sizeof(*v), cmp_diag_at);
+	for (size_t i = 0; i < n; i++)
+		d->v[from + i] = v[i].g;
+	free(v);
+}
+
 static void root_not_map(struct walker *w, yaml_node_t *root, const char *want)
 {
 	char buf[SHOW_MAX + 16];
@@ -1290,6 +1349,7 @@ int config_parse_job(const char *file, const char *text, size_t len, struct job 
 		root_not_map(&w, root, "a map of keys such as 'chunk_size: 10'");
 	yaml_document_delete(&w.doc);
 	header_release(&h);
+	sort_diags(d, before);
 	if (d->n > before) {
 		job_release(job);
 		return -1;
@@ -1781,6 +1841,7 @@ int config_parse_schedule(const char *file, const char *text, size_t len, struct
 	}
 	free(sd.ids);
 	yaml_document_delete(&w.doc);
+	sort_diags(d, before);
 	return d->n > before ? -1 : 0;
 }
 
