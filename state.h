@@ -1,0 +1,343 @@
+/* state.h - persistent state in SQLite; the in-memory graph is graph.h.
+ *
+ * Everything stau remembers between processes lives in .stau/stau.db (SPEC §8): runs, their
+ * tasks and chunks with dependencies, freshness per job type and work ID, schedule entries,
+ * broken jobs, file hashes and problems already reported. state.c is the only file that
+ * includes <sqlite3.h> for this database; its design comment describes the schema, the
+ * durability choice and the locking that works around SQLite's WAL-reset bug.
+ *
+ * Conventions of this API:
+ *   - functions return 0 (or a count, or 1 = found / 0 = not found) on success and -1 on a
+ *     state error; the message, naming the database and SQLite's reason, is then
+ *     state_errmsg(st). A state error maps to exit status 3 (EXIT_STATE).
+ *   - every write is one `BEGIN IMMEDIATE` transaction, atomic and durable when the function
+ *     returns. state_begin/state_commit group several calls into one transaction.
+ *   - times are int64_t UTC seconds passed in by the caller (tick --now replays time); a
+ *     timestamp of 0 means "not yet"; a fire time of INT64_MIN means "none".
+ *   - strings and arrays in returned structs belong to the struct; release it with the
+ *     matching *_release or *_free function. */
+#ifndef STAU_STATE_H
+#define STAU_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "plan.h"
+
+/* The schema version this stau writes (PRAGMA user_version). */
+#define STATE_SCHEMA_VERSION 1
+
+enum run_state { RUN_QUEUED, RUN_ACTIVE, RUN_DONE, RUN_FAILED, RUN_CANCELED, RUN_STATE_N };
+enum chunk_state {
+	CHUNK_PENDING,
+	CHUNK_RUNNING,
+	CHUNK_DONE,
+	CHUNK_FAILED,
+	CHUNK_CANCELED,
+	CHUNK_STATE_N
+};
+
+/* "QUEUED", "ACTIVE", ... and "PENDING", "RUNNING", ...: the names stored and shown. */
+const char *run_state_name(enum run_state s);
+const char *chunk_state_name(enum chunk_state s);
+
+struct state;
+
+/* ---- opening and transactions ---- */
+
+/* Opens (creating when missing) DIR/.stau/stau.db: .stau/ is made mode 0700 and the database
+ * and lock file 0600 whatever the umask; WAL with synchronous=FULL (a rollback journal where
+ * WAL cannot work); older schemas are migrated forward in one transaction. The busy timeout
+ * is 10 s, or $STAU_BUSY_TIMEOUT_MS. Returns 0 and sets *out, or -1 with the message in err:
+ *   ".stau/stau.db is schema version 7, newer than this stau (1); upgrade stau"
+ *   "cannot open '/srv/p/.stau/stau.db': unable to open database file"
+ * The caller exits 3 on -1. *out is released with state_close. */
+int state_open(const char *dir, struct state **out, char *err, size_t errlen);
+
+/* Checkpoints the WAL when it has grown large (under the lock) and closes the connection.
+ * NULL is allowed. Never fails visibly: a checkpoint error only leaves a larger WAL. */
+void state_close(struct state *st);
+
+/* The message of the last error on st: "cannot write '.stau/stau.db': database or disk is
+ * full". Valid until the next call on st. */
+const char *state_errmsg(const struct state *st);
+
+/* The schema version of the open database (STATE_SCHEMA_VERSION after state_open). */
+int state_schema_version(struct state *st);
+
+/* Groups the calls that follow, up to state_commit, into one write transaction (the lock is
+ * held throughout). Calls nest: only the outermost commit writes. On any error inside, call
+ * state_rollback instead of state_commit. Returns 0 or -1. */
+int state_begin(struct state *st);
+int state_commit(struct state *st);
+void state_rollback(struct state *st);
+
+/* ---- runs ---- */
+
+struct state_run_new {
+	const char *job;	/* the master job type */
+	const char *entry;	/* schedule entry id, or NULL for a manual run */
+	int64_t fire_time;	/* the fire time that caused it (entry runs only) */
+	const char *kwargs;	/* JSON object text; NULL means "{}" */
+	const int64_t *ids;	/* sorted, unique; stored compactly as ranges */
+	size_t nids;
+	bool has_ids;		/* false: the run has no IDs at all (freshness per job type) */
+	const char *git;	/* the project's commit, or NULL */
+	bool force;		/* --force: every dependency is stale */
+};
+
+/* Records a new QUEUED run. Returns 0 and sets *id (ids grow: a later run has a larger id),
+ * or -1. */
+int state_run_create(struct state *st, const struct state_run_new *r, int64_t now, int64_t *id);
+
+struct state_run {
+	int64_t id;
+	char *job;
+	char *entry;		/* NULL for a manual run */
+	int64_t fire_time;	/* INT64_MIN for a manual run */
+	char *kwargs;		/* JSON object text */
+	size_t nids;		/* number of work IDs (read them with state_run_ids) */
+	bool has_ids;
+	char *git;		/* NULL when not recorded */
+	bool force;
+	int64_t created, started, finished; /* 0: not yet */
+	enum run_state state;
+	char *message;		/* why it failed or was canceled ("no work"), or NULL */
+	size_t counts[CHUNK_STATE_N]; /* its chunks by state */
+};
+void state_run_release(struct state_run *r);
+/* Releases runs[0..n) and frees the array. */
+void state_runs_free(struct state_run *runs, size_t n);
+
+/* Reads run `id`. Returns 1 and fills *out, 0 when there is no such run, or -1. */
+int state_run_get(struct state *st, int64_t id, struct state_run *out);
+
+/* The work IDs of run `id`, decoded into a new array (*ids, freed by the caller; NULL when
+ * there are none). Returns 0, or -1 (also when there is no such run). */
+int state_run_ids(struct state *st, int64_t id, int64_t **ids, size_t *n);
+
+/* The QUEUED runs, oldest first, in a new array (state_runs_free). Returns 0 or -1. */
+int state_runs_queued(struct state *st, struct state_run **runs, size_t *n);
+
+/* The runs whose master job is `job`, newest first, at most `limit` (0: all). Returns 0 or -1. */
+int state_runs_of_job(struct state *st, const char *job, size_t limit, struct state_run **runs,
+		      size_t *n);
+
+/* For every job type that has runs, its newest run, sorted by job type. Returns 0 or -1. */
+int state_last_runs(struct state *st, struct state_run **runs, size_t *n);
+
+/* Whether a run of master job `job` is QUEUED or ACTIVE (for allow_multiple_jobs, SPEC §4).
+ * Returns 1, 0, or -1. */
+int state_job_active(struct state *st, const char *job);
+
+/* Whether chunks of job type `type` are PENDING or RUNNING in any run other than
+ * `except_run` (0: none excepted): a new run that needs `type` then waits (SPEC §6).
+ * Returns 1, 0, or -1. */
+int state_job_has_open_chunks(struct state *st, const char *type, int64_t except_run);
+
+/* Turns QUEUED run `id` into ACTIVE by storing the plan: every task, every chunk (PENDING,
+ * attempt 0) with its work IDs, and every dependency, in ONE transaction. A plan with no
+ * chunks makes the run DONE at once. Returns 0, or -1 (nothing is stored then; also when
+ * the run is not QUEUED). */
+int state_run_activate(struct state *st, int64_t id, const struct plan *p, int64_t now);
+
+/* Ends a run that will not execute: QUEUED or ACTIVE run `id` becomes CANCELED (or FAILED)
+ * with `message` ("no work"; "job 'job_B' is broken: ..."), its PENDING chunks CANCELED with
+ * the same message. RUNNING chunks are left to their owners: pids/npids (may be NULL) then
+ * receive, in a new array, the child pids of the RUNNING chunks so that `stau cancel` can
+ * signal their process groups. A run already finished is left alone. Returns 0 or -1. */
+int state_run_cancel(struct state *st, int64_t id, const char *message, int64_t now,
+		     pid_t **pids, size_t *npids);
+int state_run_fail(struct state *st, int64_t id, const char *message, int64_t now);
+
+/* `stau retry`: the FAILED and CANCELED chunks of run `id` become PENDING again (attempt
+ * kept, so the log names go on counting; not_before cleared), with the same work IDs and
+ * kwargs, and the run ACTIVE again. Returns the number of chunks reset, or -1. */
+int state_run_retry(struct state *st, int64_t id, int64_t now);
+
+/* ---- chunks ---- */
+
+/* A process that owns RUNNING chunks: its pid and start time (field 22 of /proc/PID/stat,
+ * clock ticks since boot), which together survive pid reuse. */
+struct state_owner {
+	pid_t pid;
+	int64_t start;
+};
+/* This process's identity. Returns 0, or -1 when /proc cannot be read. */
+int state_owner_self(struct state_owner *o);
+/* The identity of process pid: 1 when it is alive (and *start is set), 0 when it is not. */
+int state_owner_of(pid_t pid, int64_t *start);
+
+struct state_chunk {
+	int64_t id, run;
+	size_t task;		/* index of its task in the run's plan */
+	char *job;		/* job type */
+	char *kwargs;		/* the task's kwargs, JSON object text */
+	size_t index, count;	/* chunk `index` of `count` of its job type in the run (1-based) */
+	int64_t *ids;		/* its work IDs, sorted; NULL when not read or none */
+	size_t nids;
+	bool has_ids;		/* the run has work IDs */
+	enum chunk_state state;
+	int attempt;		/* 1 for the first try; 0 before it was ever claimed */
+	int64_t not_before;	/* earliest start (retry delay), 0 = any time */
+	struct state_owner owner; /* of a RUNNING chunk (or the last one) */
+	pid_t child;		/* the job's process, 0 when unknown */
+	int exit_code;		/* -1 when none */
+	int signal;		/* 0 when none */
+	int64_t started, finished; /* 0: not yet */
+	int64_t duration_ms;	/* of the last attempt, as measured by the executor */
+	char *log_path;		/* of the current/last attempt, relative to the project directory:
+				 * ".stau/logs/JOB/RUN-CHUNK-ATTEMPT.log"; NULL before the first */
+	char *tail;		/* last lines of output of a failed attempt, or NULL */
+	char *message;		/* "upstream failed", "runner lost", "timed out"... or NULL */
+	char *entry;		/* the run's schedule entry, NULL for a manual run */
+	int64_t scheduled_for;	/* the run's fire time, INT64_MIN for a manual run */
+	int64_t *deps;		/* ids of the chunks it waits for (state_run_chunks only) */
+	size_t ndeps;
+};
+void state_chunk_release(struct state_chunk *c);
+void state_chunks_free(struct state_chunk *c, size_t n);
+
+/* What state_claim_ready_chunk may take. */
+struct state_claim {
+	struct state_owner owner; /* recorded on the claimed chunk */
+	int64_t run;		  /* claim only from this run; 0: from any run */
+	int64_t max_running;	  /* settings max_parallel: RUNNING chunks in the whole database,
+				   * counted across processes; 0: no limit */
+	/* the job type's max_parallel (0: no limit); NULL: no per-job limits */
+	int64_t (*job_limit)(void *ctx, const char *job);
+	void *ctx;
+};
+
+/* Atomically claims one ready chunk, in one `BEGIN IMMEDIATE` transaction: a PENDING chunk
+ * whose dependencies are all DONE and whose not_before <= now, oldest first, such that
+ * neither max_running nor its job's limit is reached. It becomes RUNNING with the owner,
+ * started = now, attempt + 1 and its log path. Two processes never claim the same chunk.
+ * Returns 1 and fills *out (ids read), 0 when nothing can be claimed now, or -1. */
+int state_claim_ready_chunk(struct state *st, const struct state_claim *req, int64_t now,
+			    struct state_chunk *out);
+
+/* Records the child process of RUNNING chunk `id` (for `stau cancel`). Cheap: this write is
+ * not synced on its own (a crash loses only a pid of a process that died with it). */
+int state_chunk_set_child(struct state *st, int64_t id, pid_t child);
+
+/* The earliest not_before among PENDING chunks whose dependencies are DONE but that wait for
+ * a retry time after now (of run `run`, or of any run when 0), or 0 when there is none.
+ * Returns 0 and sets *t, or -1. */
+int state_next_retry(struct state *st, int64_t run, int64_t now, int64_t *t);
+
+/* The number of RUNNING chunks (of job type `job`, or of all when NULL). */
+int state_running_count(struct state *st, const char *job, int64_t *n);
+
+/* The outcome of one attempt of a chunk. */
+struct state_result {
+	bool ok;		/* exit 0: DONE */
+	int exit_code;		/* -1 when ended by a signal or never started */
+	int signal;
+	int64_t duration_ms;
+	const char *tail;	/* last lines of output on failure, or NULL */
+	const char *message;	/* "timed out after 2h", "exit 3: cannot import" ... or NULL */
+	int64_t retry_at;	/* a failure to be retried: PENDING again with this not_before;
+				 * 0: final failure */
+};
+
+/* Ends the attempt of RUNNING chunk `id` in one transaction.
+ *   ok: DONE; the job type's last success and the freshness of every one of its work IDs
+ *       become `now`; dependents whose dependencies are now all DONE become ready.
+ *   !ok with retry_at: PENDING again, not_before = retry_at; dependents keep waiting.
+ *   !ok otherwise: FAILED; every transitive dependent still PENDING becomes CANCELED
+ *       ("upstream failed"); chunks that do not depend on it are untouched.
+ * Then the run ends when no chunk is PENDING or RUNNING: DONE when all its chunks are DONE,
+ * else FAILED ("1 chunk failed, 3 canceled"); a CANCELED run stays CANCELED.
+ * *run_ended (may be NULL) is set to the run's new state when it ended, else RUN_ACTIVE.
+ * Returns 0, or -1 (also when the chunk is not RUNNING, e.g. canceled meanwhile). */
+int state_chunk_finish(struct state *st, int64_t id, const struct state_result *res,
+		       int64_t now, enum run_state *run_ended);
+
+/* Reads chunk `id` (ids read). Returns 1 and fills *out, 0 when there is none, or -1. */
+int state_chunk_get(struct state *st, int64_t id, struct state_chunk *out);
+
+/* The chunks of run `id` in plan order (dependencies first), with their deps; ids are read
+ * only when with_ids. A new array freed with state_chunks_free. Returns 0 or -1. */
+int state_run_chunks(struct state *st, int64_t id, bool with_ids, struct state_chunk **out,
+		     size_t *n);
+
+/* Returns the retry time for a chunk of `job` that failed on `attempt` at `now`, or 0 for no
+ * retry (the job's retries are used up, or it is unknown or broken). */
+typedef int64_t (*state_retry_fn)(void *ctx, const char *job, int attempt, int64_t now);
+
+/* SPEC §10: every RUNNING chunk whose owner is no longer alive (its pid is gone, or now
+ * belongs to a process with another start time) fails with "runner lost", as
+ * state_chunk_finish would, with the retry time that retry (may be NULL: none) gives.
+ * One transaction. Returns the number of chunks recovered, or -1. */
+int state_recover_orphans(struct state *st, int64_t now, state_retry_fn retry, void *ctx);
+
+/* ---- freshness ---- */
+
+/* A struct freshness_src (plan.h) answering from this database; valid while st is open.
+ * per_ids is one indexed pass over the sorted IDs. */
+struct freshness_src state_freshness_src(struct state *st);
+
+/* The latest successful finish of any chunk of `type`, or 0 when none. Returns 0 or -1. */
+int state_job_last_success(struct state *st, const char *type, int64_t *t);
+
+/* ---- schedule entries ---- */
+
+struct state_entry {
+	char *id;
+	char *fingerprint;	/* the trigger as last seen (config.h entry.trigger_text) */
+	int64_t last_handled;	/* the last fire time run, missed or skipped; INT64_MIN: none */
+	int64_t last_missed;	/* the last fire time recorded as missed; INT64_MIN: none */
+	int64_t last_skipped;	/* the last fire time skipped (job still active); INT64_MIN: none */
+	int64_t last_run;	/* the id of the last run it queued, 0: none */
+};
+void state_entry_release(struct state_entry *e);
+void state_entries_free(struct state_entry *e, size_t n);
+
+/* Reads entry `id`. Returns 1 and fills *out, 0 when it was never seen, or -1. */
+int state_entry_get(struct state *st, const char *id, struct state_entry *out);
+/* Every stored entry, sorted by id (strcmp order), in a new array (state_entries_free):
+ * one query for a tick over thousands of entries. Returns 0 or -1. */
+int state_entries_all(struct state *st, struct state_entry **out, size_t *n);
+/* Stores e (inserting or replacing by e->id). Returns 0 or -1. */
+int state_entry_set(struct state *st, const struct state_entry *e);
+
+/* ---- job files, broken jobs, problems reported once ---- */
+
+/* Whether job type `type` is BROKEN for the file content `hash`: returns 1 and sets *reason
+ * (newly allocated, may be NULL) when it was marked broken for this very hash, 0 when not (or
+ * its file changed since), -1 on error. */
+int state_job_broken(struct state *st, const char *type, const char *hash, char **reason);
+/* Marks `type` BROKEN for content `hash` with `reason`. Returns 0 or -1. */
+int state_job_set_broken(struct state *st, const char *type, const char *hash,
+			 const char *reason, int64_t now);
+/* Clears the BROKEN mark of `type` (`stau retry`). Returns 0 or -1. */
+int state_job_clear_broken(struct state *st, const char *type);
+
+/* A cache of file content hashes keyed by path, size and modification time (ns), so that a
+ * tick need not re-read unchanged job files. Returns 1 and sets *hash (newly allocated) when
+ * the stored size and mtime match, 0 when not, -1 on error. */
+int state_file_hash_get(struct state *st, const char *path, int64_t size, int64_t mtime_ns,
+			char **hash);
+int state_file_hash_set(struct state *st, const char *path, int64_t size, int64_t mtime_ns,
+			const char *hash);
+
+/* Records that the problem `key` (e.g. "schedule.yaml") was reported for file version
+ * `version` (e.g. its content hash) with `message`. Returns 1 when this is new (report it
+ * now), 0 when it was already reported for this version, -1 on error. */
+int state_problem_once(struct state *st, const char *key, const char *version,
+		       const char *message, int64_t now);
+/* Forgets problem `key` (the file is fine again), so that a recurrence is reported anew. */
+int state_problem_clear(struct state *st, const char *key);
+
+/* ---- retention ---- */
+
+/* Deletes runs that finished before `before`, with their tasks, chunks and dependencies, in
+ * one transaction. *logs (may be NULL) receives a new NULL-terminated array of the log paths
+ * of the deleted chunks (relative to the project directory) for the caller to unlink; free
+ * each and the array. Returns the number of runs deleted, or -1. */
+int state_prune(struct state *st, int64_t before, char ***logs);
+
+#endif
