@@ -1328,33 +1328,46 @@ static char *file_stem(const char *path)
 	return dot && dot != base ? xstrndup(base, (size_t)(dot - base)) : xstrdup(base);
 }
 
-int config_parse_job(const char *file, const char *text, size_t len, struct job *job,
-		     struct diags *d)
+/* Parses a job file's header into *job. With keep, a job whose header has errors is kept as
+ * far as it validated; otherwise it is released. */
+static int parse_job(const char *file, const char *text, size_t len, struct job *job,
+		     struct diags *d, bool keep)
 {
 	struct header h;
-	memset(job, 0, sizeof(*job));
-	int rc = header_find(file, text, len, &h, d);
-	if (rc <= 0)
-		return rc;
 	size_t before = d->n;
+	memset(job, 0, sizeof(*job));
 	job->type = file_stem(file);
 	job->path = xstrdup(file);
 	job->retry_delay = DEFAULT_RETRY_DELAY;
-	job->header_loc = (struct loc){ h.first_line - 1, 1 };
-	struct walker w;
-	yaml_node_t *root = load(&w, file, &h, h.yaml, h.len, d);
-	if (root && root->type == YAML_MAPPING_NODE)
-		walk_map(&w, root, job_fields, ARRAY_SIZE(job_fields), job);
-	else if (root && !is_null(root))
-		root_not_map(&w, root, "a map of keys such as 'chunk_size: 10'");
-	yaml_document_delete(&w.doc);
-	header_release(&h);
-	sort_diags(d, before);
-	if (d->n > before) {
-		job_release(job);
-		return -1;
+	int rc = header_find(file, text, len, &h, d);
+	if (rc == 1) {
+		job->header_loc = (struct loc){ h.first_line - 1, 1 };
+		struct walker w;
+		yaml_node_t *root = load(&w, file, &h, h.yaml, h.len, d);
+		if (root && root->type == YAML_MAPPING_NODE)
+			walk_map(&w, root, job_fields, ARRAY_SIZE(job_fields), job);
+		else if (root && !is_null(root))
+			root_not_map(&w, root, "a map of keys such as 'chunk_size: 10'");
+		yaml_document_delete(&w.doc);
+		header_release(&h);
+		sort_diags(d, before);
+		rc = d->n > before ? -1 : 1;
 	}
-	return 1;
+	if (rc == 0 || (rc < 0 && !keep))
+		job_release(job);
+	return rc;
+}
+
+int config_parse_job(const char *file, const char *text, size_t len, struct job *job,
+		     struct diags *d)
+{
+	return parse_job(file, text, len, job, d, false);
+}
+
+int config_parse_job_partial(const char *file, const char *text, size_t len, struct job *job,
+			     struct diags *d)
+{
+	return parse_job(file, text, len, job, d, true);
 }
 
 void job_release(struct job *job)
@@ -1504,7 +1517,8 @@ static void parse_work_ids(struct walker *w, const struct pair *p, void *dst)
 		else if (it)
 			bad_value(w, it, NULL, p->name, "a list of integers such as [1, 2, 3]");
 	}
-	qsort(e->work_ids, e->nwork_ids, sizeof(*e->work_ids), cmp_int64);
+	if (e->nwork_ids)
+		qsort(e->work_ids, e->nwork_ids, sizeof(*e->work_ids), cmp_int64);
 	size_t k = 0;
 	for (size_t i = 0; i < e->nwork_ids; i++)
 		if (!k || e->work_ids[k - 1] != e->work_ids[i])

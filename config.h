@@ -115,6 +115,12 @@ struct schedule {
  * job->type is the stem of `file`; a job_type field that differs is an error. */
 int config_parse_job(const char *file, const char *text, size_t len, struct job *job,
 		     struct diags *d);
+/* As config_parse_job, but on -1 *job is kept, not released: type, path and whatever did
+ * validate (every dependency that validated, say), so that cross-file checks such as unknown
+ * dependencies and cycles still run on a job whose header has other errors. The caller
+ * releases *job with job_release after 1 and after -1. */
+int config_parse_job_partial(const char *file, const char *text, size_t len, struct job *job,
+			     struct diags *d);
 void job_release(struct job *job);
 
 /* Parses schedule.yaml text (`file` is the name shown in diagnostics). Returns 0, or -1 with
