@@ -236,12 +236,19 @@ void kvlist_release(struct kvlist *l)
 
 /* ---- the walk over a libyaml document ----------------------------------------------- */
 
+/* Where one of libyaml's lines starts in the text, in lines that end with '\n'. */
+struct yline {
+	size_t line, col;
+};
+
 struct walker {
 	yaml_document_t doc;
 	const char *file;
 	const struct header *h; /* job headers: positions are mapped back to the job file */
 	const char *text;	/* the YAML text, for positions given as byte offsets */
 	size_t len;
+	struct yline *ylines;	/* per libyaml line; NULL when its lines are the text's lines */
+	size_t nylines;
 	struct diags *d;
 };
 
@@ -251,12 +258,81 @@ static int clamp_int(size_t v)
 }
 
 /* The file position of a 0-based YAML line and column. */
-static struct loc yaml_loc(const struct walker *w, size_t line0, size_t col0)
+/* The file position of a 0-based line and column of the text (lines end with '\n'). */
+static struct loc text_loc(const struct walker *w, size_t line0, size_t col0)
 {
 	struct loc l = { clamp_int(line0) + 1, clamp_int(col0) + 1 };
 	if (w->h)
 		header_map(w->h, l.line, l.col, &l.line, &l.col);
 	return l;
+}
+
+/* Converts libyaml's 0-based line and column to the text's: they differ only where the text
+ * holds a line break that YAML knows and editors do not (see map_lines). */
+static void yaml_to_text(const struct walker *w, size_t *line0, size_t *col0)
+{
+	if (!w->ylines)
+		return;
+	const struct yline *last = &w->ylines[w->nylines - 1];
+	if (*line0 < w->nylines) {
+		*col0 += w->ylines[*line0].col;
+		*line0 = w->ylines[*line0].line;
+	} else {
+		*line0 = last->line + (*line0 - (w->nylines - 1));
+	}
+}
+
+static struct loc yaml_loc(const struct walker *w, size_t line0, size_t col0)
+{
+	yaml_to_text(w, &line0, &col0);
+	return text_loc(w, line0, col0);
+}
+
+/* Bytes of a line break that YAML counts and '\n'-based lines do not: a lone '\r', NEL,
+ * LS or PS; 0 for anything else. */
+static size_t odd_break(const char *s, size_t left)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (u[0] == '\r')
+		return left > 1 && u[1] == '\n' ? 0 : 1;
+	if (left >= 2 && u[0] == 0xC2 && u[1] == 0x85)
+		return 2;
+	if (left >= 3 && u[0] == 0xE2 && u[1] == 0x80 && (u[2] == 0xA8 || u[2] == 0xA9))
+		return 3;
+	return 0;
+}
+
+static void add_yline(struct walker *w, size_t *cap, size_t line, size_t col)
+{
+	grow(&w->ylines, cap, w->nylines + 1, sizeof(*w->ylines));
+	w->ylines[w->nylines++] = (struct yline){ line, col };
+}
+
+/* libyaml also breaks lines at a lone '\r', NEL, LS and PS. Files rarely hold them, but when
+ * one does, a table from libyaml's lines to the text's keeps every position right. */
+static void map_lines(struct walker *w)
+{
+	size_t i, cap = 0, line = 0, col = 0;
+	for (i = 0; i < w->len; i++) {
+		char c = w->text[i];
+		if ((c == '\r' || c == '\xC2' || c == '\xE2') && odd_break(w->text + i, w->len - i))
+			break;
+	}
+	if (i == w->len)
+		return;
+	add_yline(w, &cap, 0, 0);
+	for (i = 0; i < w->len;) {
+		size_t b = odd_break(w->text + i, w->len - i);
+		if (w->text[i] == '\n') {
+			line++, col = 0, i++;
+			add_yline(w, &cap, line, 0);
+		} else if (b) {
+			col++, i += b;
+			add_yline(w, &cap, line, col);
+		} else {
+			col += ((unsigned char)w->text[i++] & 0xC0) != 0x80;
+		}
+	}
 }
 
 static struct loc node_loc(const struct walker *w, const yaml_node_t *n)
@@ -1180,7 +1256,7 @@ static struct loc offset_loc(const struct walker *w, size_t off)
 		else if (((unsigned char)w->text[i] & 0xC0) != 0x80)
 			col++;
 	}
-	return yaml_loc(w, line, col);
+	return text_loc(w, line, col);
 }
 
 /* libyaml reports a bad UTF-8 continuation at the byte after the character's first byte;
@@ -1196,10 +1272,11 @@ static size_t reader_offset(const struct walker *w, const yaml_parser_t *p)
 	return off;
 }
 
-/* The byte at a 0-based line and column of the parsed text, or 0. */
+/* The byte at libyaml's 0-based line and column of the parsed text, or 0. */
 static char char_at(const struct walker *w, size_t line0, size_t col0)
 {
 	size_t i = 0;
+	yaml_to_text(w, &line0, &col0);
 	for (; i < w->len && line0; i++)
 		if (w->text[i] == '\n')
 			line0--;
@@ -1253,6 +1330,7 @@ static yaml_node_t *load(struct walker *w, const char *file, const struct header
 	w->text = yaml ? yaml : "";
 	w->len = yaml ? len : 0;
 	w->d = d;
+	map_lines(w);
 	if (!yaml_parser_initialize(&parser)) {
 		diag_add(d, file, 0, 0, NULL, "out of memory");
 		return NULL;
@@ -1313,6 +1391,13 @@ static void sort_diags(struct diags *d, size_t from)
 	free(v);
 }
 
+static void walker_release(struct walker *w)
+{
+	yaml_document_delete(&w->doc);
+	free(w->ylines);
+	w->ylines = NULL;
+}
+
 static void root_not_map(struct walker *w, yaml_node_t *root, const char *want)
 {
 	char buf[SHOW_MAX + 16];
@@ -1348,7 +1433,7 @@ static int parse_job(const char *file, const char *text, size_t len, struct job 
 			walk_map(&w, root, job_fields, ARRAY_SIZE(job_fields), job);
 		else if (root && !is_null(root))
 			root_not_map(&w, root, "a map of keys such as 'chunk_size: 10'");
-		yaml_document_delete(&w.doc);
+		walker_release(&w);
 		header_release(&h);
 		sort_diags(d, before);
 		rc = d->n > before ? -1 : 1;
@@ -1854,7 +1939,7 @@ int config_parse_schedule(const char *file, const char *text, size_t len, struct
 		root_not_map(&w, root, "a map with 'settings' and 'schedule'");
 	}
 	free(sd.ids);
-	yaml_document_delete(&w.doc);
+	walker_release(&w);
 	sort_diags(d, before);
 	return d->n > before ? -1 : 0;
 }

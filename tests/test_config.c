@@ -461,6 +461,21 @@ static void test_job_yaml_syntax(void **state)
 		   "jobs/job_A.py:3:9: bad YAML: mapping values are not allowed in this context");
 }
 
+/* YAML also breaks lines at a lone CR, NEL, LS and PS; positions stay in '\n' lines. */
+static void test_odd_line_breaks(void **state)
+{
+	(void)state;
+	assert_job("# ---\n# description: x\r  y\n# retries: z\n# ---\n", -1,
+		   "jobs/job_A.py:3:12: 'retries' must be an integer >= 0, got 'z'");
+	assert_job("# ---\n# description: \"a\xc2\x85\xe2\x80\xa8" "b\", retries: z}\n# ---\n", -1,
+		   "jobs/job_A.py:2:22: bad YAML: did not find expected key (while parsing a block "
+		   "mapping at 2:3)");
+	assert_schedule("settings:\n  python: \"a\xc2\x85" "b\xe2\x80\xa9" "c\"\n  max_parallel: x\n", -1,
+			"schedule.yaml:3:17: 'max_parallel' must be an integer >= 1, got 'x'");
+	assert_schedule("settings:\n  python: \"a\rb\"\n  max_parallel: x\n", -1,
+			"schedule.yaml:3:17: 'max_parallel' must be an integer >= 1, got 'x'");
+}
+
 static void test_job_ten_mistakes(void **state)
 {
 	(void)state;
@@ -1052,6 +1067,7 @@ int main(void)
 		cmocka_unit_test(test_job_header_not_a_map),
 		cmocka_unit_test(test_job_duplicate_key),
 		cmocka_unit_test(test_job_yaml_syntax),
+		cmocka_unit_test(test_odd_line_breaks),
 		cmocka_unit_test(test_job_ten_mistakes),
 		cmocka_unit_test(test_job_header_errors_pass_through),
 		cmocka_unit_test(test_job_partial_keeps_what_validated),
