@@ -104,16 +104,6 @@ static void add_job(struct project *p, size_t *cap, struct job *job)
 	p->jobs[p->njobs++] = *job;
 }
 
-static void add_broken(struct project *p, size_t *cap, const char *type, const char *path,
-		       char *reason)
-{
-	struct job job = { 0 };
-	job.type = xstrdup(type);
-	job.path = xstrdup(path);
-	job.broken = reason;
-	add_job(p, cap, &job);
-}
-
 static char *first_diag_text(const struct diags *d, size_t from)
 {
 	return from < d->n ? diag_format(&d->v[from]) : xstrdup("header does not validate");
@@ -125,16 +115,14 @@ static char *unsafe_reason(const char *path, const char *shown, const char *jobs
 {
 	char *real = realpath(path, NULL);
 	if (!real)
-		return xasprintf("%s: cannot resolve: %s", shown, strerror(errno));
+		return xasprintf("cannot resolve: %s", strerror(errno));
 	size_t n = strlen(jobs_real);
 	bool inside = !strncmp(real, jobs_real, n) && real[n] == '/';
 	free(real);
 	if (!inside)
-		return xasprintf("%s: symbolic link leads outside jobs/; stau only runs files in "
-				 "jobs/", shown);
+		return xstrdup("symbolic link leads outside jobs/; stau only runs files in jobs/");
 	if (st->st_mode & (S_IWGRP | S_IWOTH))
-		return xasprintf("%s is writable by group or others; run 'chmod go-w %s'", shown,
-				 shown);
+		return xasprintf("writable by group or others; run 'chmod go-w %s'", shown);
 	return NULL;
 }
 
@@ -156,14 +144,16 @@ static void load_job_file(struct project *p, size_t *cap, const char *jobs_real,
 	}
 	struct job job = { 0 };
 	size_t first = p->diags.n;
-	int rc = config_parse_job(shown, text, len, &job, &p->diags);
+	/* partial: a broken job keeps the dependencies that did validate, so that unknown
+	 * dependencies and cycles through it are still found */
+	int rc = config_parse_job_partial(shown, text, len, &job, &p->diags);
 	free(text);
 	if (rc == 0) {
 		grow(&p->not_jobs, &p->not_jobs_cap, p->nnot_jobs + 1, sizeof(*p->not_jobs));
 		p->not_jobs[p->nnot_jobs++] = xstrdup(shown);
 		goto out;
 	}
-	if (rc > 0 && !valid_job_type(type)) {
+	if (!valid_job_type(type)) {
 		diag_add(&p->diags, shown, 0, 0, NULL,
 			 "'%s' is not a valid job type: use letters, digits, '_', '.' and '-', "
 			 "starting with a letter, digit or '_'", type);
@@ -173,14 +163,11 @@ static void load_job_file(struct project *p, size_t *cap, const char *jobs_real,
 	char *unsafe = unsafe_reason(path, shown, jobs_real, &st);
 	if (unsafe) {
 		diag_add(&p->diags, shown, 0, 0, NULL, "%s", unsafe);
-		if (rc > 0)
-			job_release(&job);
-		add_broken(p, cap, type, shown, unsafe);
+		job.broken = unsafe;
 	} else if (rc < 0) {
-		add_broken(p, cap, type, shown, first_diag_text(&p->diags, first));
-	} else {
-		add_job(p, cap, &job);
+		job.broken = first_diag_text(&p->diags, first);
 	}
+	add_job(p, cap, &job);
 out:
 	free(path);
 	free(shown);

@@ -131,27 +131,37 @@ void sb_release(struct strbuf *sb)
 	sb->len = sb->cap = 0;
 }
 
+/* Optimal string alignment distance: Levenshtein plus the swap of two neighbours, the commonest
+ * typo ("chekc"). Three rows of the matrix are enough. */
 size_t edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
-	size_t *row = xmalloc((lb + 1) * sizeof(*row));
+	size_t *prev2 = xcalloc(lb + 1, sizeof(size_t));
+	size_t *prev = xcalloc(lb + 1, sizeof(size_t));
+	size_t *row = xcalloc(lb + 1, sizeof(size_t));
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
+		prev[j] = j;
 	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
 		row[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
+			size_t best = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
 			if (row[j - 1] + 1 < best)
 				best = row[j - 1] + 1;
-			if (up + 1 < best)
-				best = up + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    prev2[j - 2] + 1 < best)
+				best = prev2[j - 2] + 1;
 			row[j] = best;
-			diag = up;
 		}
+		size_t *t = prev2;
+		prev2 = prev;
+		prev = row;
+		row = t;
 	}
-	size_t d = row[lb];
+	size_t d = prev[lb];
+	free(prev2);
+	free(prev);
 	free(row);
 	return d;
 }

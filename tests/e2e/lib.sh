@@ -6,7 +6,7 @@
 set -u
 : "${STAU:?STAU must name the stau binary}"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/stau-e2e.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
 export NO_COLOR=1 TZ=UTC
 unset STAU_DIR
 T_N=0
