@@ -790,13 +790,19 @@ static void parse_command(struct walker *w, const struct pair *p, void *dst)
 	}
 	size_t before = w->d->n;
 	char **v = string_list(w, p, "a non-empty list of strings");
-	if (w->d->n == before && (!v || !v[0][0])) {
+	if (w->d->n != before)
+		return;
+	if (!v) {
 		bad_value(w, p->value, NULL, p->name, "a non-empty list of strings");
-		strv_free(v);
+	} else if (!v[0][0]) {
+		report(w, node_at(w, p->value->data.sequence.items.start[0]), NULL,
+		       "'command' must start with the program to run, got ''");
+	} else {
+		strv_free(*out);
+		*out = v;
 		return;
 	}
-	strv_free(*out);
-	*out = v;
+	strv_free(v);
 }
 
 static int to_json(struct walker *w, yaml_node_t *n, struct strbuf *sb, int depth);

@@ -346,6 +346,8 @@ static void test_job_bad_fields(void **state)
 		  "got 'python3 -u' (write it as a list, e.g. [python3, -u])" },
 		{ "command: []", "jobs/job_A.py:3:12: 'command' must be a non-empty list of strings, "
 		  "got a list" },
+		{ "command: ['', a]", "jobs/job_A.py:3:13: 'command' must start with the program to "
+		  "run, got ''" },
 		{ "command: [python3, [x]]", "jobs/job_A.py:3:22: 'command' must be a non-empty "
 		  "list of strings, got a list" },
 		{ "timeout: soon", "jobs/job_A.py:3:12: 'timeout' must be a duration such as '90s', "
