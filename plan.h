@@ -58,6 +58,7 @@ struct plan {
 	size_t nchunks;
 	struct plan_drop *drops;
 	size_t ndrops;
+	size_t *dep_storage; /* private to plan.c: the one array every chunk's deps point into */
 };
 
 /* Expands a run of `master` over ids[0..nids) (sorted, unique; kept borrowed by the plan) with
