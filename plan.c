@@ -248,6 +248,7 @@ static size_t slot_of(const struct expander *x, const struct task *t, size_t uni
 
 /* ---- tasks ---------------------------------------------------------------------------- */
 
+/* Appends the task of node with kwargs kw (taken over) in copy `scope`; returns its index. */
 static size_t task_new(struct expander *x, const struct graph_node *node, struct kvlist *kw,
 		       size_t scope)
 {
@@ -486,15 +487,18 @@ static int expand_tasks(struct expander *x)
 
 /* ---- layout --------------------------------------------------------------------------- */
 
-static const struct expander *sort_ctx;
+/* A task's place in the layout: by the topological position of its job type, then by the
+ * order in which tasks were reached. */
+struct place {
+	size_t topo, task;
+};
 
-static int cmp_task_layout(const void *a, const void *b)
+static int cmp_place(const void *a, const void *b)
 {
-	const struct task *x = &sort_ctx->t[*(const size_t *)a];
-	const struct task *y = &sort_ctx->t[*(const size_t *)b];
-	if (x->node->topo != y->node->topo)
-		return x->node->topo < y->node->topo ? -1 : 1;
-	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+	const struct place *x = a, *y = b;
+	if (x->topo != y->topo)
+		return x->topo < y->topo ? -1 : 1;
+	return (x->task > y->task) - (x->task < y->task);
 }
 
 static int cmp_size(const void *a, const void *b)
@@ -534,6 +538,8 @@ static size_t chunk_deps(const struct expander *x, const struct task *t, size_t 
 			n++;
 		}
 	}
+	if (n < 2)
+		return n;
 	size_t *v = deps->v + start;
 	qsort(v, n, sizeof(*v), cmp_size);
 	size_t u = 0;
@@ -548,13 +554,15 @@ static size_t chunk_deps(const struct expander *x, const struct task *t, size_t 
 static size_t *layout_tasks(struct expander *x, size_t *nout)
 {
 	struct plan *p = x->p;
+	struct place *places = xmalloc(x->nt * sizeof(*places));
 	size_t *order = xmalloc(x->nt * sizeof(*order)), n = 0;
 	for (size_t i = 0; i < x->nt; i++)
 		if (x->t[i].nkept)
-			order[n++] = i;
-	sort_ctx = x;
-	qsort(order, n, sizeof(*order), cmp_task_layout);
-	sort_ctx = NULL;
+			places[n++] = (struct place){ x->t[i].node->topo, i };
+	qsort(places, n, sizeof(*places), cmp_place);
+	for (size_t i = 0; i < n; i++)
+		order[i] = places[i].task;
+	free(places);
 	p->tasks = xcalloc(n, sizeof(*p->tasks));
 	p->ntasks = n;
 	for (size_t i = 0; i < n; i++) {

@@ -63,8 +63,11 @@ struct plan {
 
 /* Expands a run of `master` over ids[0..nids) (sorted, unique; kept borrowed by the plan) with
  * the run's kwargs (a JSON object text, "{}" for none) at time `now`. force treats every
- * dependency as stale. Returns 0, or -1 with a message in err (a freshness error). The caller
- * has already checked that the graph is valid. *out is released with plan_release. */
+ * dependency as stale. Returns 0, or -1 with a message in err: the freshness source's error,
+ * "no work" (has_ids with nids == 0), or "the run's kwargs are not a JSON object: ..."; *out
+ * is then empty. The caller has already checked that the graph is valid. *out is released
+ * with plan_release. fresh is asked only about dependencies: NULL is fine for a master with
+ * none. */
 int plan_expand(struct plan *out, const struct graph *g, const struct graph_node *master,
 		const int64_t *ids, size_t nids, bool has_ids, const char *kwargs_json, int64_t now,
 		bool force, const struct freshness_src *fresh, char *err, size_t errlen);
