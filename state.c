@@ -1080,7 +1080,7 @@ static int insert_chunk(struct state *st, int64_t run, const struct plan *p, siz
 	if (!s)
 		return -1;
 	size_t nids = p->has_ids ? c->nids : 0;
-	char *ids = workids_format_compact(p->ids + (nids ? c->id_off : 0), nids);
+	char *ids = workids_format_compact(nids ? p->ids + c->id_off : NULL, nids);
 	sqlite3_bind_int64(s, 1, run);
 	sqlite3_bind_int64(s, 2, task_ids[c->task]);
 	bind_text(s, 3, p->tasks[c->task].node->job->type);
