@@ -115,10 +115,10 @@ static int parse_value(struct parser *ps, const char **p, const char *end, int *
 	*p += tok.n;
 	*named = false;
 	if (tok.n == 0) {
-		struct span rest = { tok.p, (int)(end - tok.p) };
-		if (rest.n == 0)
+		struct span bad = { tok.p, 1 };
+		if (tok.p == end)
 			return fail(ps, "missing value in '%.*s'", ps->field);
-		return fail(ps, "unexpected '%.1s'", rest);
+		return fail(ps, "unexpected '%.*s'", bad);
 	}
 	if (isdigit((unsigned char)tok.p[0])) {
 		long val = 0;
@@ -267,7 +267,7 @@ static int parse_macro(const char *text, struct cron *out, char *err, size_t err
 {
 	struct span name;
 	if (split_fields(text, &name, 1) != 1) {
-		snprintf(err, errlen, "'%s' is not a macro: write it alone", text);
+		snprintf(err, errlen, "'%s': a macro stands alone, without fields", text);
 		return -1;
 	}
 	const char *names[ARRAY_SIZE(macros) + 1];
