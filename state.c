@@ -19,6 +19,9 @@
  * Choices that follow from SPEC §6, §8 and §13:
  *   - Work IDs are stored in workids.h's compact text form ("1-6,9,12-14"): a run over a
  *     million consecutive IDs is a dozen bytes, and the sqlite3 shell still shows them.
+ *     The ids column is the last of its row: SQLite reads columns in order, and a column
+ *     after a megabyte of scattered IDs would cost a walk through its overflow pages on
+ *     every look at the run's state.
  *   - "Ready" is `state = 'PENDING' AND waiting = 0`, kept by counters (finishing a chunk
  *     decrements its dependents) and served by a partial index, so claiming a chunk costs the
  *     same for the first and the thousandth chunk of a chain, instead of re-checking every
@@ -79,11 +82,11 @@ static const char *const migrations[] = {
 	/* v1: the initial schema */
 	"CREATE TABLE runs ("
 	" id INTEGER PRIMARY KEY, job TEXT NOT NULL, entry TEXT, fire_time INTEGER,"
-	" kwargs TEXT NOT NULL DEFAULT '{}', ids TEXT NOT NULL DEFAULT '',"
-	" nids INTEGER NOT NULL DEFAULT 0, has_ids INTEGER NOT NULL DEFAULT 0, git TEXT,"
-	" force INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL, started INTEGER,"
-	" finished INTEGER, state TEXT NOT NULL"
-	" CHECK (state IN ('QUEUED','ACTIVE','DONE','FAILED','CANCELED')), message TEXT);"
+	" kwargs TEXT NOT NULL DEFAULT '{}', nids INTEGER NOT NULL DEFAULT 0,"
+	" has_ids INTEGER NOT NULL DEFAULT 0, git TEXT, force INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL, started INTEGER, finished INTEGER, state TEXT NOT NULL"
+	" CHECK (state IN ('QUEUED','ACTIVE','DONE','FAILED','CANCELED')), message TEXT,"
+	" ids TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX runs_job ON runs(job, id);"
 	"CREATE INDEX runs_open ON runs(state, id) WHERE state IN ('QUEUED','ACTIVE');"
 	"CREATE INDEX runs_finished ON runs(finished) WHERE finished IS NOT NULL;"
@@ -93,16 +96,16 @@ static const char *const migrations[] = {
 	"CREATE TABLE chunks ("
 	" id INTEGER PRIMARY KEY, run INTEGER NOT NULL, task INTEGER NOT NULL,"
 	" job TEXT NOT NULL, idx INTEGER NOT NULL, count INTEGER NOT NULL,"
-	" ids TEXT NOT NULL DEFAULT '', nids INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL"
+	" nids INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL"
 	" CHECK (state IN ('PENDING','RUNNING','DONE','FAILED','CANCELED')),"
 	" waiting INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL DEFAULT 0,"
 	" not_before INTEGER NOT NULL DEFAULT 0, owner_pid INTEGER, owner_start INTEGER,"
 	" child_pid INTEGER, exit_code INTEGER, signal INTEGER, started INTEGER,"
-	" finished INTEGER, duration_ms INTEGER, log_path TEXT, tail TEXT, message TEXT);"
+	" finished INTEGER, duration_ms INTEGER, log_path TEXT, tail TEXT, message TEXT,"
+	" ids TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX chunks_run ON chunks(run, state);"
 	"CREATE INDEX chunks_ready ON chunks(run, id) WHERE state = 'PENDING' AND waiting = 0;"
-	"CREATE INDEX chunks_open ON chunks(job, state) WHERE state IN ('PENDING','RUNNING');"
-	"CREATE INDEX chunks_running ON chunks(job) WHERE state = 'RUNNING';"
+	"CREATE INDEX chunks_state ON chunks(state, job);"
 	"CREATE TABLE chunk_deps ("
 	" depends_on INTEGER NOT NULL, chunk INTEGER NOT NULL, PRIMARY KEY (depends_on, chunk))"
 	" WITHOUT ROWID;"
@@ -149,6 +152,7 @@ enum q {
 	Q_RUN_GET,
 	Q_RUN_IDS,
 	Q_RUN_COUNTS,
+	Q_RUN_HAS_OPEN,
 	Q_RUNS_QUEUED,
 	Q_RUNS_OF_JOB,
 	Q_LAST_RUNS,
@@ -219,6 +223,8 @@ static const char *const sql[Q_N] = {
 	[Q_RUN_GET] = "SELECT " RUN_COLS " FROM runs r WHERE r.id = ?",
 	[Q_RUN_IDS] = "SELECT ids FROM runs WHERE id = ?",
 	[Q_RUN_COUNTS] = "SELECT state, count(*) FROM chunks WHERE run = ? GROUP BY state",
+	[Q_RUN_HAS_OPEN] = "SELECT 1 FROM chunks WHERE run = ? AND state IN ('PENDING','RUNNING')"
+			   " LIMIT 1",
 	[Q_RUNS_QUEUED] = "SELECT " RUN_COLS " FROM runs r WHERE r.state = 'QUEUED' ORDER BY r.id",
 	[Q_RUNS_OF_JOB] = "SELECT " RUN_COLS " FROM runs r WHERE r.job = ? ORDER BY r.id DESC"
 			  " LIMIT ?",
@@ -246,10 +252,10 @@ static const char *const sql[Q_N] = {
 			  " != 'DONE') WHERE run = ? AND state = 'PENDING'",
 	[Q_RUN_REOPEN] = "UPDATE runs SET state = 'ACTIVE', finished = NULL, message = NULL"
 			 " WHERE id = ?",
-	[Q_READY] = "SELECT id, job, not_before FROM chunks WHERE state = 'PENDING' AND waiting = 0"
-		    " ORDER BY run, id",
-	[Q_READY_RUN] = "SELECT id, job, not_before FROM chunks WHERE state = 'PENDING' AND"
-			" waiting = 0 AND run = ? ORDER BY run, id",
+	[Q_READY] = "SELECT id, job, not_before FROM chunks INDEXED BY chunks_ready"
+		    " WHERE state = 'PENDING' AND waiting = 0 ORDER BY run, id",
+	[Q_READY_RUN] = "SELECT id, job, not_before FROM chunks INDEXED BY chunks_ready"
+			" WHERE state = 'PENDING' AND waiting = 0 AND run = ? ORDER BY run, id",
 	[Q_RUNNING_ALL] = "SELECT count(*) FROM chunks WHERE state = 'RUNNING'",
 	[Q_RUNNING_JOB] = "SELECT count(*) FROM chunks WHERE state = 'RUNNING' AND job = ?",
 	[Q_CLAIM] = "UPDATE chunks SET state = 'RUNNING', attempt = attempt + 1, owner_pid = ?2,"
@@ -260,10 +266,10 @@ static const char *const sql[Q_N] = {
 	[Q_CHUNK_GET] = "SELECT " CHUNK_COLS CHUNK_FROM " WHERE c.id = ?",
 	[Q_CHUNK_BRIEF] = "SELECT run, job, state, ids FROM chunks WHERE id = ?",
 	[Q_CHUNK_SET_CHILD] = "UPDATE chunks SET child_pid = ? WHERE id = ? AND state = 'RUNNING'",
-	[Q_NEXT_RETRY] = "SELECT min(not_before) FROM chunks WHERE state = 'PENDING' AND"
-			 " waiting = 0 AND not_before > ?",
-	[Q_NEXT_RETRY_RUN] = "SELECT min(not_before) FROM chunks WHERE state = 'PENDING' AND"
-			     " waiting = 0 AND run = ? AND not_before > ?",
+	[Q_NEXT_RETRY] = "SELECT min(not_before) FROM chunks INDEXED BY chunks_ready"
+			 " WHERE state = 'PENDING' AND waiting = 0 AND not_before > ?",
+	[Q_NEXT_RETRY_RUN] = "SELECT min(not_before) FROM chunks INDEXED BY chunks_ready"
+			     " WHERE state = 'PENDING' AND waiting = 0 AND run = ? AND not_before > ?",
 	[Q_CHUNK_DONE] = "UPDATE chunks SET state = 'DONE', finished = ?2, exit_code = ?3,"
 			 " signal = ?4, duration_ms = ?5, tail = NULL, message = ?6"
 			 " WHERE id = ?1 AND state = 'RUNNING'",
@@ -1579,10 +1585,15 @@ static int maybe_end_run(struct state *st, int64_t id, int64_t now, enum run_sta
 	struct state_run r = { .id = id };
 	enum run_state rs;
 	*ended = RUN_ACTIVE;
+	sqlite3_stmt *s = stmt(st, Q_RUN_HAS_OPEN);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	int open = exists(st, s); /* cheap; counting every chunk is not, in a big run */
+	if (open)
+		return open < 0 ? -1 : 0;
 	if (run_counts(st, &r) || run_state_of(st, id, &rs))
 		return -1;
-	if (r.counts[CHUNK_PENDING] || r.counts[CHUNK_RUNNING])
-		return 0;
 	if (rs != RUN_ACTIVE) {
 		*ended = rs;
 		return 0;
