@@ -69,7 +69,9 @@ int state_schema_version(struct state *st);
 
 /* Groups the calls that follow, up to state_commit, into one write transaction (the lock is
  * held throughout). Calls nest: only the outermost commit writes. On any error inside, call
- * state_rollback instead of state_commit. Returns 0 or -1. */
+ * state_rollback instead of state_commit; after an inner error the outer commit fails too.
+ * Returns 0 or -1. A durable commit costs one fsync (about 0.25 ms): finishing a chunk and
+ * claiming the next inside one state_begin/state_commit halves the executor's cost. */
 int state_begin(struct state *st);
 int state_commit(struct state *st);
 void state_rollback(struct state *st);
