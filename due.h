@@ -1,23 +1,23 @@
-/* sched.h - the §4 scheduling policy: is a schedule entry due, and what to do about it; pure.
+/* due.h - the §4 scheduling policy: is a schedule entry due, and what to do about it; pure.
  *
  * Nothing here reads the clock or the database: the caller passes the entry's trigger, what
  * state.h remembers of it and the time, and stores the decision's new last-handled value. */
-#ifndef STAU_SCHED_H
-#define STAU_SCHED_H
+#ifndef STAU_DUE_H
+#define STAU_DUE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "cron.h"
 
-enum sched_action {
-	SCHED_NOTHING,	/* not due */
-	SCHED_RUN,	/* queue one run for `fire` */
-	SCHED_MISSED,	/* `fire` is older than misfire_grace: record it as missed, do not run */
-	SCHED_SKIPPED,	/* the job is still queued or running: record `fire` as skipped */
+enum due_action {
+	DUE_NOTHING,	/* not due */
+	DUE_RUN,	/* queue one run for `fire` */
+	DUE_MISSED,	/* `fire` is older than misfire_grace: record it as missed, do not run */
+	DUE_SKIPPED,	/* the job is still queued or running: record `fire` as skipped */
 };
 
-struct sched_input {
+struct due_input {
 	const struct trigger *trigger;
 	const char *fingerprint;	/* the trigger as configured now (entry.trigger_text) */
 	const char *stored_fingerprint;	/* as stored with last_handled; NULL: never seen */
@@ -28,18 +28,18 @@ struct sched_input {
 	bool allow_multiple;		/* the job's allow_multiple_jobs */
 };
 
-struct sched_decision {
-	enum sched_action action;
-	int64_t fire;		/* the fire time acted on (INT64_MIN for SCHED_NOTHING) */
+struct due_decision {
+	enum due_action action;
+	int64_t fire;		/* the fire time acted on (INT64_MIN for DUE_NOTHING) */
 	int64_t last_handled;	/* the value to store for the entry, with the fingerprint */
 	bool store;		/* last_handled or the fingerprint changed: the entry must be stored */
 };
 
-/* Applies the §4 rule to in (the rule is spelled out at the top of sched.c) and returns the
+/* Applies the §4 rule to in (the rule is spelled out at the top of due.c) and returns the
  * decision. Earlier unhandled fire times are coalesced into the latest one. Never fails. */
-struct sched_decision sched_decide(const struct sched_input *in);
+struct due_decision due_decide(const struct due_input *in);
 
 /* "nothing", "run", "missed", "skipped". */
-const char *sched_action_name(enum sched_action a);
+const char *due_action_name(enum due_action a);
 
 #endif

@@ -1,4 +1,4 @@
-/* sched.c - the §4 scheduling policy: when is a schedule entry due, and what happens then.
+/* due.c - the §4 scheduling policy: when is a schedule entry due, and what happens then.
  *
  * The rule (SPEC §4), in the terms used below:
  *
@@ -25,7 +25,7 @@
  *
  * Missed is checked before skipped: a fire time too old to run is missed whatever the job is
  * doing. */
-#include "sched.h"
+#include "due.h"
 
 #include <string.h>
 
@@ -38,14 +38,14 @@ static int64_t before_this_minute(int64_t t)
 	return t - m - 1;
 }
 
-static bool is_first_sight(const struct sched_input *in)
+static bool is_first_sight(const struct due_input *in)
 {
 	return !in->stored_fingerprint || strcmp(in->stored_fingerprint, in->fingerprint) != 0;
 }
 
-struct sched_decision sched_decide(const struct sched_input *in)
+struct due_decision due_decide(const struct due_input *in)
 {
-	struct sched_decision d = { SCHED_NOTHING, INT64_MIN, in->last_handled, false };
+	struct due_decision d = { DUE_NOTHING, INT64_MIN, in->last_handled, false };
 	if (is_first_sight(in)) {
 		d.last_handled = before_this_minute(in->now);
 		d.store = true;
@@ -57,15 +57,15 @@ struct sched_decision sched_decide(const struct sched_input *in)
 	d.last_handled = fire;
 	d.store = true;
 	if (in->now - fire > in->misfire_grace)
-		d.action = SCHED_MISSED;
+		d.action = DUE_MISSED;
 	else if (in->job_active && !in->allow_multiple)
-		d.action = SCHED_SKIPPED;
+		d.action = DUE_SKIPPED;
 	else
-		d.action = SCHED_RUN;
+		d.action = DUE_RUN;
 	return d;
 }
 
-const char *sched_action_name(enum sched_action a)
+const char *due_action_name(enum due_action a)
 {
 	static const char *const names[] = { "nothing", "run", "missed", "skipped" };
 	return (unsigned)a < 4 ? names[a] : "?";
