@@ -53,6 +53,7 @@
 
 #define DAY 86400LL
 #define SEARCH_LIMIT ((int64_t)36527 * DAY) /* 100 years and a little */
+#define NO_TIME INT64_MIN /* "none" inside this file: instants before 1970 are negative */
 
 /* ---- parsing ---- */
 
@@ -370,7 +371,7 @@ static void next_day(struct walk *w)
 }
 
 /* The first minute-aligned wall time >= from (local seconds, as if UTC) that matches c, or
- * -1 when there is none up to limit. */
+ * NO_TIME when there is none up to limit. */
 static int64_t next_wall(const struct cron *c, int64_t from, int64_t limit)
 {
 	struct tm tm;
@@ -379,7 +380,7 @@ static int64_t next_wall(const struct cron *c, int64_t from, int64_t limit)
 	struct walk w = { tm.tm_year + 1900LL, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min };
 	for (;;) {
 		if (time_from_civil(w.y, w.mon, w.day, 0, 0, 0) > limit)
-			return -1;
+			return NO_TIME;
 		if (!(c->month >> w.mon & 1)) {
 			int m = next_bit(c->month, w.mon + 1, 12);
 			if (m < 0) {
@@ -412,7 +413,7 @@ static int64_t next_wall(const struct cron *c, int64_t from, int64_t limit)
 			continue;
 		}
 		int64_t t = time_from_civil(w.y, w.mon, w.day, w.hour, m, 0);
-		return t <= limit ? t : -1;
+		return t <= limit ? t : NO_TIME;
 	}
 }
 
@@ -436,7 +437,7 @@ int64_t cron_next(const struct cron *c, const struct tz *zone, int64_t after)
 			if (p < o && s > after) {
 				/* a gap: matching wall times in [s + p, s + o) fire at s */
 				int64_t gap = next_wall(c, s + p, s + o - 1);
-				if (gap >= 0)
+				if (gap != NO_TIME)
 					return s;
 			}
 			if (p > o && lo < s + (p - o))
@@ -445,7 +446,7 @@ int64_t cron_next(const struct cron *c, const struct tz *zone, int64_t after)
 		int64_t last = e == INT64_MAX || e - 1 > limit ? limit : e - 1;
 		if (lo <= last) {
 			int64_t wall = next_wall(c, lo + o, last + o);
-			if (wall >= 0)
+			if (wall != NO_TIME)
 				return wall - o;
 		}
 		if (e == INT64_MAX || e > limit)
@@ -460,17 +461,17 @@ static int64_t cron_prev(const struct cron *c, const struct tz *zone, int64_t at
 					   36525 * DAY };
 	if (at > TIME_MAX)
 		at = TIME_MAX;
-	int64_t lo = -1;
-	for (size_t i = 0; i < ARRAY_SIZE(windows) && lo < 0; i++) {
+	int64_t lo = NO_TIME;
+	for (size_t i = 0; i < ARRAY_SIZE(windows) && lo == NO_TIME; i++) {
 		int64_t f = cron_next(c, zone, at - windows[i] - 1);
-		if (f >= 0 && f <= at)
+		if (f != -1 && f <= at)
 			lo = f;
 	}
-	if (lo < 0)
+	if (lo == NO_TIME)
 		return -1;
 	for (int i = 0; i < 16; i++) {
 		int64_t f = cron_next(c, zone, lo);
-		if (f < 0 || f > at)
+		if (f == -1 || f > at)
 			return lo;
 		lo = f;
 	}
@@ -479,7 +480,7 @@ static int64_t cron_prev(const struct cron *c, const struct tz *zone, int64_t at
 	while (lo < hi) {
 		int64_t mid = lo + (hi - lo + 1) / 2;
 		int64_t f = cron_next(c, zone, mid - 1);
-		if (f >= 0 && f <= at)
+		if (f != -1 && f <= at)
 			lo = f;
 		else
 			hi = mid - 1;

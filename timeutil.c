@@ -586,6 +586,8 @@ static bool valid_zone_name(const char *name)
 			return false;
 		if (*p == '.' && (p == name || p[-1] == '/'))
 			return false; /* ".." and hidden files */
+		if (*p == '/' && (p[1] == '/' || !p[1]))
+			return false; /* one spelling per zone */
 	}
 	return true;
 }

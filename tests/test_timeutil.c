@@ -214,6 +214,8 @@ static void test_tz_get(void **state)
 	assert_unknown_zone("zone.tab");	 /* in zoneinfo, not a TZif file */
 	assert_unknown_zone("Europe");		 /* a directory */
 	assert_unknown_zone("Europe/Copenhagen "); /* no trimming */
+	assert_unknown_zone("Europe//Copenhagen");
+	assert_unknown_zone("Europe/Copenhagen/");
 	assert_unknown_zone("right/UTC");	 /* leap seconds are not supported */
 	tz_cache_free();
 	/* after freeing, zones load again */
