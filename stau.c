@@ -48,6 +48,24 @@ static const struct command commands[] = {
 	  "usage: stau graph [JOB] [--dot]\n\n"
 	  "Prints the dependency tree of JOB (default: every job that nothing depends on).\n"
 	  "  --dot   print Graphviz DOT instead (edges labelled with max_lag)\n" },
+	{ "status", cmd_status, NEED_PROJECT, "show every job's last run, schedule and health",
+	  "usage: stau status [JOB] [--json] [--now TIME] [-n N]\n\n"
+	  "Lists every job: its schedule entries, last run and result, when it finished and\n"
+	  "how long it took, its last success (FRESH), the next fire time, missed fire times\n"
+	  "and BROKEN marks. With JOB, that job and its N (default 10) most recent runs.\n"
+	  "  --json       print the same as JSON (described in stau(1))\n"
+	  "  --now TIME   compute ages and next fire times as seen at TIME\n" },
+	{ "show", cmd_show, NEED_PROJECT, "show a run: trigger, work IDs and every chunk",
+	  "usage: stau show RUN [--json]\n\n"
+	  "Shows run RUN: its trigger, kwargs, work IDs, git commit, state and times, then\n"
+	  "each chunk with its IDs, state, attempt, duration, exit status and log file, and\n"
+	  "the last lines of output of the chunks that failed.\n"
+	  "  --json   print the same as JSON (described in stau(1))\n" },
+	{ "logs", cmd_logs, NEED_PROJECT, "print the log files of a run's chunks",
+	  "usage: stau logs RUN [CHUNK]\n\n"
+	  "Prints the log of every attempt of every chunk of run RUN, each under a line\n"
+	  "'==> .stau/logs/JOB/RUN-CHUNK-ATTEMPT.log <=='. CHUNK limits it to one chunk, given\n"
+	  "by its id or as JOB:I (the I-th chunk of job JOB, as 'stau show RUN' numbers them).\n" },
 };
 
 static const struct command *find_command(const char *name)
