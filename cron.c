@@ -15,11 +15,12 @@
  * fields describe local wall times in its zone. When clocks change, a wall time may not
  * exist (spring forward: 02:00-02:59 skipped) or exist twice (fall back: 01:00-01:59 seen
  * in summer time, then again in winter time).
- *   - An entry whose hour field starts with `*` (a bare `*` or a stepped one, as cronie's HR_STAR) is about
- *     elapsed time, not about a time of day: it fires at every real instant whose local wall
- *     time matches. It never fires for a skipped wall time, and fires at both occurrences of
- *     a repeated one: `0 * * * *` fires every real hour, twice at 02:00 local on the night
- *     clocks go back in Copenhagen and not at all at 02:00 on the night they go forward.
+ *   - An entry whose hour field starts with `*` (a bare `*` or a stepped one, like cronie's
+ *     HR_STAR) is about elapsed time, not about a time of day: it fires at every real instant
+ *     whose local wall time matches. It never fires for a skipped wall time, and fires at
+ *     both occurrences of a repeated one: `0 * * * *` fires every real hour, twice at 02:00
+ *     local on the night clocks go back in Copenhagen and not at all at 02:00 on the night
+ *     they go forward.
  *   - Any other entry is about a time of day. A matching wall time that is skipped fires once
  *     at the first instant after the gap - the transition itself - and all skipped matches
  *     fire there together, once: in Europe/Copenhagen on 2026-03-29 both `30 2 * * *` and
@@ -82,7 +83,7 @@ static const struct {
 	const char *name, *fields;
 } macros[] = {
 	{ "@yearly", "0 0 1 1 *" }, { "@annually", "0 0 1 1 *" }, { "@monthly", "0 0 1 * *" },
-	{ "@weekly", "0 0 * * 0" }, { "@daily", "0 0 * * *" },	   { "@midnight", "0 0 * * *" },
+	{ "@weekly", "0 0 * * 0" }, { "@daily", "0 0 * * *" },	  { "@midnight", "0 0 * * *" },
 	{ "@hourly", "0 * * * *" },
 };
 

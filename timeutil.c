@@ -732,7 +732,8 @@ static int parse_epoch(const char *s, int64_t *t, char *err, size_t errlen)
 {
 	int64_t v;
 	if (parse_int64(s + 1, &v))
-		return time_error(err, errlen, s, "expected @ and seconds since 1970, e.g. '@1774747800'");
+		return time_error(err, errlen, s,
+				  "expected @ and seconds since 1970, e.g. '@1774747800'");
 	if (v < TIME_MIN || v > TIME_MAX)
 		return time_error(err, errlen, s, "out of range (years 1 to 9999)");
 	*t = v;

@@ -47,7 +47,8 @@ static uint64_t bits(const int *v, int n)
 		b |= 1ULL << v[i];
 	return b;
 }
-#define BITS(...) bits((const int[]){ __VA_ARGS__ }, sizeof((const int[]){ __VA_ARGS__ }) / sizeof(int))
+#define BITS(...) \
+	bits((const int[]){ __VA_ARGS__ }, sizeof((const int[]){ __VA_ARGS__ }) / sizeof(int))
 
 static uint64_t range_bits(int lo, int hi)
 {
