@@ -2,8 +2,9 @@
  *
  * Adding a command:
  *   1. write `int cmd_NAME(struct ctx *ctx, int argc, char **argv)` in cmd_NAME.c (or next to
- *      its siblings), parsing its own options with getopt_long (optind is reset to 1 and
- *      argv[0] is the command name);
+ *      its siblings), parsing its own options with getopt_long (optind is reset to 0,
+ *      opterr to 0 so the command names a bad option itself, and argv[0] is the command
+ *      name);
  *   2. declare it below;
  *   3. add a row to `commands[]` in stau.c with its one-line summary and usage text;
  *   4. add an end-to-end test in tests/e2e/ and a line to stau.1.

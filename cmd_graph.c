@@ -131,7 +131,7 @@ int cmd_graph(struct ctx *ctx, int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c != 'd')
-			return usage_error("graph", "bad option");
+			return usage_error("graph", "unknown option '%s'", argv[optind - 1]);
 		dot = true;
 	}
 	if (argc - optind > 1)

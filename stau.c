@@ -145,7 +145,10 @@ static int run_command(const struct command *c, const char *dir_opt, bool no_col
 	ctx.tty = isatty(STDOUT_FILENO);
 	const char *nc = getenv("NO_COLOR");
 	ctx.color = ctx.tty && !no_color && !(nc && *nc);
-	optind = 1;
+	/* glibc: 0 starts getopt afresh (permuting, so options may follow arguments) instead of
+	 * keeping the "+" mode of main()'s own option parsing; commands report bad options */
+	optind = 0;
+	opterr = 0;
 	int rc = c->fn(&ctx, argc, argv);
 	/* a full disk must not look like success (git's run_builtin does the same) */
 	if (fflush(stdout) || ferror(stdout)) {
