@@ -250,6 +250,39 @@ static void json_run_fields(struct json *j, const struct view *v, const struct s
 	json_counts(j, r->counts);
 }
 
+/* The fields of a chunk that status and show share (not its IDs, which status does not
+ * read). */
+static void json_chunk_fields(struct json *j, const struct view *v, const struct state_chunk *c)
+{
+	bool ended = c->finished && c->state != CHUNK_RUNNING;
+	json_kint(j, "id", c->id);
+	json_kint(j, "run", c->run);
+	json_kstr(j, "job", c->job);
+	json_kint(j, "index", (int64_t)c->index);
+	json_kint(j, "count", (int64_t)c->count);
+	json_kstr(j, "state", chunk_state_name(c->state));
+	json_kint(j, "attempt", c->attempt);
+	json_ktime(j, v, "started", c->started);
+	json_ktime(j, v, "finished", ended ? c->finished : 0);
+	json_key(j, "duration_ms");
+	if (ended && c->started)
+		json_int(j, c->duration_ms);
+	else
+		json_null(j);
+	json_key(j, "exit_code");
+	if (ended && c->exit_code >= 0 && !c->signal)
+		json_int(j, c->exit_code);
+	else
+		json_null(j);
+	json_key(j, "signal");
+	if (ended && c->signal)
+		json_int(j, c->signal);
+	else
+		json_null(j);
+	json_kstr(j, "log", c->log_path);
+	json_kstr(j, "message", c->message);
+}
+
 /* Parses RUN ("42" or "#42"). */
 static int parse_run_id(const char *cmd, const char *s, int64_t *id)
 {
@@ -274,12 +307,27 @@ static int get_run(struct view *v, int64_t id, struct state_run *r)
 	return EXIT_OK;
 }
 
+/* How long the chunk's last attempt took, or has been running; "-" before it started. */
+static const char *chunk_duration(const struct view *v, const struct state_chunk *c, char *buf,
+				  size_t len)
+{
+	if (!c->started)
+		return "-";
+	if (c->state == CHUNK_RUNNING)
+		return fmt_secs(v->now - c->started, buf, len);
+	if (!c->finished)
+		return "-";
+	term_duration_ms(c->duration_ms, buf, len);
+	return buf;
+}
+
 /* ---- stau status ---- */
 
 /* One job as status shows it. */
 struct job_row {
 	const struct job *job;
 	const struct state_run *last; /* its newest run as master job, or NULL */
+	const struct state_chunk *last_chunk; /* its newest chunk that started, in any run */
 	int64_t last_ok;	      /* latest successful chunk of the type, 0: none */
 	int64_t next;		      /* earliest next fire time of its enabled entries, -1: none */
 	const struct entry *next_entry;
@@ -293,6 +341,8 @@ struct status_data {
 	size_t nrows;
 	struct state_run *last_runs;
 	size_t nlast;
+	struct state_chunk *last_chunks;
+	size_t nlast_chunks;
 	struct state_entry *entries;
 	size_t nentries;
 };
@@ -303,6 +353,7 @@ static void status_data_release(struct status_data *d)
 		free(d->rows[i].broken);
 	free(d->rows);
 	state_runs_free(d->last_runs, d->nlast);
+	state_chunks_free(d->last_chunks, d->nlast_chunks);
 	state_entries_free(d->entries, d->nentries);
 }
 
@@ -327,6 +378,14 @@ static const struct state_run *last_run_of(const struct status_data *d, const ch
 	for (size_t i = 0; i < d->nlast; i++)
 		if (!strcmp(d->last_runs[i].job, job))
 			return &d->last_runs[i];
+	return NULL;
+}
+
+static const struct state_chunk *last_chunk_of(const struct status_data *d, const char *job)
+{
+	for (size_t i = 0; i < d->nlast_chunks; i++)
+		if (!strcmp(d->last_chunks[i].job, job))
+			return &d->last_chunks[i];
 	return NULL;
 }
 
@@ -374,6 +433,7 @@ static void row_schedule(const struct view *v, const struct status_data *d, stru
 static int collect_rows(struct view *v, struct status_data *d, const char *only)
 {
 	if (v->st && (state_last_runs(v->st, &d->last_runs, &d->nlast) ||
+		      state_last_chunks(v->st, &d->last_chunks, &d->nlast_chunks) ||
 		      state_entries_all(v->st, &d->entries, &d->nentries)))
 		return state_failed(v);
 	d->rows = xcalloc(v->p.njobs ? v->p.njobs : 1, sizeof(*d->rows));
@@ -384,6 +444,7 @@ static int collect_rows(struct view *v, struct status_data *d, const char *only)
 		struct job_row *row = &d->rows[d->nrows++];
 		row->job = job;
 		row->last = last_run_of(d, job->type);
+		row->last_chunk = last_chunk_of(d, job->type);
 		row_schedule(v, d, row);
 		if (job->broken)
 			row->broken = xstrdup(job->broken);
@@ -443,6 +504,39 @@ static void notes_cell(const struct view *v, const struct job_row *row, struct t
 	sb_release(&sb);
 }
 
+/* RUN, RESULT, FINISHED and DURATION of a job's last run as master job. */
+static void last_run_cells(const struct view *v, const struct state_run *r, struct table *t)
+{
+	char buf[48];
+	table_addf(t, "#%lld", (long long)r->id);
+	add_colored_cell(t, v->ctx->color, run_color(r->state), run_state_name(r->state));
+	if (r->finished)
+		term_relative(r->finished, v->now, buf, sizeof(buf));
+	table_add(t, r->finished ? buf : "-");
+	int64_t secs = run_secs(r, v->now);
+	table_add(t, secs < 0 ? "-" : fmt_secs(secs, buf, sizeof(buf)));
+}
+
+/* The same for a job whose latest work was a chunk in another job's (later) run. */
+static void last_chunk_cells(const struct view *v, const struct state_chunk *c, struct table *t)
+{
+	char buf[48];
+	table_addf(t, "#%lld", (long long)c->run);
+	add_colored_cell(t, v->ctx->color, chunk_color(c->state), chunk_state_name(c->state));
+	if (c->finished && c->state != CHUNK_RUNNING)
+		term_relative(c->finished, v->now, buf, sizeof(buf));
+	table_add(t, c->finished && c->state != CHUNK_RUNNING ? buf : "-");
+	table_add(t, chunk_duration(v, c, buf, sizeof(buf)));
+}
+
+static void never_run_cells(const struct view *v, struct table *t)
+{
+	table_add(t, "-");
+	add_colored_cell(t, v->ctx->color, TERM_DIM, "never run");
+	table_add(t, "-");
+	table_add(t, "-");
+}
+
 static void status_row(const struct view *v, const struct job_row *row, struct table *t)
 {
 	char buf[48];
@@ -451,20 +545,12 @@ static void status_row(const struct view *v, const struct job_row *row, struct t
 	char *sched = schedule_cell(v, row->job->type);
 	table_add(t, sched);
 	free(sched);
-	if (r) {
-		table_addf(t, "#%lld", (long long)r->id);
-		add_colored_cell(t, v->ctx->color, run_color(r->state), run_state_name(r->state));
-		if (r->finished)
-			term_relative(r->finished, v->now, buf, sizeof(buf));
-		table_add(t, r->finished ? buf : "-");
-		int64_t secs = run_secs(r, v->now);
-		table_add(t, secs < 0 ? "-" : fmt_secs(secs, buf, sizeof(buf)));
-	} else {
-		table_add(t, "-");
-		add_colored_cell(t, v->ctx->color, TERM_DIM, "never run");
-		table_add(t, "-");
-		table_add(t, "-");
-	}
+	if (r && !(row->last_chunk && row->last_chunk->run > r->id))
+		last_run_cells(v, r, t);
+	else if (row->last_chunk)
+		last_chunk_cells(v, row->last_chunk, t);
+	else
+		never_run_cells(v, t);
 	if (row->last_ok)
 		term_relative(row->last_ok, v->now, buf, sizeof(buf));
 	table_add(t, row->last_ok ? buf : "-");
@@ -540,6 +626,14 @@ static void json_job_row(struct json *j, const struct view *v, const struct stat
 	if (row->last) {
 		json_object_begin(j);
 		json_run_fields(j, v, row->last);
+		json_object_end(j);
+	} else {
+		json_null(j);
+	}
+	json_key(j, "last_chunk");
+	if (row->last_chunk) {
+		json_object_begin(j);
+		json_chunk_fields(j, v, row->last_chunk);
 		json_object_end(j);
 	} else {
 		json_null(j);
@@ -874,20 +968,6 @@ static const char *fmt_clock(int64_t t, const struct tz *zone, char *buf, size_t
 	return buf;
 }
 
-/* How long the chunk's last attempt took, or has been running; "-" before it started. */
-static const char *chunk_duration(const struct view *v, const struct state_chunk *c, char *buf,
-				  size_t len)
-{
-	if (!c->started)
-		return "-";
-	if (c->state == CHUNK_RUNNING)
-		return fmt_secs(v->now - c->started, buf, len);
-	if (!c->finished)
-		return "-";
-	term_duration_ms(c->duration_ms, buf, len);
-	return buf;
-}
-
 static void chunk_row(const struct view *v, const struct state_chunk *c, struct table *t)
 {
 	char buf[48];
@@ -969,36 +1049,12 @@ static void print_tails(const struct view *v, const struct state_chunk *cs, size
 static void json_chunk(struct json *j, const struct view *v, const struct state_chunk *c)
 {
 	json_object_begin(j);
-	json_kint(j, "id", c->id);
-	json_kstr(j, "job", c->job);
-	json_kint(j, "index", (int64_t)c->index);
-	json_kint(j, "count", (int64_t)c->count);
+	json_chunk_fields(j, v, c);
 	char *ids = workids_format_compact(c->ids, c->has_ids ? c->nids : 0);
 	json_kstr(j, "work_ids", ids);
 	free(ids);
 	json_kint(j, "nids", c->has_ids ? (int64_t)c->nids : 0);
-	json_kstr(j, "state", chunk_state_name(c->state));
-	json_kint(j, "attempt", c->attempt);
-	json_ktime(j, v, "started", c->started);
-	json_ktime(j, v, "finished", c->finished);
-	json_key(j, "duration_ms");
-	if (c->finished && c->started && c->state != CHUNK_RUNNING)
-		json_int(j, c->duration_ms);
-	else
-		json_null(j);
-	json_key(j, "exit_code");
-	if (c->exit_code >= 0 && !c->signal && c->finished && c->state != CHUNK_RUNNING)
-		json_int(j, c->exit_code);
-	else
-		json_null(j);
-	json_key(j, "signal");
-	if (c->signal)
-		json_int(j, c->signal);
-	else
-		json_null(j);
 	json_ktime(j, v, "not_before", c->state == CHUNK_PENDING ? c->not_before : 0);
-	json_kstr(j, "log", c->log_path);
-	json_kstr(j, "message", c->message);
 	json_kstr(j, "tail", c->tail);
 	json_key(j, "kwargs");
 	json_raw(j, c->kwargs);

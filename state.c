@@ -2199,3 +2199,38 @@ int state_prune(struct state *st, int64_t before, char ***logs)
 	*logs = sv.v;
 	return rc;
 }
+
+/* ---- read-only views (stau status) ---- */
+
+/* One pass over the chunks, grouped by job type; status asks once per command, so the
+ * statement is prepared for this call only instead of being kept with the others. */
+int state_last_chunks(struct state *st, struct state_chunk **out, size_t *n)
+{
+	static const char q[] = "SELECT " CHUNK_COLS CHUNK_FROM " WHERE c.id IN"
+				" (SELECT max(id) FROM chunks WHERE attempt > 0 GROUP BY job)"
+				" ORDER BY c.job";
+	sqlite3_stmt *s;
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL))
+		return fail_db(st);
+	struct state_chunk *v = NULL;
+	size_t cap = 0, k = 0;
+	int rc;
+	while ((rc = step(st, s)) == 1) {
+		grow(&v, &cap, k + 1, sizeof(*v));
+		if (chunk_from_row(st, s, false, &v[k])) {
+			rc = -1;
+			break;
+		}
+		k++;
+	}
+	sqlite3_finalize(s);
+	if (rc < 0) {
+		state_chunks_free(v, k);
+		return -1;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}

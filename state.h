@@ -342,4 +342,11 @@ int state_problem_clear(struct state *st, const char *key);
  * each and the array. Returns the number of runs deleted, or -1. */
 int state_prune(struct state *st, int64_t before, char ***logs);
 
+/* ---- read-only views (stau status) ---- */
+
+/* For every job type with a chunk that has started (attempt >= 1), its latest such chunk, in
+ * any run, without its IDs, sorted by job type: how a job that only runs as a dependency
+ * last did. A new array freed with state_chunks_free. Returns 0 or -1. */
+int state_last_chunks(struct state *st, struct state_chunk **out, size_t *n);
+
 #endif
