@@ -54,7 +54,9 @@ struct exec_ops {
 	void (*destroy)(void *self);
 };
 
-/* The local executor: fork/execve on this machine. Returns NULL with a message in err. */
+/* The local executor: fork/execve on this machine. Returns 0 and fills *out, or -1 with a
+ * message in err. While it exists SIGCHLD is blocked in this process (children it starts
+ * get a clean mask); out->ops->destroy restores the mask. */
 int exec_local_new(struct executor *out, char *err, size_t errlen);
 
 #endif

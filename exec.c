@@ -1,0 +1,465 @@
+/* exec.c - the local executor: fork/execve children, time them out, reap them.
+ *
+ * Why it looks like this:
+ *   - Everything that can fail in a way the caller should hear about (the log file, the pipe,
+ *     fork) happens in the parent before or right at fork, so start() returns the reason.
+ *     What fails in the child after fork (chdir, execve) is reported through a CLOEXEC pipe:
+ *     the parent reads either nothing (exec succeeded and closed the pipe) or the child's
+ *     errno, so exec_errno is exact. The child also writes "stau: cannot execute ..." into
+ *     the log, which is then useful on its own.
+ *   - Each child is the leader of its own process group, so a timeout or destroy reaches
+ *     everything the job started (a shell's children, a Python pool). PR_SET_PDEATHSIG makes
+ *     the child die with its stau (SPEC §10); the getppid() check closes the window in which
+ *     stau died between fork and prctl.
+ *   - Reaping is an event loop over a signalfd for SIGCHLD: SIGCHLD is blocked while an
+ *     executor exists (and unblocked in each child), so a child that ends between our
+ *     waitpid() and poll() leaves the signal pending and poll() returns at once: no lost
+ *     wake-ups, no handler, no sleeping. (pidfds would avoid touching the signal mask, but
+ *     valgrind cannot follow pidfd_open, and the tests must run under valgrind.) The poll
+ *     timeout is the nearest of the caller's limit and the children's deadlines, which is
+ *     how SIGTERM at the timeout and SIGKILL 10 s later are delivered.
+ *   - The log is opened O_APPEND in the parent and kept open until the child is reaped: the
+ *     header goes before the child's output, the trailer ("[exited with status 1]") after
+ *     it, like nq's logs, so a log describes itself even without the database.
+ *   - Every descriptor above 2 is closed in the child except the error pipe, so a job can
+ *     never hold stau's database or its .stau/lock flock. */
+#include "exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+extern char **environ;
+
+#define KILL_GRACE_MS 10000	/* SIGTERM, then SIGKILL this much later */
+#define DESTROY_GRACE_MS 2000	/* destroy: how long SIGTERM'd children get before SIGKILL */
+
+struct child {
+	uint64_t token;
+	pid_t pid;
+	int logfd;
+	int exec_errno;
+	int64_t started_ms;
+	int64_t timeout_ms;
+	int64_t deadline_ms;	/* next action: SIGTERM (or SIGKILL when timed_out); 0 = none */
+	bool timed_out;
+};
+
+struct local_exec {
+	struct child *v;
+	size_t n, cap;
+	int sigfd;		/* signalfd for SIGCHLD */
+	sigset_t oldmask;	/* the mask before we blocked SIGCHLD, restored by destroy */
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the log file ---- */
+
+/* Creates the missing parent directories of path with mode 0700. Returns 0 or -1 (errno). */
+static int make_parents(const char *path)
+{
+	char *p = xstrdup(path);
+	int rc = 0;
+	for (char *s = strchr(p + 1, '/'); s && !rc; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0700) && errno != EEXIST)
+			rc = -1;
+		*s = '/';
+	}
+	free(p);
+	return rc;
+}
+
+static int write_all(int fd, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int open_log(const struct exec_spec *spec, char *err, size_t errlen)
+{
+	int fd = -1;
+	if (!make_parents(spec->log_path))
+		fd = open(spec->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create log file '%s': %s", spec->log_path,
+			 strerror(errno));
+		return -1;
+	}
+	fchmod(fd, 0600); /* an existing file keeps its mode through O_CREAT */
+	const char *h = spec->log_header;
+	size_t n = h ? strlen(h) : 0;
+	if (n && (write_all(fd, h, n) || (h[n - 1] != '\n' && write_all(fd, "\n", 1)))) {
+		snprintf(err, errlen, "cannot write log file '%s': %s", spec->log_path,
+			 strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* ---- the environment ---- */
+
+static size_t name_len(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	return eq ? (size_t)(eq - kv) : strlen(kv);
+}
+
+static bool overridden(const char *kv, char *const *add)
+{
+	size_t n = name_len(kv);
+	for (; add && *add; add++)
+		if (name_len(*add) == n && !strncmp(kv, *add, n))
+			return true;
+	return false;
+}
+
+/* The inherited environment without the names in add, then add: a new array of borrowed
+ * strings (free only the array). */
+static char **merge_env(char *const *add)
+{
+	size_t n = 0, k = 0;
+	for (char **e = environ; e && *e; e++)
+		n++;
+	for (char *const *a = add; a && *a; a++)
+		n++;
+	char **env = xcalloc(n + 1, sizeof(*env));
+	for (char **e = environ; e && *e; e++)
+		if (!overridden(*e, add))
+			env[k++] = *e;
+	for (char *const *a = add; a && *a; a++)
+		env[k++] = *a;
+	env[k] = NULL;
+	return env;
+}
+
+/* ---- the child side of fork ---- */
+
+static void __attribute__((noreturn)) child_fail(int errfd, int err, const char *what, const char *arg)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "stau: cannot %s '%s': %s\n", what, arg,
+			 strerror(err));
+	if (n > 0)
+		write_all(STDERR_FILENO, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	write_all(errfd, (const char *)&err, sizeof(err));
+	_exit(127);
+}
+
+/* Closes every descriptor above 2 except keep. */
+static void close_others(int keep)
+{
+	if (keep > 3)
+		syscall(SYS_close_range, 3U, (unsigned)keep - 1, 0U);
+	syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U);
+}
+
+static void reset_signals(void)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL); /* ignored signals would stay ignored across exec */
+}
+
+static void __attribute__((noreturn))
+run_child(const struct exec_spec *spec, char **env, int logfd, int errfd, pid_t parent)
+{
+	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127); /* stau died before prctl took effect */
+	reset_signals();
+	int null = open("/dev/null", O_RDONLY);
+	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(logfd, STDOUT_FILENO) < 0 ||
+	    dup2(logfd, STDERR_FILENO) < 0)
+		child_fail(errfd, errno, "set up the output of", spec->argv[0]);
+	close_others(errfd);
+	if (spec->cwd && chdir(spec->cwd))
+		child_fail(errfd, errno, "change to directory", spec->cwd);
+	environ = env;
+	execvp(spec->argv[0], spec->argv); /* searches the PATH of env when argv[0] has no '/' */
+	child_fail(errfd, errno, "execute", spec->argv[0]);
+}
+
+/* ---- the parent side ---- */
+
+/* The errno the child reported through the pipe, or 0 when it exec'd. */
+static int read_exec_errno(int fd)
+{
+	int e = 0;
+	ssize_t r;
+	do
+		r = read(fd, &e, sizeof(e));
+	while (r < 0 && errno == EINTR);
+	return r == (ssize_t)sizeof(e) ? e : 0;
+}
+
+static struct child *find_child(struct local_exec *x, uint64_t token)
+{
+	for (size_t i = 0; i < x->n; i++)
+		if (x->v[i].token == token)
+			return &x->v[i];
+	return NULL;
+}
+
+static int local_start(void *self, const struct exec_spec *spec, uint64_t token, pid_t *pid,
+		       char *err, size_t errlen)
+{
+	struct local_exec *x = self;
+	int logfd = open_log(spec, err, errlen);
+	if (logfd < 0)
+		return -1;
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC)) {
+		snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno));
+		close(logfd);
+		return -1;
+	}
+	char **env = merge_env(spec->env_add);
+	pid_t parent = getpid();
+	int64_t t0 = now_ms();
+	pid_t p = fork();
+	if (p == 0)
+		run_child(spec, env, logfd, pfd[1], parent);
+	int fork_errno = errno;
+	free(env);
+	close(pfd[1]);
+	if (p < 0) {
+		snprintf(err, errlen, "cannot start '%s': fork: %s", spec->argv[0],
+			 strerror(fork_errno));
+		close(pfd[0]);
+		close(logfd);
+		return -1;
+	}
+	setpgid(p, p); /* also here, so that kill(-p) works before the child ran */
+	int e = read_exec_errno(pfd[0]);
+	close(pfd[0]);
+	grow(&x->v, &x->cap, x->n + 1, sizeof(*x->v));
+	struct child *c = &x->v[x->n++];
+	*c = (struct child){ .token = token, .pid = p,
+			     .logfd = logfd, .exec_errno = e, .started_ms = t0,
+			     .timeout_ms = spec->timeout_ms,
+			     .deadline_ms = spec->timeout_ms > 0 ? t0 + spec->timeout_ms : 0 };
+	*pid = p;
+	return 0;
+}
+
+static void format_ms(int64_t ms, char *buf, size_t len)
+{
+	if (ms % 1000)
+		snprintf(buf, len, "%lldms", (long long)ms);
+	else if (ms % 3600000 == 0)
+		snprintf(buf, len, "%lldh", (long long)(ms / 3600000));
+	else if (ms % 60000 == 0)
+		snprintf(buf, len, "%lldm", (long long)(ms / 60000));
+	else
+		snprintf(buf, len, "%llds", (long long)(ms / 1000));
+}
+
+static void write_trailer(const struct child *c, const struct exec_result *res)
+{
+	char buf[128], t[32];
+	if (res->exec_errno)
+		snprintf(buf, sizeof(buf), "[could not be started]\n");
+	else if (c->timed_out) {
+		format_ms(c->timeout_ms, t, sizeof(t));
+		snprintf(buf, sizeof(buf), "[timed out after %s]\n", t);
+	} else if (res->signal) {
+		const char *name = sigabbrev_np(res->signal);
+		if (name)
+			snprintf(buf, sizeof(buf), "[killed by signal %s]\n", name);
+		else
+			snprintf(buf, sizeof(buf), "[killed by signal %d]\n", res->signal);
+	} else
+		snprintf(buf, sizeof(buf), "[exited with status %d]\n", res->exit_code);
+	write_all(c->logfd, buf, strlen(buf));
+}
+
+/* Reaps child i when it has ended: fills res, removes it. Returns 1, 0 (still running). */
+static int reap(struct local_exec *x, size_t i, struct exec_result *res, uint64_t *token)
+{
+	struct child *c = &x->v[i];
+	int status;
+	pid_t r;
+	do
+		r = waitpid(c->pid, &status, WNOHANG);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return 0;
+	*res = (struct exec_result){ .timed_out = c->timed_out, .exec_errno = c->exec_errno,
+				     .duration_ms = now_ms() - c->started_ms, .exit_code = -1 };
+	if (r < 0)
+		res->exit_code = 127; /* not our child any more: cannot happen, but never hang */
+	else if (WIFEXITED(status))
+		res->exit_code = WEXITSTATUS(status);
+	else if (WIFSIGNALED(status))
+		res->signal = WTERMSIG(status);
+	if (c->exec_errno)
+		res->exit_code = 127;
+	if (c->timed_out)
+		kill(-c->pid, SIGKILL); /* what the group's leader left behind */
+	write_trailer(c, res);
+	*token = c->token;
+	close(c->logfd);
+	x->v[i] = x->v[--x->n];
+	return 1;
+}
+
+/* Sends the signals whose time has come; returns the next deadline (0: none). */
+static int64_t enforce_deadlines(struct local_exec *x, int64_t now)
+{
+	int64_t next = 0;
+	for (size_t i = 0; i < x->n; i++) {
+		struct child *c = &x->v[i];
+		if (c->deadline_ms && c->deadline_ms <= now) {
+			kill(-c->pid, c->timed_out ? SIGKILL : SIGTERM);
+			c->deadline_ms = c->timed_out ? 0 : now + KILL_GRACE_MS;
+			c->timed_out = true;
+		}
+		if (c->deadline_ms && (!next || c->deadline_ms < next))
+			next = c->deadline_ms;
+	}
+	return next;
+}
+
+/* Empties the signalfd: the waitpid() calls that follow see every child that ended. */
+static void drain_signals(struct local_exec *x)
+{
+	struct signalfd_siginfo si[8];
+	while (read(x->sigfd, si, sizeof(si)) > 0)
+		;
+}
+
+static int poll_children(struct local_exec *x, int timeout)
+{
+	struct pollfd p = { .fd = x->sigfd, .events = POLLIN };
+	int rc = poll(&p, 1, timeout);
+	return rc < 0 && errno != EINTR ? -1 : 0;
+}
+
+static int local_wait(void *self, int timeout_ms, uint64_t *token, struct exec_result *res)
+{
+	struct local_exec *x = self;
+	if (!x->n)
+		return -1;
+	int64_t end = timeout_ms < 0 ? 0 : now_ms() + timeout_ms;
+	for (;;) {
+		drain_signals(x);
+		for (size_t i = 0; i < x->n; i++)
+			if (reap(x, i, res, token))
+				return 1;
+		int64_t now = now_ms();
+		int64_t next = enforce_deadlines(x, now);
+		if (end && now >= end)
+			return 0;
+		int64_t limit = end;
+		if (next && (!limit || next < limit))
+			limit = next;
+		int wait = limit ? (int)(limit - now) : -1;
+		if (poll_children(x, wait))
+			return 0;
+	}
+}
+
+static int local_kill(void *self, uint64_t token, int sig)
+{
+	struct child *c = find_child(self, token);
+	if (!c) {
+		errno = ESRCH;
+		return -1;
+	}
+	return kill(-c->pid, sig);
+}
+
+static size_t local_running(void *self)
+{
+	return ((struct local_exec *)self)->n;
+}
+
+static void local_destroy(void *self)
+{
+	struct local_exec *x = self;
+	if (!x)
+		return;
+	struct exec_result res;
+	uint64_t token;
+	for (size_t i = 0; i < x->n; i++) {
+		kill(-x->v[i].pid, SIGTERM);
+		x->v[i].timed_out = false;
+		x->v[i].deadline_ms = 0;
+	}
+	int64_t end = now_ms() + DESTROY_GRACE_MS;
+	while (x->n) {
+		int64_t left = end - now_ms();
+		if (left <= 0)
+			break;
+		local_wait(x, (int)left, &token, &res);
+	}
+	for (size_t i = 0; i < x->n; i++)
+		kill(-x->v[i].pid, SIGKILL);
+	while (x->n)
+		local_wait(x, -1, &token, &res);
+	close(x->sigfd);
+	sigprocmask(SIG_SETMASK, &x->oldmask, NULL);
+	free(x->v);
+	free(x);
+}
+
+static const struct exec_ops local_ops = {
+	.start = local_start,
+	.wait = local_wait,
+	.kill = local_kill,
+	.running = local_running,
+	.destroy = local_destroy,
+};
+
+int exec_local_new(struct executor *out, char *err, size_t errlen)
+{
+	struct local_exec *x = xcalloc(1, sizeof(*x));
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &x->oldmask);
+	x->sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (x->sigfd < 0) {
+		snprintf(err, errlen, "cannot watch child processes: signalfd: %s",
+			 strerror(errno));
+		sigprocmask(SIG_SETMASK, &x->oldmask, NULL);
+		free(x);
+		return -1;
+	}
+	out->ops = &local_ops;
+	out->self = x;
+	return 0;
+}

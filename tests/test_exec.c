@@ -1,0 +1,349 @@
+/* test_exec.c - the local executor: exit codes, signals, exec failures, environment, logs,
+ * timeouts and process groups, with real child processes. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exec.h"
+#include "util.h"
+
+static char dir[] = "/tmp/stau-test-exec.XXXXXX";
+
+static int make_tmpdir(void **unused)
+{
+	strcpy(dir, "/tmp/stau-test-exec.XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int remove_tmpdir(void **unused)
+{
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+	int rc = system(cmd);
+	free(cmd);
+	return rc;
+}
+
+/* The executor under test, with one child at a time started through run(). */
+struct fixture {
+	struct executor ex;
+	char *log;
+	struct exec_result res;
+	uint64_t token;
+};
+
+static void fixture_init(struct fixture *f)
+{
+	char err[256];
+	memset(f, 0, sizeof(*f));
+	assert_int_equal(exec_local_new(&f->ex, err, sizeof(err)), 0);
+	f->log = xasprintf("%s/logs/job/1-1-1.log", dir);
+}
+
+static void fixture_release(struct fixture *f)
+{
+	f->ex.ops->destroy(f->ex.self);
+	free(f->log);
+}
+
+static void start(struct fixture *f, char *const *argv, char *const *env, int64_t timeout_ms,
+		  uint64_t token)
+{
+	struct exec_spec spec = { .argv = argv, .env_add = env, .cwd = dir, .log_path = f->log,
+				  .log_header = "stau: test", .timeout_ms = timeout_ms };
+	char err[256] = "";
+	pid_t pid = 0;
+	int rc = f->ex.ops->start(f->ex.self, &spec, token, &pid, err, sizeof(err));
+	assert_string_equal(err, "");
+	assert_int_equal(rc, 0);
+	assert_true(pid > 0);
+}
+
+/* Starts argv, waits for it and returns its log. */
+static char *run(struct fixture *f, char *const *argv, char *const *env, int64_t timeout_ms)
+{
+	start(f, argv, env, timeout_ms, 7);
+	assert_int_equal(f->ex.ops->wait(f->ex.self, -1, &f->token, &f->res), 1);
+	assert_int_equal(f->token, 7);
+	char *text = read_file(f->log, NULL);
+	assert_non_null(text);
+	return text;
+}
+
+static char *sh(struct fixture *f, const char *script, int64_t timeout_ms)
+{
+	char *argv[] = { "/bin/sh", "-c", (char *)script, NULL };
+	return run(f, argv, NULL, timeout_ms);
+}
+
+static void test_exit_codes(void **unused)
+{
+	struct fixture f;
+	fixture_init(&f);
+	char *log = sh(&f, "echo out; echo err >&2; exit 3", 0);
+	assert_string_equal(log, "stau: test\nout\nerr\n[exited with status 3]\n");
+	assert_int_equal(f.res.exit_code, 3);
+	assert_int_equal(f.res.signal, 0);
+	assert_false(f.res.timed_out);
+	assert_int_equal(f.res.exec_errno, 0);
+	free(log);
+	log = sh(&f, "true", 0);
+	assert_string_equal(log, "stau: test\n[exited with status 0]\n");
+	assert_int_equal(f.res.exit_code, 0);
+	free(log);
+	fixture_release(&f);
+}
+
+static void test_log_is_private_and_truncated(void **unused)
+{
+	struct fixture f;
+	fixture_init(&f);
+	char *log = sh(&f, "echo a long first line of output", 0);
+	free(log);
+	log = sh(&f, "echo b", 0);
+	assert_string_equal(log, "stau: test\nb\n[exited with status 0]\n");
+	free(log);
+	struct stat st;
+	assert_int_equal(stat(f.log, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	char *logs = xasprintf("%s/logs/job", dir);
+	assert_int_equal(stat(logs, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	free(logs);
+	fixture_release(&f);
+}
+
+static void test_killed_by_signal(void **unused)
+{
+	struct fixture f;
+	fixture_init(&f);
+	char *log = sh(&f, "kill -USR1 $$", 0);
+	assert_string_equal(log, "stau: test\n[killed by signal USR1]\n");
+	assert_int_equal(f.res.signal, SIGUSR1);
+	assert_false(f.res.timed_out);
+	free(log);
+	fixture_release(&f);
+}
+
+static void test_exec_failure_errno(void **unused)
+{
+	struct fixture f;
+	fixture_init(&f);
+	char *missing[] = { "/nonexistent/job", NULL };
+	char *log = run(&f, missing, NULL, 0);
+	assert_string_equal(log, "stau: test\nstau: cannot execute '/nonexistent/job': No such "
+				 "file or directory\n[could not be started]\n");
+	assert_int_equal(f.res.exec_errno, ENOENT);
+	assert_int_equal(f.res.exit_code, 127);
+	free(log);
+
+	char *path = xasprintf("%s/not-executable", dir);
+	assert_int_equal(write_file_atomic(path, "#!/bin/sh\n", 10, 0644), 0);
+	char *noexec[] = { path, NULL };
+	log = run(&f, noexec, NULL, 0);
+	assert_int_equal(f.res.exec_errno, EACCES);
+	assert_non_null(strstr(log, "': Permission denied\n"));
+	free(log);
+	free(path);
+
+	char *unknown[] = { "stau-no-such-program", NULL };
+	log = run(&f, unknown, NULL, 0);
+	assert_int_equal(f.res.exec_errno, ENOENT);
+	free(log);
+	fixture_release(&f);
+}
+
+static void test_log_not_writable(void **unused)
+{
+	struct fixture f;
+	fixture_init(&f);
+	char *file = xasprintf("%s/plain", dir);
+	assert_int_equal(write_file_atomic(file, "", 0, 0600), 0);
+	char *bad = xasprintf("%s/plain/x.log", dir);
+	char *argv[] = { "/bin/true", NULL };
+	struct exec_spec spec = { .argv = argv, .cwd = dir, .log_path = bad };
+	char err[512];
+	pid_t pid;
+	assert_int_equal(f.ex.ops->start(f.ex.self, &spec, 1, &pid, err, sizeof(err)), -1);
+	char *want = xasprintf("cannot create log file '%s': Not a directory", bad);
+	assert_string_equal(err, want);
+	assert_int_equal(f.ex.ops->running(f.ex.self), 0);
+	free(want);
+	free(bad);
+	free(file);
+	fixture_release(&f);
+}
+
+static void test_environment_and_cwd(void **unused)
+{
+	struct fixture f;
+	fixture_init(&f);
+	setenv("STAU_TEST_INHERITED", "kept", 1);
+	setenv("STAU_TEST_OVERRIDDEN", "old", 1);
+	char *env[] = { "STAU_TEST_OVERRIDDEN=new", "STAU_TEST_ADDED=a=b", NULL };
+	char *argv[] = { "sh", "-c",
+			 "echo \"$STAU_TEST_INHERITED $STAU_TEST_OVERRIDDEN $STAU_TEST_ADDED\"; "
+			 "env | grep -c '^STAU_TEST_OVERRIDDEN='; pwd; cat",
+			 NULL };
+	char *log = run(&f, argv, env, 0);
+	char *want = xasprintf("stau: test\nkept new a=b\n1\n%s\n[exited with status 0]\n", dir);
+	assert_string_equal(log, want);
+	free(want);
+	free(log);
+	unsetenv("STAU_TEST_INHERITED");
+	unsetenv("STAU_TEST_OVERRIDDEN");
+	fixture_release(&f);
+}
+
+static void test_path_of_env_add_is_searched(void **unused)
+{
+	struct fixture f;
+	fixture_init(&f);
+	char *bin = xasprintf("%s/bin", dir);
+	assert_int_equal(mkdir(bin, 0700), 0);
+	char *prog = xasprintf("%s/only-here", bin);
+	assert_int_equal(write_file_atomic(prog, "#!/bin/sh\necho found\n", 21, 0700), 0);
+	char *path = xasprintf("PATH=%s:/usr/bin:/bin", bin);
+	char *env[] = { path, NULL };
+	char *argv[] = { "only-here", NULL };
+	char *log = run(&f, argv, env, 0);
+	assert_string_equal(log, "stau: test\nfound\n[exited with status 0]\n");
+	free(log);
+	free(path);
+	free(prog);
+	free(bin);
+	fixture_release(&f);
+}
+
+static void test_timeout_terminates(void **unused)
+{
+	struct fixture f;
+	fixture_init(&f);
+	char *argv[] = { "sleep", "5", NULL };
+	char *log = run(&f, argv, NULL, 200);
+	assert_string_equal(log, "stau: test\n[timed out after 200ms]\n");
+	assert_true(f.res.timed_out);
+	assert_int_equal(f.res.signal, SIGTERM);
+	assert_in_range(f.res.duration_ms, 200, 2000);
+	free(log);
+	fixture_release(&f);
+}
+
+/* Whether process pid, a child of this (subreaper) process, was killed by a signal. */
+static int reaped_signal(pid_t pid)
+{
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFSIGNALED(status) ? WTERMSIG(status) : -1;
+}
+
+static pid_t read_pid(const char *file)
+{
+	char *text = read_file(file, NULL);
+	assert_non_null(text);
+	pid_t pid = (pid_t)atol(text);
+	free(text);
+	return pid;
+}
+
+static void test_timeout_reaches_grandchildren(void **unused)
+{
+	struct fixture f;
+	fixture_init(&f);
+	/* orphaned grandchildren become our children, so we can see how they ended */
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	char *script = xasprintf("sleep 5 & echo $! > %s/gc.pid; wait", dir);
+	char *log = sh(&f, script, 200);
+	assert_true(f.res.timed_out);
+	char *file = xasprintf("%s/gc.pid", dir);
+	assert_int_equal(reaped_signal(read_pid(file)), SIGTERM);
+	free(file);
+	free(script);
+	free(log);
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	fixture_release(&f);
+}
+
+static void test_kill_and_wait_limits(void **unused)
+{
+	struct fixture f;
+	fixture_init(&f);
+	uint64_t token;
+	struct exec_result res;
+	assert_int_equal(f.ex.ops->wait(f.ex.self, 0, &token, &res), -1);
+	char *argv[] = { "sleep", "5", NULL };
+	start(&f, argv, NULL, 0, 41);
+	start(&f, argv, NULL, 0, 42);
+	assert_int_equal(f.ex.ops->running(f.ex.self), 2);
+	assert_int_equal(f.ex.ops->wait(f.ex.self, 50, &token, &res), 0);
+	assert_int_equal(f.ex.ops->kill(f.ex.self, 42, SIGINT), 0);
+	assert_int_equal(f.ex.ops->wait(f.ex.self, -1, &token, &res), 1);
+	assert_int_equal(token, 42);
+	assert_int_equal(res.signal, SIGINT);
+	assert_false(res.timed_out);
+	assert_int_equal(f.ex.ops->running(f.ex.self), 1);
+	assert_int_equal(f.ex.ops->kill(f.ex.self, 99, SIGINT), -1);
+	fixture_release(&f); /* destroy ends the other one */
+}
+
+static void test_destroy_kills_groups(void **unused)
+{
+	struct fixture f;
+	fixture_init(&f);
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	char *script = xasprintf("sleep 5 & echo $! > %s/gc.pid; wait", dir);
+	char *argv[] = { "/bin/sh", "-c", script, NULL };
+	start(&f, argv, NULL, 0, 1);
+	char *file = xasprintf("%s/gc.pid", dir);
+	char *text;
+	/* wait until the shell has written the grandchild's pid: poll the executor, not a clock */
+	while (!(text = read_file(file, NULL)) || !*text) {
+		uint64_t token;
+		struct exec_result res;
+		free(text);
+		assert_int_equal(f.ex.ops->wait(f.ex.self, 10, &token, &res), 0);
+	}
+	free(text);
+	pid_t gc = read_pid(file);
+	fixture_release(&f);
+	assert_int_equal(reaped_signal(gc), SIGTERM);
+	free(file);
+	free(script);
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_exit_codes, make_tmpdir, remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_log_is_private_and_truncated, make_tmpdir,
+						remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_killed_by_signal, make_tmpdir, remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_exec_failure_errno, make_tmpdir,
+						remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_log_not_writable, make_tmpdir, remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_environment_and_cwd, make_tmpdir,
+						remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_path_of_env_add_is_searched, make_tmpdir,
+						remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_timeout_terminates, make_tmpdir,
+						remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_timeout_reaches_grandchildren, make_tmpdir,
+						remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_kill_and_wait_limits, make_tmpdir,
+						remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_destroy_kills_groups, make_tmpdir,
+						remove_tmpdir),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
