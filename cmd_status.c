@@ -480,7 +480,8 @@ static char *schedule_cell(const struct view *v, const char *job)
 		if (strcmp(e->job, job))
 			continue;
 		char *desc = trigger_desc(e);
-		sb_addf(&sb, "%s%s (%s)", sb.len ? ", " : "", e->id, e->enabled ? desc : "disabled");
+		sb_addf(&sb, "%s%s (%s)", sb.len ? ", " : "", e->id,
+			e->enabled ? desc : "disabled");
 		free(desc);
 	}
 	return sb.len ? sb_detach(&sb) : xstrdup("-");
@@ -581,7 +582,6 @@ static void print_status_table(const struct view *v, const struct status_data *d
 static void json_schedule(struct json *j, const struct view *v, const struct status_data *d,
 			  const char *job)
 {
-	char buf[48];
 	json_array_begin(j);
 	for (size_t k = 0; k < v->p.sched.nentries; k++) {
 		const struct entry *e = &v->p.sched.entries[k];
@@ -596,11 +596,7 @@ static void json_schedule(struct json *j, const struct view *v, const struct sta
 		json_kstr(j, "timezone", tz_name(entry_zone(v, e)));
 		json_kbool(j, "enabled", e->enabled);
 		int64_t next = e->enabled ? trigger_next(&e->trigger, v->now) : -1;
-		json_key(j, "next");
-		if (next < 0)
-			json_null(j);
-		else
-			json_string(j, fmt_time(next, entry_zone(v, e), buf, sizeof(buf)));
+		json_ktime(j, v, "next", next < 0 ? INT64_MIN : next);
 		const struct state_entry *se = stored_entry(d, e->id);
 		json_ktime(j, v, "last_handled", se ? se->last_handled : INT64_MIN);
 		json_ktime(j, v, "last_missed", se ? se->last_missed : INT64_MIN);
@@ -692,10 +688,21 @@ static void print_job_header(const struct view *v, const struct job_row *row)
 	if (row->last_ok) {
 		char rel[32];
 		term_relative(row->last_ok, v->now, rel, sizeof(rel));
-		printf("last success:  %s (%s)\n", fmt_time(row->last_ok, v->zone, buf, sizeof(buf)),
-		       rel);
+		printf("last success:  %s (%s)\n",
+		       fmt_time(row->last_ok, v->zone, buf, sizeof(buf)), rel);
 	} else {
 		printf("last success:  never\n");
+	}
+	const struct state_chunk *c = row->last_chunk;
+	if (c && (!row->last || c->run > row->last->id)) {
+		char when[48] = "";
+		enum term_color col = chunk_color(c->state);
+		if (c->finished && c->state != CHUNK_RUNNING)
+			term_relative(c->finished, v->now, when, sizeof(when));
+		printf("last chunk:    run %lld, chunk %lld (%zu/%zu): %s%s%s%s%s\n",
+		       (long long)c->run, (long long)c->id, c->index, c->count,
+		       term_sgr(v->ctx->color, col), chunk_state_name(c->state),
+		       term_reset(v->ctx->color, col), *when ? " " : "", when);
 	}
 }
 
@@ -716,12 +723,13 @@ static void run_row(const struct view *v, const struct state_run *r, struct tabl
 	table_add(t, r->message);
 }
 
-static void print_runs_table(const struct view *v, const struct state_run *runs, size_t n)
+static void print_runs_table(const struct view *v, const char *job, const struct state_run *runs,
+			     size_t n)
 {
 	static const char *const head[] = { "RUN",	"TRIGGER", "STATE", "STARTED",
 					    "DURATION", "CHUNKS",  "MESSAGE" };
 	if (!n) {
-		printf("\nno runs yet; 'stau run JOB' starts one\n");
+		printf("\nno runs of %s itself yet; 'stau run %s' starts one\n", job, job);
 		return;
 	}
 	struct table t;
@@ -794,7 +802,7 @@ static int status_of_job(struct view *v, const char *type, size_t limit)
 		print_job_json(v, &d, row, runs, n);
 	} else if (rc == EXIT_OK) {
 		print_job_header(v, row);
-		print_runs_table(v, runs, n);
+		print_runs_table(v, row->job->type, runs, n);
 	}
 	state_runs_free(runs, n);
 	status_data_release(&d);
@@ -844,8 +852,8 @@ static int parse_status_opts(int argc, char **argv, struct status_opts *o)
 			break;
 		case 'n':
 			if (parse_int64(optarg, &o->limit) || o->limit < 1)
-				return usage_error("status", "-n: '%s' is not a number of runs (1 or "
-						   "more)", optarg);
+				return usage_error("status", "-n: '%s' is not a number of runs "
+						   "(1 or more)", optarg);
 			break;
 		case ':':
 			return usage_error("status", "option '%s' needs a value", argv[optind - 1]);
@@ -1033,8 +1041,8 @@ static void print_tails(const struct view *v, const struct state_chunk *cs, size
 			continue;
 		char *how = ending_text(c);
 		printf("\n%schunk %lld (%s %zu/%zu) attempt %d: %s%s\n",
-		       term_sgr(v->ctx->color, TERM_RED), (long long)c->id, c->job, c->index, c->count,
-		       c->attempt, how, term_reset(v->ctx->color, TERM_RED));
+		       term_sgr(v->ctx->color, TERM_RED), (long long)c->id, c->job, c->index,
+		       c->count, c->attempt, how, term_reset(v->ctx->color, TERM_RED));
 		free(how);
 		const char *line = c->tail;
 		while (*line) {
@@ -1145,7 +1153,8 @@ int cmd_show(struct ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (argc - optind != 1)
-		return usage_error("show", argc == optind ? "missing the run id" : "give one run id");
+		return usage_error("show", "%s",
+				   argc == optind ? "missing the run id" : "give one run id");
 	int64_t id;
 	int rc = parse_run_id("show", argv[optind], &id);
 	if (rc != EXIT_OK)
