@@ -1,10 +1,14 @@
 /* config.h - job headers (SPEC §3) and schedule.yaml (SPEC §4) as plain validated structs.
  *
- * Only config.c includes <yaml.h>. Every value that a later check may complain about keeps
- * its location (struct loc) in the file. Loading never stops at the first problem: every
- * problem is appended to the caller's struct diags, and the struct is filled as far as it can
- * be. Cross-file checks (an entry's job exists, a dependency exists, cycles, duplicate stems)
- * belong to project.c and graph.c, not here. */
+ * Every value that a later check may complain about keeps its location (struct loc) in the
+ * file. Loading never stops at the first problem: every problem is appended to the caller's
+ * struct diags, and the struct is filled as far as it can be. Cross-file checks (an entry's
+ * job exists, a dependency exists, cycles, duplicate stems) belong to project.c and graph.c,
+ * not here.
+ *
+ * Only config*.c and yamldoc.c include <yaml.h> (through the private yamldoc.h and
+ * config_fields.h): config_job.c reads job headers, config_schedule.c reads schedule.yaml,
+ * config.c holds the kvlists and the fields both share. */
 #ifndef STAU_CONFIG_H
 #define STAU_CONFIG_H
 

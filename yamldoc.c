@@ -1,16 +1,17 @@
 /* yamldoc.c - a libyaml document as a tree of nodes, with the checks every config field shares.
  *
- * libyaml's document API loads the whole YAML into a node tree; config.c then walks it once
- * with tables of known keys (struct yd_field), each key with a function that checks and
- * stores its value. Walking a tree rather than an event stream keeps every check local (a
- * field sees its whole value) and lets a problem be reported without abandoning the rest: a
- * bad value is reported and skipped, and the walk goes on, so `stau check` shows every
- * problem at once. A YAML syntax error is the exception: libyaml stops there, and so do we.
+ * libyaml's document API loads the whole YAML into a node tree; config_job.c and
+ * config_schedule.c then walk it once with tables of known keys (struct yd_field), each key
+ * with a function that checks and stores its value. Walking a tree rather than an event
+ * stream keeps every check local (a field sees its whole value) and lets a problem be
+ * reported without abandoning the rest: a bad value is reported and skipped, and the walk goes
+ * on, so `stau check` shows every problem at once. A YAML syntax error is the exception:
+ * libyaml stops there, and so do we.
  *
  * This file holds what does not depend on which file is read: loading, positions, the
  * wording of type errors, maps with merges and duplicates, the key tables with their "did you
  * mean" and the conversion of values to JSON. What a job header or schedule.yaml means is in
- * config.c.
+ * config_job.c and config_schedule.c; the kvlist fields both share are in config.c.
  *
  * Positions: libyaml marks are 0-based in the text it parsed. Job headers are parsed from the
  * de-commented text of header.c, so their marks go through header_map() to name the line and

@@ -1,9 +1,9 @@
 /* yamldoc.h - a YAML document loaded with libyaml, walked with checks that report into diags.
  *
- * Private to config.c: only it and yamldoc.c include <yaml.h>. A struct yamldoc holds the
- * loaded tree, the file name and the way back from libyaml's positions to the file's, and the
- * struct diags that every check appends to. The checks report and return; none of them
- * stops the walk, prints or exits.
+ * Private to the config modules (config.c, config_job.c, config_schedule.c): only they and
+ * yamldoc.c include <yaml.h>. A struct yamldoc holds the loaded tree, the file name and the
+ * way back from libyaml's positions to the file's, and the struct diags that every check
+ * appends to. The checks report and return; none of them stops the walk, prints or exits.
  *
  * Names start with yd_ rather than yamldoc_: the helpers are called on nearly every node, and
  * the short prefix keeps the parsers that use them readable. */

@@ -1,0 +1,26 @@
+/* config_fields.h - the field parsers that job headers and schedule.yaml share (config.c).
+ *
+ * Private to config_job.c and config_schedule.c, like yamldoc.h. Each parser has the
+ * yd_parse_fn contract: it checks pair p, stores the value at dst, and reports (leaving dst
+ * as it was, or emptied for kvlists) when the value is bad. */
+#ifndef STAU_CONFIG_FIELDS_H
+#define STAU_CONFIG_FIELDS_H
+
+#include <stdbool.h>
+
+#include "yamldoc.h"
+
+/* enum executor *: 'local' or 'slurm'. */
+yd_parse_fn config_field_executor;
+/* struct kvlist *: a map of names to any values, each stored as JSON. */
+yd_parse_fn config_field_kwargs;
+/* struct kvlist *: environment variables to strings (JSON strings); 'STAU_*' is refused. */
+yd_parse_fn config_field_env;
+/* struct kvlist *: srun options to single values. */
+yd_parse_fn config_field_slurm;
+
+/* True when s is ASCII letters, digits and '_', not starting with a digit: the rule for
+ * environment variable names and for Python identifiers alike. */
+bool config_identifier_ok(const char *s);
+
+#endif

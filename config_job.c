@@ -1,0 +1,389 @@
+/* config_job.c - a job file's header (SPEC §3) into a struct job.
+ *
+ * header.c finds the header and strips its comment leaders; yamldoc.c loads the YAML and
+ * reports positions in the job file through the header's line map. This file knows the keys
+ * of a header: job_fields below lists them, each with the function that checks its value.
+ * Fields shared with schedule.yaml (env, slurm, executor, kwargs of a dependency) come from
+ * config.c.
+ *
+ * A header with errors still yields what validated when the caller asks for it
+ * (config_parse_job_partial): project.c runs the cross-file checks (unknown dependencies,
+ * cycles) on every job, so a dependency is kept as soon as its own map is valid, whatever
+ * else is wrong in the header. job_release is here, beside the parsers that fill struct job,
+ * so that what is allocated and what is freed can be checked in one place. */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_fields.h"
+#include "header.h"
+#include "timeutil.h"
+#include "util.h"
+#include "yamldoc.h"
+
+#define DEFAULT_RETRY_DELAY 30
+
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* ---- lists of strings --------------------------------------------------------------- */
+
+/* A NULL-terminated list of the strings of a sequence; NULL when it is empty or bad. */
+static char **string_list(struct yamldoc *y, const struct yd_pair *p, const char *want)
+{
+	size_t n;
+	yaml_node_item_t *items = yd_seq_items(y, p, want, &n);
+	if (!n)
+		return NULL;
+	char **v = xcalloc(n + 1, sizeof(*v));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const yaml_node_t *it = yd_node(y, items[i]);
+		const char *s = it ? yd_scalar_text(y, it, p->name, want) : NULL;
+		if (s)
+			v[k++] = xstrdup(s);
+	}
+	if (k < n) { /* something was reported: keep nothing half-read */
+		for (size_t i = 0; i < k; i++)
+			free(v[i]);
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+static void parse_strings(struct yamldoc *y, const struct yd_pair *p, void *dst)
+{
+	char ***out = dst;
+	strv_free(*out);
+	*out = string_list(y, p, "a list of strings");
+}
+
+static void parse_command(struct yamldoc *y, const struct yd_pair *p, void *dst)
+{
+	char ***out = dst;
+	if (yd_is_scalar(p->value) && !yd_is_null(p->value)) {
+		yd_bad_value(y, p->value, "write it as a list, e.g. [python3, -u]", p->name,
+			     "a list of strings");
+		return;
+	}
+	size_t before = y->d->n;
+	char **v = string_list(y, p, "a non-empty list of strings");
+	if (y->d->n != before)
+		return;
+	if (!v) {
+		yd_bad_value(y, p->value, NULL, p->name, "a non-empty list of strings");
+	} else if (!v[0][0]) {
+		yd_report(y, yd_node(y, p->value->data.sequence.items.start[0]), NULL,
+			  "'command' must start with the program to run, got ''");
+	} else {
+		strv_free(*out);
+		*out = v;
+		return;
+	}
+	strv_free(v);
+}
+
+/* ---- fields ------------------------------------------------------------------------- */
+
+static void parse_job_type(struct yamldoc *y, const struct yd_pair *p, void *dst)
+{
+	struct job *job = dst;
+	const char *s = yd_scalar_text(y, p->value, p->name, "a string");
+	if (s && strcmp(s, job->type)) {
+		char want[256];
+		snprintf(want, sizeof(want), "'%.200s', the file name without extension",
+			 job->type);
+		yd_bad_value(y, p->value, "rename the file or remove 'job_type'", p->name, want);
+	}
+}
+
+static void parse_main_func(struct yamldoc *y, const struct yd_pair *p, void *dst)
+{
+	const char *s = yd_scalar_text(y, p->value, p->name, "a Python function name");
+	if (s && !config_identifier_ok(s))
+		yd_bad_value(y, p->value, NULL, p->name, "a Python function name (letters, digits "
+			     "and '_', not starting with a digit)");
+	else if (s)
+		yd_parse_string(y, p, dst);
+}
+
+static void parse_fatal_codes(struct yamldoc *y, const struct yd_pair *p, void *dst)
+{
+	struct job *job = dst;
+	size_t n;
+	yaml_node_item_t *items = yd_seq_items(y, p, "a list of exit codes from 1 to 255", &n);
+	free(job->fatal_exit_codes);
+	job->fatal_exit_codes = n ? xcalloc(n, sizeof(int)) : NULL;
+	job->nfatal = 0;
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *it = yd_node(y, items[i]);
+		int64_t v;
+		if (it && yd_plain_int(it, &v) && v >= 1 && v <= 255)
+			job->fatal_exit_codes[job->nfatal++] = (int)v;
+		else if (it)
+			yd_bad_value(y, it, NULL, p->name, "a list of exit codes from 1 to 255");
+	}
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n';
+}
+
+/* The word that starts at *s, newly allocated, with *s moved past it; '...' and "..." quote
+ * (no escapes). NULL with *err set when a quote is never closed. */
+static char *next_word(const char **s, const char **err)
+{
+	struct strbuf word = STRBUF_INIT;
+	const char *p = *s;
+	sb_add(&word, "", 0);
+	while (*p && !is_blank(*p)) {
+		if (*p != '\'' && *p != '"') {
+			sb_addc(&word, *p++);
+			continue;
+		}
+		const char *end = strchr(p + 1, *p);
+		if (!end) {
+			*err = *p == '"' ? "a '\"' is never closed" : "a \"'\" is never closed";
+			sb_release(&word);
+			return NULL;
+		}
+		sb_add(&word, p + 1, (size_t)(end - p - 1));
+		p = end + 1;
+	}
+	*s = p;
+	return sb_detach(&word);
+}
+
+/* Splits a command into words at white space, as next_word reads them (no shell). Returns a
+ * NULL-terminated array (empty for a blank command), or NULL with *err set on an unclosed
+ * quote. */
+static char **split_command(const char *s, const char **err)
+{
+	size_t n = 0, cap = 1;
+	char **v = xcalloc(cap, sizeof(*v));
+	for (;;) {
+		while (is_blank(*s))
+			s++;
+		if (!*s)
+			return v;
+		char *word = next_word(&s, err);
+		if (!word) {
+			strv_free(v);
+			return NULL;
+		}
+		grow(&v, &cap, n + 2, sizeof(*v));
+		v[n++] = word;
+		v[n] = NULL;
+	}
+}
+
+static void parse_select_work(struct yamldoc *y, const struct yd_pair *p, void *dst)
+{
+	static const struct yd_field fields[] = {
+		{ "sqlite", yd_parse_string, offsetof(struct select_work, sqlite_path) },
+		{ "query", yd_parse_string, offsetof(struct select_work, query) },
+	};
+	struct select_work *sw = dst;
+	yaml_node_t *n = p->value;
+	sw->loc = yd_loc(y, n);
+	if (n->type == YAML_MAPPING_NODE) {
+		size_t before = y->d->n;
+		yd_walk_map(y, n, fields, ARRAY_SIZE(fields), sw);
+		if (!sw->sqlite_path && y->d->n == before)
+			yd_report(y, n, NULL,
+				  "'select_work' needs 'sqlite': the database file to query");
+		if (!sw->query && y->d->n == before)
+			yd_report(y, n, NULL,
+				  "'select_work' needs 'query': the SQL that selects the work IDs");
+		sw->kind = SELECT_SQLITE;
+		return;
+	}
+	const char *s = yd_scalar_text(y, n, p->name,
+				       "a command or a map with 'sqlite' and 'query'");
+	if (!s)
+		return;
+	const char *err = NULL;
+	char **argv = split_command(s, &err);
+	if (!argv)
+		yd_report(y, n, "close the quote", "'select_work': %s", err);
+	else if (!argv[0])
+		yd_bad_value(y, n, NULL, p->name, "a command or a map with 'sqlite' and 'query'");
+	if (!argv || !argv[0]) {
+		strv_free(argv);
+		return;
+	}
+	sw->kind = SELECT_COMMAND;
+	sw->argv = argv;
+}
+
+static void dep_job_type(struct yamldoc *y, const struct yd_pair *p, void *dst)
+{
+	struct dep *dep = dst;
+	if (yd_scalar_text(y, p->value, p->name, "a job type")) {
+		yd_parse_string(y, p, &dep->job_type);
+		dep->loc = yd_loc(y, p->value);
+	}
+}
+
+static void dep_max_lag(struct yamldoc *y, const struct yd_pair *p, void *dst)
+{
+	int64_t *out = dst, minutes;
+	char err[160];
+	const yaml_node_t *n = p->value;
+	if (yd_plain_int(n, &minutes) && minutes >= 0 && minutes <= INT64_MAX / 60) {
+		*out = minutes * 60;
+		return;
+	}
+	if (!yd_plain_int(n, &minutes) && yd_is_scalar(n) && !yd_is_null(n) &&
+	    duration_parse(yd_text(n), out, err, sizeof(err)) == 0 && *out >= 0)
+		return;
+	yd_bad_value(y, n, NULL, p->name, "minutes (an integer >= 0) or a duration such as '90m', "
+		     "'2h' or '1d'");
+}
+
+static void parse_deps(struct yamldoc *y, const struct yd_pair *p, void *dst)
+{
+	static const struct yd_field fields[] = {
+		{ "job_type", dep_job_type, 0 },
+		{ "max_lag", dep_max_lag, offsetof(struct dep, max_lag) },
+		{ "allow_missing_work_ids", yd_parse_bool,
+		  offsetof(struct dep, allow_missing_work_ids) },
+		{ "custom_kwargs", config_field_kwargs, offsetof(struct dep, custom_kwargs) },
+		{ "unique", yd_parse_bool, offsetof(struct dep, unique) },
+	};
+	struct job *job = dst;
+	size_t n, cap = 0;
+	yaml_node_item_t *items = yd_seq_items(y, p, "a list of maps with 'job_type'", &n);
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *it = yd_node(y, items[i]);
+		if (!it)
+			continue;
+		if (it->type != YAML_MAPPING_NODE) {
+			char *hint = yd_is_scalar(it) && !yd_is_null(it)
+				? xasprintf("write '- job_type: %.100s'", yd_text(it)) : NULL;
+			yd_bad_value(y, it, hint, "dependencies", "a list of maps with 'job_type'");
+			free(hint);
+			continue;
+		}
+		struct dep dep = { 0 };
+		size_t before = y->d->n;
+		yd_walk_map(y, it, fields, ARRAY_SIZE(fields), &dep);
+		if (!dep.job_type && y->d->n == before)
+			yd_report(y, it, NULL,
+				  "a dependency needs 'job_type': the job it depends on");
+		if (y->d->n != before) {
+			free(dep.job_type);
+			kvlist_release(&dep.custom_kwargs);
+			continue;
+		}
+		grow(&job->deps, &cap, job->ndeps + 1, sizeof(*job->deps));
+		job->deps[job->ndeps++] = dep;
+	}
+}
+
+static const struct yd_field job_fields[] = {
+	{ "job_type", parse_job_type, 0 },
+	{ "description", yd_parse_string, offsetof(struct job, description) },
+	{ "chunk_size", yd_parse_positive, offsetof(struct job, chunk_size) },
+	{ "dependencies", parse_deps, 0 },
+	{ "main_func", parse_main_func, offsetof(struct job, main_func) },
+	{ "select_work", parse_select_work, offsetof(struct job, select_work) },
+	{ "command", parse_command, offsetof(struct job, command) },
+	{ "timeout", yd_parse_duration, offsetof(struct job, timeout) },
+	{ "retries", yd_parse_count, offsetof(struct job, retries) },
+	{ "retry_delay", yd_parse_duration, offsetof(struct job, retry_delay) },
+	{ "fatal_exit_codes", parse_fatal_codes, 0 },
+	{ "max_parallel", yd_parse_positive, offsetof(struct job, max_parallel) },
+	{ "allow_multiple_jobs", yd_parse_bool, offsetof(struct job, allow_multiple_jobs) },
+	{ "env", config_field_env, offsetof(struct job, env) },
+	{ "data_sources", parse_strings, offsetof(struct job, data_sources) },
+	{ "data_sinks", parse_strings, offsetof(struct job, data_sinks) },
+	{ "executor", config_field_executor, offsetof(struct job, executor) },
+	{ "slurm", config_field_slurm, offsetof(struct job, slurm) },
+};
+
+/* ---- the header as a whole ---------------------------------------------------------- */
+
+static char *file_stem(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	const char *dot = strrchr(base, '.');
+	return dot && dot != base ? xstrndup(base, (size_t)(dot - base)) : xstrdup(base);
+}
+
+/* Parses a job file's header into *job. With keep, a job whose header has errors is kept as
+ * far as it validated; otherwise it is released. */
+static int parse_job(const char *file, const char *text, size_t len, struct job *job,
+		     struct diags *d, bool keep)
+{
+	struct header h;
+	size_t before = d->n;
+	memset(job, 0, sizeof(*job));
+	job->type = file_stem(file);
+	job->path = xstrdup(file);
+	job->retry_delay = DEFAULT_RETRY_DELAY;
+	int rc = header_find(file, text, len, &h, d);
+	if (rc == 1) {
+		job->header_loc = (struct loc){ h.first_line - 1, 1 };
+		struct yamldoc y;
+		yaml_node_t *root = yd_load(&y, file, &h, h.yaml, h.len, d);
+		if (root && root->type == YAML_MAPPING_NODE)
+			yd_walk_map(&y, root, job_fields, ARRAY_SIZE(job_fields), job);
+		else if (root && !yd_is_null(root))
+			yd_root_not_map(&y, root, "a map of keys such as 'chunk_size: 10'");
+		yd_release(&y);
+		header_release(&h);
+		yd_sort_diags(d, before);
+		rc = d->n > before ? -1 : 1;
+	}
+	if (rc == 0 || (rc < 0 && !keep))
+		job_release(job);
+	return rc;
+}
+
+int config_parse_job(const char *file, const char *text, size_t len, struct job *job,
+		     struct diags *d)
+{
+	return parse_job(file, text, len, job, d, false);
+}
+
+int config_parse_job_partial(const char *file, const char *text, size_t len, struct job *job,
+			     struct diags *d)
+{
+	return parse_job(file, text, len, job, d, true);
+}
+
+void job_release(struct job *job)
+{
+	free(job->type);
+	free(job->path);
+	free(job->description);
+	for (size_t i = 0; i < job->ndeps; i++) {
+		free(job->deps[i].job_type);
+		kvlist_release(&job->deps[i].custom_kwargs);
+	}
+	free(job->deps);
+	free(job->main_func);
+	strv_free(job->select_work.argv);
+	free(job->select_work.sqlite_path);
+	free(job->select_work.query);
+	strv_free(job->command);
+	free(job->fatal_exit_codes);
+	kvlist_release(&job->env);
+	strv_free(job->data_sources);
+	strv_free(job->data_sinks);
+	kvlist_release(&job->slurm);
+	free(job->broken);
+	memset(job, 0, sizeof(*job));
+}
