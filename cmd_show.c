@@ -1,0 +1,456 @@
+/* cmd_show.c - `stau show RUN` (a run and its chunks) and `stau logs RUN [CHUNK]`.
+ *
+ * show prints what a person needs to understand a run without opening the database: its
+ * trigger, kwargs and work IDs, then one table row per chunk in plan order (dependencies
+ * first), then the last lines of output of the chunks that failed, so that the usual
+ * question ("why did it fail?") is answered without a second command. Long ID lists are cut
+ * at a comma with the count ("1-6,9,… (1000 IDs)"); --json always has them whole.
+ *
+ * logs prints the log file of every attempt, like tail(1) does for several files. The file
+ * names follow SPEC §9 (.stau/logs/JOB/RUN-CHUNK-ATTEMPT.log), so earlier attempts are found
+ * even though the database keeps only the last attempt's path. Logs can be large: they are
+ * copied through a buffer, never read whole. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "json.h"
+#include "msg.h"
+#include "state.h"
+#include "term.h"
+#include "timeutil.h"
+#include "util.h"
+#include "view.h"
+#include "workids.h"
+
+#define IDS_SHOWN_CHUNK 30 /* columns of a chunk's IDs before "… (N IDs)" */
+#define IDS_SHOWN_RUN 70   /* the same for the run's own IDs */
+
+/* Parses RUN ("42" or "#42"). */
+static int parse_run_id(const char *cmd, const char *s, int64_t *id)
+{
+	if (*s == '#')
+		s++;
+	if (parse_int64(s, id) || *id <= 0)
+		return usage_error(cmd, "'%s' is not a run id; 'stau status JOB' lists runs", s);
+	return EXIT_OK;
+}
+
+/* Reads run id into *r. Returns EXIT_OK, EXIT_USAGE when there is no such run (said), or
+ * EXIT_STATE. */
+static int get_run(struct view *v, int64_t id, struct state_run *r)
+{
+	int rc = v->st ? state_run_get(v->st, id, r) : 0;
+	if (rc < 0)
+		return view_state_error(v);
+	if (rc == 0) {
+		error("no run %lld; 'stau status JOB' lists runs", (long long)id);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+/* ---- stau show RUN ---- */
+
+/* ids[0..n) compactly, cut at a comma to about max columns and then ending in
+ * "… (N IDs)"; "-" when there are none. Newly allocated. */
+static char *ids_brief(const int64_t *ids, size_t n, size_t max)
+{
+	if (!n)
+		return xstrdup("-");
+	char *all = workids_format_compact(ids, n);
+	if (strlen(all) <= max)
+		return all;
+	size_t cut = max;
+	while (cut > 0 && all[cut] != ',')
+		cut--;
+	char *s = xasprintf("%.*s,\xe2\x80\xa6 (%zu IDs)", (int)cut, all, n);
+	free(all);
+	return s;
+}
+
+static const char *signal_name(int sig, char *buf, size_t len)
+{
+	static const struct {
+		int sig;
+		const char *name;
+	} names[] = {
+		{ SIGHUP, "SIGHUP" },	{ SIGINT, "SIGINT" },	{ SIGQUIT, "SIGQUIT" },
+		{ SIGILL, "SIGILL" },	{ SIGABRT, "SIGABRT" }, { SIGBUS, "SIGBUS" },
+		{ SIGFPE, "SIGFPE" },	{ SIGKILL, "SIGKILL" }, { SIGSEGV, "SIGSEGV" },
+		{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" }, { SIGTERM, "SIGTERM" },
+		{ SIGUSR1, "SIGUSR1" }, { SIGUSR2, "SIGUSR2" }, { SIGXCPU, "SIGXCPU" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (names[i].sig == sig)
+			return names[i].name;
+	snprintf(buf, len, "signal %d", sig);
+	return buf;
+}
+
+/* "0", "exit 3", "SIGKILL" or "-" for a chunk that has not ended. */
+static const char *exit_text(const struct state_chunk *c, char *buf, size_t len)
+{
+	if (c->signal)
+		return signal_name(c->signal, buf, len);
+	if (c->exit_code < 0 || !c->finished || c->state == CHUNK_RUNNING)
+		return "-";
+	snprintf(buf, len, "%d", c->exit_code);
+	return buf;
+}
+
+static void run_header(const struct view *v, const struct state_run *r, const int64_t *ids,
+		       size_t nids)
+{
+	char buf[48];
+	bool color = v->ctx->color;
+	enum term_color rc = view_run_color(r->state);
+	printf("%srun %lld%s of %s: %s%s%s\n", term_sgr(color, TERM_BOLD), (long long)r->id,
+	       term_reset(color, TERM_BOLD), r->job, term_sgr(color, rc), run_state_name(r->state),
+	       term_reset(color, rc));
+	char *trig = view_trigger(v, r->entry, r->fire_time);
+	printf("trigger:   %s%s\n", trig, r->force ? " (--force)" : "");
+	free(trig);
+	printf("kwargs:    %s\n", r->kwargs ? r->kwargs : "{}");
+	if (r->has_ids) {
+		char *brief = ids_brief(ids, nids, IDS_SHOWN_RUN);
+		printf("work IDs:  %s (%zu ID%s)\n", brief, nids, nids == 1 ? "" : "s");
+		free(brief);
+	} else {
+		printf("work IDs:  none\n");
+	}
+	printf("git:       %s\n", r->git ? r->git : "-");
+	printf("created:   %s\n", view_time(r->created, v->zone, buf, sizeof(buf)));
+	printf("started:   %s\n", view_time(r->started, v->zone, buf, sizeof(buf)));
+	printf("finished:  %s", view_time(r->finished, v->zone, buf, sizeof(buf)));
+	int64_t secs = view_run_secs(r, v->now);
+	if (secs >= 0)
+		printf(" (%s %s)", r->finished ? "took" : "running for",
+		       view_secs(secs, buf, sizeof(buf)));
+	printf("\n");
+	if (r->message)
+		printf("message:   %s\n", r->message);
+}
+
+/* The time of day of t in zone ("10:20:03"), or "-". */
+static const char *fmt_clock(int64_t t, const struct tz *zone, char *buf, size_t len)
+{
+	if (!t)
+		return strcpy(buf, "-");
+	char iso[48];
+	time_format(t, zone, iso, sizeof(iso));
+	snprintf(buf, len, "%.8s", iso + 11);
+	return buf;
+}
+
+static void chunk_row(const struct view *v, const struct state_chunk *c, struct table *t)
+{
+	char buf[48];
+	table_addf(t, "%lld", (long long)c->id);
+	table_add(t, c->job);
+	table_addf(t, "%zu/%zu", c->index, c->count);
+	char *ids = ids_brief(c->ids, c->has_ids ? c->nids : 0, IDS_SHOWN_CHUNK);
+	table_add(t, ids);
+	free(ids);
+	view_add_cell(t, v->ctx->color, view_chunk_color(c->state), chunk_state_name(c->state));
+	table_addf(t, "%d", c->attempt);
+	table_add(t, fmt_clock(c->started, v->zone, buf, sizeof(buf)));
+	table_add(t, view_chunk_duration(v, c, buf, sizeof(buf)));
+	table_add(t, exit_text(c, buf, sizeof(buf)));
+	table_add(t, c->log_path ? c->log_path : "-");
+	table_add(t, c->message);
+}
+
+static void print_chunks(const struct view *v, const struct state_chunk *cs, size_t n)
+{
+	static const char *const head[] = { "CHUNK",	"JOB",	"I/N", "IDS", "STATE",	 "TRY",
+					    "STARTED", "DURATION", "EXIT", "LOG", "MESSAGE" };
+	if (!n) {
+		printf("\nno chunks\n");
+		return;
+	}
+	struct table t;
+	table_init(&t, ARRAY_SIZE(head));
+	table_align_right(&t, 0);
+	table_align_right(&t, 5);
+	for (size_t c = 0; c < ARRAY_SIZE(head); c++)
+		table_add(&t, head[c]);
+	for (size_t i = 0; i < n; i++)
+		chunk_row(v, &cs[i], &t);
+	struct strbuf sb = STRBUF_INIT;
+	table_render(&t, &sb);
+	printf("\n%s", sb.buf);
+	sb_release(&sb);
+	table_release(&t);
+}
+
+/* How an attempt ended, for the failure section: "exit 1", "killed by SIGKILL", "timed out
+ * after 2h"; newly allocated. */
+static char *ending_text(const struct state_chunk *c)
+{
+	char buf[32];
+	struct strbuf sb = STRBUF_INIT;
+	if (c->signal)
+		sb_addf(&sb, "killed by %s", signal_name(c->signal, buf, sizeof(buf)));
+	else if (c->exit_code >= 0)
+		sb_addf(&sb, "exit %d", c->exit_code);
+	if (c->message)
+		sb_addf(&sb, "%s%s", sb.len ? ", " : "", c->message);
+	return sb.len ? sb_detach(&sb) : xstrdup("failed");
+}
+
+/* The last lines of output of each chunk whose attempt failed, indented. */
+static void print_tails(const struct view *v, const struct state_chunk *cs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct state_chunk *c = &cs[i];
+		if (!c->tail || !*c->tail || c->state == CHUNK_DONE)
+			continue;
+		char *how = ending_text(c);
+		printf("\n%schunk %lld (%s %zu/%zu) attempt %d: %s%s\n",
+		       term_sgr(v->ctx->color, TERM_RED), (long long)c->id, c->job, c->index,
+		       c->count, c->attempt, how, term_reset(v->ctx->color, TERM_RED));
+		free(how);
+		const char *line = c->tail;
+		while (*line) {
+			const char *end = strchr(line, '\n');
+			size_t len = end ? (size_t)(end - line) : strlen(line);
+			printf("    %.*s\n", (int)len, line);
+			line += len + (end != NULL);
+		}
+	}
+}
+
+static void json_chunk(struct json *j, const struct view *v, const struct state_chunk *c)
+{
+	json_object_begin(j);
+	view_json_chunk(j, v, c);
+	char *ids = workids_format_compact(c->ids, c->has_ids ? c->nids : 0);
+	json_kstr(j, "work_ids", ids);
+	free(ids);
+	json_kint(j, "nids", c->has_ids ? (int64_t)c->nids : 0);
+	view_json_time(j, v, "not_before", c->state == CHUNK_PENDING ? c->not_before : 0);
+	json_kstr(j, "tail", c->tail);
+	json_key(j, "kwargs");
+	json_raw(j, c->kwargs);
+	json_key(j, "depends_on");
+	json_array_begin(j);
+	for (size_t k = 0; k < c->ndeps; k++)
+		json_int(j, c->deps[k]);
+	json_array_end(j);
+	json_object_end(j);
+}
+
+static void print_show_json(const struct view *v, const struct state_run *r, const int64_t *ids,
+			    size_t nids, const struct state_chunk *cs, size_t n)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct json j;
+	json_init(&j, &sb, true);
+	json_object_begin(&j);
+	view_json_run(&j, v, r);
+	json_key(&j, "kwargs");
+	json_raw(&j, r->kwargs ? r->kwargs : "{}");
+	json_kbool(&j, "has_ids", r->has_ids);
+	char *compact = workids_format_compact(ids, r->has_ids ? nids : 0);
+	json_kstr(&j, "work_ids", compact);
+	free(compact);
+	json_kint(&j, "nids", r->has_ids ? (int64_t)nids : 0);
+	json_kstr(&j, "git", r->git);
+	json_kbool(&j, "force", r->force);
+	json_key(&j, "chunk_list");
+	json_array_begin(&j);
+	for (size_t i = 0; i < n; i++)
+		json_chunk(&j, v, &cs[i]);
+	json_array_end(&j);
+	json_object_end(&j);
+	json_finish(&j);
+	view_print_json(&sb);
+}
+
+/* Shows run id, its header, chunks and failures (or JSON). */
+static int show_run(struct view *v, int64_t id)
+{
+	struct state_run r;
+	int rc = get_run(v, id, &r);
+	if (rc != EXIT_OK)
+		return rc;
+	int64_t *ids = NULL;
+	size_t nids = 0;
+	struct state_chunk *cs = NULL;
+	size_t n = 0;
+	if (state_run_ids(v->st, id, &ids, &nids) || state_run_chunks(v->st, id, true, &cs, &n)) {
+		rc = view_state_error(v);
+	} else if (v->json) {
+		print_show_json(v, &r, ids, nids, cs, n);
+	} else {
+		run_header(v, &r, ids, nids);
+		print_chunks(v, cs, n);
+		print_tails(v, cs, n);
+	}
+	state_chunks_free(cs, n);
+	free(ids);
+	state_run_release(&r);
+	return rc;
+}
+
+int cmd_show(struct ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "now", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char err[256];
+	struct view v = { .now = time(NULL) };
+	int c;
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': v.json = true; break;
+		case 't':
+			if (time_parse(optarg, &v.now, err, sizeof(err)))
+				return usage_error("show", "--now: %s", err);
+			break;
+		case ':':
+			return usage_error("show", "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("show", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error("show", "%s",
+				   argc == optind ? "missing the run id" : "give one run id");
+	int64_t id;
+	int rc = parse_run_id("show", argv[optind], &id);
+	if (rc != EXIT_OK)
+		return rc;
+	rc = view_init(&v, ctx);
+	if (rc == EXIT_OK)
+		rc = show_run(&v, id);
+	view_release(&v);
+	return rc;
+}
+
+/* ---- stau logs RUN [CHUNK] ---- */
+
+/* Copies the log file rel (relative to dir) to stdout under a "==> rel <==" line, like
+ * tail(1) with several files. A file that cannot be read is said on stderr. */
+static void print_log(const char *dir, const char *rel, bool *first)
+{
+	char *path = xasprintf("%s/%s", dir, rel);
+	FILE *f = fopen(path, "rb");
+	free(path);
+	if (!f) {
+		fflush(stdout);
+		warn("cannot read '%s': %s", rel, strerror(errno));
+		return;
+	}
+	printf("%s==> %s <==\n", *first ? "" : "\n", rel);
+	*first = false;
+	char buf[65536];
+	size_t n, total = 0;
+	char last = '\n';
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		fwrite(buf, 1, n, stdout);
+		last = buf[n - 1];
+		total += n;
+	}
+	if (ferror(f)) {
+		fflush(stdout);
+		warn("cannot read '%s': %s", rel, strerror(errno));
+	}
+	if (total && last != '\n')
+		putchar('\n');
+	fclose(f);
+}
+
+/* Prints every attempt's log of chunk c, oldest first. Returns how many it tried. */
+static int print_chunk_logs(const char *dir, const struct state_chunk *c, bool *first)
+{
+	for (int a = 1; a <= c->attempt; a++) {
+		char *rel = a == c->attempt && c->log_path
+				    ? xstrdup(c->log_path)
+				    : xasprintf(".stau/logs/%s/%lld-%lld-%d.log", c->job,
+						(long long)c->run, (long long)c->id, a);
+		print_log(dir, rel, first);
+		free(rel);
+	}
+	return c->attempt;
+}
+
+/* Whether chunk c is the one named by sel: its id ("33") or JOB:INDEX ("job_A:2"). */
+static bool chunk_matches(const struct state_chunk *c, const char *sel)
+{
+	int64_t n;
+	const char *colon = strrchr(sel, ':');
+	if (!colon)
+		return !parse_int64(sel, &n) && n == c->id;
+	size_t len = (size_t)(colon - sel);
+	return strlen(c->job) == len && !strncmp(c->job, sel, len) && !parse_int64(colon + 1, &n) &&
+	       n > 0 && (size_t)n == c->index;
+}
+
+static int logs_of_run(struct view *v, int64_t id, const char *sel)
+{
+	struct state_run r;
+	int rc = get_run(v, id, &r);
+	if (rc != EXIT_OK)
+		return rc;
+	struct state_chunk *cs = NULL;
+	size_t n = 0;
+	if (state_run_chunks(v->st, id, false, &cs, &n)) {
+		state_run_release(&r);
+		return view_state_error(v);
+	}
+	bool first = true;
+	size_t matched = 0, tried = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (sel && !chunk_matches(&cs[i], sel))
+			continue;
+		matched++;
+		tried += (size_t)print_chunk_logs(v->ctx->dir, &cs[i], &first);
+	}
+	if (sel && !matched) {
+		error("no chunk '%s' in run %lld; 'stau show %lld' lists its chunks", sel,
+		      (long long)id, (long long)id);
+		rc = EXIT_USAGE;
+	} else if (!tried && sel) {
+		warn("chunk '%s' of run %lld has not started yet, so it has no log", sel,
+		     (long long)id);
+	} else if (!tried) {
+		warn("no chunk of run %lld has started yet, so there are no logs", (long long)id);
+	}
+	state_chunks_free(cs, n);
+	state_run_release(&r);
+	return rc;
+}
+
+int cmd_logs(struct ctx *ctx, int argc, char **argv)
+{
+	int c;
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", (const struct option[]){ { 0 } }, NULL)) != -1)
+		return usage_error("logs", "unknown option '%s'", argv[optind - 1]);
+	if (argc - optind < 1 || argc - optind > 2)
+		return usage_error("logs", argc == optind ? "missing the run id"
+							  : "give a run id and at most one chunk");
+	int64_t id;
+	int rc = parse_run_id("logs", argv[optind], &id);
+	if (rc != EXIT_OK)
+		return rc;
+	struct view v = { .ctx = ctx, .now = time(NULL) };
+	rc = view_open_state(&v);
+	if (rc == EXIT_OK)
+		rc = logs_of_run(&v, id, optind + 1 < argc ? argv[optind + 1] : NULL);
+	state_close(v.st);
+	return rc;
+}
+
