@@ -32,6 +32,13 @@
 
 #define DEFAULT_RUNS 10 /* runs listed by `stau status JOB` */
 
+/* Fire time t of entry e in its zone, as ISO 8601 into buf (>= 48 bytes). */
+static const char *entry_time(const struct view *v, int64_t t, const struct entry *e, char *buf,
+			      size_t len)
+{
+	return view_time(t, view_entry_zone(v, e), buf, len);
+}
+
 /* "3/3 done", "1/3 done, 1 failed, 1 canceled": a run's chunks by state. Newly allocated. */
 static char *chunk_summary(const size_t counts[CHUNK_STATE_N])
 {
@@ -225,7 +232,7 @@ static void notes_cell(const struct view *v, const struct job_row *row, struct t
 		free(text);
 	}
 	if (row->missed != INT64_MIN) {
-		view_time(row->missed, view_entry_zone(v, row->missed_entry), buf, sizeof(buf));
+		entry_time(v, row->missed, row->missed_entry, buf, sizeof(buf));
 		sb_addf(&sb, "%smissed %s (%s)", sb.len ? "; " : "", buf, row->missed_entry->id);
 	}
 	table_add(t, sb.buf);
@@ -283,8 +290,7 @@ static void status_row(const struct view *v, const struct job_row *row, struct t
 		term_relative(row->last_ok, v->now, buf, sizeof(buf));
 	table_add(t, row->last_ok ? buf : "-");
 	table_add(t, row->next < 0 ? "-"
-				   : view_time(row->next, view_entry_zone(v, row->next_entry), buf,
-					      sizeof(buf)));
+				   : entry_time(v, row->next, row->next_entry, buf, sizeof(buf)));
 	notes_cell(v, row, t);
 }
 
@@ -400,11 +406,11 @@ static void print_job_header(const struct view *v, const struct job_row *row)
 	free(sched);
 	if (row->next >= 0)
 		printf("next:          %s (%s)\n",
-		       view_time(row->next, view_entry_zone(v, row->next_entry), buf, sizeof(buf)),
+		       entry_time(v, row->next, row->next_entry, buf, sizeof(buf)),
 		       row->next_entry->id);
 	if (row->missed != INT64_MIN)
 		printf("missed:        %s (%s)\n",
-		       view_time(row->missed, view_entry_zone(v, row->missed_entry), buf, sizeof(buf)),
+		       entry_time(v, row->missed, row->missed_entry, buf, sizeof(buf)),
 		       row->missed_entry->id);
 	if (row->last_ok) {
 		char rel[32];
