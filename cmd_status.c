@@ -501,7 +501,7 @@ static const struct job *orphan_job(struct job *fake, const char *type)
 {
 	memset(fake, 0, sizeof(*fake));
 	fake->type = (char *)type;
-	fake->path = (char *)"-";
+	fake->path = NULL;
 	return fake;
 }
 
