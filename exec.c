@@ -444,7 +444,7 @@ static const struct exec_ops local_ops = {
 	.destroy = local_destroy,
 };
 
-int exec_local_new(struct executor *out, char *err, size_t errlen)
+int exec_local_new(struct exec_runner *out, char *err, size_t errlen)
 {
 	struct local_exec *x = xcalloc(1, sizeof(*x));
 	sigset_t chld;

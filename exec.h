@@ -32,7 +32,10 @@ struct exec_result {
 	int64_t duration_ms;
 };
 
-struct executor {
+/* An executor: its operations and their state. (Not `struct executor`: config.h's
+ * `enum executor` names the kind of executor a job asks for, and C tags share one name
+ * space.) */
+struct exec_runner {
 	const struct exec_ops *ops;
 	void *self;
 };
@@ -57,6 +60,6 @@ struct exec_ops {
 /* The local executor: fork/execve on this machine. Returns 0 and fills *out, or -1 with a
  * message in err. While it exists SIGCHLD is blocked in this process (children it starts
  * get a clean mask); out->ops->destroy restores the mask. */
-int exec_local_new(struct executor *out, char *err, size_t errlen);
+int exec_local_new(struct exec_runner *out, char *err, size_t errlen);
 
 #endif

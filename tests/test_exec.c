@@ -36,7 +36,7 @@ static int remove_tmpdir(void **unused)
 
 /* The executor under test, with one child at a time started through run(). */
 struct fixture {
-	struct executor ex;
+	struct exec_runner ex;
 	char *log;
 	struct exec_result res;
 	uint64_t token;
