@@ -31,6 +31,27 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "tick", cmd_tick, NEED_PROJECT, "schedule, expand and run what is due (run by cron)",
+	  "usage: stau tick [--now TIME] [-j N]\n\n"
+	  "Recovers chunks whose stau died, queues a run for each schedule entry that is due,\n"
+	  "expands queued runs, runs ready chunks until none is ready, and prunes runs older\n"
+	  "than the retention. Quiet when all went well; one line on stderr per chunk that\n"
+	  "failed. Exits 1 if a chunk failed, 3 if the database cannot be used.\n"
+	  "  --now TIME   act as if it were TIME (ISO 8601 or @EPOCH)\n"
+	  "  -j N         run at most N chunks at once in this process\n" },
+	{ "run", cmd_run, NEED_PROJECT, "run a job and its dependencies now, showing progress",
+	  "usage: stau run JOB [--ids LIST] [--ids-file F] [--kw K=V]... [--force] [--dry-run]\n"
+	  "                [-j N] [--now TIME]\n\n"
+	  "Runs JOB with the dependencies that are not fresh, and waits until the run ends.\n"
+	  "Exits 0 when every chunk is done, 1 when the run failed or was canceled.\n"
+	  "  --ids LIST     work IDs, e.g. 1-100,205 (default: the job's select_work)\n"
+	  "  --ids-file F   work IDs from file F, separated by white space or commas\n"
+	  "  --kw K=V       a keyword argument for every chunk; V is a JSON number, true,\n"
+	  "                 false or null, else a string\n"
+	  "  --force        treat every dependency as stale\n"
+	  "  --dry-run      print the chunks that would run and the fresh ones left out\n"
+	  "  -j N           run at most N chunks at once\n"
+	  "  --now TIME     act as if it were TIME (ISO 8601 or @EPOCH)\n" },
 	{ "check", cmd_check, NEED_PROJECT, "validate every job header and the schedule",
 	  "usage: stau check\n\n"
 	  "Validates schedule.yaml and the header of every file in jobs/, and lists every\n"
