@@ -67,7 +67,7 @@ check "run 2 fails" 1 "$rc"
 run_stau -C "$P" status
 check "status after runs exits 0" 0 "$rc"
 check "pipeline row: run 2 failed" "pipeline hourly (0 * * * *) #2 FAILED" \
-	"$(printf '%s\n' "$out" | awk '$1 == "pipeline" {print $1, $2, $3, $4, $5, $6, $7, $8}')"
+	"$(printf '%s\n' "$out" | awk '$1 == "pipeline" {print $1, $2, $3, $4, $5, $6, $7, $8, $9}')"
 check "extract row: its last chunk failed" "extract - #2 FAILED" \
 	"$(printf '%s\n' "$out" | awk '$1 == "extract" {print $1, $2, $3, $4}')"
 
