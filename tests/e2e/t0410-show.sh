@@ -92,6 +92,9 @@ check "a missing run id exits 2" 2 "$rc"
 # A database from a newer stau is refused with exit 3.
 if command -v sqlite3 >/dev/null 2>&1; then
 	mkproject newer
+	job only.sh '#!/bin/sh
+# ---
+# ---'
 	mkdir -m 0700 "$P/.stau"
 	sqlite3 "$P/.stau/stau.db" 'PRAGMA user_version = 99'
 	run_stau -C "$P" show 1
