@@ -471,6 +471,7 @@ struct verdict {
 	struct state_result res;
 	enum engine_outcome outcome;
 	char *why;	/* the whole story, for output lines */
+	char *note;	/* said after the duration, or NULL */
 	char *message;	/* what state keeps beside the exit status, or NULL */
 	char *broken;	/* the job is broken from now on, for this reason; or NULL */
 };
@@ -478,6 +479,7 @@ struct verdict {
 static void verdict_release(struct verdict *v)
 {
 	free(v->why);
+	free(v->note);
 	free(v->message);
 	free(v->broken);
 	free((char *)v->res.tail);
@@ -540,8 +542,9 @@ static void judge_failure(struct engine *e, const struct running *r, const struc
 			      : xasprintf("killed by signal %d", x->signal);
 	} else if (fatal_code(r->job, x->exit_code)) {
 		bool runner = r->job->main_func && x->exit_code == 3;
-		v->why = xasprintf("exit %d, fatal: job '%s' is broken until its file changes or "
-				   "'stau retry'", x->exit_code, c->job);
+		v->why = xasprintf("exit %d", x->exit_code);
+		v->note = xasprintf("a fatal exit: job '%s' is broken until its file changes or "
+				    "'stau retry'", c->job);
 		v->message = xasprintf("fatal exit %d: job '%s' is broken", x->exit_code, c->job);
 		v->broken = xasprintf("exit %d in run %lld%s; see %s", x->exit_code,
 				      (long long)c->run,
@@ -621,7 +624,7 @@ static int record(struct engine *e, const struct state_chunk *c, struct verdict 
 		  bool want_next, struct state_chunk *next, bool *claimed)
 {
 	int64_t now = engine_now(e);
-	struct engine_finish f = { .outcome = v->outcome, .why = v->why,
+	struct engine_finish f = { .outcome = v->outcome, .why = v->why, .note = v->note,
 				   .duration_ms = v->res.duration_ms,
 				   .retry_at = v->res.retry_at, .run_ended = RUN_ACTIVE };
 	*claimed = false;
@@ -821,6 +824,7 @@ static int wait_for_others(struct engine *e)
 	if (rc <= 0)
 		return rc < 0 ? state_error(e) : 1;
 	bool ended = r.state != RUN_ACTIVE && r.state != RUN_QUEUED;
+	bool others = r.counts[CHUNK_RUNNING] > 0;
 	state_run_release(&r);
 	if (ended)
 		return 1;
@@ -828,7 +832,8 @@ static int wait_for_others(struct engine *e)
 	if (state_recover_orphans(e->st, now, engine_retry_time, (void *)e->p) < 0 ||
 	    state_next_retry(e->st, e->o->run, now, &t))
 		return state_error(e);
-	if (!t || t > now + OTHERS_POLL_S)
+	/* a retry alone can be slept for; what other processes do must be looked at */
+	if (!t || (others && t > now + OTHERS_POLL_S))
 		t = now + OTHERS_POLL_S;
 	if (e->h && e->h->idle)
 		e->h->idle(e->h->ctx);
@@ -1145,10 +1150,14 @@ char *engine_git_commit(const char *dir)
 
 char *engine_failure_text(const struct engine_finish *f)
 {
-	const char *why = f->why ? f->why : "failed";
-	if (f->duration_ms <= 0 || !strncmp(why, "timed out", 9))
-		return xstrdup(why);
-	char d[32];
-	term_duration_ms(f->duration_ms, d, sizeof(d));
-	return xasprintf("%s after %s", why, d);
+	struct strbuf sb = STRBUF_INIT;
+	sb_adds(&sb, f->why ? f->why : "done");
+	if (f->duration_ms > 0 && strncmp(sb.buf, "timed out", 9)) {
+		char d[32];
+		term_duration_ms(f->duration_ms, d, sizeof(d));
+		sb_addf(&sb, " after %s", d);
+	}
+	if (f->note)
+		sb_addf(&sb, "; %s", f->note);
+	return sb_detach(&sb);
 }

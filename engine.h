@@ -38,6 +38,8 @@ struct engine_finish {
 	const char *why;	/* failures: "exit 1", "killed by signal KILL", "timed out after
 				 * 5s", "cannot execute './jobs/a.sh': Permission denied", "job
 				 * 'job_B' is broken: ..."; NULL when DONE */
+	const char *note;	/* said after the duration: "job 'job_A' is broken now ...", or
+				 * NULL */
 	int64_t duration_ms;	/* 0 when it never started */
 	int64_t retry_at;	/* ENGINE_RETRY */
 	enum run_state run_ended; /* the run's state when this ended it, else RUN_ACTIVE */
@@ -159,8 +161,8 @@ int engine_file_hash(struct state *st, const char *dir, const char *path, char *
  * not a git repository or git is missing. A new string. */
 char *engine_git_commit(const char *dir);
 
-/* Compact text of how a chunk failed, for messages: "exit 1 after 2.1s", "timed out after
- * 5s", ... into a new string. */
+/* How a chunk failed, for messages, as a new string: why, the duration, the note: "exit 1
+ * after 2.1s", "timed out after 5s", "exit 3 after 0.4s; job 'job_A' is broken ...". */
 char *engine_failure_text(const struct engine_finish *f);
 
 #endif

@@ -1,0 +1,599 @@
+/* test_engine.c - the run loop driven by a fake executor and a fake clock (ninja's
+ * FakeCommandRunner): order, cascades, retries, -j and max_parallel, broken jobs, the
+ * command and environment of a chunk. The state is a real database in a temporary project. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "engine.h"
+#include "util.h"
+#include "workids.h"
+
+#define NOW 1800000000LL
+
+/* ---- the fake executor ---- */
+
+struct fake_child {
+	uint64_t token;
+	char *job;
+	char *chunk; /* "i/n" */
+	int attempt;
+};
+
+struct fake {
+	struct fake_child *v;
+	size_t n, cap;
+	struct strbuf events;	 /* "start job_A 1/2 #1\n", "end job_A 1/2 exit 0\n" */
+	struct strbuf envs;	 /* the STAU_* environment of every start, one line each */
+	struct strbuf argvs;	 /* argv of every start, words joined by '|' */
+	size_t max_running;
+	size_t max_running_of[4]; /* per job type name "a", "b", "c", "d" */
+	/* exit code of an attempt; NULL: always 0 */
+	int (*exit_code)(const char *job, const char *chunk, int attempt);
+	int64_t *clock;
+	struct strbuf sleeps;	 /* "sleep +10\n" per fake-clock sleep */
+};
+
+static const char *env_get(char *const *env, const char *name)
+{
+	size_t n = strlen(name);
+	for (; env && *env; env++)
+		if (!strncmp(*env, name, n) && (*env)[n] == '=')
+			return *env + n + 1;
+	return NULL;
+}
+
+static size_t running_of(struct fake *f, const char *job)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < f->n; i++)
+		k += !strcmp(f->v[i].job, job);
+	return k;
+}
+
+static int fake_start(void *self, const struct exec_spec *spec, uint64_t token, pid_t *pid,
+		      char *err, size_t errlen)
+{
+	struct fake *f = self;
+	grow(&f->v, &f->cap, f->n + 1, sizeof(*f->v));
+	struct fake_child *c = &f->v[f->n++];
+	c->token = token;
+	c->job = xstrdup(env_get(spec->env_add, "STAU_JOB"));
+	c->chunk = xstrdup(env_get(spec->env_add, "STAU_CHUNK"));
+	c->attempt = atoi(env_get(spec->env_add, "STAU_ATTEMPT"));
+	sb_addf(&f->events, "start %s %s #%d\n", c->job, c->chunk, c->attempt);
+	for (char *const *e = spec->env_add; *e; e++)
+		if (strncmp(*e, "STAU_DIR=", 9) && strncmp(*e, "STAU_WORK_IDS_FILE=", 19))
+			sb_addf(&f->envs, "%s%s", e == spec->env_add ? "" : " ", *e);
+	const char *file = env_get(spec->env_add, "STAU_WORK_IDS_FILE");
+	char *ids = read_file(file, NULL);
+	for (char *p = ids; p && *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	sb_addf(&f->envs, " file[%s]\n", ids ? ids : "missing");
+	free(ids);
+	for (char *const *a = spec->argv; *a; a++)
+		sb_addf(&f->argvs, "%s%s", a == spec->argv ? "" : "|",
+			strlen(*a) > 40 ? "<long>" : *a);
+	sb_adds(&f->argvs, "\n");
+	if (f->n > f->max_running)
+		f->max_running = f->n;
+	size_t k = (size_t)(c->job[0] - 'a');
+	if (k < 4 && running_of(f, c->job) > f->max_running_of[k])
+		f->max_running_of[k] = running_of(f, c->job);
+	*pid = 100000 + (pid_t)token;
+	return 0;
+}
+
+/* Ends the oldest child, one second of fake time after the last event. */
+static int fake_wait(void *self, int timeout_ms, uint64_t *token, struct exec_result *res)
+{
+	struct fake *f = self;
+	if (!f->n)
+		return -1;
+	struct fake_child c = f->v[0];
+	memmove(f->v, f->v + 1, (f->n - 1) * sizeof(*f->v));
+	f->n--;
+	*f->clock += 1;
+	memset(res, 0, sizeof(*res));
+	res->exit_code = f->exit_code ? f->exit_code(c.job, c.chunk, c.attempt) : 0;
+	res->duration_ms = 1000;
+	sb_addf(&f->events, "end %s %s exit %d\n", c.job, c.chunk, res->exit_code);
+	*token = c.token;
+	free(c.job);
+	free(c.chunk);
+	return 1;
+}
+
+static int fake_kill(void *self, uint64_t token, int sig)
+{
+	return 0;
+}
+
+static size_t fake_running(void *self)
+{
+	return ((struct fake *)self)->n;
+}
+
+static void fake_destroy(void *self)
+{
+	struct fake *f = self;
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->v[i].job);
+		free(f->v[i].chunk);
+	}
+	free(f->v);
+	sb_release(&f->events);
+	sb_release(&f->envs);
+	sb_release(&f->argvs);
+	sb_release(&f->sleeps);
+}
+
+static const struct exec_ops fake_ops = { fake_start, fake_wait, fake_kill, fake_running,
+					  fake_destroy };
+
+static int64_t fake_now(void *ctx)
+{
+	return *((struct fake *)ctx)->clock;
+}
+
+static void fake_sleep_until(void *ctx, int64_t t)
+{
+	struct fake *f = ctx;
+	sb_addf(&f->sleeps, "sleep +%lld\n", (long long)(t - *f->clock));
+	*f->clock = t;
+}
+
+/* ---- a project in a temporary directory ---- */
+
+struct fx {
+	char dir[64];
+	struct state *st;
+	struct project p;
+	struct fake fake;
+	struct exec_runner ex;
+	struct engine_clock clock;
+	int64_t now;
+	struct engine_stats stats;
+	char err[512];
+};
+
+static void put(struct fx *x, const char *name, const char *text, unsigned mode)
+{
+	char *path = xasprintf("%s/%s", x->dir, name);
+	assert_int_equal(write_file_atomic(path, text, strlen(text), mode), 0);
+	free(path);
+}
+
+/* A job file jobs/NAME.sh with the header lines given (each without "# "). */
+static void job(struct fx *x, const char *name, const char *header)
+{
+	struct strbuf sb = STRBUF_INIT;
+	sb_adds(&sb, "#!/bin/sh\n# ---\n");
+	for (const char *l = header; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t n = nl ? (size_t)(nl - l) : strlen(l);
+		sb_adds(&sb, "# ");
+		sb_add(&sb, l, n);
+		sb_adds(&sb, "\n");
+		l += n + (nl ? 1 : 0);
+	}
+	sb_adds(&sb, "# ---\nexit 0\n");
+	char *file = xasprintf("jobs/%s.sh", name);
+	put(x, file, sb.buf, 0755);
+	free(file);
+	sb_release(&sb);
+}
+
+static int setup(void **state)
+{
+	struct fx *x = xcalloc(1, sizeof(*x));
+	snprintf(x->dir, sizeof(x->dir), "/tmp/stau-engine.XXXXXX");
+	assert_non_null(mkdtemp(x->dir));
+	char *jobs = xasprintf("%s/jobs", x->dir);
+	assert_int_equal(mkdir(jobs, 0700), 0);
+	free(jobs);
+	put(x, "schedule.yaml", "settings:\n  max_parallel: 8\n", 0644);
+	x->now = NOW;
+	x->fake.clock = &x->now;
+	x->ex = (struct exec_runner){ &fake_ops, &x->fake };
+	x->clock = (struct engine_clock){ fake_now, fake_sleep_until, &x->fake };
+	if (state_open(x->dir, &x->st, x->err, sizeof(x->err)))
+		fail_msg("state_open: %s", x->err);
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *x = *state;
+	project_release(&x->p);
+	state_close(x->st);
+	fake_destroy(&x->fake);
+	char *cmd = xasprintf("rm -rf '%s'", x->dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(x);
+	return 0;
+}
+
+static void load(struct fx *x)
+{
+	project_release(&x->p);
+	project_load(x->dir, &x->p);
+}
+
+/* Queues and expands a manual run of job over ids ("" = no IDs); returns its id. */
+static int64_t queue(struct fx *x, const char *job, const char *ids, const char *kwargs)
+{
+	struct idlist l = IDLIST_INIT;
+	bool has_ids = *ids != '\0';
+	assert_int_equal(workids_parse("ids", ids, strlen(ids), WORKIDS_RANGES, &l, x->err,
+				       sizeof(x->err)), 0);
+	idlist_sort_unique(&l);
+	struct engine_new_run r = { .job = job, .kwargs = kwargs, .ids = l.v, .nids = l.n,
+				    .has_ids = has_ids };
+	int64_t id;
+	assert_int_equal(engine_queue_run(x->st, &x->p, &r, x->now, &id, x->err, sizeof(x->err)),
+			 0);
+	idlist_release(&l);
+	char *why = NULL;
+	int rc = engine_expand(x->st, &x->p, id, x->now, &why, x->err, sizeof(x->err));
+	if (rc != EXPAND_ACTIVE)
+		fail_msg("expand: %d %s %s", rc, why ? why : "", x->err);
+	return id;
+}
+
+static void run_engine(struct fx *x, int64_t run, size_t jobs, bool wait_run)
+{
+	struct engine_opts o = { .run = run, .jobs = jobs, .wait_run = wait_run, .now = x->now,
+				 .clock = &x->clock };
+	if (engine_run(x->st, &x->p, &x->ex, &o, NULL, &x->stats, x->err, sizeof(x->err)))
+		fail_msg("engine_run: %s", x->err);
+}
+
+static enum run_state run_state(struct fx *x, int64_t id, char **message)
+{
+	struct state_run r;
+	assert_int_equal(state_run_get(x->st, id, &r), 1);
+	enum run_state s = r.state;
+	if (message)
+		*message = r.message ? xstrdup(r.message) : NULL;
+	state_run_release(&r);
+	return s;
+}
+
+/* ---- tests ---- */
+
+static void test_dependencies_run_first(void **state)
+{
+	struct fx *x = *state;
+	job(x, "c", "chunk_size: 2");
+	job(x, "b", "chunk_size: 4\ndependencies:\n  - job_type: c");
+	job(x, "a", "chunk_size: 4\ndependencies:\n  - job_type: b");
+	load(x);
+	int64_t id = queue(x, "a", "1-4", "{}");
+	run_engine(x, id, 1, true);
+	assert_string_equal(x->fake.events.buf, "start c 1/2 #1\nend c 1/2 exit 0\n"
+						"start c 2/2 #1\nend c 2/2 exit 0\n"
+						"start b 1/1 #1\nend b 1/1 exit 0\n"
+						"start a 1/1 #1\nend a 1/1 exit 0\n");
+	assert_int_equal(run_state(x, id, NULL), RUN_DONE);
+	assert_int_equal(x->stats.started, 4);
+	assert_int_equal(x->stats.done, 4);
+}
+
+static void test_fresh_dependencies_are_not_run_again(void **state)
+{
+	struct fx *x = *state;
+	job(x, "b", "chunk_size: 2");
+	job(x, "a", "dependencies:\n  - job_type: b\n    max_lag: 60");
+	load(x);
+	int64_t id = queue(x, "a", "1-4", "{}");
+	run_engine(x, id, 2, true);
+	sb_release(&x->fake.events);
+	x->now += 30 * 60;
+	id = queue(x, "a", "1-4", "{}");
+	run_engine(x, id, 1, true);
+	/* a has no chunk_size: one chunk per group of 2 IDs (b's chunk_size) */
+	assert_string_equal(x->fake.events.buf, "start a 1/2 #1\nend a 1/2 exit 0\n"
+						"start a 2/2 #1\nend a 2/2 exit 0\n");
+}
+
+static int b2_fails(const char *job, const char *chunk, int attempt)
+{
+	return !strcmp(job, "b") && !strcmp(chunk, "2/2") ? 1 : 0;
+}
+
+static void test_failure_cancels_dependents_only(void **state)
+{
+	struct fx *x = *state;
+	job(x, "b", "chunk_size: 2");
+	job(x, "a", "chunk_size: 2\ndependencies:\n  - job_type: b");
+	load(x);
+	x->fake.exit_code = b2_fails;
+	int64_t id = queue(x, "a", "1-4", "{}");
+	run_engine(x, id, 1, true);
+	assert_string_equal(x->fake.events.buf, "start b 1/2 #1\nend b 1/2 exit 0\n"
+						"start b 2/2 #1\nend b 2/2 exit 1\n"
+						"start a 1/2 #1\nend a 1/2 exit 0\n");
+	char *msg;
+	assert_int_equal(run_state(x, id, &msg), RUN_FAILED);
+	assert_string_equal(msg, "1 chunk failed, 1 canceled");
+	free(msg);
+	assert_int_equal(x->stats.failed, 1);
+	assert_int_equal(x->stats.done, 2);
+}
+
+static int fails_twice(const char *job, const char *chunk, int attempt)
+{
+	return attempt <= 2 ? 7 : 0;
+}
+
+static void test_retries_double_the_delay(void **state)
+{
+	struct fx *x = *state;
+	job(x, "a", "retries: 3\nretry_delay: 10s");
+	load(x);
+	x->fake.exit_code = fails_twice;
+	int64_t id = queue(x, "a", "", "{}");
+	run_engine(x, id, 1, true);
+	assert_string_equal(x->fake.events.buf, "start a 1/1 #1\nend a 1/1 exit 7\n"
+						"start a 1/1 #2\nend a 1/1 exit 7\n"
+						"start a 1/1 #3\nend a 1/1 exit 0\n");
+	/* each end takes one fake second: the retries wait 10 s, then 20 s */
+	assert_string_equal(x->fake.sleeps.buf, "sleep +10\nsleep +20\n");
+	assert_int_equal(run_state(x, id, NULL), RUN_DONE);
+	assert_int_equal(x->stats.retried, 2);
+}
+
+static int always_fails(const char *job, const char *chunk, int attempt)
+{
+	return 2;
+}
+
+static void test_tick_leaves_retries_for_later(void **state)
+{
+	struct fx *x = *state;
+	job(x, "a", "retries: 1\nretry_delay: 30s");
+	load(x);
+	x->fake.exit_code = always_fails;
+	int64_t id = queue(x, "a", "", "{}");
+	run_engine(x, 0, 1, false);
+	assert_string_equal(x->fake.events.buf, "start a 1/1 #1\nend a 1/1 exit 2\n");
+	assert_int_equal(run_state(x, id, NULL), RUN_ACTIVE);
+	x->now += 29;
+	run_engine(x, 0, 1, false);
+	assert_int_equal(x->stats.started, 0);
+	x->now += 1;
+	run_engine(x, 0, 1, false);
+	assert_int_equal(x->stats.failed, 1);
+	assert_int_equal(run_state(x, id, NULL), RUN_FAILED);
+}
+
+static void test_j_limits_this_process(void **state)
+{
+	struct fx *x = *state;
+	job(x, "a", "chunk_size: 1");
+	load(x);
+	int64_t id = queue(x, "a", "1-6", "{}");
+	run_engine(x, id, 2, true);
+	assert_int_equal(x->fake.max_running, 2);
+	assert_int_equal(x->stats.done, 6);
+	id = queue(x, "a", "1-20", "{}");
+	run_engine(x, id, 0, true); /* no -j: max_parallel 8 of schedule.yaml */
+	assert_int_equal(x->fake.max_running, 8);
+}
+
+static void test_job_max_parallel(void **state)
+{
+	struct fx *x = *state;
+	job(x, "b", "chunk_size: 1\nmax_parallel: 2");
+	job(x, "c", "chunk_size: 1");
+	job(x, "a", "dependencies:\n  - job_type: b\n  - job_type: c");
+	load(x);
+	int64_t id = queue(x, "a", "1-6", "{}");
+	run_engine(x, id, 6, true);
+	assert_int_equal(x->fake.max_running_of[1], 2);
+	assert_int_equal(x->fake.max_running, 6);
+	assert_int_equal(run_state(x, id, NULL), RUN_DONE);
+}
+
+static int fatal_4(const char *job, const char *chunk, int attempt)
+{
+	return 4;
+}
+
+static void test_fatal_exit_breaks_the_job(void **state)
+{
+	struct fx *x = *state;
+	job(x, "b", "fatal_exit_codes: [4]\nretries: 5");
+	job(x, "a", "dependencies:\n  - job_type: b");
+	load(x);
+	x->fake.exit_code = fatal_4;
+	int64_t id = queue(x, "a", "", "{}");
+	run_engine(x, id, 1, true);
+	assert_string_equal(x->fake.events.buf, "start b 1/1 #1\nend b 1/1 exit 4\n");
+	assert_int_equal(run_state(x, id, NULL), RUN_FAILED);
+
+	struct engine_new_run r = { .job = "a" };
+	assert_int_equal(engine_queue_run(x->st, &x->p, &r, x->now, &id, x->err, sizeof(x->err)),
+			 0);
+	char *why = NULL;
+	assert_int_equal(engine_expand(x->st, &x->p, id, x->now, &why, x->err, sizeof(x->err)),
+			 EXPAND_ENDED);
+	assert_string_equal(why, "job 'b' is broken: exit 4 in run 1 (one of its "
+				 "fatal_exit_codes); see .stau/logs/b/1-1-1.log");
+	free(why);
+	char *msg;
+	assert_int_equal(run_state(x, id, &msg), RUN_FAILED);
+	assert_string_equal(msg, "job 'b' is broken: exit 4 in run 1 (one of its "
+				 "fatal_exit_codes); see .stau/logs/b/1-1-1.log");
+	free(msg);
+
+	/* a new version of the file is no longer broken */
+	job(x, "b", "fatal_exit_codes: [4]\nretries: 5\ndescription: fixed");
+	load(x);
+	assert_int_equal(engine_queue_run(x->st, &x->p, &r, x->now, &id, x->err, sizeof(x->err)),
+			 0);
+	assert_int_equal(engine_expand(x->st, &x->p, id, x->now, NULL, x->err, sizeof(x->err)),
+			 EXPAND_ACTIVE);
+}
+
+static void test_broken_header_fails_the_run(void **state)
+{
+	struct fx *x = *state;
+	job(x, "b", "chunk_sise: 2");
+	job(x, "a", "dependencies:\n  - job_type: b");
+	load(x);
+	struct engine_new_run r = { .job = "a" };
+	int64_t id;
+	assert_int_equal(engine_queue_run(x->st, &x->p, &r, x->now, &id, x->err, sizeof(x->err)),
+			 0);
+	char *why = NULL;
+	assert_int_equal(engine_expand(x->st, &x->p, id, x->now, &why, x->err, sizeof(x->err)),
+			 EXPAND_ENDED);
+	assert_string_equal(why, "job 'b' is broken: jobs/b.sh:3:3: unknown key 'chunk_sise' "
+				 "(did you mean 'chunk_size'?)");
+	free(why);
+}
+
+static void test_waits_for_open_chunks_of_another_run(void **state)
+{
+	struct fx *x = *state;
+	job(x, "b", "");
+	job(x, "a", "dependencies:\n  - job_type: b\n    max_lag: 60");
+	load(x);
+	queue(x, "b", "", "{}");
+	struct engine_new_run r = { .job = "a" };
+	int64_t id;
+	assert_int_equal(engine_queue_run(x->st, &x->p, &r, x->now, &id, x->err, sizeof(x->err)),
+			 0);
+	char *why = NULL;
+	assert_int_equal(engine_expand(x->st, &x->p, id, x->now, &why, x->err, sizeof(x->err)),
+			 EXPAND_WAITING);
+	assert_string_equal(why, "waits for chunks of 'b' in another run");
+	free(why);
+	run_engine(x, 0, 1, false);
+	assert_int_equal(engine_expand(x->st, &x->p, id, x->now, NULL, x->err, sizeof(x->err)),
+			 EXPAND_ACTIVE);
+	run_engine(x, 0, 1, false);
+	/* b was fresh from the first run: only a ran for the second */
+	assert_string_equal(x->fake.events.buf, "start b 1/1 #1\nend b 1/1 exit 0\n"
+						"start a 1/1 #1\nend a 1/1 exit 0\n");
+}
+
+static void test_environment_of_a_chunk(void **state)
+{
+	struct fx *x = *state;
+	job(x, "a", "chunk_size: 2\nenv:\n  MODE: fast");
+	load(x);
+	int64_t id = queue(x, "a", "1-3", "{\"n\":5}");
+	run_engine(x, id, 1, true);
+	assert_string_equal(x->fake.envs.buf,
+			    "MODE=fast STAU_JOB=a STAU_RUN_ID=1 STAU_CHUNK_ID=1 STAU_CHUNK=1/2 "
+			    "STAU_ATTEMPT=1 STAU_WORK_IDS=1,2 STAU_KWARGS={\"n\":5} "
+			    "STAU_SCHEDULED_FOR= file[1 2 ]\n"
+			    "MODE=fast STAU_JOB=a STAU_RUN_ID=1 STAU_CHUNK_ID=2 STAU_CHUNK=2/2 "
+			    "STAU_ATTEMPT=1 STAU_WORK_IDS=3 STAU_KWARGS={\"n\":5} "
+			    "STAU_SCHEDULED_FOR= file[3 ]\n");
+	assert_string_equal(x->fake.argvs.buf, "./jobs/a.sh\n./jobs/a.sh\n");
+	/* the IDs file is gone once the chunk has ended */
+	char *f = xasprintf("%s/.stau/work/1-1.ids", x->dir);
+	assert_int_equal(access(f, F_OK), -1);
+	free(f);
+}
+
+static void test_huge_id_lists_only_in_the_file(void **state)
+{
+	struct fx *x = *state;
+	job(x, "a", "");
+	load(x);
+	int64_t id = queue(x, "a", "1000000-1020000", "{}"); /* 20,001 IDs: 160 KB as CSV */
+	run_engine(x, id, 1, true);
+	assert_non_null(strstr(x->fake.envs.buf, " STAU_WORK_IDS= "));
+	assert_non_null(strstr(x->fake.envs.buf, " file[1000000 1000001 "));
+	assert_non_null(strstr(x->fake.envs.buf, " 1020000 ]\n"));
+}
+
+static void test_commands(void **state)
+{
+	struct fx *x = *state;
+	job(x, "c", "command: [bash, -e, '{file}', --flag]");
+	job(x, "b", "command: [bash, -e]");
+	put(x, "jobs/a.py", "# ---\n# main_func: go\n# ---\ndef go(**kw): pass\n", 0644);
+	put(x, "schedule.yaml", "settings:\n  python: /opt/py/bin/python3\n", 0644);
+	load(x);
+	run_engine(x, queue(x, "c", "", "{}"), 1, true);
+	run_engine(x, queue(x, "b", "", "{}"), 1, true);
+	run_engine(x, queue(x, "a", "", "{}"), 1, true);
+	assert_string_equal(x->fake.argvs.buf, "bash|-e|./jobs/c.sh|--flag\n"
+					       "bash|-e|./jobs/b.sh\n"
+					       "/opt/py/bin/python3|-c|<long>|./jobs/a.py|go\n");
+}
+
+static void test_not_executable_fails_without_starting(void **state)
+{
+	struct fx *x = *state;
+	job(x, "a", "retries: 3");
+	char *path = xasprintf("%s/jobs/a.sh", x->dir);
+	assert_int_equal(chmod(path, 0644), 0);
+	free(path);
+	load(x);
+	int64_t id = queue(x, "a", "", "{}");
+	run_engine(x, id, 1, true);
+	assert_null(x->fake.events.buf);
+	assert_int_equal(x->stats.failed, 1);
+	struct state_chunk *c;
+	size_t n;
+	assert_int_equal(state_run_chunks(x->st, id, false, &c, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(c[0].state, CHUNK_FAILED);
+	assert_string_equal(c[0].message, "'jobs/a.sh' is not executable: run 'chmod +x "
+					  "jobs/a.sh', or give it a 'command' or a 'main_func'");
+	state_chunks_free(c, n);
+}
+
+static void test_retry_time_policy(void **state)
+{
+	struct fx *x = *state;
+	job(x, "a", "retries: 2\nretry_delay: 1m");
+	job(x, "b", "");
+	load(x);
+	assert_int_equal(engine_retry_time(&x->p, "a", 1, 1000), 1060);
+	assert_int_equal(engine_retry_time(&x->p, "a", 2, 1000), 1120);
+	assert_int_equal(engine_retry_time(&x->p, "a", 3, 1000), 0);
+	assert_int_equal(engine_retry_time(&x->p, "b", 1, 1000), 0);
+	assert_int_equal(engine_retry_time(&x->p, "nope", 1, 1000), 0);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_dependencies_run_first),
+		T(test_fresh_dependencies_are_not_run_again),
+		T(test_failure_cancels_dependents_only),
+		T(test_retries_double_the_delay),
+		T(test_tick_leaves_retries_for_later),
+		T(test_j_limits_this_process),
+		T(test_job_max_parallel),
+		T(test_fatal_exit_breaks_the_job),
+		T(test_broken_header_fails_the_run),
+		T(test_waits_for_open_chunks_of_another_run),
+		T(test_environment_of_a_chunk),
+		T(test_huge_id_lists_only_in_the_file),
+		T(test_commands),
+		T(test_not_executable_fails_without_starting),
+		T(test_retry_time_policy),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
