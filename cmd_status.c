@@ -68,6 +68,8 @@ struct job_row {
 	int64_t missed;		      /* latest fire time recorded as missed, INT64_MIN: none */
 	const struct entry *missed_entry;
 	char *broken;		      /* why it is BROKEN, or NULL */
+	const struct entry **entries; /* the schedule entries that run it, in file order */
+	size_t nentries, entries_cap;
 };
 
 struct status_data {
@@ -83,22 +85,28 @@ struct status_data {
 
 static void status_data_release(struct status_data *d)
 {
-	for (size_t i = 0; i < d->nrows; i++)
+	for (size_t i = 0; i < d->nrows; i++) {
 		free(d->rows[i].broken);
+		free(d->rows[i].entries);
+	}
 	free(d->rows);
 	state_runs_free(d->last_runs, d->nlast);
 	state_chunks_free(d->last_chunks, d->nlast_chunks);
 	state_entries_free(d->entries, d->nentries);
 }
 
-static const struct state_entry *stored_entry(const struct status_data *d, const char *id)
+/* Binary search of a name in an array sorted by it (strcmp order, which is also SQLite's
+ * BINARY order): status may list thousands of jobs and entries, so no lookup is linear. */
+static const void *find_by_name(const char *name, const void *base, size_t n, size_t size,
+				const char *(*name_of)(const void *))
 {
-	size_t lo = 0, hi = d->nentries;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(id, d->entries[mid].id);
+		const void *item = (const char *)base + mid * size;
+		int c = strcmp(name, name_of(item));
 		if (!c)
-			return &d->entries[mid];
+			return item;
 		if (c < 0)
 			hi = mid;
 		else
@@ -107,20 +115,29 @@ static const struct state_entry *stored_entry(const struct status_data *d, const
 	return NULL;
 }
 
-static const struct state_run *last_run_of(const struct status_data *d, const char *job)
+static const char *run_job(const void *p)
 {
-	for (size_t i = 0; i < d->nlast; i++)
-		if (!strcmp(d->last_runs[i].job, job))
-			return &d->last_runs[i];
-	return NULL;
+	return ((const struct state_run *)p)->job;
 }
 
-static const struct state_chunk *last_chunk_of(const struct status_data *d, const char *job)
+static const char *chunk_job(const void *p)
 {
-	for (size_t i = 0; i < d->nlast_chunks; i++)
-		if (!strcmp(d->last_chunks[i].job, job))
-			return &d->last_chunks[i];
-	return NULL;
+	return ((const struct state_chunk *)p)->job;
+}
+
+static const char *row_job(const void *p)
+{
+	return ((const struct job_row *)p)->job->type;
+}
+
+static const char *stored_entry_id(const void *p)
+{
+	return ((const struct state_entry *)p)->id;
+}
+
+static const struct state_entry *stored_entry(const struct status_data *d, const char *id)
+{
+	return find_by_name(id, d->entries, d->nentries, sizeof(*d->entries), stored_entry_id);
 }
 
 /* A job marked BROKEN by a run (a fatal exit) for its current content: the content hash is
@@ -143,14 +160,27 @@ static int stored_broken(struct view *v, const struct job *job, char **reason)
 }
 
 /* Fills next/missed of row from the entries that run its job. */
+/* Gives every row the entries that run its job: one pass over the schedule. */
+static void attach_entries(const struct view *v, struct status_data *d)
+{
+	for (size_t k = 0; k < v->p.sched.nentries; k++) {
+		const struct entry *e = &v->p.sched.entries[k];
+		struct job_row *row = (struct job_row *)find_by_name(e->job, d->rows, d->nrows,
+								      sizeof(*d->rows), row_job);
+		if (!row)
+			continue;
+		grow(&row->entries, &row->entries_cap, row->nentries + 1, sizeof(*row->entries));
+		row->entries[row->nentries++] = e;
+	}
+}
+
+/* Fills next/missed of row from its entries. */
 static void row_schedule(const struct view *v, const struct status_data *d, struct job_row *row)
 {
 	row->next = -1;
 	row->missed = INT64_MIN;
-	for (size_t k = 0; k < v->p.sched.nentries; k++) {
-		const struct entry *e = &v->p.sched.entries[k];
-		if (strcmp(e->job, row->job->type))
-			continue;
+	for (size_t k = 0; k < row->nentries; k++) {
+		const struct entry *e = row->entries[k];
 		int64_t next = e->enabled ? trigger_next(&e->trigger, v->now) : -1;
 		if (next >= 0 && (row->next < 0 || next < row->next)) {
 			row->next = next;
@@ -175,10 +205,16 @@ static int collect_rows(struct view *v, struct status_data *d, const char *only)
 		const struct job *job = &v->p.jobs[i];
 		if (only && strcmp(only, job->type))
 			continue;
-		struct job_row *row = &d->rows[d->nrows++];
-		row->job = job;
-		row->last = last_run_of(d, job->type);
-		row->last_chunk = last_chunk_of(d, job->type);
+		d->rows[d->nrows++].job = job;
+	}
+	attach_entries(v, d);
+	for (size_t i = 0; i < d->nrows; i++) {
+		struct job_row *row = &d->rows[i];
+		const struct job *job = row->job;
+		row->last = find_by_name(job->type, d->last_runs, d->nlast, sizeof(*d->last_runs),
+					 run_job);
+		row->last_chunk = find_by_name(job->type, d->last_chunks, d->nlast_chunks,
+					       sizeof(*d->last_chunks), chunk_job);
 		row_schedule(v, d, row);
 		if (job->broken)
 			row->broken = xstrdup(job->broken);
@@ -206,13 +242,11 @@ static char *trigger_desc(const struct entry *e)
 }
 
 /* "say-hello (0,20,40 * * * *), nightly (disabled)" or "-". Newly allocated. */
-static char *schedule_cell(const struct view *v, const char *job)
+static char *schedule_cell(const struct job_row *row)
 {
 	struct strbuf sb = STRBUF_INIT;
-	for (size_t k = 0; k < v->p.sched.nentries; k++) {
-		const struct entry *e = &v->p.sched.entries[k];
-		if (strcmp(e->job, job))
-			continue;
+	for (size_t k = 0; k < row->nentries; k++) {
+		const struct entry *e = row->entries[k];
 		char *desc = trigger_desc(e);
 		sb_addf(&sb, "%s%s (%s)", sb.len ? ", " : "", e->id,
 			e->enabled ? desc : "disabled");
@@ -277,7 +311,7 @@ static void status_row(const struct view *v, const struct job_row *row, struct t
 	char buf[48];
 	const struct state_run *r = row->last;
 	table_add(t, row->job->type);
-	char *sched = schedule_cell(v, row->job->type);
+	char *sched = schedule_cell(row);
 	table_add(t, sched);
 	free(sched);
 	if (r && !(row->last_chunk && row->last_chunk->run > r->id))
@@ -313,13 +347,11 @@ static void print_status_table(const struct view *v, const struct status_data *d
 }
 
 static void json_schedule(struct json *j, const struct view *v, const struct status_data *d,
-			  const char *job)
+			  const struct job_row *row)
 {
 	json_array_begin(j);
-	for (size_t k = 0; k < v->p.sched.nentries; k++) {
-		const struct entry *e = &v->p.sched.entries[k];
-		if (strcmp(e->job, job))
-			continue;
+	for (size_t k = 0; k < row->nentries; k++) {
+		const struct entry *e = row->entries[k];
 		json_object_begin(j);
 		json_kstr(j, "entry", e->id);
 		json_kstr(j, "name", e->name);
@@ -347,7 +379,7 @@ static void json_job_row(struct json *j, const struct view *v, const struct stat
 	json_kstr(j, "description", row->job->description);
 	json_kstr(j, "broken", row->broken);
 	json_key(j, "schedule");
-	json_schedule(j, v, d, row->job->type);
+	json_schedule(j, v, d, row);
 	view_json_time(j, v, "next", row->next < 0 ? INT64_MIN : row->next);
 	view_json_time(j, v, "last_missed", row->missed);
 	view_json_time(j, v, "last_success", row->last_ok);
@@ -401,7 +433,7 @@ static void print_job_header(const struct view *v, const struct job_row *row)
 	if (row->broken)
 		printf("%sBROKEN: %s%s\n", term_sgr(v->ctx->color, TERM_RED), row->broken,
 		       term_reset(v->ctx->color, TERM_RED));
-	char *sched = schedule_cell(v, job->type);
+	char *sched = schedule_cell(row);
 	printf("schedule:      %s\n", sched);
 	free(sched);
 	if (row->next >= 0)
