@@ -110,4 +110,25 @@ check "broken job row" "bad - - never run - - - - BROKEN: jobs/bad.sh:3:15:" \
 run_stau -C "$P" status bad --json
 check "json: broken reason" "jobs/bad.sh:3:15" "$(pyjson 'd["broken"][:16]')"
 
+# A fatal exit makes the job BROKEN for its current content; editing the file clears it.
+mkproject fatal
+job top.sh '#!/bin/sh
+# ---
+# dependencies:
+#   - job_type: dep
+# ---'
+job dep.sh '#!/bin/sh
+# ---
+# fatal_exit_codes: [5]
+# ---
+exit 5'
+run_stau -C "$P" run top
+check "a fatal exit fails the run" 1 "$rc"
+run_stau -C "$P" status
+check "fatal exit: BROKEN with the reason" "BROKEN: exit 5 in run 1" \
+	"$(printf '%s\n' "$out" | awk '$1 == "dep"' | grep -o 'BROKEN: exit 5 in run 1')"
+echo '# fixed' >>"$P/jobs/dep.sh"
+run_stau -C "$P" status
+check "an edited file is no longer BROKEN" 0 "$(printf '%s\n' "$out" | grep -c BROKEN)"
+
 done_testing
