@@ -163,7 +163,14 @@ static void chunk_row(const struct view *v, const struct state_chunk *c, struct 
 	table_add(t, view_chunk_duration(v, c, buf, sizeof(buf)));
 	table_add(t, exit_text(c, buf, sizeof(buf)));
 	table_add(t, c->log_path ? c->log_path : "-");
-	table_add(t, c->message);
+	if (c->state == CHUNK_PENDING && c->not_before) {
+		/* a failed attempt waiting for its retry */
+		char when[48];
+		table_addf(t, "%s%sretry at %s", c->message ? c->message : "", c->message ? "; " : "",
+			   view_time(c->not_before, v->zone, when, sizeof(when)));
+	} else {
+		table_add(t, c->message);
+	}
 }
 
 static void print_chunks(const struct view *v, const struct state_chunk *cs, size_t n)

@@ -71,4 +71,35 @@ check "a missing run id exits 2" 2 "$rc"
 run_stau -C "$P" logs 1 2 3
 check "too many arguments exit 2" 2 "$rc"
 
+# A retried chunk has one log per attempt, printed oldest first; show says when it retries.
+mkproject retry
+job top.sh '#!/bin/sh
+# ---
+# dependencies:
+#   - job_type: flaky
+# ---'
+job flaky.sh '#!/bin/sh
+# ---
+# retries: 1
+# retry_delay: 5m
+# ---
+echo "try $STAU_ATTEMPT"
+exit 1'
+cat >"$P/schedule.yaml" <<'EOF'
+schedule:
+  - id: daily
+    job: top
+    cron: "0 6 * * *"
+EOF
+run_stau -C "$P" tick --now 2026-01-01T06:00:10Z
+run_stau -C "$P" show 1
+check "show: the retry time of a pending chunk" "retry at 2026-01-01T06:05:10+00:00" \
+	"$(printf '%s\n' "$out" | awk '$2 == "flaky"' | grep -o 'retry at .*')"
+run_stau -C "$P" tick --now 2026-01-01T06:06:00Z
+run_stau -C "$P" logs 1
+check "logs: every attempt, oldest first" "==> .stau/logs/flaky/1-1-1.log <==
+try 1
+==> .stau/logs/flaky/1-1-2.log <==
+try 2" "$(printf '%s\n' "$out" | grep -e '^==>' -e '^try')"
+
 done_testing
