@@ -57,20 +57,25 @@ static int get_run(struct view *v, int64_t id, struct state_run *r)
 
 /* ---- stau show RUN ---- */
 
-/* ids[0..n) compactly, cut at a comma to about max columns and then ending in
- * "… (N IDs)"; "-" when there are none. Newly allocated. */
-static char *ids_brief(const int64_t *ids, size_t n, size_t max)
+/* ids[0..n) compactly, cut at a comma to at most max columns and then ending in
+ * ",… (N IDs)"; "-" when there are none. *cut (may be NULL) tells whether it was cut.
+ * Newly allocated. */
+static char *ids_brief(const int64_t *ids, size_t n, size_t max, bool *cut)
 {
+	if (cut)
+		*cut = false;
 	if (!n)
 		return xstrdup("-");
 	char *all = workids_format_compact(ids, n);
 	if (strlen(all) <= max)
 		return all;
-	size_t cut = max;
-	while (cut > 0 && all[cut] != ',')
-		cut--;
-	char *s = xasprintf("%.*s,\xe2\x80\xa6 (%zu IDs)", (int)cut, all, n);
+	size_t end = max;
+	while (end > 0 && all[end] != ',')
+		end--;
+	char *s = xasprintf("%.*s%s\xe2\x80\xa6 (%zu IDs)", (int)end, all, end ? "," : "", n);
 	free(all);
+	if (cut)
+		*cut = true;
 	return s;
 }
 
@@ -118,8 +123,12 @@ static void run_header(const struct view *v, const struct state_run *r, const in
 	free(trig);
 	printf("kwargs:    %s\n", r->kwargs ? r->kwargs : "{}");
 	if (r->has_ids) {
-		char *brief = ids_brief(ids, nids, IDS_SHOWN_RUN);
-		printf("work IDs:  %s (%zu ID%s)\n", brief, nids, nids == 1 ? "" : "s");
+		bool cut;
+		char *brief = ids_brief(ids, nids, IDS_SHOWN_RUN, &cut);
+		if (cut)
+			printf("work IDs:  %s\n", brief);
+		else
+			printf("work IDs:  %s (%zu ID%s)\n", brief, nids, nids == 1 ? "" : "s");
 		free(brief);
 	} else {
 		printf("work IDs:  none\n");
@@ -154,7 +163,7 @@ static void chunk_row(const struct view *v, const struct state_chunk *c, struct 
 	table_addf(t, "%lld", (long long)c->id);
 	table_add(t, c->job);
 	table_addf(t, "%zu/%zu", c->index, c->count);
-	char *ids = ids_brief(c->ids, c->has_ids ? c->nids : 0, IDS_SHOWN_CHUNK);
+	char *ids = ids_brief(c->ids, c->has_ids ? c->nids : 0, IDS_SHOWN_CHUNK, NULL);
 	table_add(t, ids);
 	free(ids);
 	view_add_cell(t, v->ctx->color, view_chunk_color(c->state), chunk_state_name(c->state));

@@ -79,6 +79,23 @@ check "json: dependencies point at earlier chunks" "True" \
 	"$(pyjson 'all(x < c["id"] for c in d["chunk_list"] for x in c["depends_on"])')"
 check "json: chunk kwargs" "north" "$(pyjson 'd["chunk_list"][0]["kwargs"]["region"]')"
 
+# Long ID lists are cut at a comma, with the count; JSON has them whole.
+job wide.sh '#!/bin/sh
+# ---
+# ---
+echo wide'
+run_stau -C "$P" run wide --ids "$(seq -s, 2 2 200)"
+check "a run over 100 IDs" 0 "$rc"
+run_stau -C "$P" show 2
+check "show: the run's IDs, cut" \
+	"work IDs:  2,4,6,8,10,12,14,16,18,20,22,24,26,28,30,32,34,36,38,40,42,44,46,48,50,… (100 IDs)" \
+	"$(printf '%s\n' "$out" | grep '^work IDs:')"
+check "show: a chunk's IDs, cut" "2,4,6,8,10,12,14,16,18,20,22,… (100 IDs)" \
+	"$(printf '%s\n' "$out" | awk '$2 == "wide"' | grep -o '2,4,[^)]*)')"
+run_stau -C "$P" show 2 --json
+check "json: the IDs whole" "100 2 200" \
+	"$(pyjson '"%d %s %s" % (d["nids"], d["work_ids"].split(",")[0], d["work_ids"].split(",")[-1])')"
+
 run_stau -C "$P" show 42
 check "unknown run exits 2" 2 "$rc"
 check "unknown run is named" "stau: no run 42; 'stau status JOB' lists runs" "$err"
