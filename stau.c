@@ -77,11 +77,12 @@ static const struct command commands[] = {
 	  "  --json       print the same as JSON (described in stau(1))\n"
 	  "  --now TIME   compute ages and next fire times as seen at TIME\n" },
 	{ "show", cmd_show, NEED_PROJECT, "show a run: trigger, work IDs and every chunk",
-	  "usage: stau show RUN [--json]\n\n"
+	  "usage: stau show RUN [--json] [--now TIME]\n\n"
 	  "Shows run RUN: its trigger, kwargs, work IDs, git commit, state and times, then\n"
 	  "each chunk with its IDs, state, attempt, duration, exit status and log file, and\n"
 	  "the last lines of output of the chunks that failed.\n"
-	  "  --json   print the same as JSON (described in stau(1))\n" },
+	  "  --json       print the same as JSON (described in stau(1))\n"
+	  "  --now TIME   count the time of what is still running up to TIME\n" },
 	{ "logs", cmd_logs, NEED_PROJECT, "print the log files of a run's chunks",
 	  "usage: stau logs RUN [CHUNK]\n\n"
 	  "Prints the log of every attempt of every chunk of run RUN, each under a line\n"
