@@ -159,7 +159,6 @@ static int stored_broken(struct view *v, const struct job *job, char **reason)
 	return rc < 0 ? -1 : 0;
 }
 
-/* Fills next/missed of row from the entries that run its job. */
 /* Gives every row the entries that run its job: one pass over the schedule. */
 static void attach_entries(const struct view *v, struct status_data *d)
 {
@@ -433,6 +432,8 @@ static void print_job_header(const struct view *v, const struct job_row *row)
 	if (row->broken)
 		printf("%sBROKEN: %s%s\n", term_sgr(v->ctx->color, TERM_RED), row->broken,
 		       term_reset(v->ctx->color, TERM_RED));
+	if (!job->path)
+		printf("no file in jobs/ any more; these are its past runs\n");
 	char *sched = schedule_cell(row);
 	printf("schedule:      %s\n", sched);
 	free(sched);
@@ -554,6 +555,10 @@ static int status_of_job(struct view *v, const char *type, size_t limit)
 		} else {
 			orphan.job = orphan_job(&fake, type);
 			orphan.last = &runs[0];
+			orphan.last_chunk = find_by_name(type, d.last_chunks, d.nlast_chunks,
+							 sizeof(*d.last_chunks), chunk_job);
+			if (state_job_last_success(v->st, type, &orphan.last_ok))
+				rc = view_state_error(v);
 		}
 	}
 	const struct job_row *row = d.nrows ? &d.rows[0] : &orphan;

@@ -416,6 +416,28 @@ static void test_status_shows_a_broken_mark_from_the_state(void **state)
 	free(path);
 }
 
+/* A job whose file was removed keeps its runs. */
+static void test_status_of_a_removed_job(void **state)
+{
+	(void)state;
+	char *path = xasprintf("%s/jobs/job_A.sh", dir), *away = xasprintf("%s/job_A.sh", dir);
+	assert_int_equal(rename(path, away), 0);
+	assert_int_equal(run(cmd_status, "status job_A -n 1 --now " NOW), EXIT_OK);
+	assert_int_equal(rename(away, path), 0);
+	assert_string_equal(out,
+		"job_A\n"
+		"no file in jobs/ any more; these are its past runs\n"
+		"schedule:      -\n"
+		"last success:  2026-01-02T03:00:13+01:00 (59m ago)\n"
+		"\n"
+		"RUN  TRIGGER                            STATE   STARTED                    DURATION"
+		"  CHUNKS                          MESSAGE\n"
+		" #2  nightly 2026-01-02T03:00:00+01:00  FAILED  2026-01-02T03:00:05+01:00  8s      "
+		"  3/5 done, 1 failed, 1 canceled  1 chunk failed, 1 canceled\n");
+	free(path);
+	free(away);
+}
+
 /* Before the first run there is no database; status does not create one. */
 static void test_status_without_a_database(void **state)
 {
@@ -451,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_show_errors),
 		cmocka_unit_test(test_logs_of_a_run),
 		cmocka_unit_test(test_logs_of_one_chunk),
+		cmocka_unit_test(test_status_of_a_removed_job),
 		cmocka_unit_test(test_status_without_a_database),
 		cmocka_unit_test(test_status_shows_a_broken_mark_from_the_state),
 	};
