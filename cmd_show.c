@@ -98,7 +98,7 @@ static const char *signal_name(int sig, char *buf, size_t len)
 	return buf;
 }
 
-/* "0", "exit 3", "SIGKILL" or "-" for a chunk that has not ended. */
+/* The EXIT cell: the exit status ("0", "4"), the signal ("SIGKILL"), or "-" before the end. */
 static const char *exit_text(const struct state_chunk *c, char *buf, size_t len)
 {
 	if (c->signal)
