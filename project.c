@@ -83,8 +83,8 @@ static char **list_dir(const char *dir, size_t *n)
 	DIR *d = opendir(dir);
 	if (!d)
 		return NULL;
-	char **names = NULL;
-	size_t cap = 0;
+	size_t cap = 8;
+	char **names = xmalloc(cap * sizeof(*names)); /* never NULL: an empty jobs/ is no error */
 	*n = 0;
 	struct dirent *e;
 	while ((e = readdir(d))) {
@@ -94,7 +94,8 @@ static char **list_dir(const char *dir, size_t *n)
 		names[(*n)++] = xstrdup(e->d_name);
 	}
 	closedir(d);
-	qsort(names, *n, sizeof(*names), cmp_str);
+	if (*n > 1)
+		qsort(names, *n, sizeof(*names), cmp_str);
 	return names;
 }
 
@@ -184,7 +185,8 @@ static int cmp_job(const void *a, const void *b)
 /* Two files with one stem: both become broken, as neither can be chosen safely. */
 static void reject_duplicate_types(struct project *p)
 {
-	qsort(p->jobs, p->njobs, sizeof(*p->jobs), cmp_job);
+	if (p->njobs > 1)
+		qsort(p->jobs, p->njobs, sizeof(*p->jobs), cmp_job);
 	size_t out = 0;
 	for (size_t i = 0; i < p->njobs; i++) {
 		if (out && !strcmp(p->jobs[out - 1].type, p->jobs[i].type)) {
