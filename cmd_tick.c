@@ -12,6 +12,7 @@
  * is decided again under the lock, with its select_work already run outside it (a command
  * may take seconds, and the lock would stop every other stau meanwhile). */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,25 @@
 #include "timeutil.h"
 #include "util.h"
 #include "workids.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* SIGTERM (a shutdown), SIGINT or SIGHUP: end our chunks, record them, and exit. A second
+ * signal kills stau at once (the handler is reset); its children die with it. */
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESETHAND };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
 
 struct tick {
 	struct ctx *ctx;
@@ -397,7 +417,8 @@ static int run_chunks(struct tick *t)
 	char err[512];
 	if (exec_local_new(&ex, err, sizeof(err)))
 		return state_fail(t, err);
-	struct engine_opts o = { .jobs = t->jobs, .now = t->now };
+	struct engine_opts o = { .jobs = t->jobs, .now = t->now, .stop = &stop };
+	catch_signals();
 	struct engine_hooks h = { .started = tick_started, .finished = tick_finished, .ctx = t };
 	int rc = engine_run(t->st, &t->p, &ex, &o, &h, NULL, err, sizeof(err));
 	ex.ops->destroy(ex.self);

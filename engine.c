@@ -127,6 +127,11 @@ struct engine {
 	size_t errlen;
 };
 
+static bool stopping(const struct engine *e)
+{
+	return e->o->stop && *e->o->stop;
+}
+
 static int64_t engine_now(struct engine *e)
 {
 	return e->clock.now(e->clock.ctx);
@@ -474,6 +479,7 @@ struct verdict {
 	char *note;	/* said after the duration, or NULL */
 	char *message;	/* what state keeps beside the exit status, or NULL */
 	char *broken;	/* the job is broken from now on, for this reason; or NULL */
+	bool started;	/* a process ran */
 };
 
 static void verdict_release(struct verdict *v)
@@ -569,6 +575,7 @@ static void judge(struct engine *e, const struct running *r, const struct exec_r
 		  struct verdict *v)
 {
 	memset(v, 0, sizeof(*v));
+	v->started = true;
 	v->res.ok = !x->exec_errno && !x->signal && !x->timed_out && x->exit_code == 0;
 	v->res.exit_code = x->signal ? -1 : x->exit_code;
 	v->res.signal = x->signal;
@@ -625,6 +632,7 @@ static int record(struct engine *e, const struct state_chunk *c, struct verdict 
 {
 	int64_t now = engine_now(e);
 	struct engine_finish f = { .outcome = v->outcome, .why = v->why, .note = v->note,
+				   .started = v->started,
 				   .duration_ms = v->res.duration_ms,
 				   .retry_at = v->res.retry_at, .run_ended = RUN_ACTIVE };
 	*claimed = false;
@@ -778,7 +786,7 @@ static int launch(struct engine *e, struct state_chunk *c)
 /* Claims and starts chunks while this process has free slots. */
 static int fill(struct engine *e)
 {
-	while (e->nrun < e->jobs) {
+	while (!stopping(e) && e->nrun < e->jobs) {
 		struct state_chunk c;
 		int got = state_claim_ready_chunk(e->st, &e->claim, engine_now(e), &c);
 		if (got < 0)
@@ -805,7 +813,7 @@ static int child_ended(struct engine *e, uint64_t token, const struct exec_resul
 	judge(e, &r, x, &v);
 	struct state_chunk next;
 	bool claimed;
-	int rc = record(e, &r.c, &v, e->nrun < e->jobs, &next, &claimed);
+	int rc = record(e, &r.c, &v, !stopping(e) && e->nrun < e->jobs, &next, &claimed);
 	verdict_release(&v);
 	running_release(&r);
 	if (!rc && claimed)
@@ -892,13 +900,19 @@ int engine_run(struct state *st, const struct project *p, struct exec_runner *ex
 		snprintf(err, errlen, "cannot read this process's start time from /proc");
 		return -1;
 	}
+	bool killed = false;
 	for (;;) {
 		rc = fill(&e);
 		if (rc)
 			break;
+		if (stopping(&e) && !killed) {
+			for (size_t i = 0; i < e.nrun; i++)
+				ex->ops->kill(ex->self, (uint64_t)e.run[i].c.id, SIGTERM);
+			killed = true;
+		}
 		if (e.nrun) {
 			rc = wait_child(&e);
-		} else if (opts->wait_run) {
+		} else if (opts->wait_run && !stopping(&e)) {
 			rc = wait_for_others(&e);
 			if (rc == 1) {
 				rc = 0;

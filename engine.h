@@ -7,6 +7,7 @@
 #ifndef STAU_ENGINE_H
 #define STAU_ENGINE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +41,7 @@ struct engine_finish {
 				 * 'job_B' is broken: ..."; NULL when DONE */
 	const char *note;	/* said after the duration: "job 'job_A' is broken now ...", or
 				 * NULL */
+	bool started;		/* false: it failed before a process was started */
 	int64_t duration_ms;	/* 0 when it never started */
 	int64_t retry_at;	/* ENGINE_RETRY */
 	enum run_state run_ended; /* the run's state when this ended it, else RUN_ACTIVE */
@@ -66,6 +68,10 @@ struct engine_opts {
 				 * stop when nothing is ready and nothing of ours runs (tick) */
 	int64_t now;		/* the time when the engine starts */
 	const struct engine_clock *clock; /* NULL: the real clock from `now` on */
+	/* Set asynchronously (by a signal handler) to stop: nothing more is claimed, our
+	 * children get SIGTERM, and engine_run returns once they have ended and are recorded
+	 * (as killed by a signal, with their retry policy). NULL: never stop early. */
+	volatile sig_atomic_t *stop;
 };
 
 /* What this process did. */

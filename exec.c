@@ -361,11 +361,12 @@ static void drain_signals(struct local_exec *x)
 		;
 }
 
+/* Waits for SIGCHLD; returns 1 when a signal handler interrupted the wait (the caller may
+ * have been asked to stop), else 0. */
 static int poll_children(struct local_exec *x, int timeout)
 {
 	struct pollfd p = { .fd = x->sigfd, .events = POLLIN };
-	int rc = poll(&p, 1, timeout);
-	return rc < 0 && errno != EINTR ? -1 : 0;
+	return poll(&p, 1, timeout) < 0 && errno == EINTR;
 }
 
 static int local_wait(void *self, int timeout_ms, uint64_t *token, struct exec_result *res)

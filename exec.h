@@ -46,8 +46,9 @@ struct exec_ops {
 	int (*start)(void *self, const struct exec_spec *spec, uint64_t token, pid_t *pid,
 		     char *err, size_t errlen);
 	/* Waits at most timeout_ms (-1: no limit) for a child to end, handling timeouts on the
-	 * way. Returns 1 and fills *token and *res when one ended, 0 when the time ran out, -1
-	 * when there are no children. Never polls with sleeps. */
+	 * way. Returns 1 and fills *token and *res when one ended, 0 when the time ran out or a
+	 * signal handler interrupted the wait, -1 when there are no children. Never polls with
+	 * sleeps. */
 	int (*wait)(void *self, int timeout_ms, uint64_t *token, struct exec_result *res);
 	/* Sends sig to the child's process group. */
 	int (*kill)(void *self, uint64_t token, int sig);
