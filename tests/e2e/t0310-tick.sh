@@ -84,7 +84,7 @@ schedule:
     cron: "0 * * * *"
     work_ids: [1, 2, 3]
 YAML
-run_stau -C "$P" tick --now "@$DAY"
+run_stau -C "$P" tick -j 1 --now "@$DAY"
 check "a failure that will be retried is not reported" "0:" "$rc:$err$out"
 run_stau -C "$P" tick --now "@$((DAY + 60))"
 check "the last failure exits 1" 1 "$rc"
