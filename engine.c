@@ -123,9 +123,17 @@ struct engine {
 	size_t nrun, caprun;
 	struct job_health *health;
 	size_t nhealth, caphealth;
+	/* children that have ended but are still RUNNING in the database until their batch is
+	 * recorded: the limits must not count them (so that new children start first) */
+	const struct ended *unrecorded;
+	size_t nunrecorded;
+	int64_t max_parallel;
 	char *err;
 	size_t errlen;
 };
+
+/* A job type's max_parallel for claims (state_claim.job_limit; ctx is the engine). */
+static int64_t job_limit(void *ctx, const char *type);
 
 static bool stopping(const struct engine *e)
 {
@@ -160,12 +168,6 @@ int64_t engine_max_parallel(const struct project *p)
 		return p->sched.settings.max_parallel;
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? n : 1;
-}
-
-static int64_t job_limit(void *ctx, const char *type)
-{
-	const struct job *job = project_job(ctx, type);
-	return job ? job->max_parallel : 0;
 }
 
 int64_t engine_retry_time(void *project, const char *type, int attempt, int64_t now)
@@ -434,12 +436,14 @@ static void chunk_env(struct engine *e, const struct running *r, struct strv *en
 /* Writes the chunk's IDs, one per line, to its STAU_WORK_IDS_FILE. */
 static int write_ids_file(const struct running *r, char **why)
 {
-	char *dir = xstrdup(r->ids_file);
-	*strrchr(dir, '/') = '\0';
-	int fd = -1;
-	if (!mkdir(dir, 0700) || errno == EEXIST)
-		fd = open(r->ids_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	free(dir);
+	int fd = open(r->ids_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ENOENT) { /* the first chunk: .stau/work/ is made on demand */
+		char *dir = xstrdup(r->ids_file);
+		*strrchr(dir, '/') = '\0';
+		if (!mkdir(dir, 0700) || errno == EEXIST)
+			fd = open(r->ids_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		free(dir);
+	}
 	struct strbuf sb = STRBUF_INIT;
 	for (size_t i = 0; fd >= 0 && i < r->c.nids; i++)
 		sb_addf(&sb, "%lld\n", (long long)r->c.ids[i]);
@@ -625,21 +629,35 @@ static int still_running(struct engine *e, int64_t id)
 	return rc;
 }
 
+/* Counts a recorded verdict and tells the hooks. */
+static void finished(struct engine *e, const struct state_chunk *c, const struct verdict *v,
+		     enum run_state run_ended)
+{
+	struct engine_finish f = { .outcome = v->outcome, .why = v->why, .note = v->note,
+				   .started = v->started, .duration_ms = v->res.duration_ms,
+				   .retry_at = v->res.retry_at, .run_ended = run_ended };
+	if (v->outcome == ENGINE_DONE)
+		e->stats.done++;
+	else if (v->outcome == ENGINE_RETRY)
+		e->stats.retried++;
+	else
+		e->stats.failed++;
+	if (e->h && e->h->finished)
+		e->h->finished(e->h->ctx, c, &f);
+}
+
 /* Stores the verdict on chunk c and, when want_next, claims the next ready chunk in the
  * same transaction (*next, *claimed). Calls the finished hook. Returns 0 or -1. */
 static int record(struct engine *e, const struct state_chunk *c, struct verdict *v,
 		  bool want_next, struct state_chunk *next, bool *claimed)
 {
 	int64_t now = engine_now(e);
-	struct engine_finish f = { .outcome = v->outcome, .why = v->why, .note = v->note,
-				   .started = v->started,
-				   .duration_ms = v->res.duration_ms,
-				   .retry_at = v->res.retry_at, .run_ended = RUN_ACTIVE };
+	enum run_state run_ended = RUN_ACTIVE;
 	*claimed = false;
 	if (state_begin(e->st))
 		return state_error(e);
 	int rc = v->broken ? mark_broken(e, c->job, v->broken, now) : 0;
-	if (!rc && state_chunk_finish(e->st, c->id, &v->res, now, &f.run_ended))
+	if (!rc && state_chunk_finish(e->st, c->id, &v->res, now, &run_ended))
 		rc = state_error(e);
 	if (!rc && want_next) {
 		int got = state_claim_ready_chunk(e->st, &e->claim, now, next);
@@ -665,14 +683,7 @@ static int record(struct engine *e, const struct state_chunk *c, struct verdict 
 		*claimed = false;
 		return state_error(e);
 	}
-	if (v->outcome == ENGINE_DONE)
-		e->stats.done++;
-	else if (v->outcome == ENGINE_RETRY)
-		e->stats.retried++;
-	else
-		e->stats.failed++;
-	if (e->h && e->h->finished)
-		e->h->finished(e->h->ctx, c, &f);
+	finished(e, c, v, run_ended);
 	return 0;
 }
 
@@ -788,7 +799,7 @@ static int fill(struct engine *e)
 {
 	while (!stopping(e) && e->nrun < e->jobs) {
 		struct state_chunk c;
-		int got = state_claim_ready_chunk(e->st, &e->claim, engine_now(e), &c);
+		int got = state_claim_ready_chunk_lazy(e->st, &e->claim, engine_now(e), &c);
 		if (got < 0)
 			return state_error(e);
 		if (!got)
@@ -799,25 +810,127 @@ static int fill(struct engine *e)
 	return 0;
 }
 
-/* Records how child `token` ended, claims and starts the next chunk in the same step. */
+/* A child that ended, with its verdict, waiting to be recorded. */
+struct ended {
+	struct running r;
+	struct verdict v;
+};
+
+static int64_t job_limit(void *ctx, const char *type)
+{
+	struct engine *e = ctx;
+	const struct job *job = project_job(e->p, type);
+	int64_t limit = job ? job->max_parallel : 0;
+	for (size_t i = 0; limit > 0 && i < e->nunrecorded; i++)
+		limit += !strcmp(e->unrecorded[i].r.c.job, type);
+	return limit;
+}
+
+/* Starts what is ready while the children d[0..n) that ended are not yet recorded. */
+static int fill_before_recording(struct engine *e, const struct ended *d, size_t n)
+{
+	e->unrecorded = d;
+	e->nunrecorded = n;
+	e->claim.max_running = e->max_parallel + (int64_t)n;
+	int rc = fill(e);
+	e->claim.max_running = e->max_parallel;
+	e->unrecorded = NULL;
+	e->nunrecorded = 0;
+	return rc;
+}
+
+/* Stores the verdicts of d[0..n) in one transaction (one fsync for all), claiming up to
+ * `want` ready chunks in it (next[], *nnext). When anything in it fails, falls back to one
+ * transaction per chunk, which tells a chunk that another stau ended from a state error. */
+static int record_batch(struct engine *e, struct ended *d, size_t n, size_t want,
+			struct state_chunk *next, size_t *nnext)
+{
+	int64_t now = engine_now(e);
+	*nnext = 0;
+	if (state_begin(e->st))
+		return state_error(e);
+	enum run_state *ended = xcalloc(n, sizeof(*ended));
+	int rc = 0;
+	for (size_t i = 0; !rc && i < n; i++) {
+		if (d[i].v.broken)
+			rc = mark_broken(e, d[i].r.c.job, d[i].v.broken, now);
+		if (!rc && state_chunk_finish(e->st, d[i].r.c.id, &d[i].v.res, now, &ended[i]))
+			rc = state_error(e);
+	}
+	while (!rc && *nnext < want) {
+		int got = state_claim_ready_chunk(e->st, &e->claim, now, &next[*nnext]);
+		if (got < 0)
+			rc = state_error(e);
+		if (got != 1)
+			break;
+		(*nnext)++;
+	}
+	if (rc) {
+		/* something in the batch failed: undo it, then one chunk at a time */
+		state_rollback(e->st);
+		for (size_t i = 0; i < *nnext; i++)
+			state_chunk_release(&next[i]);
+		*nnext = 0;
+		bool claimed;
+		rc = 0;
+		for (size_t i = 0; !rc && i < n; i++)
+			rc = record(e, &d[i].r.c, &d[i].v, false, NULL, &claimed);
+		free(ended);
+		return rc ? -1 : 0;
+	}
+	if (state_commit(e->st)) {
+		for (size_t i = 0; i < *nnext; i++)
+			state_chunk_release(&next[i]);
+		*nnext = 0;
+		free(ended);
+		return state_error(e);
+	}
+	for (size_t i = 0; i < n; i++)
+		finished(e, &d[i].r.c, &d[i].v, ended[i]);
+	free(ended);
+	return 0;
+}
+
+/* The running chunk of child `token`, taken out of e->run; false when there is none. */
+static bool take_running(struct engine *e, uint64_t token, struct running *out)
+{
+	for (size_t i = 0; i < e->nrun; i++) {
+		if ((uint64_t)e->run[i].c.id == token) {
+			*out = e->run[i];
+			e->run[i] = e->run[--e->nrun];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Records how child `token` ended, with every other child that has ended meanwhile; starts
+ * what is ready first, so that new children run while the outcomes are synced to disk. */
 static int child_ended(struct engine *e, uint64_t token, const struct exec_result *x)
 {
-	size_t i = 0;
-	while (i < e->nrun && (uint64_t)e->run[i].c.id != token)
-		i++;
-	if (i == e->nrun)
-		return 0; /* not ours: cannot happen */
-	struct running r = e->run[i];
-	e->run[i] = e->run[--e->nrun];
-	struct verdict v;
-	judge(e, &r, x, &v);
-	struct state_chunk next;
-	bool claimed;
-	int rc = record(e, &r.c, &v, !stopping(e) && e->nrun < e->jobs, &next, &claimed);
-	verdict_release(&v);
-	running_release(&r);
-	if (!rc && claimed)
-		rc = launch(e, &next);
+	struct ended *d = xcalloc(e->nrun, sizeof(*d));
+	size_t n = 0;
+	struct exec_result more = *x;
+	do {
+		if (!take_running(e, token, &d[n].r))
+			continue; /* not ours: cannot happen */
+		judge(e, &d[n].r, &more, &d[n].v);
+		n++;
+	} while (e->nrun && e->ex->ops->wait(e->ex->self, 0, &token, &more) == 1);
+	int rc = fill_before_recording(e, d, n);
+	size_t want = stopping(e) || e->nrun >= e->jobs ? 0 : e->jobs - e->nrun, nnext = 0;
+	struct state_chunk *next = xcalloc(want + 1, sizeof(*next));
+	if (!rc)
+		rc = record_batch(e, d, n, want, next, &nnext);
+	for (size_t i = 0; i < n; i++) {
+		verdict_release(&d[i].v);
+		running_release(&d[i].r);
+	}
+	free(d);
+	for (size_t i = 0; i < nnext; i++)
+		if (rc || launch(e, &next[i]))
+			rc = -1;
+	free(next);
 	return rc;
 }
 
@@ -893,8 +1006,9 @@ int engine_run(struct state *st, const struct project *p, struct exec_runner *ex
 			      : (struct engine_clock){ real_now, real_sleep_until, &e.real };
 	int64_t max = engine_max_parallel(p);
 	e.jobs = opts->jobs && (int64_t)opts->jobs < max ? opts->jobs : (size_t)max;
+	e.max_parallel = max;
 	e.claim = (struct state_claim){ .run = opts->run, .max_running = max,
-					.job_limit = job_limit, .ctx = (void *)p };
+					.job_limit = job_limit, .ctx = &e };
 	int rc = 0;
 	if (state_owner_self(&e.claim.owner)) {
 		snprintf(err, errlen, "cannot read this process's start time from /proc");
@@ -1166,7 +1280,7 @@ char *engine_failure_text(const struct engine_finish *f)
 {
 	struct strbuf sb = STRBUF_INIT;
 	sb_adds(&sb, f->why ? f->why : "done");
-	if (f->duration_ms > 0 && strncmp(sb.buf, "timed out", 9)) {
+	if (f->started && strncmp(sb.buf, "timed out", 9)) {
 		char d[32];
 		term_duration_ms(f->duration_ms, d, sizeof(d));
 		sb_addf(&sb, " after %s", d);

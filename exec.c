@@ -1,4 +1,4 @@
-/* exec.c - the local executor: fork/execve children, time them out, reap them.
+/* exec.c - the local executor: vfork/execve children, time them out, reap them.
  *
  * Why it looks like this:
  *   - Everything that can fail in a way the caller should hear about (the log file, the pipe,
@@ -42,7 +42,7 @@
 
 #include "util.h"
 
-extern char **environ;
+extern char **environ; /* inherited by every child, with env_add on top */
 
 #define KILL_GRACE_MS 10000	/* SIGTERM, then SIGKILL this much later */
 #define DESTROY_GRACE_MS 2000	/* destroy: how long SIGTERM'd children get before SIGKILL */
@@ -105,9 +105,10 @@ static int write_all(int fd, const char *s, size_t n)
 
 static int open_log(const struct exec_spec *spec, char *err, size_t errlen)
 {
-	int fd = -1;
-	if (!make_parents(spec->log_path))
-		fd = open(spec->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	int flags = O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC;
+	int fd = open(spec->log_path, flags, 0600);
+	if (fd < 0 && errno == ENOENT && !make_parents(spec->log_path))
+		fd = open(spec->log_path, flags, 0600);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create log file '%s': %s", spec->log_path,
 			 strerror(errno));
@@ -161,9 +162,59 @@ static char **merge_env(char *const *add)
 	return env;
 }
 
-/* ---- the child side of fork ---- */
+/* ---- finding the program ---- */
 
-static void __attribute__((noreturn)) child_fail(int errfd, int err, const char *what, const char *arg)
+static const char *env_value(char *const *env, const char *name)
+{
+	size_t n = strlen(name);
+	for (; env && *env; env++)
+		if (!strncmp(*env, name, n) && (*env)[n] == '=')
+			return *env + n + 1;
+	return NULL;
+}
+
+/* The file execve should run for argv0: argv0 itself when it holds a '/', else the first
+ * executable file of that name in the PATH of env (the child's, as env(1) would search it;
+ * relative PATH entries are taken from cwd). NULL with *err = ENOENT or EACCES when there is
+ * none. A new string. */
+static char *find_program(const char *argv0, char *const *env, const char *cwd, int *err)
+{
+	if (strchr(argv0, '/'))
+		return xstrdup(argv0);
+	const char *path = env_value(env, "PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	*err = ENOENT;
+	while (*argv0) {
+		size_t n = strcspn(path, ":");
+		char *dir = n ? xstrndup(path, n) : xstrdup(".");
+		char *file = dir[0] == '/' || !cwd ? xasprintf("%s/%s", dir, argv0)
+						   : xasprintf("%s/%s/%s", cwd, dir, argv0);
+		free(dir);
+		struct stat sb;
+		if (!stat(file, &sb) && S_ISREG(sb.st_mode)) {
+			if (!access(file, X_OK))
+				return file;
+			*err = EACCES;
+		}
+		free(file);
+		if (!path[n])
+			break;
+		path += n + 1;
+	}
+	return NULL;
+}
+
+/* ---- the child side of vfork ----
+ *
+ * The child shares the parent's memory until it execs (vfork: no page tables to copy, which
+ * is most of what starting a no-op chunk costs a parent of stau's size). So it only makes
+ * system calls on data prepared by the parent, and never returns. Every signal is blocked
+ * around vfork; the child sets each handler to the default before unblocking, so no handler
+ * of stau ever runs on the shared memory. */
+
+static void __attribute__((noreturn)) child_fail(int errfd, int err, const char *what,
+						 const char *arg)
 {
 	char buf[512];
 	int n = snprintf(buf, sizeof(buf), "stau: cannot %s '%s': %s\n", what, arg,
@@ -182,34 +233,50 @@ static void close_others(int keep)
 	syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U);
 }
 
+/* execve resets handled signals by itself; what must be reset before the mask is cleared
+ * are the handlers stau installs (SIGINT, SIGTERM, SIGHUP: see cmd_run.c and cmd_tick.c),
+ * which must not run on the shared memory, and an ignored SIGPIPE, which a job should not
+ * inherit. Resetting all 64 would cost more than the rest of starting a child. */
 static void reset_signals(void)
 {
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2 };
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigemptyset(&dfl.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &dfl, NULL);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			signal(s, SIG_DFL); /* ignored signals would stay ignored across exec */
 }
 
-static void __attribute__((noreturn))
-run_child(const struct exec_spec *spec, char **env, int logfd, int errfd, pid_t parent)
+struct child_plan {
+	const struct exec_spec *spec;
+	char *prog;	/* what to execve, or NULL: prog_errno says why not */
+	int prog_errno;
+	char **env;
+	int logfd, errfd;
+	pid_t parent;
+};
+
+static void __attribute__((noreturn)) run_child(const struct child_plan *cp)
 {
+	const struct exec_spec *spec = cp->spec;
 	setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
+	if (getppid() != cp->parent)
 		_exit(127); /* stau died before prctl took effect */
 	reset_signals();
 	int null = open("/dev/null", O_RDONLY);
-	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(logfd, STDOUT_FILENO) < 0 ||
-	    dup2(logfd, STDERR_FILENO) < 0)
-		child_fail(errfd, errno, "set up the output of", spec->argv[0]);
-	close_others(errfd);
+	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(cp->logfd, STDOUT_FILENO) < 0 ||
+	    dup2(cp->logfd, STDERR_FILENO) < 0)
+		child_fail(cp->errfd, errno, "set up the output of", spec->argv[0]);
+	close_others(cp->errfd);
 	if (spec->cwd && chdir(spec->cwd))
-		child_fail(errfd, errno, "change to directory", spec->cwd);
-	environ = env;
-	execvp(spec->argv[0], spec->argv); /* searches the PATH of env when argv[0] has no '/' */
-	child_fail(errfd, errno, "execute", spec->argv[0]);
+		child_fail(cp->errfd, errno, "change to directory", spec->cwd);
+	if (!cp->prog)
+		child_fail(cp->errfd, cp->prog_errno, "execute", spec->argv[0]);
+	execve(cp->prog, spec->argv, cp->env);
+	child_fail(cp->errfd, errno, "execute", spec->argv[0]);
 }
 
 /* ---- the parent side ---- */
@@ -246,17 +313,23 @@ static int local_start(void *self, const struct exec_spec *spec, uint64_t token,
 		close(logfd);
 		return -1;
 	}
-	char **env = merge_env(spec->env_add);
-	pid_t parent = getpid();
+	struct child_plan cp = { .spec = spec, .env = merge_env(spec->env_add), .logfd = logfd,
+				 .errfd = pfd[1], .parent = getpid() };
+	cp.prog = find_program(spec->argv[0], cp.env, spec->cwd, &cp.prog_errno);
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
 	int64_t t0 = now_ms();
-	pid_t p = fork();
+	pid_t p = vfork();
 	if (p == 0)
-		run_child(spec, env, logfd, pfd[1], parent);
+		run_child(&cp);
 	int fork_errno = errno;
-	free(env);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	free(cp.env);
+	free(cp.prog);
 	close(pfd[1]);
 	if (p < 0) {
-		snprintf(err, errlen, "cannot start '%s': fork: %s", spec->argv[0],
+		snprintf(err, errlen, "cannot start '%s': vfork: %s", spec->argv[0],
 			 strerror(fork_errno));
 		close(pfd[0]);
 		close(logfd);

@@ -2234,3 +2234,22 @@ int state_last_chunks(struct state *st, struct state_chunk **out, size_t *n)
 	*n = k;
 	return 0;
 }
+
+/* ---- claims without a sync (added for the engine) ---- */
+
+int state_claim_ready_chunk_lazy(struct state *st, const struct state_claim *req, int64_t now,
+				 struct state_chunk *out)
+{
+	bool relax = st->depth == 0; /* inside a caller's transaction its commit decides */
+	sqlite3_stmt *s = relax ? stmt(st, Q_SYNC_NORMAL) : NULL;
+	if (s && exec_q(st, s))
+		return -1;
+	int rc = state_claim_ready_chunk(st, req, now, out);
+	s = relax ? stmt(st, Q_SYNC_FULL) : NULL;
+	if (s && exec_q(st, s)) {
+		if (rc == 1)
+			state_chunk_release(out);
+		return -1;
+	}
+	return rc;
+}

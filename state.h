@@ -349,4 +349,14 @@ int state_prune(struct state *st, int64_t before, char ***logs);
  * last did. A new array freed with state_chunks_free. Returns 0 or -1. */
 int state_last_chunks(struct state *st, struct state_chunk **out, size_t *n);
 
+/* ---- claims without a sync (added for the engine) ---- */
+
+/* As state_claim_ready_chunk, atomic and at once visible to every other process, but the
+ * commit is not synced to disk on its own: the next synced commit (a chunk's finish) makes it
+ * durable. A power loss before then forgets the claim, and with it a child that died with
+ * the machine anyway, so the chunk runs again; nothing that was reported is lost. The engine
+ * uses it to start children first and pay for the fsync of a finish while they run. */
+int state_claim_ready_chunk_lazy(struct state *st, const struct state_claim *req, int64_t now,
+				 struct state_chunk *out);
+
 #endif
