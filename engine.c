@@ -4,10 +4,17 @@
  *
  *   fill:   while fewer than -j children of ours run, claim a ready chunk (state decides what
  *           is ready and enforces max_parallel across processes) and start it;
- *   wait:   for one child to end (or for the next retry time), through the executor;
- *   record: judge the outcome (done, retry later, failed, broken) and store it; finishing a
- *           chunk and claiming the next share one transaction, so each chunk costs two
- *           durable commits (claim+finish, and the child pid, which is not synced).
+ *   wait:   for one child to end (or for the next retry time), through the executor, and
+ *           take every other child that has ended by then too;
+ *   record: judge the outcomes (done, retry later, failed, broken) and store them in one
+ *           transaction, which also claims what they made ready.
+ *
+ * Only outcomes must survive a crash (SPEC §8), so only the record step pays for an fsync;
+ * a claim and a child's pid are committed without one (a power loss forgets a claim whose
+ * child died with the machine, and the chunk runs again). And the engine starts the next
+ * children before it records the ones that ended: until then those still count as RUNNING
+ * in the database, so the limits are raised by their number for that claim. The fsync then
+ * overlaps the new children instead of keeping a slot idle.
  *
  * It stops when nothing is ready and nothing of ours runs. `stau run` (wait_run) goes on
  * until its run has ended: it sleeps until a retry is due and, when another process holds
