@@ -2,15 +2,17 @@
  *
  * Why it looks like this:
  *   - Everything that can fail in a way the caller should hear about (the log file, the pipe,
- *     fork) happens in the parent before or right at fork, so start() returns the reason.
- *     What fails in the child after fork (chdir, execve) is reported through a CLOEXEC pipe:
+ *     vfork) happens in the parent, so start() returns the reason. The parent also finds the
+ *     program in the PATH the child will have (its env_add may change PATH), so that the
+ *     child, which shares the parent's memory until it execs (vfork: see below), only makes
+ *     system calls. What fails in the child (chdir, execve) is reported through a CLOEXEC pipe:
  *     the parent reads either nothing (exec succeeded and closed the pipe) or the child's
  *     errno, so exec_errno is exact. The child also writes "stau: cannot execute ..." into
  *     the log, which is then useful on its own.
  *   - Each child is the leader of its own process group, so a timeout or destroy reaches
  *     everything the job started (a shell's children, a Python pool). PR_SET_PDEATHSIG makes
  *     the child die with its stau (SPEC §10); the getppid() check closes the window in which
- *     stau died between fork and prctl.
+ *     stau died between vfork and prctl.
  *   - Reaping is an event loop over a signalfd for SIGCHLD: SIGCHLD is blocked while an
  *     executor exists (and unblocked in each child), so a child that ends between our
  *     waitpid() and poll() leaves the signal pending and poll() returns at once: no lost
