@@ -38,6 +38,9 @@ int cmd_graph(struct ctx *ctx, int argc, char **argv);
 int cmd_check(struct ctx *ctx, int argc, char **argv);
 int cmd_next(struct ctx *ctx, int argc, char **argv);
 int cmd_init(struct ctx *ctx, int argc, char **argv);
+int cmd_retry(struct ctx *ctx, int argc, char **argv);
+int cmd_cancel(struct ctx *ctx, int argc, char **argv);
+int cmd_prune(struct ctx *ctx, int argc, char **argv);
 
 /* Prints "stau: MSG" and "see 'stau CMD --help'" and returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -2253,3 +2253,68 @@ int state_claim_ready_chunk_lazy(struct state *st, const struct state_claim *req
 	}
 	return rc;
 }
+
+/* ---- retry and prune (added for stau retry and stau prune) ---- */
+
+/* Both run once per command, so their statements are prepared for the call only. */
+
+int state_run_requeue(struct state *st, int64_t id)
+{
+	static const char q[] = "UPDATE runs SET state = 'QUEUED', started = NULL, finished = NULL,"
+				" message = NULL WHERE id = ? AND state IN ('FAILED','CANCELED')"
+				" AND NOT EXISTS (SELECT 1 FROM tasks WHERE run = runs.id)"
+				" AND NOT EXISTS (SELECT 1 FROM chunks WHERE run = runs.id)";
+	if (state_begin(st))
+		return -1;
+	sqlite3_stmt *s;
+	int rc;
+	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL)) {
+		rc = fail_db(st);
+	} else {
+		sqlite3_bind_int64(s, 1, id);
+		rc = exec_q(st, s);
+		if (!rc)
+			rc = sqlite3_changes(st->db) > 0;
+		sqlite3_finalize(s);
+	}
+	return finish_tx(st, rc);
+}
+
+/* The number of chunks of the runs that state_prune(before) deletes. */
+static int count_prunable_chunks(struct state *st, int64_t before, int64_t *n)
+{
+	static const char q[] = "SELECT count(*) FROM chunks WHERE run IN (SELECT id FROM runs"
+				" WHERE finished < ? AND state IN ('DONE','FAILED','CANCELED'))";
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL))
+		return fail_db(st);
+	sqlite3_bind_int64(s, 1, before);
+	int rc = scalar(st, s, 0, n);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int state_prune_counted(struct state *st, int64_t before, char ***logs, int64_t *nchunks)
+{
+	int64_t n = 0;
+	char **v = NULL;
+	if (logs)
+		*logs = NULL;
+	if (state_begin(st))
+		return -1;
+	int rc = count_prunable_chunks(st, before, &n);
+	if (!rc)
+		rc = state_prune(st, before, logs ? &v : NULL);
+	rc = finish_tx(st, rc);
+	if (rc < 0) {
+		for (size_t i = 0; v && v[i]; i++)
+			free(v[i]);
+		free(v);
+		return -1;
+	}
+	if (logs)
+		*logs = v;
+	if (nchunks)
+		*nchunks = n;
+	return rc;
+}

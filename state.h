@@ -359,4 +359,17 @@ int state_last_chunks(struct state *st, struct state_chunk **out, size_t *n);
 int state_claim_ready_chunk_lazy(struct state *st, const struct state_claim *req, int64_t now,
 				 struct state_chunk *out);
 
+/* ---- retry and prune (added for stau retry and stau prune) ---- */
+
+/* `stau retry` of a run that never got chunks (it failed or was canceled before it was
+ * expanded: a broken job, no work): FAILED or CANCELED run `id` with no chunks becomes QUEUED
+ * again, its finish time and message cleared, so that the next expansion plans it anew with
+ * its recorded work IDs and kwargs. Returns 1 when it was requeued, 0 when it has chunks, is
+ * not FAILED or CANCELED, or does not exist, or -1. */
+int state_run_requeue(struct state *st, int64_t id);
+
+/* As state_prune, in one transaction, and *nchunks (may be NULL) receives the number of
+ * chunks deleted with the runs. Returns the number of runs deleted, or -1. */
+int state_prune_counted(struct state *st, int64_t before, char ***logs, int64_t *nchunks);
+
 #endif

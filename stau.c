@@ -88,6 +88,28 @@ static const struct command commands[] = {
 	  "Prints the log of every attempt of every chunk of run RUN, each under a line\n"
 	  "'==> .stau/logs/JOB/RUN-CHUNK-ATTEMPT.log <=='. CHUNK limits it to one chunk, given\n"
 	  "by its id or as JOB:I (the I-th chunk of job JOB, as 'stau show RUN' numbers them).\n" },
+	{ "retry", cmd_retry, NEED_PROJECT, "run the failed and canceled chunks of a run again",
+	  "usage: stau retry RUN [-j N] [--now TIME]\n\n"
+	  "Makes the FAILED and CANCELED chunks of run RUN pending again, with the same work IDs\n"
+	  "and kwargs, clears the BROKEN marks of its job types, and runs them now as 'stau run'\n"
+	  "does, waiting until the run has ended. A run that failed before it had chunks is\n"
+	  "expanded anew. Exits 0 when the run is done, 1 when it failed again, 2 when RUN is\n"
+	  "unknown, still queued or running, or done.\n"
+	  "  -j N         run at most N chunks at once\n"
+	  "  --now TIME   act as if it were TIME (ISO 8601 or @EPOCH)\n" },
+	{ "cancel", cmd_cancel, NEED_PROJECT, "cancel a run: pending chunks, and SIGTERM to running ones",
+	  "usage: stau cancel RUN [--now TIME]\n\n"
+	  "Cancels run RUN: its pending chunks are canceled at once, and the process group of\n"
+	  "each running chunk gets SIGTERM; the stau process that started a chunk records it as\n"
+	  "failed when it has ended. Exits 2 when RUN is unknown or has already ended.\n"
+	  "  --now TIME   record the cancellation at TIME (ISO 8601 or @EPOCH)\n" },
+	{ "prune", cmd_prune, NEED_PROJECT, "delete finished runs and their logs older than a duration",
+	  "usage: stau prune [--older-than D] [--now TIME]\n\n"
+	  "Deletes the runs that finished more than D ago, with their chunks and log files, and\n"
+	  "says how many it removed (nothing with -q). Runs still queued or running are kept.\n"
+	  "  --older-than D   a duration such as 12h, 7d or 1d12h (default: the retention in\n"
+	  "                   schedule.yaml, 30d when it sets none)\n"
+	  "  --now TIME       count ages from TIME (ISO 8601 or @EPOCH)\n" },
 };
 
 static const struct command *find_command(const char *name)
