@@ -49,6 +49,9 @@ run_stau -C "$P" tick --now 2026-03-02T10:00:30Z
 check "the tick is quiet" "0 " "$rc $err"
 run_stau -C "$P" show 2
 check "run 2 is queued" "run 2 of after: QUEUED" "$(echo "$out" | head -n 1)"
+run_stau -C "$P" prune --older-than 1s --now 2026-03-09T00:00:00Z
+check "prune keeps runs that are queued or active, however old" \
+	"pruned 0 runs, 0 chunks, 0 log files" "$out"
 
 run_stau -C "$P" cancel 2 --now 2026-03-02T10:01:00Z
 check "cancel of a queued run exits 0" 0 "$rc"
