@@ -13,7 +13,8 @@ job d.sh '#!/bin/sh
 # chunk_size: 2
 # ---
 echo "$STAU_JOB $STAU_WORK_IDS $STAU_ATTEMPT $STAU_KWARGS" >>"$STAU_DIR/order"
-[ "$STAU_WORK_IDS" != "3,4" ] || [ -e "$STAU_DIR/fixed" ] || { echo "no data for 3 and 4" >&2; exit 5; }'
+[ "$STAU_WORK_IDS" != "3,4" ] || [ -e "$STAU_DIR/fixed" ] ||
+	{ echo "no data for 3 and 4" >&2; exit 5; }'
 job top.sh '#!/bin/sh
 # ---
 # chunk_size: 2
@@ -33,11 +34,13 @@ top 5,6 1 {\"n\":5}" "$(cat "$P/order")"
 : >"$P/order"
 run_stau -C "$P" retry 1 -j 1 --now 2026-03-02T10:05:00Z
 check "a retry that fails again exits 1" 1 "$rc"
-check "only the failed chunk runs, as attempt 2 with its IDs and kwargs" "d 3,4 2 {\"n\":5}" "$(cat "$P/order")"
+check "only the failed chunk runs, as attempt 2 with its IDs and kwargs" "d 3,4 2 {\"n\":5}" \
+	"$(cat "$P/order")"
 check "the retry says what it runs, then each start and end" "retrying 2 chunks of top run 1
 start d 2/3 (chunk 2, attempt 2)
 failed d 2/3: exit 5 after 0.0s" "$(echo "$out" | sed 's/after [0-9.]*s$/after 0.0s/')"
-check "failures on stderr, as stau run says them" "stau: d run 1 chunk 2/3 failed: exit 5 after 0.0s; log .stau/logs/d/1-2-2.log
+check "failures on stderr, as stau run says them" \
+	"stau: d run 1 chunk 2/3 failed: exit 5 after 0.0s; log .stau/logs/d/1-2-2.log
 stau: top run 1 failed: 1 chunk failed, 1 canceled" \
 	"$(echo "$err" | sed 's/after [0-9.]*s;/after 0.0s;/')"
 
@@ -78,14 +81,16 @@ check "not a run id: exit 2" 2 "$rc"
 check "not a run id: said" "stau: 'abc' is not a run id; 'stau status JOB' lists runs
 see 'stau retry --help'" "$err"
 run_stau -C "$P" retry
-check "no run given: said" "stau: which run? give its number, e.g. 'stau retry 42'; 'stau status JOB' lists runs
+check "no run given: said" \
+	"stau: which run? give its number, e.g. 'stau retry 42'; 'stau status JOB' lists runs
 see 'stau retry --help'" "$err"
 run_stau -C "$P" retry 1 --bogus
 check "an unknown option: said" "stau: unknown option '--bogus'
 see 'stau retry --help'" "$err"
 mkproject empty
 run_stau -C "$P" retry 1
-check "no database yet: an unknown run, and no database made" "2 stau: no run 1; 'stau status JOB' lists runs
+check "no database yet: an unknown run, and no database made" \
+	"2 stau: no run 1; 'stau status JOB' lists runs
 no" "$rc $err
 $([ -e "$P/.stau/stau.db" ] && echo yes || echo no)"
 
@@ -106,7 +111,8 @@ job top.sh '#!/bin/sh
 echo "$STAU_JOB $STAU_ATTEMPT $STAU_KWARGS" >>"$STAU_DIR/order"'
 run_stau -C "$P" run top --now "$NOW"
 run_stau -C "$P" run top --kw k=v --now 2026-03-02T10:01:00Z
-check "a run needing a broken job fails at once" "1 stau: top run 2 failed: job 'b' is broken: exit 7 in run 1 (one of its fatal_exit_codes); see .stau/logs/b/1-1-1.log" "$rc $err"
+check "a run needing a broken job fails at once" "1 stau: top run 2 failed: job 'b' is broken: \
+exit 7 in run 1 (one of its fatal_exit_codes); see .stau/logs/b/1-1-1.log" "$rc $err"
 touch "$P/fixed"
 : >"$P/order"
 run_stau -C "$P" retry 2 --now 2026-03-02T10:02:00Z

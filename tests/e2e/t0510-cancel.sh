@@ -69,15 +69,18 @@ check "pending chunks canceled, SIGTERM to the running one" \
 	"run 1 canceled: 2 pending chunks canceled, 1 running chunk sent SIGTERM" "$out"
 wait "$run_pid"
 check "the stau run of the canceled run exits 1" 1 "$?"
-check "it saw its chunk killed and the run canceled" "stau: slow run 1 chunk 1/3 failed: killed by signal TERM after 0.0s; log .stau/logs/slow/1-1-1.log
-stau: slow run 1 canceled: canceled by user" "$(sed 's/after [0-9.]*s;/after 0.0s;/' "$TMP/run.err")"
+check "it saw its chunk killed and the run canceled" "stau: slow run 1 chunk 1/3 failed: \
+killed by signal TERM after 0.0s; log .stau/logs/slow/1-1-1.log
+stau: slow run 1 canceled: canceled by user" \
+	"$(sed 's/after [0-9.]*s;/after 0.0s;/' "$TMP/run.err")"
 if kill -0 "$job_pid" 2>/dev/null; then not_ok "the job's process has ended"; kill "$job_pid"
 else ok "the job's process has ended"; fi
 run_stau -C "$P" show 1
 check "the running chunk FAILED, the pending ones CANCELED" "run 1 of slow: CANCELED
 1 FAILED SIGTERM
 2 CANCELED canceled
-3 CANCELED canceled" "$(echo "$out" | awk 'NR == 1; /^ *[0-9]/ { print $1, $5, ($9 == "-" ? $11 : $9) }')"
+3 CANCELED canceled" \
+	"$(echo "$out" | awk 'NR == 1; /^ *[0-9]/ { print $1, $5, ($9 == "-" ? $11 : $9) }')"
 check "only the first chunk ran" "slow 1 1" "$(cat "$P/order")"
 
 # A canceled run can be retried: the killed chunk and the canceled ones run.

@@ -66,7 +66,8 @@ see 'stau prune --help'" "$err"
 # A schedule with problems: its retention is unknown, so only --older-than prunes.
 printf 'settings:\n  retention: 90d\n  retentoin: 1d\n' >"$P/schedule.yaml"
 run_stau -C "$P" prune --now 2026-03-01T00:00:00Z
-check "no guess at the retention of a broken schedule" "2 stau: schedule.yaml has problems, so its retention is not known; fix them (see 'stau check') or give --older-than" "$rc $err"
+check "no guess at the retention of a broken schedule" "2 stau: schedule.yaml has problems, \
+so its retention is not known; fix them (see 'stau check') or give --older-than" "$rc $err"
 run_stau -C "$P" prune --older-than 1d --now 2026-03-01T00:00:00Z
 check "--older-than still works" "0 pruned 0 runs, 0 chunks, 0 log files" "$rc $out"
 
