@@ -3,6 +3,7 @@
 #   make            build ./stau
 #   make check      build and run every test (unit, end-to-end, sanitizers, valgrind)
 #   make demo       run the example pipeline in jobs/ and schedule.yaml
+#   make bench      measure stau against make, ninja and the floors (SPEC §13); about 5 minutes
 #   make install    install stau and stau.1 under $(DESTDIR)$(PREFIX)
 #
 # Missing Debian packages are installed by scripts/need-deps.sh (as root) or named.
@@ -109,6 +110,10 @@ fuzz: $(FUZZERS)
 demo: stau
 	@scripts/demo.sh
 
+# SPEC §13: prints one table and writes it to build/bench/results.md (bench/run.sh says how).
+bench: stau
+	@sh bench/run.sh
+
 install: stau
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 stau $(DESTDIR)$(BINDIR)/stau
@@ -117,5 +122,5 @@ install: stau
 clean:
 	rm -rf build stau
 
-.PHONY: all check unit unit-asan unit-valgrind e2e e2e-asan fuzz fuzz-short demo install clean
+.PHONY: all check unit unit-asan unit-valgrind e2e e2e-asan fuzz fuzz-short demo bench install clean
 -include $(wildcard build/obj/*.d build/asan/*.d build/tests/*.d build/fuzz/*.d)
