@@ -411,6 +411,17 @@ static int reap(struct local_exec *x, size_t i, struct exec_result *res, uint64_
 	return 1;
 }
 
+/* The time between a timeout's SIGTERM and its SIGKILL: 10 s, or STAU_KILL_GRACE_MS so that
+ * tests need not wait 10 s for the SIGKILL. */
+static int64_t kill_grace_ms(void)
+{
+	const char *e = getenv("STAU_KILL_GRACE_MS");
+	int64_t v;
+	if (e && !parse_int64(e, &v) && v >= 0 && v <= 86400000)
+		return v;
+	return KILL_GRACE_MS;
+}
+
 /* Sends the signals whose time has come; returns the next deadline (0: none). */
 static int64_t enforce_deadlines(struct local_exec *x, int64_t now)
 {
@@ -419,7 +430,7 @@ static int64_t enforce_deadlines(struct local_exec *x, int64_t now)
 		struct child *c = &x->v[i];
 		if (c->deadline_ms && c->deadline_ms <= now) {
 			kill(-c->pid, c->timed_out ? SIGKILL : SIGTERM);
-			c->deadline_ms = c->timed_out ? 0 : now + KILL_GRACE_MS;
+			c->deadline_ms = c->timed_out ? 0 : now + kill_grace_ms();
 			c->timed_out = true;
 		}
 		if (c->deadline_ms && (!next || c->deadline_ms < next))
