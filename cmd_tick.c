@@ -56,6 +56,8 @@ struct tick {
 	struct state *st;
 	struct project p;
 	size_t failed;	/* chunks and runs that failed in this tick */
+	size_t ended;	/* chunks that ended in this tick, done or not */
+	size_t waiting; /* queued runs left waiting by the last expansion */
 	bool state_failed;
 };
 
@@ -357,9 +359,11 @@ static int expand_queued(struct tick *t)
 	if (state_runs_queued(t->st, &runs, &n))
 		return state_fail(t, state_errmsg(t->st));
 	int rc = 0;
+	t->waiting = 0;
 	for (size_t i = 0; !rc && i < n; i++) {
 		char *why = NULL;
 		int x = engine_expand(t->st, &t->p, runs[i].id, t->now, &why, err, sizeof(err));
+		t->waiting += x == EXPAND_WAITING;
 		if (x < 0) {
 			rc = state_fail(t, err);
 		} else if (x == EXPAND_WAITING) {
@@ -391,6 +395,7 @@ static void tick_finished(void *ctx, const struct state_chunk *c, const struct e
 	struct tick *t = ctx;
 	char *text = engine_failure_text(f);
 	char d[40];
+	t->ended++;
 	switch (f->outcome) {
 	case ENGINE_DONE:
 		term_duration_ms(f->duration_ms, d, sizeof(d));
@@ -460,9 +465,16 @@ static int tick(struct tick *t)
 		return state_fail(t, state_errmsg(t->st));
 	if (t->p.sched_ok && schedule_entries(t))
 		return -1;
-	if (expand_queued(t) || run_chunks(t) || prune(t))
-		return -1;
-	return 0;
+	/* A run that waited for another run's chunks of its dependencies can expand once this
+	 * tick has run them, so expand and run again while running chunks unblocked something:
+	 * an entry due this minute then runs this minute, not at the next tick. */
+	size_t ended;
+	do {
+		ended = t->ended;
+		if (expand_queued(t) || run_chunks(t))
+			return -1;
+	} while (t->waiting && t->ended > ended && !stop);
+	return prune(t);
 }
 
 int cmd_tick(struct ctx *ctx, int argc, char **argv)
