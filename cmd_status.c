@@ -232,6 +232,8 @@ static char *trigger_desc(const struct entry *e)
 		duration_format(e->trigger.every, buf, sizeof(buf));
 		return xasprintf("every %s", buf);
 	}
+	if (e->cron_text)
+		return xstrdup(e->cron_text);
 	/* trigger_text is "cron F F F F F ZONE"; show the fields */
 	const char *t = e->trigger_text ? e->trigger_text : "";
 	if (!strncmp(t, "cron ", 5))
@@ -240,7 +242,7 @@ static char *trigger_desc(const struct entry *e)
 	return sp ? xstrndup(t, (size_t)(sp - t)) : xstrdup(t);
 }
 
-/* "say-hello (0,20,40 * * * *), nightly (disabled)" or "-". Newly allocated. */
+/* "say-hello (0 * * * *), nightly (disabled)" or "-", cron as written. Newly allocated. */
 static char *schedule_cell(const struct job_row *row)
 {
 	struct strbuf sb = STRBUF_INIT;

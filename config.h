@@ -98,6 +98,7 @@ struct entry {
 	struct loc job_loc; /* for "unknown job" reported by project.c */
 	struct trigger trigger;
 	char *trigger_text; /* canonical text of the trigger and zone, for the §4 fingerprint */
+	char *cron_text;    /* the cron expression as written (for people), or NULL */
 	struct kvlist kwargs;
 	int64_t *work_ids; /* NULL when the entry gives none */
 	size_t nwork_ids;

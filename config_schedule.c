@@ -348,6 +348,7 @@ static void entry_cron(struct yamldoc *y, struct entry_draft *ed, const struct t
 			  "'start' only applies to 'every'");
 	ed->e.trigger.kind = TRIGGER_CRON;
 	ed->e.trigger.zone = zone;
+	ed->e.cron_text = xstrdup(s);
 }
 
 static void entry_every(struct yamldoc *y, struct entry_draft *ed, const struct tz *zone)
@@ -402,6 +403,7 @@ static void entry_release(struct entry *e)
 	free(e->name);
 	free(e->job);
 	free(e->trigger_text);
+	free(e->cron_text);
 	kvlist_release(&e->kwargs);
 	free(e->work_ids);
 	free(e->timezone);
