@@ -54,9 +54,11 @@
  * the busy timeout, and past it the caller gets a "locked" state error (exit 3). */
 #include "state.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -289,8 +291,8 @@ static const char *const sql[Q_N] = {
 	[Q_RUN_CHUNKS] = "SELECT " CHUNK_COLS CHUNK_FROM " WHERE c.run = ? ORDER BY c.id",
 	[Q_RUN_DEPS] = "SELECT d.chunk, d.depends_on FROM chunk_deps d JOIN chunks c ON c.id ="
 		       " d.chunk WHERE c.run = ? ORDER BY d.chunk, d.depends_on",
-	[Q_RUNNING_OWNERS] = "SELECT id, job, attempt, owner_pid, owner_start FROM chunks"
-			     " WHERE state = 'RUNNING' ORDER BY id",
+	[Q_RUNNING_OWNERS] = "SELECT id, job, attempt, owner_pid, owner_start, child_pid, run"
+			     " FROM chunks WHERE state = 'RUNNING' ORDER BY id",
 	[Q_JOB_SUCCESS] = "INSERT INTO job_types (name, last_success) VALUES (?1, ?2)"
 			  " ON CONFLICT (name) DO UPDATE SET last_success ="
 			  " max(coalesce(last_success, 0), excluded.last_success) RETURNING id",
@@ -1762,9 +1764,10 @@ int state_run_chunks(struct state *st, int64_t id, bool with_ids, struct state_c
 /* ---- orphans ---- */
 
 struct orphan {
-	int64_t id;
+	int64_t id, run;
 	char *job;
 	int attempt;
+	pid_t child;	/* the process group the lost owner started, 0 when not recorded */
 };
 
 /* The RUNNING chunks whose owner is gone, into a new array. */
@@ -1783,6 +1786,8 @@ static int find_orphans(struct state *st, struct orphan **out, size_t *n)
 		v[k].id = sqlite3_column_int64(s, 0);
 		v[k].job = col_str(s, 1);
 		v[k].attempt = sqlite3_column_int(s, 2);
+		v[k].child = (pid_t)sqlite3_column_int64(s, 5);
+		v[k].run = sqlite3_column_int64(s, 6);
 		k++;
 	}
 	*out = v;
@@ -1797,6 +1802,67 @@ static void orphans_free(struct orphan *v, size_t n)
 	free(v);
 }
 
+/* The process group of pid from /proc/PID/stat, or -1 when it is gone or a zombie. */
+static pid_t proc_group(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')'); /* "pid (comm) S ppid pgrp ...": comm may hold anything */
+	char state;
+	long ppid, pgrp;
+	if (!p || sscanf(p + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3 || state == 'Z')
+		return -1;
+	return (pid_t)pgrp;
+}
+
+/* Whether the environment of /proc/PID names this attempt of this chunk. */
+static bool env_is_attempt(pid_t pid, const struct orphan *o)
+{
+	char path[64], run[48], chunk[48], attempt[48];
+	size_t len;
+	snprintf(path, sizeof(path), "/proc/%ld/environ", (long)pid);
+	char *env = read_file(path, &len);
+	if (!env)
+		return false;
+	snprintf(run, sizeof(run), "STAU_RUN_ID=%lld", (long long)o->run);
+	snprintf(chunk, sizeof(chunk), "STAU_CHUNK_ID=%lld", (long long)o->id);
+	snprintf(attempt, sizeof(attempt), "STAU_ATTEMPT=%d", o->attempt);
+	int found = 0;
+	for (size_t i = 0; i < len; i += strlen(env + i) + 1)
+		found += !strcmp(env + i, run) || !strcmp(env + i, chunk) || !strcmp(env + i, attempt);
+	free(env);
+	return found == 3;
+}
+
+/* SPEC §10: a lost chunk's processes do not outlive its stau. The group's leader died with
+ * its owner (PR_SET_PDEATHSIG), but what it started (a shell's commands, a Python pool) may
+ * still run: SIGKILL each process still in the recorded group whose environment names this
+ * very run, chunk and attempt, so that a group ID reused by anything else is never hit. A
+ * process that replaced its environment is out of reach. */
+static void kill_leftovers(const struct orphan *o)
+{
+	if (o->child <= 0)
+		return;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		pid_t pid = (pid_t)strtol(e->d_name, NULL, 10); /* 0 for ".", "self", ... */
+		if (pid > 0 && proc_group(pid) == o->child && env_is_attempt(pid, o))
+			kill(pid, SIGKILL);
+	}
+	closedir(d);
+}
+
 static int recover_locked(struct state *st, int64_t now, state_retry_fn retry, void *ctx)
 {
 	struct orphan *v;
@@ -1807,6 +1873,7 @@ static int recover_locked(struct state *st, int64_t now, state_retry_fn retry, v
 		res.retry_at = retry ? retry(ctx, v[i].job, v[i].attempt, now) : 0;
 		enum run_state ended;
 		rc = finish_locked(st, v[i].id, &res, now, &ended);
+		kill_leftovers(&v[i]);
 	}
 	orphans_free(v, n);
 	return rc < 0 ? -1 : (int)n;
