@@ -125,25 +125,6 @@ static int open_state(const struct ctx *ctx, struct state **st)
 
 /* ---- stau retry RUN ---- */
 
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-/* As `stau run`: Ctrl-C (or SIGTERM, SIGHUP) ends our chunks and cancels the run; a second
- * one kills stau at once, and its children die with it. */
-static void catch_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESETHAND };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
 struct retry {
 	int64_t id, now;
 	size_t jobs;	/* -j */
@@ -406,18 +387,19 @@ static int execute(struct retry *r)
 		error("%s", err);
 		return EXIT_STATE;
 	}
+	/* as `stau run`: a signal ends our chunks and cancels the run */
+	volatile sig_atomic_t *interrupted = engine_stop_on_signals();
 	struct engine_opts o = { .run = r->id, .jobs = r->jobs, .wait_run = true,
-				 .now = r->now, .stop = &interrupted };
+				 .now = r->now, .stop = interrupted };
 	struct engine_hooks h = { .started = retry_started, .finished = retry_finished };
 	int64_t t0 = mono_ms();
-	catch_signals();
 	int rc = engine_run(r->st, &r->p, &ex, &o, &h, NULL, err, sizeof(err));
 	ex.ops->destroy(ex.self);
 	if (rc) {
 		error("%s", err);
 		return EXIT_STATE;
 	}
-	if (interrupted && state_run_cancel(r->st, r->id, "interrupted", r->now, NULL, NULL))
+	if (*interrupted && state_run_cancel(r->st, r->id, "interrupted", r->now, NULL, NULL))
 		return state_error(r->st);
 	return retry_report(r, t0);
 }

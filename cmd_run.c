@@ -40,25 +40,6 @@
 
 #define REDRAW_MS 100
 
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-/* Ctrl-C (or SIGTERM, SIGHUP) stops the run: our chunks are ended and the run canceled. A
- * second one kills stau at once (the handler is reset), and its children die with it. */
-static void catch_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESETHAND };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
 struct run_opts {
 	const char *job;
 	struct idlist ids;
@@ -440,18 +421,19 @@ static int execute(struct run_cmd *r)
 	char err[512];
 	if (exec_local_new(&ex, err, sizeof(err)))
 		return error("%s", err), EXIT_STATE;
+	/* Ctrl-C (or SIGTERM, SIGHUP) ends our chunks and cancels the run */
+	volatile sig_atomic_t *interrupted = engine_stop_on_signals();
 	struct engine_opts o = { .run = r->id, .jobs = r->o.jobs, .wait_run = true,
-				 .now = r->o.now, .stop = &interrupted };
+				 .now = r->o.now, .stop = interrupted };
 	struct engine_hooks h = { run_started, run_finished, run_idle, r };
 	r->t0_ms = mono_ms();
-	catch_signals();
 	int rc = engine_run(r->st, &r->p, &ex, &o, &h, NULL, err, sizeof(err));
 	ex.ops->destroy(ex.self);
 	if (rc) {
 		clear_line(r);
 		return error("%s", err), EXIT_STATE;
 	}
-	if (interrupted && state_run_cancel(r->st, r->id, "interrupted", r->o.now, NULL, NULL)) {
+	if (*interrupted && state_run_cancel(r->st, r->id, "interrupted", r->o.now, NULL, NULL)) {
 		clear_line(r);
 		return error("%s", state_errmsg(r->st)), EXIT_STATE;
 	}

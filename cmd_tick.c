@@ -30,25 +30,6 @@
 #include "util.h"
 #include "workids.h"
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-/* SIGTERM (a shutdown), SIGINT or SIGHUP: end our chunks, record them, and exit. A second
- * signal kills stau at once (the handler is reset); its children die with it. */
-static void catch_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESETHAND };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
 struct tick {
 	struct ctx *ctx;
 	int64_t now;
@@ -58,6 +39,7 @@ struct tick {
 	size_t failed;	/* chunks and runs that failed in this tick */
 	size_t ended;	/* chunks that ended in this tick, done or not */
 	size_t waiting; /* queued runs left waiting by the last expansion */
+	volatile sig_atomic_t *stop; /* set by SIGTERM, SIGINT, SIGHUP: end our chunks, exit */
 	bool state_failed;
 };
 
@@ -422,8 +404,7 @@ static int run_chunks(struct tick *t)
 	char err[512];
 	if (exec_local_new(&ex, err, sizeof(err)))
 		return state_fail(t, err);
-	struct engine_opts o = { .jobs = t->jobs, .now = t->now, .stop = &stop };
-	catch_signals();
+	struct engine_opts o = { .jobs = t->jobs, .now = t->now, .stop = t->stop };
 	struct engine_hooks h = { .started = tick_started, .finished = tick_finished, .ctx = t };
 	int rc = engine_run(t->st, &t->p, &ex, &o, &h, NULL, err, sizeof(err));
 	ex.ops->destroy(ex.self);
@@ -473,13 +454,13 @@ static int tick(struct tick *t)
 		ended = t->ended;
 		if (expand_queued(t) || run_chunks(t))
 			return -1;
-	} while (t->waiting && t->ended > ended && !stop);
+	} while (t->waiting && t->ended > ended && !*t->stop);
 	return prune(t);
 }
 
 int cmd_tick(struct ctx *ctx, int argc, char **argv)
 {
-	struct tick t = { .ctx = ctx };
+	struct tick t = { .ctx = ctx, .stop = engine_stop_on_signals() };
 	int rc = parse_tick_opts(&t, argc, argv);
 	if (rc != EXIT_OK)
 		return rc;

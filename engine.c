@@ -63,6 +63,26 @@ extern const char pyrunner_py[];
 #define TAIL_BYTES 4096
 #define OTHERS_POLL_S 1		/* wait_run: how often to look at chunks other processes run */
 
+/* ---- stopping on a signal ---- */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+volatile sig_atomic_t *engine_stop_on_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_RESETHAND };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	return &stop_requested;
+}
+
 /* ---- clocks ---- */
 
 struct real_clock {

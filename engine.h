@@ -171,4 +171,9 @@ char *engine_git_commit(const char *dir);
  * after 2.1s", "timed out after 5s", "exit 3 after 0.4s; job 'job_A' is broken ...". */
 char *engine_failure_text(const struct engine_finish *f);
 
+/* Makes SIGINT, SIGTERM and SIGHUP ask the engine to stop (pass the returned flag as
+ * engine_opts.stop): our chunks are ended and recorded. A second signal kills stau at once
+ * (the handler is reset), and its children die with it. The flag is process-wide. */
+volatile sig_atomic_t *engine_stop_on_signals(void);
+
 #endif
