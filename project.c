@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -110,6 +111,21 @@ static char *first_diag_text(const struct diags *d, size_t from)
 	return from < d->n ? diag_format(&d->v[from]) : xstrdup("header does not validate");
 }
 
+/* Says why a file that other users can write may not be used (SPEC §11; cron refuses such a
+ * crontab in the same way): writable by group or others, or owned by another user than the
+ * one running stau or root, who can write it whatever its mode. NULL if fine. */
+static char *writable_reason(const struct stat *st, const char *shown)
+{
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return xasprintf("writable by group or others; run 'chmod go-w %s'", shown);
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		struct passwd *pw = getpwuid(geteuid());
+		return xasprintf("owned by another user (uid %ld), who can change it; run 'chown %s %s'",
+				 (long)st->st_uid, pw ? pw->pw_name : "$USER", shown);
+	}
+	return NULL;
+}
+
 /* Says why path may not be run: writable by others, or a link leaving jobs/. NULL if fine. */
 static char *unsafe_reason(const char *path, const char *shown, const char *jobs_real,
 			   struct stat *st)
@@ -122,9 +138,7 @@ static char *unsafe_reason(const char *path, const char *shown, const char *jobs
 	free(real);
 	if (!inside)
 		return xstrdup("symbolic link leads outside jobs/; stau only runs files in jobs/");
-	if (st->st_mode & (S_IWGRP | S_IWOTH))
-		return xasprintf("writable by group or others; run 'chmod go-w %s'", shown);
-	return NULL;
+	return writable_reason(st, shown);
 }
 
 /* Loads jobs/NAME into p; reports problems into p->diags. */
@@ -229,6 +243,7 @@ static void load_schedule(struct project *p)
 {
 	char *path = xasprintf("%s/schedule.yaml", p->dir);
 	struct stat st;
+	char *why;
 	p->sched_ok = true;
 	if (stat(path, &st) && errno == ENOENT) {
 		config_parse_schedule("schedule.yaml", "", 0, &p->sched, &p->diags);
@@ -241,10 +256,9 @@ static void load_schedule(struct project *p)
 		diag_add(&p->diags, "schedule.yaml", 0, 0, NULL, "cannot read: %s", strerror(errno));
 		p->sched_ok = false;
 		config_parse_schedule("schedule.yaml", "", 0, &p->sched, &p->diags);
-	} else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		diag_add(&p->diags, "schedule.yaml", 0, 0, NULL,
-			 "schedule.yaml is writable by group or others; run 'chmod go-w "
-			 "schedule.yaml'");
+	} else if ((why = writable_reason(&st, "schedule.yaml"))) {
+		diag_add(&p->diags, "schedule.yaml", 0, 0, NULL, "%s", why);
+		free(why);
 		p->sched_ok = false;
 		config_parse_schedule("schedule.yaml", "", 0, &p->sched, &p->diags);
 	} else {
