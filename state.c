@@ -597,10 +597,16 @@ static int open_files(const char *dir, int *lock_fd, char *err, size_t errlen)
 {
 	char *sdir = xasprintf("%s/.stau", dir), *lpath = xasprintf("%s/.stau/lock", dir);
 	int rc = -1;
+	struct stat sb;
 	if (mkdir(sdir, 0700) == 0)
 		chmod(sdir, 0700); /* whatever the umask */
 	else if (errno != EEXIST) {
 		snprintf(err, errlen, "cannot create '%s': %s", sdir, strerror(errno));
+		goto out;
+	} else if (!stat(sdir, &sb) && (sb.st_mode & 077) && chmod(sdir, 0700)) {
+		/* made by hand or by an old tool: others must not replace our files in it */
+		snprintf(err, errlen, "'%s' is open to other users and cannot be made private: %s;"
+			 " run 'chmod 700 %s'", sdir, strerror(errno), sdir);
 		goto out;
 	}
 	int fd = open(lpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
