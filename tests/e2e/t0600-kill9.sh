@@ -94,7 +94,9 @@ echo done"
 "$STAU" -C "$P" run slow >"$TMP/run.out" 2>&1 &
 pid=$!
 i=0
-while ! pgrep -f "$TMP/hold" >/dev/null && kill -0 "$pid" 2>/dev/null && [ "$i" -lt 20000 ]; do i=$((i + 1)); done
+while ! pgrep -f "$TMP/hold" >/dev/null && kill -0 "$pid" 2>/dev/null && [ "$i" -lt 20000 ]; do
+	i=$((i + 1))
+done
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
 run_stau -C "$P" tick
