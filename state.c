@@ -603,7 +603,8 @@ static int open_files(const char *dir, int *lock_fd, char *err, size_t errlen)
 	else if (errno != EEXIST) {
 		snprintf(err, errlen, "cannot create '%s': %s", sdir, strerror(errno));
 		goto out;
-	} else if (!stat(sdir, &sb) && (sb.st_mode & 077) && chmod(sdir, 0700)) {
+	} else if (!stat(sdir, &sb) && S_ISDIR(sb.st_mode) && (sb.st_mode & 077) &&
+		   chmod(sdir, 0700)) {
 		/* made by hand or by an old tool: others must not replace our files in it */
 		snprintf(err, errlen, "'%s' is open to other users and cannot be made private: %s;"
 			 " run 'chmod 700 %s'", sdir, strerror(errno), sdir);
