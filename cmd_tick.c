@@ -442,8 +442,13 @@ static int tick(struct tick *t)
 		error("nothing can run until the jobs directory can be read");
 		return EXIT_USAGE;
 	}
-	if (state_recover_orphans(t->st, t->now, engine_retry_time, &t->p) < 0)
+	int lost = state_recover_orphans(t->st, t->now, engine_retry_time, &t->p);
+	if (lost < 0)
 		return state_fail(t, state_errmsg(t->st));
+	if (lost > 0) /* the stau that ran them cannot say so: cron must hear it from us */
+		warn("marked %d chunk%s FAILED 'runner lost': the stau process running %s died;"
+		     " retried if the job allows, see 'stau status'", lost, lost == 1 ? "" : "s",
+		     lost == 1 ? "it" : "them");
 	if (t->p.sched_ok && schedule_entries(t))
 		return -1;
 	/* A run that waited for another run's chunks of its dependencies can expand once this
