@@ -1,11 +1,16 @@
-/* measure.c - times a command over several runs for bench/run.sh.
+/* measure.c - times commands over several runs for bench/run.sh.
  *
- *   measure RUNS CMD [ARG...]   runs CMD RUNS times, one after the other, and prints
- *                               "MEDIAN MIN MAX" in seconds
+ *   measure RUNS -- CMD [ARG...] [-- CMD [ARG...]]...
  *
- * The clock runs from just before fork to the return of wait4, on CLOCK_MONOTONIC, and
+ * runs each CMD RUNS times and prints, for each in the order given, one line
+ * "MEDIAN MIN MAX" in seconds. The runs are interleaved: round r runs every command once,
+ * starting from command r mod n, so that a slow spell of the machine (another process, the
+ * disk flushing) falls on stau and its peer alike instead of on one of them, and no command
+ * always runs just after the same other one.
+ *
+ * The clock runs from just before fork to the return of waitpid, on CLOCK_MONOTONIC, and
  * nothing else is in between: no shell, no /usr/bin/time (which adds the start of one more
- * process, a fifth of a no-op tick). The command's stdout goes to /dev/null; its stderr is
+ * process, a fifth of a no-op tick). A command's stdout goes to /dev/null; its stderr is
  * kept, so that a failure says why. Any run that does not exit 0 makes measure fail: a
  * figure for a command that did not do its work would mean nothing. */
 #include <errno.h>
@@ -18,6 +23,7 @@
 #include <unistd.h>
 
 #define MAX_RUNS 1000
+#define MAX_CMDS 16
 
 static double now_s(void)
 {
@@ -67,13 +73,31 @@ static double median(double *t, int n)
 	return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
 }
 
+/* Splits argv (after RUNS) at each "--" into cmds[]; returns how many, or -1 on a bad list. */
+static int split_commands(int argc, char **argv, char **cmds[MAX_CMDS])
+{
+	int n = 0;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--"))
+			continue;
+		argv[i] = NULL; /* ends the previous command's argv */
+		if (i + 1 >= argc || !strcmp(argv[i + 1], "--") || n == MAX_CMDS)
+			return -1;
+		cmds[n++] = argv + i + 1;
+	}
+	return argc > 0 && n > 0 && argv[0] == NULL ? n : -1;
+}
+
 int main(int argc, char **argv)
 {
-	static double t[MAX_RUNS];
+	static double t[MAX_CMDS][MAX_RUNS];
+	char **cmds[MAX_CMDS];
 	char *end;
-	long runs = argc > 2 ? strtol(argv[1], &end, 10) : 0;
-	if (argc < 3 || *end || runs < 1 || runs > MAX_RUNS) {
-		fprintf(stderr, "usage: measure RUNS CMD [ARG...]   (RUNS from 1 to %d)\n", MAX_RUNS);
+	long runs = argc > 1 ? strtol(argv[1], &end, 10) : 0;
+	int ncmds = argc > 3 && !*end ? split_commands(argc - 2, argv + 2, cmds) : -1;
+	if (ncmds < 0 || runs < 1 || runs > MAX_RUNS) {
+		fprintf(stderr, "usage: measure RUNS -- CMD [ARG...] [-- CMD [ARG...]]...   "
+				"(RUNS from 1 to %d, at most %d commands)\n", MAX_RUNS, MAX_CMDS);
 		return 2;
 	}
 	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -81,11 +105,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "measure: /dev/null: %s\n", strerror(errno));
 		return 1;
 	}
-	for (int i = 0; i < runs; i++) {
-		if ((t[i] = run_once(argv + 2, devnull)) < 0)
-			return 1;
+	for (long r = 0; r < runs; r++) {
+		for (int k = 0; k < ncmds; k++) {
+			int c = (int)((r + k) % ncmds);
+			if ((t[c][r] = run_once(cmds[c], devnull)) < 0)
+				return 1;
+		}
 	}
-	double m = median(t, (int)runs);
-	printf("%.6f %.6f %.6f\n", m, t[0], t[runs - 1]);
+	for (int c = 0; c < ncmds; c++) {
+		double m = median(t[c], (int)runs);
+		printf("%.6f %.6f %.6f\n", m, t[c][0], t[c][runs - 1]);
+	}
 	return fflush(stdout) ? 1 : 0;
 }

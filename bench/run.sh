@@ -14,7 +14,9 @@
 #      bench/expand.sh (in-process, plan_expand only), then the real binary on the same
 #      database (`stau run --dry-run`), against reading the million rows (bench/floor.c).
 # Every figure is the median of $BENCH_RUNS runs (default 5), or of $BENCH_SLOW_RUNS (default
-# 3) for the 10,000-chunk DAGs, with the min and max; the runs column says how many. Before
+# 3) for the 10,000-chunk DAGs, with the min and max; the runs column says how many. stau and
+# its peers run interleaved (bench/measure.c), so that a slow spell of a shared machine falls
+# on both sides of a ratio; the load average before and after is printed with the table. Before
 # stau's measured runs, one more run under /usr/bin/time -v warms the caches, gives the peak
 # RSS column, and is checked: that it did all its work (N chunks DONE, no run queued by a
 # no-op tick, the plan expand.c found). The measured runs are checked too, and so are the
@@ -81,12 +83,19 @@ build_tools() {
 
 # ---- measuring --------------------------------------------------------------------------
 
-# measure RUNS CMD...: sets med, min and max (seconds) for CMD over RUNS runs.
+# measure RUNS -- CMD... [-- CMD...]...: runs the commands interleaved, RUNS times each;
+# sets fig1, fig2, ... to "MEDIAN MIN MAX" (seconds) of each command in turn.
 measure() {
-	m=$("$OUT/measure" "$@") || die "'$2' failed while being measured"
-	set -- $m
-	med=$1 min=$2 max=$3
+	figs=$("$OUT/measure" "$@") || die "a command failed while being measured"
+	i=0
+	while read -r line; do
+		i=$((i + 1))
+		eval "fig$i=\$line"
+	done <<EOF
+$figs
+EOF
 }
+median_of() { echo "$1" | cut -d' ' -f1; }
 
 # peak_rss CMD...: runs CMD once under /usr/bin/time -v; sets rss_kb to its peak RSS.
 peak_rss() {
@@ -94,15 +103,16 @@ peak_rss() {
 	rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): *//p' "$OUT/time.txt")
 }
 
-# fmt_fig MED MIN MAX: "21.0 ms [20.4–21.8]", in ms under a second, else in s; one run: "21.0 ms".
+# fmt_fig "MED MIN MAX": "21.0 ms [20.4–21.8]", in ms under a second, else in s; one run: "21.0 ms".
 fmt_fig() {
-	awk -v m="$1" -v a="$2" -v b="$3" 'BEGIN {
+	echo "$1" | awk '{ m = $1; a = $2; b = $3
 		u = m < 1 ? "ms" : "s"; k = m < 1 ? 1000 : 1; f = m < 1 ? "%.1f" : "%.2f"
 		printf f " " u, m * k
 		if (a != b) printf " [" f "–" f "]", a * k, b * k }'
 }
 fmt_mb() { awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
+# ratio FIG FIG: the ratio of their medians.
+ratio() { awk -v a="$(median_of "$1")" -v b="$(median_of "$2")" 'BEGIN { printf "%.2f×", a / b }'; }
 # within VALUE LIMIT: succeeds when VALUE <= LIMIT.
 within() { awk -v v="$1" -v l="$2" 'BEGIN { exit !(v <= l) }'; }
 verdict() { if within "$1" "$2"; then echo "$3 met"; else echo "$3 missed"; fi; }
@@ -121,23 +131,20 @@ bench_tick() {
 	n=$1 dir=$WORK/tick-$n
 	rm -rf "$dir"
 	"$OUT/gen" tick "$n" "$dir"
-	measure 1 "$STAU" -C "$dir" tick --now "$FIRST_NOW"
-	first_med=$med first_min=$min first_max=$max
+	measure 1 -- "$STAU" -C "$dir" tick --now "$FIRST_NOW"
+	first=$fig1
 	expect "entries recorded by the first tick" "$n" "$(sql "$dir/.stau/stau.db")"
 	peak_rss "$STAU" -C "$dir" tick --now "$TICK_NOW"
-	measure "$RUNS" "$STAU" -C "$dir" tick --now "$TICK_NOW"
-	s_med=$med s_min=$min s_max=$max
+	measure "$RUNS" -- "$STAU" -C "$dir" tick --now "$TICK_NOW" -- "$OUT/floor" "$dir/.stau/stau.db"
 	expect "runs queued by no-op ticks" "0" "$(sql "$dir/.stau/stau.db" "SELECT count(*) FROM runs")"
-	measure "$RUNS" "$OUT/floor" "$dir/.stau/stau.db"
-	case $n in 1000) target=$(verdict "$s_med" 0.010 "≤ 10 ms:") ;;
-	10000) target=$(verdict "$s_med" 0.060 "≤ 60 ms:") ;;
+	case $n in 1000) target=$(verdict "$(median_of "$fig1")" 0.010 "≤ 10 ms:") ;;
+	10000) target=$(verdict "$(median_of "$fig1")" 0.060 "≤ 60 ms:") ;;
 	*) target="" ;; esac
-	row "no-op tick, $n jobs + entries" "$RUNS" "$(fmt_fig "$s_med" "$s_min" "$s_max")" \
-		"floor.c: open + 1 query" "$(fmt_fig "$med" "$min" "$max")" \
-		"$(ratio "$s_med" "$med")" "$(fmt_mb "$rss_kb")" "$target"
-	row "first tick, $n jobs + entries (parse, hash, record)" 1 \
-		"$(fmt_fig "$first_med" "$first_min" "$first_max")" "" "" "" "" ""
-	say "tick $n: stau $(fmt_fig "$s_med" "$s_min" "$s_max"), floor $(fmt_fig "$med" "$min" "$max")"
+	row "no-op tick, $n jobs + entries" "$RUNS" "$(fmt_fig "$fig1")" "floor.c: open + 1 query" \
+		"$(fmt_fig "$fig2")" "$(ratio "$fig1" "$fig2")" "$(fmt_mb "$rss_kb")" "$target"
+	row "first tick, $n jobs + entries (parse, hash, record)" 1 "$(fmt_fig "$first")" \
+		"" "" "" "" ""
+	say "tick $n: stau $(fmt_fig "$fig1"), floor $(fmt_fig "$fig2"), first tick $(fmt_fig "$first")"
 }
 
 # ---- 2. DAG execution ---------------------------------------------------------------------
@@ -158,28 +165,24 @@ bench_dag() {
 	# shellcheck disable=SC2086 # args is the word list gen printed
 	peak_rss "$STAU" -C "$dir" -q $args -j 2
 	check_stau_runs "$dir/.stau/stau.db" "$n" 1
-	# shellcheck disable=SC2086
-	measure "$runs" "$STAU" -C "$dir" -q $args -j 2
-	s_med=$med s_min=$min s_max=$max
-	check_stau_runs "$dir/.stau/stau.db" "$n" $((runs + 1))
-	stau_fig=$(fmt_fig "$s_med" "$s_min" "$s_max")
-	what="$shape, $n chunks"
-
 	expect "commands in the Makefile" "$n" "$(make -s -C "$dir" -n | grep -c '^true$')"
-	measure "$runs" make -s -C "$dir" -j2
-	row "$what" "$runs" "$stau_fig" "make -j2" "$(fmt_fig "$med" "$min" "$max")" \
-		"$(ratio "$s_med" "$med")" "$(fmt_mb "$rss_kb")" \
-		"$(verdict "$(awk -v a="$s_med" -v b="$med" 'BEGIN { print a / b }')" 1.3 "≤ 1.3×:")"
-	say "$what: stau $stau_fig, make -j2 $(fmt_fig "$med" "$min" "$max")"
-
 	expect "commands in build.ninja" "$n" "$(ninja -C "$dir" -t commands all | grep -c '^true$')"
-	measure "$runs" ninja -C "$dir" -j2
-	row "$what" "$runs" "$stau_fig" "ninja -j2" "$(fmt_fig "$med" "$min" "$max")" \
-		"$(ratio "$s_med" "$med")" "" ""
-
-	eval "f_med=\$fork_med_$n f_min=\$fork_min_$n f_max=\$fork_max_$n"
-	row "$what" "$runs" "$stau_fig" "forkloop.c: fork+exec, 2 at once" \
-		"$(fmt_fig "$f_med" "$f_min" "$f_max")" "$(ratio "$s_med" "$f_med")" "" ""
+	# shellcheck disable=SC2086
+	measure "$runs" -- "$STAU" -C "$dir" -q $args -j 2 -- make -s -C "$dir" -j2 \
+		-- ninja -C "$dir" -j2 -- "$OUT/forkloop" "$n" 2
+	check_stau_runs "$dir/.stau/stau.db" "$n" $((runs + 1))
+	stau_fig=$(fmt_fig "$fig1")
+	what="$shape, $n chunks"
+	target=$(verdict "$(awk -v a="$(median_of "$fig1")" -v b="$(median_of "$fig2")" \
+		'BEGIN { print a / b }')" 1.3 "≤ 1.3×:")
+	row "$what" "$runs" "$stau_fig" "make -j2" "$(fmt_fig "$fig2")" "$(ratio "$fig1" "$fig2")" \
+		"$(fmt_mb "$rss_kb")" "$target"
+	row "$what" "$runs" "$stau_fig" "ninja -j2" "$(fmt_fig "$fig3")" "$(ratio "$fig1" "$fig3")" \
+		"" ""
+	row "$what" "$runs" "$stau_fig" "forkloop.c: fork+exec, 2 at once" "$(fmt_fig "$fig4")" \
+		"$(ratio "$fig1" "$fig4")" "" ""
+	say "$what: stau $stau_fig, make -j2 $(fmt_fig "$fig2"), ninja -j2 $(fmt_fig "$fig3")," \
+		"forkloop $(fmt_fig "$fig4")"
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$dir"
 }
 
@@ -187,9 +190,6 @@ bench_dags() {
 	for n in $DAG_SIZES; do
 		runs=$RUNS
 		[ "$n" -lt 10000 ] || runs=$SLOW_RUNS
-		measure "$runs" "$OUT/forkloop" "$n" 2
-		eval "fork_med_$n=$med fork_min_$n=$min fork_max_$n=$max"
-		say "forkloop $n: $(fmt_fig "$med" "$min" "$max")"
 		for shape in $SHAPES; do
 			bench_dag "$shape" "$n" "$runs"
 		done
@@ -198,32 +198,36 @@ bench_dags() {
 
 # ---- 3. expansion -------------------------------------------------------------------------
 
-# expand_row SCENARIO NOW: the in-process figure from expand.sh's output, then the real binary.
-expand_rows() {
-	scenario=$1 now=$2 dir=$WORK/expand
-	line=$(grep "^expand $scenario " "$OUT/expand.out") || die "no '$scenario' line from bench/expand.sh"
-	chunks=$(echo "$line" | awk '{ print $3 }')
-	e_med=$(echo "$line" | sed -n 's/.*: \([0-9.]*\) s median of 3 (min \([0-9.]*\)).*/\1/p')
-	e_min=$(echo "$line" | sed -n 's/.*: \([0-9.]*\) s median of 3 (min \([0-9.]*\)).*/\2/p')
+# expand_line SCENARIO: reads bench/expand.sh's line for SCENARIO into e_chunks, e_fig, e_rss.
+expand_line() {
+	line=$(grep "^expand $1 " "$OUT/expand.out") || die "no '$1' line from bench/expand.sh"
+	e_chunks=$(echo "$line" | awk '{ print $3 }')
+	e_fig=$(echo "$line" | sed -n 's/.*: \([0-9.]*\) s median of 3 (min \([0-9.]*\)).*/\1 \2/p')
 	e_rss=$(echo "$line" | sed -n 's/.*peak RSS \([0-9]*\) MB.*/\1/p')
-	[ -n "$e_med" ] && [ -n "$e_rss" ] || die "cannot read bench/expand.sh's line: $line"
+	[ -n "$e_fig" ] && [ -n "$e_rss" ] || die "cannot read bench/expand.sh's line: $line"
+}
 
-	peak_rss "$STAU" -C "$dir" run stage1 --ids 1-1000000 --dry-run --now "@$now"
-	"$STAU" -C "$dir" run stage1 --ids 1-1000000 --dry-run --now "@$now" | head -n 1 >"$OUT/plan.txt"
-	expect "chunks in stau's plan ($scenario)" "$chunks" \
+# check_plan SCENARIO NOW: stau's plan in $dir has as many chunks as expand.c's; sets rss_kb.
+check_plan() {
+	expand_line "$1"
+	peak_rss "$STAU" -C "$dir" run stage1 --ids 1-1000000 --dry-run --now "@$2"
+	"$STAU" -C "$dir" run stage1 --ids 1-1000000 --dry-run --now "@$2" | head -n 1 >"$OUT/plan.txt"
+	expect "chunks in stau's plan ($1)" "$e_chunks" \
 		"$(sed -n 's/^plan for stage1: \([0-9]*\) chunks.*/\1/p' "$OUT/plan.txt")"
-	measure "$RUNS" "$STAU" -C "$dir" run stage1 --ids 1-1000000 --dry-run --now "@$now"
-	limit=$(verdict "$med" 2 "≤ 2 s:")
-	if within "$rss_kb" $((300 * 1024)); then limit="$limit, ≤ 300 MB: met"; else
-		limit="$limit, ≤ 300 MB: missed"; fi
-	row "expand 5-job chain × 1,000,000 IDs, $scenario: stau run --dry-run ($chunks chunks)" \
-		"$RUNS" "$(fmt_fig "$med" "$min" "$max")" "floor.c: read 1,000,000 freshness rows" \
-		"$(fmt_fig "$f_med" "$f_min" "$f_max")" "$(ratio "$med" "$f_med")" \
-		"$(fmt_mb "$rss_kb")" "$limit"
-	row "the same, plan_expand alone (bench/expand.sh; no max printed)" 3 \
-		"$(awk -v m="$e_med" -v a="$e_min" 'BEGIN { printf "%.1f ms [%.1f–?]", m * 1000, a * 1000 }')" \
+}
+
+# expand_rows SCENARIO FIG RSS_KB: the real binary's row, then expand.sh's own figure.
+expand_rows() {
+	expand_line "$1"
+	e_med=$(median_of "$e_fig")
+	limit="$(verdict "$(median_of "$2")" 2 "≤ 2 s:"), $(verdict "$3" $((300 * 1024)) "≤ 300 MB:")"
+	row "expand a 5-job chain × 1,000,000 IDs, $1 freshness: stau run --dry-run ($e_chunks chunks)" \
+		"$RUNS" "$(fmt_fig "$2")" "floor.c: read the 1,000,000 freshness rows" \
+		"$(fmt_fig "$fig3")" "$(ratio "$2" "$fig3")" "$(fmt_mb "$3")" "$limit"
+	row "the same, plan_expand alone (bench/expand.sh prints median and min)" 3 \
+		"$(echo "$e_fig" | awk '{ printf "%.1f ms [min %.1f]", $1 * 1000, $2 * 1000 }')" \
 		"" "" "" "$e_rss MB" "$(verdict "$e_med" 2 "≤ 2 s:")"
-	say "expand $scenario: stau --dry-run $(fmt_fig "$med" "$min" "$max"), plan_expand ${e_med} s"
+	say "expand $1: stau --dry-run $(fmt_fig "$2"), plan_expand alone $e_med s"
 }
 
 bench_expand() {
@@ -234,10 +238,17 @@ bench_expand() {
 	"$OUT/expand" fill "$dir"
 	db=$dir/.stau/stau.db
 	expect "freshness rows" "1000000" "$(sql "$db" "SELECT count(*) FROM fresh")"
-	measure "$RUNS" "$OUT/floor" "$db" "SELECT sum(finished) FROM fresh"
-	f_med=$med f_min=$min f_max=$max
-	expand_rows mixed $((T0 + 600))
-	expand_rows stale $((T0 + 86400))
+	mixed=$((T0 + 600)) stale=$((T0 + 86400))
+	check_plan mixed "$mixed"
+	rss_mixed=$rss_kb
+	check_plan stale "$stale"
+	rss_stale=$rss_kb
+	measure "$RUNS" -- "$STAU" -C "$dir" run stage1 --ids 1-1000000 --dry-run --now "@$mixed" \
+		-- "$STAU" -C "$dir" run stage1 --ids 1-1000000 --dry-run --now "@$stale" \
+		-- "$OUT/floor" "$db" "SELECT sum(finished) FROM fresh"
+	fig_stale=$fig2
+	expand_rows mixed "$fig1" "$rss_mixed"
+	expand_rows stale "$fig_stale" "$rss_stale"
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$dir"
 }
 
@@ -252,7 +263,8 @@ table_head() {
 		echo "$(uname -srm), $(nproc) CPUs (${cpu:-unknown}), ${fs:-unknown} file system;" \
 			"SQLite $(pkg-config --modversion sqlite3), $(make --version | head -n 1)," \
 			"ninja $(ninja --version); $("$STAU" --version 2>/dev/null | head -n 1)."
-		echo "Median [min–max] of the number of runs given; peak RSS of stau from /usr/bin/time -v."
+		echo "Median [min–max] of the number of runs given, stau and its peers interleaved;" \
+			"peak RSS of stau from /usr/bin/time -v. Load average before: $LOAD_BEFORE."
 		echo
 		echo "| workload | runs | stau median [min–max] | peer | peer median [min–max] | stau/peer |" \
 			"stau peak RSS | target (§13) |"
@@ -260,7 +272,12 @@ table_head() {
 	} >"$TABLE"
 }
 
+load() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown; }
+
 main() {
+	LOAD_BEFORE=$(load)
+	awk -v l="${LOAD_BEFORE%% *}" 'BEGIN { exit !(l > 0.5) }' 2>/dev/null &&
+		say "the load average is $LOAD_BEFORE: other work is running and will slow the figures"
 	need_tools
 	build_tools
 	mkdir -p "$WORK"
@@ -271,6 +288,8 @@ main() {
 	done
 	bench_dags
 	bench_expand
+	echo >>"$TABLE"
+	echo "Load average after: $(load)." >>"$TABLE"
 	cp "$TABLE" "$RESULTS"
 	cat "$RESULTS"
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$WORK"
