@@ -434,6 +434,72 @@ static int prune(struct tick *t)
 	return 0;
 }
 
+/* ---- a tick with nothing to do ---- */
+
+/* Where the fingerprint of the last full load is kept, with whether its schedule was usable
+ * ("<fingerprint>:1"); "jobs/" names no job file, so it cannot collide with one. */
+#define LOADED_KEY "jobs/"
+
+static char *loaded_value(const char *fp, bool sched_ok)
+{
+	return xasprintf("%s:%d", fp, sched_ok ? 1 : 0);
+}
+
+/* Whether the schedule alone shows that no entry needs a decision written. */
+static int no_entry_due(struct tick *t)
+{
+	struct state_entry *stored;
+	size_t n;
+	if (state_entries_all(t->st, &stored, &n))
+		return state_fail(t, state_errmsg(t->st));
+	int quiet = 1;
+	for (size_t i = 0; quiet && i < t->p.sched.nentries; i++) {
+		const struct entry *e = &t->p.sched.entries[i];
+		if (e->enabled && decide(t, e, stored_entry(stored, n, e->id), false).store)
+			quiet = 0;
+	}
+	state_entries_free(stored, n);
+	return quiet;
+}
+
+/* The tick cron starts every minute usually has nothing to do (SPEC §13): no file changed
+ * since the last full load, which reported every problem; no run is queued or active, so no
+ * chunk can be ready or lost; no entry is due. Then parsing every job header would change
+ * nothing, so only schedule.yaml is read, and retention is applied. Returns 1 when the tick
+ * is thereby done, 0 when a full tick is needed, -1 on a state error. */
+static int quiet_tick(struct tick *t, const char *fp)
+{
+	char *stored = NULL;
+	int got = state_file_hash_get(t->st, LOADED_KEY, 0, 0, &stored);
+	if (got < 0)
+		return state_fail(t, state_errmsg(t->st));
+	char *mine_ok = loaded_value(fp, true), *mine_bad = loaded_value(fp, false);
+	bool same = got && (!strcmp(stored, mine_ok) || !strcmp(stored, mine_bad));
+	bool sched_ok = got && !strcmp(stored, mine_ok);
+	free(stored);
+	free(mine_ok);
+	free(mine_bad);
+	if (!same)
+		return 0;
+	int open = state_any_open_run(t->st);
+	if (open)
+		return open < 0 ? state_fail(t, state_errmsg(t->st)) : 0;
+	project_load_schedule(t->ctx->dir, &t->p);
+	int quiet = sched_ok ? no_entry_due(t) : 1;
+	if (quiet == 1 && prune(t))
+		quiet = -1;
+	project_release(&t->p);
+	return quiet;
+}
+
+static int remember_load(struct tick *t, const char *fp)
+{
+	char *v = loaded_value(fp, t->p.sched_ok);
+	int rc = state_file_hash_set(t->st, LOADED_KEY, 0, 0, v);
+	free(v);
+	return rc ? state_fail(t, state_errmsg(t->st)) : 0;
+}
+
 static int tick(struct tick *t)
 {
 	if (report_problems(t))
@@ -474,9 +540,18 @@ int cmd_tick(struct ctx *ctx, int argc, char **argv)
 		error("%s", err);
 		return EXIT_STATE;
 	}
-	project_load(ctx->dir, &t.p);
-	rc = tick(&t);
-	project_release(&t.p);
+	char *fp = project_fingerprint(ctx->dir);
+	rc = quiet_tick(&t, fp);
+	if (rc == 0) {
+		project_load(ctx->dir, &t.p);
+		rc = tick(&t);
+		if (!rc && !t.state_failed)
+			rc = remember_load(&t, fp);
+		project_release(&t.p);
+	} else if (rc == 1) {
+		rc = 0;
+	}
+	free(fp);
 	state_close(t.st);
 	if (rc == EXIT_USAGE)
 		return EXIT_USAGE;

@@ -10,13 +10,23 @@
  * run starts it. A file whose header does not validate stays in the job list as broken so
  * that status can show it and runs that need it fail with the reason (SPEC §10).
  *
- * A missing schedule.yaml is an empty schedule: `stau run` works in a project without one. */
+ * A missing schedule.yaml is an empty schedule: `stau run` works in a project without one.
+ *
+ * Parsing every header each minute is most of what a tick with nothing due would cost (SPEC
+ * §13), so project_fingerprint sums up, from readdir and stat alone, everything a load reads:
+ * each name in jobs/ with its size, mtime (ns), inode, mode and owner, the same of
+ * schedule.yaml, and who runs stau (the permission checks depend on it). A caller that
+ * remembers the fingerprint of its last full load knows, when it is unchanged, that every
+ * file is the version it already loaded and reported, and may load the schedule alone
+ * (project_load_schedule) to find out whether anything is due. A changed size, mtime or
+ * inode means a new version, so a broken file is still reported once per version (§10). */
 #include "project.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -287,6 +297,67 @@ static void check_entry_jobs(struct project *p)
 		p->sched_ok = false;
 	}
 	free(names);
+}
+
+static uint64_t fp_add(uint64_t h, const void *data, size_t n)
+{
+	const unsigned char *b = data;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static uint64_t fp_add_stat(uint64_t h, const char *path)
+{
+	struct stat st;
+	int64_t v[7] = { -1, 0, 0, 0, 0, 0, 0 };
+	if (!stat(path, &st)) {
+		v[0] = (int64_t)st.st_size;
+		v[1] = (int64_t)st.st_mtim.tv_sec;
+		v[2] = (int64_t)st.st_mtim.tv_nsec;
+		v[3] = (int64_t)st.st_ino;
+		v[4] = (int64_t)st.st_mode;
+		v[5] = (int64_t)st.st_uid;
+		v[6] = (int64_t)st.st_ctim.tv_nsec;
+	}
+	return fp_add(h, v, sizeof(v));
+}
+
+char *project_fingerprint(const char *dir)
+{
+	uint64_t h = 14695981039346656037ULL;
+	uid_t me = geteuid();
+	h = fp_add(h, &me, sizeof(me));
+	char *path = xasprintf("%s/schedule.yaml", dir);
+	h = fp_add_stat(h, path);
+	free(path);
+	char *jobs_dir = xasprintf("%s/jobs", dir);
+	char *jobs_real = realpath(jobs_dir, NULL);
+	size_t n = 0;
+	char **names = jobs_real ? list_dir(jobs_real, &n) : NULL;
+	h = fp_add(h, jobs_real ? jobs_real : "", jobs_real ? strlen(jobs_real) + 1 : 0);
+	h = fp_add(h, &n, sizeof(n));
+	for (size_t i = 0; i < n; i++) {
+		h = fp_add(h, names[i], strlen(names[i]) + 1);
+		path = xasprintf("%s/%s", jobs_real, names[i]);
+		h = fp_add_stat(h, path);
+		free(path);
+		free(names[i]);
+	}
+	free(names);
+	free(jobs_real);
+	free(jobs_dir);
+	return xasprintf("%016llx", (unsigned long long)h);
+}
+
+int project_load_schedule(const char *dir, struct project *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->dir = xstrdup(dir);
+	load_schedule(p);
+	return p->diags.n ? -1 : 0;
 }
 
 int project_load(const char *dir, struct project *p)

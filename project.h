@@ -36,6 +36,17 @@ char *project_find_dir(const char *dir_opt);
  * problems; in both cases *p holds everything that did load and must be released. */
 int project_load(const char *dir, struct project *p);
 
+/* A short text that changes whenever a file project_load reads may have changed: names,
+ * sizes, mtimes (ns), inodes, modes and owners in jobs/ and of schedule.yaml, from stat
+ * alone. Equal fingerprints mean project_load would read the same files. Newly allocated;
+ * never fails (what cannot be read counts as missing). */
+char *project_fingerprint(const char *dir);
+
+/* Loads only schedule.yaml, as project_load does, leaving jobs and graph empty: for a caller
+ * that already knows (by the fingerprint) that the jobs are as last loaded. Returns 0, or -1
+ * when p->diags holds problems; *p must be released with project_release. */
+int project_load_schedule(const char *dir, struct project *p);
+
 /* The job of a type, or NULL. */
 const struct job *project_job(const struct project *p, const char *type);
 

@@ -159,6 +159,7 @@ enum q {
 	Q_RUNS_OF_JOB,
 	Q_LAST_RUNS,
 	Q_JOB_ACTIVE,
+	Q_ANY_OPEN,
 	Q_JOB_OPEN_CHUNKS,
 	Q_RUN_STATE,
 	Q_TASK_INSERT,
@@ -233,6 +234,7 @@ static const char *const sql[Q_N] = {
 	[Q_LAST_RUNS] = "SELECT " RUN_COLS " FROM runs r WHERE r.id IN"
 			" (SELECT max(id) FROM runs GROUP BY job) ORDER BY r.job",
 	[Q_JOB_ACTIVE] = "SELECT 1 FROM runs WHERE state IN ('QUEUED','ACTIVE') AND job = ? LIMIT 1",
+	[Q_ANY_OPEN] = "SELECT 1 FROM runs WHERE state IN ('QUEUED','ACTIVE') LIMIT 1",
 	[Q_JOB_OPEN_CHUNKS] = "SELECT 1 FROM chunks WHERE job = ? AND state IN ('PENDING','RUNNING')"
 			      " AND run != ? LIMIT 1",
 	[Q_RUN_STATE] = "SELECT state FROM runs WHERE id = ?",
@@ -1007,6 +1009,12 @@ int state_job_active(struct state *st, const char *job)
 		return -1;
 	bind_text(s, 1, job);
 	return exists(st, s);
+}
+
+int state_any_open_run(struct state *st)
+{
+	sqlite3_stmt *s = stmt(st, Q_ANY_OPEN);
+	return s ? exists(st, s) : -1;
 }
 
 int state_job_has_open_chunks(struct state *st, const char *type, int64_t except_run)

@@ -133,6 +133,8 @@ int state_last_runs(struct state *st, struct state_run **runs, size_t *n);
 /* Whether a run of master job `job` is QUEUED or ACTIVE (for allow_multiple_jobs, SPEC §4).
  * Returns 1, 0, or -1. */
 int state_job_active(struct state *st, const char *job);
+/* 1 when any run is QUEUED or ACTIVE (an indexed read), 0 when none, -1 on error. */
+int state_any_open_run(struct state *st);
 
 /* Whether chunks of job type `type` are PENDING or RUNNING in any run other than
  * `except_run` (0: none excepted): a new run that needs `type` then waits (SPEC §6).
