@@ -762,6 +762,20 @@ static int64_t wal_size(const struct state *st)
 	return n;
 }
 
+/* A passive checkpoint leaves the WAL file its size, and the next process to open the
+ * database then reads all of it to rebuild the WAL index, and checkpoints it again at close:
+ * every tick with nothing to do would read megabytes and sync (SPEC §13). So the checkpoint
+ * at close truncates the WAL; it does not wait for readers (busy timeout 0), and a busy WAL
+ * is simply truncated by a later close. */
+static void checkpoint_truncate(struct state *st)
+{
+	if (!st->wal)
+		return;
+	sqlite3_busy_timeout(st->db, 0);
+	if (!sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL))
+		st->wal_pages = 0;
+}
+
 void state_close(struct state *st)
 {
 	if (!st)
@@ -775,7 +789,7 @@ void state_close(struct state *st)
 	if (st->db) {
 		bool locked = st->lock_fd >= 0 && !lock(st);
 		if (locked && wal_size(st) > CKPT_BYTES_CLOSE)
-			checkpoint(st);
+			checkpoint_truncate(st);
 		sqlite3_close(st->db);
 		if (locked)
 			unlock(st);
