@@ -445,6 +445,24 @@ static char *loaded_value(const char *fp, bool sched_ok)
 	return xasprintf("%s:%d", fp, sched_ok ? 1 : 0);
 }
 
+/* Whether entry e, stored as se, needs a decision written. A decision depends only on the
+ * trigger (its canonical text), the stored fingerprint and last fire handled, and the time:
+ * entries that share all of them (one cron expression, handled by one tick) are decided
+ * once, as computing the last fire time of a rare expression is not cheap. */
+static bool entry_due(struct tick *t, const struct entry *e, const struct state_entry *se,
+		      const struct state_entry **quiet_as)
+{
+	const struct state_entry *q = *quiet_as;
+	if (q && se && !strcmp(se->fingerprint, e->trigger_text) &&
+	    !strcmp(q->fingerprint, e->trigger_text) && q->last_handled == se->last_handled)
+		return false;
+	if (decide(t, e, se, false).store)
+		return true;
+	if (se)
+		*quiet_as = se;
+	return false;
+}
+
 /* Whether the schedule alone shows that no entry needs a decision written. */
 static int no_entry_due(struct tick *t)
 {
@@ -453,9 +471,10 @@ static int no_entry_due(struct tick *t)
 	if (state_entries_all(t->st, &stored, &n))
 		return state_fail(t, state_errmsg(t->st));
 	int quiet = 1;
+	const struct state_entry *quiet_as = NULL;
 	for (size_t i = 0; quiet && i < t->p.sched.nentries; i++) {
 		const struct entry *e = &t->p.sched.entries[i];
-		if (e->enabled && decide(t, e, stored_entry(stored, n, e->id), false).store)
+		if (e->enabled && entry_due(t, e, stored_entry(stored, n, e->id), &quiet_as))
 			quiet = 0;
 	}
 	state_entries_free(stored, n);
