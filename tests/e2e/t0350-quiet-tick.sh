@@ -1,0 +1,65 @@
+#!/bin/sh
+# stau tick with nothing to do reads only schedule.yaml while the job files are as last loaded:
+# it must still run what falls due, see every edited file (even with its size and mtime kept)
+# and report a broken file once per version.
+. "$(dirname "$0")/lib.sh"
+
+mkproject quiet
+job daily.sh '#!/bin/sh
+# ---
+# description: runs at noon
+# ---
+echo "$STAU_SCHEDULED_FOR" >>"$STAU_DIR/fired"'
+job other.sh '#!/bin/sh
+# ---
+# description: never scheduled
+# ---
+true'
+cat >"$P/schedule.yaml" <<'YAML'
+schedule:
+  - id: noon
+    job: daily
+    cron: "0 12 * * *"
+YAML
+
+run_stau -C "$P" tick --now 2026-03-10T11:50:00Z
+check "the first tick loads everything and is quiet" "0::" "$rc:$out:$err"
+run_stau -C "$P" tick --now 2026-03-10T11:59:00Z
+check "a tick with nothing due is quiet" "0::" "$rc:$out:$err"
+run_stau -C "$P" tick --now 2026-03-10T12:00:00Z
+check "the entry runs when it falls due, the job files unchanged" \
+	"0:::2026-03-10T12:00:00+00:00" "$rc:$out:$err:$(cat "$P/fired")"
+run_stau -C "$P" tick --now 2026-03-10T12:01:00Z
+check "the minute after, nothing runs again" "0:::1" "$rc:$out:$err:$(wc -l <"$P/fired")"
+
+job other.sh '#!/bin/sh
+# ---
+# descripton: a typo
+# ---
+true'
+run_stau -C "$P" tick --now 2026-03-10T12:02:00Z
+broken="stau: jobs/other.sh:3:3: unknown key 'descripton' (did you mean 'description'?)"
+check "a job file broken between ticks is reported" "$broken" "$err"
+run_stau -C "$P" tick --now 2026-03-10T12:03:00Z
+check "and only once" "0::" "$rc:$out:$err"
+
+# same size, same mtime, other content: only the change time tells
+touch -r "$P/jobs/other.sh" "$TMP/stamp"
+sed 's/descripton/descriptin/' "$P/jobs/other.sh" >"$TMP/other"
+cat "$TMP/other" >"$P/jobs/other.sh"
+touch -r "$TMP/stamp" "$P/jobs/other.sh"
+run_stau -C "$P" tick --now 2026-03-10T12:04:00Z
+check "an edit keeping size and mtime is a new version, reported" \
+	"stau: jobs/other.sh:3:3: unknown key 'descriptin' (did you mean 'description'?)" "$err"
+
+cat >"$P/schedule.yaml" <<'YAML'
+schedule:
+  - id: noon
+    job: daily
+    cron: "*/5 * * * *"
+YAML
+run_stau -C "$P" tick --now 2026-03-10T12:05:00Z
+check "an edited schedule is read: its new trigger fires" \
+	"2026-03-10T12:05:00+00:00" "$(tail -n 1 "$P/fired")"
+
+done_testing
