@@ -10,7 +10,12 @@
  * is taken inside a state transaction after re-reading what it depends on. An entry's
  * decision is first made from a cheap read of every entry; only an entry that needs a write
  * is decided again under the lock, with its select_work already run outside it (a command
- * may take seconds, and the lock would stop every other stau meanwhile). */
+ * may take seconds, and the lock would stop every other stau meanwhile).
+ *
+ * Most ticks have nothing to do, and must cost little (SPEC §13). Parsing every job header
+ * was most of that cost, so a tick first compares project_fingerprint (stat of every file)
+ * with the one its last full load stored, and when no file changed and no run is open it
+ * reads schedule.yaml alone to see that no entry is due, then prunes (quiet_tick). */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
