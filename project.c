@@ -24,6 +24,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdint.h>
@@ -309,11 +310,11 @@ static uint64_t fp_add(uint64_t h, const void *data, size_t n)
 	return h;
 }
 
-static uint64_t fp_add_stat(uint64_t h, const char *path)
+static uint64_t fp_add_stat(uint64_t h, int dir_fd, const char *path)
 {
 	struct stat st;
 	int64_t v[7] = { -1, 0, 0, 0, 0, 0, 0 };
-	if (!stat(path, &st)) {
+	if (!fstatat(dir_fd, path, &st, 0)) {
 		v[0] = (int64_t)st.st_size;
 		v[1] = (int64_t)st.st_mtim.tv_sec;
 		v[2] = (int64_t)st.st_mtim.tv_nsec;
@@ -331,7 +332,7 @@ char *project_fingerprint(const char *dir)
 	uid_t me = geteuid();
 	h = fp_add(h, &me, sizeof(me));
 	char *path = xasprintf("%s/schedule.yaml", dir);
-	h = fp_add_stat(h, path);
+	h = fp_add_stat(h, AT_FDCWD, path);
 	free(path);
 	char *jobs_dir = xasprintf("%s/jobs", dir);
 	char *jobs_real = realpath(jobs_dir, NULL);
@@ -339,13 +340,14 @@ char *project_fingerprint(const char *dir)
 	char **names = jobs_real ? list_dir(jobs_real, &n) : NULL;
 	h = fp_add(h, jobs_real ? jobs_real : "", jobs_real ? strlen(jobs_real) + 1 : 0);
 	h = fp_add(h, &n, sizeof(n));
+	int dir_fd = jobs_real ? open(jobs_real, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	for (size_t i = 0; i < n; i++) {
 		h = fp_add(h, names[i], strlen(names[i]) + 1);
-		path = xasprintf("%s/%s", jobs_real, names[i]);
-		h = fp_add_stat(h, path);
-		free(path);
+		h = fp_add_stat(h, dir_fd, names[i]);
 		free(names[i]);
 	}
+	if (dir_fd >= 0)
+		close(dir_fd);
 	free(names);
 	free(jobs_real);
 	free(jobs_dir);
