@@ -75,11 +75,12 @@ need_tools() {
 build_tools() {
 	mkdir -p "$OUT"
 	flags="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -O2"
+	# shellcheck disable=SC2086 # $CC and $flags are word lists, as in make
 	for t in gen forkloop measure; do
 		$CC $flags -o "$OUT/$t" "bench/$t.c"
 	done
+	# shellcheck disable=SC2046,SC2086 # so are pkg-config's answers
 	for t in floor commit; do
-		# shellcheck disable=SC2046 # pkg-config prints several words
 		$CC $flags $(pkg-config --cflags sqlite3) -o "$OUT/$t" "bench/$t.c" \
 			$(pkg-config --libs sqlite3)
 	done
@@ -87,17 +88,14 @@ build_tools() {
 
 # ---- measuring --------------------------------------------------------------------------
 
-# measure RUNS -- CMD... [-- CMD...]...: runs the commands interleaved, RUNS times each;
-# sets fig1, fig2, ... to "MEDIAN MIN MAX" (seconds) of each command in turn.
+# measure RUNS -- CMD... [-- CMD...]...: runs the commands (at most four) interleaved, RUNS
+# times each; sets fig1 to fig4 to "MEDIAN MIN MAX" (seconds) of each command in turn.
 measure() {
 	figs=$("$OUT/measure" "$@") || die "a command failed while being measured"
-	i=0
-	while read -r line; do
-		i=$((i + 1))
-		eval "fig$i=\$line"
-	done <<EOF
-$figs
-EOF
+	fig1=$(echo "$figs" | sed -n 1p)
+	fig2=$(echo "$figs" | sed -n 2p)
+	fig3=$(echo "$figs" | sed -n 3p)
+	fig4=$(echo "$figs" | sed -n 4p)
 }
 median_of() { echo "$1" | cut -d' ' -f1; }
 
@@ -214,7 +212,9 @@ expand_line() {
 	e_chunks=$(echo "$line" | awk '{ print $3 }')
 	e_fig=$(echo "$line" | sed -n 's/.*: \([0-9.]*\) s median of 3 (min \([0-9.]*\)).*/\1 \2/p')
 	e_rss=$(echo "$line" | sed -n 's/.*peak RSS \([0-9]*\) MB.*/\1/p')
-	[ -n "$e_fig" ] && [ -n "$e_rss" ] || die "cannot read bench/expand.sh's line: $line"
+	if [ -z "$e_fig" ] || [ -z "$e_rss" ]; then
+		die "cannot read bench/expand.sh's line: $line"
+	fi
 }
 
 # check_plan SCENARIO NOW: stau's plan in $dir has as many chunks as expand.c's; sets rss_kb.
