@@ -11,6 +11,10 @@
  * database. Elsewhere (a pipe, a log file) one plain line per chunk start and end, which is
  * what a reader of a log wants. Failures go to stderr in the same words as tick's.
  *
+ * Exit status: 0 when the run is DONE, and also when it was canceled for "no work" (its
+ * select_work, or --ids, gave no IDs: nothing failed, there was nothing to run; said on
+ * stdout); 1 when it failed or a person canceled it (Ctrl-C, `stau cancel`).
+ *
  * --kw K=V: V is taken as JSON when it is a JSON number, true, false or null, else as a
  * string; so --kw n=5 gives 5, --kw name=007 gives "007" (not a JSON number), and no value
  * is ever parsed by a shell. --dry-run expands the plan against the real freshness records
@@ -56,6 +60,7 @@ struct run_cmd {
 	struct state *st;
 	struct project p;
 	int64_t id;
+	bool selected;	      /* the work IDs came from the job's select_work */
 	int64_t t0_ms;	      /* when the engine started, monotonic */
 	int64_t drawn_ms;     /* last redraw of the progress line */
 	bool line_shown;      /* a progress line is on the terminal */
@@ -389,6 +394,14 @@ static int expand(struct run_cmd *r)
 	}
 }
 
+/* Whether run ended because it had no work IDs (SPEC §6): nothing failed, nothing ran. */
+static bool no_work(const struct state_run *run)
+{
+	return run->state == RUN_CANCELED && run->message && !strcmp(run->message, "no work");
+}
+
+/* Says how the run ended. Returns EXIT_OK when it is DONE or had no work, EXIT_FAILED when it
+ * failed or a person canceled it, EXIT_STATE. */
 static int finish_report(struct run_cmd *r)
 {
 	struct state_run run;
@@ -401,16 +414,17 @@ static int finish_report(struct run_cmd *r)
 		total += run.counts[s];
 	char el[32];
 	term_duration_ms(r->t0_ms ? mono_ms() - r->t0_ms : 0, el, sizeof(el));
-	int rc = run.state == RUN_DONE ? EXIT_OK : EXIT_FAILED;
-	if (run.state == RUN_DONE) {
-		if (msg_verbosity >= 0)
-			printf("%s run %lld done: %zu chunk%s in %s\n", run.job, (long long)run.id,
-			       total, total == 1 ? "" : "s", el);
-	} else {
+	int rc = run.state == RUN_DONE || no_work(&run) ? EXIT_OK : EXIT_FAILED;
+	if (rc != EXIT_OK)
 		error("%s run %lld %s: %s", run.job, (long long)run.id,
 		      run.state == RUN_CANCELED ? "canceled" : "failed",
 		      run.message ? run.message : run_state_name(run.state));
-	}
+	else if (msg_verbosity >= 0 && run.state == RUN_DONE)
+		printf("%s run %lld done: %zu chunk%s in %s\n", run.job, (long long)run.id, total,
+		       total == 1 ? "" : "s", el);
+	else if (msg_verbosity >= 0)
+		printf("%s run %lld canceled: no work (%s)\n", run.job, (long long)run.id,
+		       r->selected ? "select_work gave no IDs" : "no IDs given");
 	state_run_release(&run);
 	return rc;
 }
@@ -445,6 +459,7 @@ static int start_run(struct run_cmd *r, const char *kwargs)
 	char err[512];
 	const struct job *job = project_job(&r->p, r->o.job);
 	char *fail = NULL;
+	r->selected = !r->o.has_ids;
 	if (!r->o.has_ids &&
 	    engine_select_work(&r->p, job, &r->o.ids, &r->o.has_ids, err, sizeof(err)))
 		fail = xstrdup(err);
