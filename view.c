@@ -69,11 +69,15 @@ const char *view_time(int64_t t, const struct tz *zone, char *buf, size_t len)
 	return buf;
 }
 
-/* A duration of whole seconds: "4s" (no false tenths), then as term_duration_ms. */
+/* A duration of whole seconds: "<1s", "4s" (no false tenths), then as term_duration_ms.
+ * The seconds are differences of times recorded in whole seconds: 0 means that both fell in
+ * one second of the clock, so less than a second passed; "0s" would say no time did. */
 const char *view_secs(int64_t secs, char *buf, size_t len)
 {
-	if (secs < 10)
-		snprintf(buf, len, "%llds", (long long)(secs < 0 ? 0 : secs));
+	if (secs < 1)
+		snprintf(buf, len, "<1s");
+	else if (secs < 10)
+		snprintf(buf, len, "%llds", (long long)secs);
 	else
 		term_duration_ms(secs * 1000, buf, len);
 	return buf;

@@ -42,8 +42,9 @@ int view_state_error(struct view *v);
 
 /* t in zone as ISO 8601 into buf (>= 48 bytes), or "-" for 0 and INT64_MIN; returns buf. */
 const char *view_time(int64_t t, const struct tz *zone, char *buf, size_t len);
-/* A duration in whole seconds: "4s" below 10 s (no false tenths), then as
- * term_duration_ms ("45s", "3m20s"); returns buf. */
+/* A duration in whole seconds: "<1s" below 1 s (also for a negative one, which a clock set
+ * back can give), "4s" below 10 s (no false tenths), then as term_duration_ms ("45s",
+ * "3m20s"); returns buf (>= 16 bytes). */
 const char *view_secs(int64_t secs, char *buf, size_t len);
 /* A run's wall time: finished - started, or now - started while open; -1 before it started. */
 int64_t view_run_secs(const struct state_run *r, int64_t now);
