@@ -6,7 +6,9 @@
  * the run is executed at once by the same engine as `stau run`, waiting until it has ended. A
  * run that failed before it had chunks (a broken job, an unknown dependency) is queued again
  * and expanded anew instead. Checking the run's state, resetting it and clearing the marks are
- * one transaction, so two retries of one run cannot both reset it.
+ * one transaction, so two retries of one run cannot both reset it. Expanding and executing
+ * are `stau run`'s own code (run_expand_waiting, run_execute in cmd_run.c); retry shows the
+ * plain progress lines even in a terminal, and says at the end how many chunks it retried.
  *
  * cancel: PENDING chunks become CANCELED and the run CANCELED, in one transaction; chunks
  * already RUNNING belong to the stau process that started them, which alone can reap them and
@@ -286,75 +288,9 @@ static int reopen_run(struct retry *r)
 	return state_commit(r->st) ? state_error(r->st) : EXIT_OK;
 }
 
-/* Expands a requeued run, waiting (as `stau run` does) while another run holds chunks of a
- * job type it needs. Returns EXIT_OK (the run is ACTIVE or has ended) or EXIT_STATE. */
-static int expand_again(struct retry *r)
-{
-	char err[512];
-	bool told = false;
-	for (;;) {
-		char *why = NULL;
-		int x = engine_expand(r->st, &r->p, r->id, r->now, &why, err, sizeof(err));
-		if (x < 0) {
-			error("%s", err);
-			return EXIT_STATE;
-		}
-		if (x != EXPAND_WAITING) {
-			free(why);
-			return EXIT_OK;
-		}
-		if (!told && msg_verbosity >= 0)
-			fprintf(stderr, "stau: run %lld %s\n", (long long)r->id, why);
-		told = true;
-		free(why);
-		sleep(1);
-		r->now++;
-	}
-}
-
-/* Progress as `stau run` prints it outside a terminal: one line per chunk start and end. */
-static void retry_started(void *ctx, const struct state_chunk *c)
-{
-	(void)ctx;
-	if (msg_verbosity >= 0)
-		printf("start %s %zu/%zu (chunk %lld, attempt %d)\n", c->job, c->index, c->count,
-		       (long long)c->id, c->attempt);
-	fflush(stdout);
-}
-
-static void retry_finished(void *ctx, const struct state_chunk *c, const struct engine_finish *f)
-{
-	(void)ctx;
-	char *text = engine_failure_text(f);
-	char d[40];
-	bool say = msg_verbosity >= 0;
-	switch (f->outcome) {
-	case ENGINE_DONE:
-		term_duration_ms(f->duration_ms, d, sizeof(d));
-		if (say)
-			printf("done %s %zu/%zu in %s\n", c->job, c->index, c->count, d);
-		break;
-	case ENGINE_RETRY:
-		time_format(f->retry_at, NULL, d, sizeof(d));
-		if (say)
-			printf("retry %s %zu/%zu: %s; again at %s\n", c->job, c->index, c->count,
-			       text, d);
-		break;
-	case ENGINE_FAILED:
-		if (say)
-			printf("failed %s %zu/%zu: %s\n", c->job, c->index, c->count, text);
-		fflush(stdout);
-		error("%s run %lld chunk %zu/%zu failed: %s; log %s", c->job, (long long)c->run,
-		      c->index, c->count, text, c->log_path);
-		break;
-	}
-	fflush(stdout);
-	free(text);
-}
-
 /* Says how the run ended. Returns EXIT_OK when it is DONE, EXIT_FAILED when it failed or
  * was canceled, EXIT_STATE. */
-static int retry_report(struct retry *r, int64_t t0_ms)
+static int retry_report(struct retry *r, int64_t elapsed_ms)
 {
 	struct state_run run;
 	int got = state_run_get(r->st, r->id, &run);
@@ -365,7 +301,7 @@ static int retry_report(struct retry *r, int64_t t0_ms)
 		total += run.counts[s];
 	size_t n = r->requeued ? total : (size_t)r->reset;
 	char el[32];
-	term_duration_ms(mono_ms() - t0_ms, el, sizeof(el));
+	term_duration_ms(elapsed_ms, el, sizeof(el));
 	int rc = run.state == RUN_DONE ? EXIT_OK : EXIT_FAILED;
 	if (rc == EXIT_OK && msg_verbosity >= 0)
 		printf("%s run %lld done: %zu chunk%s retried in %s\n", run.job, (long long)run.id, n,
@@ -378,30 +314,14 @@ static int retry_report(struct retry *r, int64_t t0_ms)
 	return rc;
 }
 
-/* Runs the chunks of the run with the engine until the run has ended, as `stau run` does. */
+/* Runs the chunks of the run until it has ended, as `stau run` does, with its progress as
+ * `stau run` prints it outside a terminal: one line per chunk start and end. */
 static int execute(struct retry *r)
 {
-	struct exec_runner ex;
-	char err[512];
-	if (exec_local_new(&ex, err, sizeof(err))) {
-		error("%s", err);
-		return EXIT_STATE;
-	}
-	/* as `stau run`: a signal ends our chunks and cancels the run */
-	volatile sig_atomic_t *interrupted = engine_stop_on_signals();
-	struct engine_opts o = { .run = r->id, .jobs = r->jobs, .wait_run = true,
-				 .now = r->now, .stop = interrupted };
-	struct engine_hooks h = { .started = retry_started, .finished = retry_finished };
-	int64_t t0 = mono_ms();
-	int rc = engine_run(r->st, &r->p, &ex, &o, &h, NULL, err, sizeof(err));
-	ex.ops->destroy(ex.self);
-	if (rc) {
-		error("%s", err);
-		return EXIT_STATE;
-	}
-	if (*interrupted && state_run_cancel(r->st, r->id, "interrupted", r->now, NULL, NULL))
-		return state_error(r->st);
-	return retry_report(r, t0);
+	struct run_exec x = { .run = r->id, .jobs = r->jobs, .now = r->now, .live = false };
+	int64_t elapsed_ms;
+	int rc = run_execute(r->st, &r->p, &x, &elapsed_ms);
+	return rc == EXIT_OK ? retry_report(r, elapsed_ms) : rc;
 }
 
 static int retry(struct retry *r, struct ctx *ctx)
@@ -422,7 +342,7 @@ static int retry(struct retry *r, struct ctx *ctx)
 			       r->job, (long long)r->id);
 		fflush(stdout);
 	}
-	if (r->requeued && (rc = expand_again(r)) != EXIT_OK)
+	if (r->requeued && (rc = run_expand_waiting(r->st, &r->p, r->id, &r->now)) != EXIT_OK)
 		return rc;
 	return execute(r);
 }

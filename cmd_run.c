@@ -9,7 +9,9 @@
  * Progress: in a terminal, one line redrawn in place ("[3/10 done, 1 failed, 2 running] 4.2s
  * job_B 2/5"), at most ten times a second, since each redraw counts the run's chunks in the
  * database. Elsewhere (a pipe, a log file) one plain line per chunk start and end, which is
- * what a reader of a log wants. Failures go to stderr in the same words as tick's.
+ * what a reader of a log wants. Failures go to stderr in the same words as tick's. `stau
+ * retry` executes the run it reopened through the same code (run_expand_waiting, run_execute),
+ * with the plain lines.
  *
  * Exit status: 0 when the run is DONE, and also when it was canceled for "no work" (its
  * select_work, or --ids, gave no IDs: nothing failed, there was nothing to run; said on
@@ -61,6 +63,13 @@ struct run_cmd {
 	struct project p;
 	int64_t id;
 	bool selected;	      /* the work IDs came from the job's select_work */
+};
+
+/* The progress of one run executed by this process (run_execute). */
+struct progress {
+	struct state *st;
+	int64_t run;
+	bool live;	      /* redraw one line in place */
 	int64_t t0_ms;	      /* when the engine started, monotonic */
 	int64_t drawn_ms;     /* last redraw of the progress line */
 	bool line_shown;      /* a progress line is on the terminal */
@@ -199,28 +208,28 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 
 /* ---- progress ---- */
 
-static void clear_line(struct run_cmd *r)
+static void clear_line(struct progress *g)
 {
-	if (r->line_shown) {
+	if (g->line_shown) {
 		fputs("\r\033[K", stdout);
 		fflush(stdout);
-		r->line_shown = false;
+		g->line_shown = false;
 	}
 }
 
-static void draw(struct run_cmd *r, bool force)
+static void draw(struct progress *g, bool force)
 {
 	int64_t now = mono_ms();
-	if (!r->ctx->tty || msg_verbosity < 0 || (!force && now - r->drawn_ms < REDRAW_MS))
+	if (!g->live || msg_verbosity < 0 || (!force && now - g->drawn_ms < REDRAW_MS))
 		return;
 	struct state_run run;
-	if (state_run_get(r->st, r->id, &run) != 1)
+	if (state_run_get(g->st, g->run, &run) != 1)
 		return;
 	size_t total = 0;
 	for (int s = 0; s < CHUNK_STATE_N; s++)
 		total += run.counts[s];
 	char el[32];
-	term_duration_ms(now - r->t0_ms, el, sizeof(el));
+	term_duration_ms(now - g->t0_ms, el, sizeof(el));
 	struct strbuf sb = STRBUF_INIT;
 	sb_addf(&sb, "\r\033[K[%zu/%zu done", run.counts[CHUNK_DONE], total);
 	if (run.counts[CHUNK_FAILED])
@@ -228,20 +237,20 @@ static void draw(struct run_cmd *r, bool force)
 	if (run.counts[CHUNK_CANCELED])
 		sb_addf(&sb, ", %zu canceled", run.counts[CHUNK_CANCELED]);
 	sb_addf(&sb, ", %zu running] %s", run.counts[CHUNK_RUNNING], el);
-	if (r->last_started && r->running)
-		sb_addf(&sb, " %s", r->last_started);
+	if (g->last_started && g->running)
+		sb_addf(&sb, " %s", g->last_started);
 	fputs(sb.buf, stdout);
 	fflush(stdout);
 	sb_release(&sb);
 	state_run_release(&run);
-	r->line_shown = true;
-	r->drawn_ms = now;
+	g->line_shown = true;
+	g->drawn_ms = now;
 }
 
-static void plain(struct run_cmd *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void plain(struct run_cmd *r, const char *fmt, ...)
+static void plain(struct progress *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void plain(struct progress *g, const char *fmt, ...)
 {
-	if (r->ctx->tty || msg_verbosity < 0)
+	if (g->live || msg_verbosity < 0)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
@@ -252,41 +261,41 @@ static void plain(struct run_cmd *r, const char *fmt, ...)
 
 static void run_started(void *ctx, const struct state_chunk *c)
 {
-	struct run_cmd *r = ctx;
-	free(r->last_started);
-	r->last_started = xasprintf("%s %zu/%zu", c->job, c->index, c->count);
-	r->running++;
-	plain(r, "start %s %zu/%zu (chunk %lld, attempt %d)\n", c->job, c->index, c->count,
+	struct progress *g = ctx;
+	free(g->last_started);
+	g->last_started = xasprintf("%s %zu/%zu", c->job, c->index, c->count);
+	g->running++;
+	plain(g, "start %s %zu/%zu (chunk %lld, attempt %d)\n", c->job, c->index, c->count,
 	      (long long)c->id, c->attempt);
-	draw(r, false);
+	draw(g, false);
 }
 
 static void run_finished(void *ctx, const struct state_chunk *c, const struct engine_finish *f)
 {
-	struct run_cmd *r = ctx;
+	struct progress *g = ctx;
 	char *text = engine_failure_text(f);
 	char d[40];
-	if (f->started && r->running)
-		r->running--;
+	if (f->started && g->running)
+		g->running--;
 	switch (f->outcome) {
 	case ENGINE_DONE:
 		term_duration_ms(f->duration_ms, d, sizeof(d));
-		plain(r, "done %s %zu/%zu in %s\n", c->job, c->index, c->count, d);
+		plain(g, "done %s %zu/%zu in %s\n", c->job, c->index, c->count, d);
 		break;
 	case ENGINE_RETRY:
 		time_format(f->retry_at, NULL, d, sizeof(d));
-		plain(r, "retry %s %zu/%zu: %s; again at %s\n", c->job, c->index, c->count, text,
+		plain(g, "retry %s %zu/%zu: %s; again at %s\n", c->job, c->index, c->count, text,
 		      d);
 		break;
 	case ENGINE_FAILED:
-		clear_line(r);
-		plain(r, "failed %s %zu/%zu: %s\n", c->job, c->index, c->count, text);
+		clear_line(g);
+		plain(g, "failed %s %zu/%zu: %s\n", c->job, c->index, c->count, text);
 		error("%s run %lld chunk %zu/%zu failed: %s; log %s", c->job, (long long)c->run,
 		      c->index, c->count, text, c->log_path);
 		break;
 	}
 	free(text);
-	draw(r, f->outcome == ENGINE_FAILED);
+	draw(g, f->outcome == ENGINE_FAILED);
 }
 
 static void run_idle(void *ctx)
@@ -370,28 +379,51 @@ static int dry_run(struct run_cmd *r, const struct graph_node *master, const cha
 
 /* ---- the run ---- */
 
-/* Expands the run, waiting while another run holds chunks it needs. Returns 0 when the run
- * is ACTIVE (or already ended), -1 on a state error. */
-static int expand(struct run_cmd *r)
+int run_expand_waiting(struct state *st, const struct project *p, int64_t id, int64_t *now)
 {
 	char err[512];
 	bool told = false;
 	for (;;) {
 		char *why = NULL;
-		int x = engine_expand(r->st, &r->p, r->id, r->o.now, &why, err, sizeof(err));
+		int x = engine_expand(st, p, id, *now, &why, err, sizeof(err));
 		if (x < 0)
-			return error("%s", err);
+			return error("%s", err), EXIT_STATE;
 		if (x != EXPAND_WAITING) {
 			free(why);
-			return 0;
+			return EXIT_OK;
 		}
 		if (!told && msg_verbosity >= 0)
-			fprintf(stderr, "stau: run %lld %s\n", (long long)r->id, why);
+			fprintf(stderr, "stau: run %lld %s\n", (long long)id, why);
 		told = true;
 		free(why);
 		sleep(1);
-		r->o.now++;
+		(*now)++;
 	}
+}
+
+int run_execute(struct state *st, const struct project *p, const struct run_exec *x,
+		int64_t *elapsed_ms)
+{
+	struct exec_runner ex;
+	char err[512];
+	if (exec_local_new(&ex, err, sizeof(err)))
+		return error("%s", err), EXIT_STATE;
+	/* Ctrl-C (or SIGTERM, SIGHUP) ends our chunks and cancels the run */
+	volatile sig_atomic_t *interrupted = engine_stop_on_signals();
+	struct engine_opts o = { .run = x->run, .jobs = x->jobs, .wait_run = true,
+				 .now = x->now, .stop = interrupted };
+	struct progress g = { .st = st, .run = x->run, .live = x->live, .t0_ms = mono_ms() };
+	struct engine_hooks h = { run_started, run_finished, run_idle, &g };
+	int rc = engine_run(st, p, &ex, &o, &h, NULL, err, sizeof(err));
+	ex.ops->destroy(ex.self);
+	clear_line(&g);
+	free(g.last_started);
+	*elapsed_ms = mono_ms() - g.t0_ms;
+	if (rc)
+		return error("%s", err), EXIT_STATE;
+	if (*interrupted && state_run_cancel(st, x->run, "interrupted", x->now, NULL, NULL))
+		return error("%s", state_errmsg(st)), EXIT_STATE;
+	return EXIT_OK;
 }
 
 /* Whether run ended because it had no work IDs (SPEC §6): nothing failed, nothing ran. */
@@ -402,18 +434,17 @@ static bool no_work(const struct state_run *run)
 
 /* Says how the run ended. Returns EXIT_OK when it is DONE or had no work, EXIT_FAILED when it
  * failed or a person canceled it, EXIT_STATE. */
-static int finish_report(struct run_cmd *r)
+static int finish_report(struct run_cmd *r, int64_t elapsed_ms)
 {
 	struct state_run run;
 	int got = state_run_get(r->st, r->id, &run);
 	if (got != 1)
 		return got < 0 ? (error("%s", state_errmsg(r->st)), EXIT_STATE) : EXIT_STATE;
-	clear_line(r);
 	size_t total = 0;
 	for (int s = 0; s < CHUNK_STATE_N; s++)
 		total += run.counts[s];
 	char el[32];
-	term_duration_ms(r->t0_ms ? mono_ms() - r->t0_ms : 0, el, sizeof(el));
+	term_duration_ms(elapsed_ms, el, sizeof(el));
 	int rc = run.state == RUN_DONE || no_work(&run) ? EXIT_OK : EXIT_FAILED;
 	if (rc != EXIT_OK)
 		error("%s run %lld %s: %s", run.job, (long long)run.id,
@@ -431,27 +462,11 @@ static int finish_report(struct run_cmd *r)
 
 static int execute(struct run_cmd *r)
 {
-	struct exec_runner ex;
-	char err[512];
-	if (exec_local_new(&ex, err, sizeof(err)))
-		return error("%s", err), EXIT_STATE;
-	/* Ctrl-C (or SIGTERM, SIGHUP) ends our chunks and cancels the run */
-	volatile sig_atomic_t *interrupted = engine_stop_on_signals();
-	struct engine_opts o = { .run = r->id, .jobs = r->o.jobs, .wait_run = true,
-				 .now = r->o.now, .stop = interrupted };
-	struct engine_hooks h = { run_started, run_finished, run_idle, r };
-	r->t0_ms = mono_ms();
-	int rc = engine_run(r->st, &r->p, &ex, &o, &h, NULL, err, sizeof(err));
-	ex.ops->destroy(ex.self);
-	if (rc) {
-		clear_line(r);
-		return error("%s", err), EXIT_STATE;
-	}
-	if (*interrupted && state_run_cancel(r->st, r->id, "interrupted", r->o.now, NULL, NULL)) {
-		clear_line(r);
-		return error("%s", state_errmsg(r->st)), EXIT_STATE;
-	}
-	return finish_report(r);
+	struct run_exec x = { .run = r->id, .jobs = r->o.jobs, .now = r->o.now,
+			      .live = r->ctx->tty };
+	int64_t elapsed_ms;
+	int rc = run_execute(r->st, &r->p, &x, &elapsed_ms);
+	return rc == EXIT_OK ? finish_report(r, elapsed_ms) : rc;
 }
 
 static int start_run(struct run_cmd *r, const char *kwargs)
@@ -472,9 +487,8 @@ static int start_run(struct run_cmd *r, const char *kwargs)
 	free(fail);
 	if (rc)
 		return error("%s", err), EXIT_STATE;
-	if (expand(r))
-		return EXIT_STATE;
-	return execute(r);
+	rc = run_expand_waiting(r->st, &r->p, r->id, &r->o.now);
+	return rc == EXIT_OK ? execute(r) : rc;
 }
 
 static int unknown_job(const struct project *p, const char *type)
@@ -518,6 +532,5 @@ out:
 	project_release(&r.p);
 	idlist_release(&r.o.ids);
 	kvlist_release(&r.o.kw);
-	free(r.last_started);
 	return rc;
 }
