@@ -122,17 +122,37 @@ static void real_sleep_until(void *ctx, int64_t t)
 
 /* What this process knows about a job type's health: checked once per engine. */
 struct job_health {
-	char *type;
+	bool known;
 	char *problem; /* why it cannot run, or NULL */
+};
+
+/* A job type without a file, with why it cannot run (rare: a run planned before its file
+ * went away). */
+struct lost_type {
+	char *type;
+	char *problem;
+};
+
+/* Where a child of ours runs: at most `jobs` at once. */
+struct slot {
+	bool busy;
+	char *path;	/* its IDs file (NULL until first used) */
+	int fd;		/* open on path, or -1 */
 };
 
 /* A chunk of ours that is running. */
 struct running {
 	struct state_chunk c;
 	const struct job *job;
-	char *ids_file; /* absolute path of STAU_WORK_IDS_FILE */
+	size_t slot;	/* its index in e->slot */
 	char *log;	/* absolute path of the log */
 	char *argv0;	/* the program started, for "cannot execute" */
+};
+
+/* A child started since the last round: its pid goes into the next transaction. */
+struct started_pid {
+	int64_t chunk;
+	pid_t pid;
 };
 
 struct engine {
@@ -145,16 +165,22 @@ struct engine {
 	struct real_clock real;
 	struct engine_clock clock;
 	struct state_claim claim;
-	size_t jobs;
-	struct running *run;
+	size_t jobs;		/* slots: children of ours at once */
+	struct slot *slot;	/* [jobs] */
+	struct running *run;	/* our children */
 	size_t nrun, caprun;
-	struct job_health *health;
-	size_t nhealth, caphealth;
-	/* children that have ended but are still RUNNING in the database until their batch is
-	 * recorded: the limits must not count them (so that new children start first) */
-	const struct ended *unrecorded;
-	size_t nunrecorded;
-	int64_t max_parallel;
+	struct outcome *ended;	/* judged, not yet stored */
+	size_t nended, capended;
+	struct outcome *told;	/* to tell after the next sync, in order: outcomes stored, and
+				 * starts (a copy of the chunk, started set in its verdict) */
+	size_t ntold, captold;
+	struct started_pid *pids; /* started, pid not yet stored */
+	size_t npids, cappids;
+	int64_t due_ms;		/* when pids must be stored and `told` told (monotonic);
+				 * 0: nothing waits */
+	struct job_health *health; /* one per p->jobs[] */
+	struct lost_type *lost;
+	size_t nlost, caplost;
 	char *err;
 	size_t errlen;
 };
@@ -311,33 +337,37 @@ int engine_job_problem(struct state *st, const struct project *p, const char *ty
 /* Why job type `type` cannot run, from this engine's cache; *why borrowed (NULL: it can). */
 static int job_health(struct engine *e, const char *type, const char **why)
 {
-	for (size_t i = 0; i < e->nhealth; i++) {
-		if (!strcmp(e->health[i].type, type)) {
-			*why = e->health[i].problem;
+	const struct job *job = project_job(e->p, type);
+	struct job_health *h = job ? &e->health[job - e->p->jobs] : NULL;
+	if (h && h->known) {
+		*why = h->problem;
+		return 0;
+	}
+	for (size_t i = 0; !h && i < e->nlost; i++) {
+		if (!strcmp(e->lost[i].type, type)) {
+			*why = e->lost[i].problem;
 			return 0;
 		}
 	}
 	char *problem;
 	if (engine_job_problem(e->st, e->p, type, &problem, e->err, e->errlen))
 		return -1;
-	grow(&e->health, &e->caphealth, e->nhealth + 1, sizeof(*e->health));
-	e->health[e->nhealth++] = (struct job_health){ xstrdup(type), problem };
+	if (h) {
+		*h = (struct job_health){ true, problem };
+	} else {
+		grow(&e->lost, &e->caplost, e->nlost + 1, sizeof(*e->lost));
+		e->lost[e->nlost++] = (struct lost_type){ xstrdup(type), problem };
+	}
 	*why = problem;
 	return 0;
 }
 
-/* Remembers that `type` is broken now (after a fatal exit in this process). */
-static void set_health(struct engine *e, const char *type, char *problem)
+/* Remembers that job is broken now (after a fatal exit in this process). */
+static void set_health(struct engine *e, const struct job *job, char *problem)
 {
-	for (size_t i = 0; i < e->nhealth; i++) {
-		if (!strcmp(e->health[i].type, type)) {
-			free(e->health[i].problem);
-			e->health[i].problem = problem;
-			return;
-		}
-	}
-	grow(&e->health, &e->caphealth, e->nhealth + 1, sizeof(*e->health));
-	e->health[e->nhealth++] = (struct job_health){ xstrdup(type), problem };
+	struct job_health *h = &e->health[job - e->p->jobs];
+	free(h->problem);
+	*h = (struct job_health){ true, problem };
 }
 
 /* ---- a chunk's command and environment (SPEC §3, §7) ---- */
@@ -424,6 +454,44 @@ static int chunk_argv(const struct project *p, const struct job *job, struct str
 	return *why ? -1 : 0;
 }
 
+/* The IDs file of slot i: .stau/work/PID-SLOT.ids, one per slot, kept open and rewritten in
+ * place for each chunk the slot runs. Starting a chunk then creates no file but its log, and
+ * never truncates a file to zero and closes it, which ext4 answers with a write to disk
+ * (auto_da_alloc). Returns its descriptor, or -1 with errno. */
+static int slot_fd(struct engine *e, size_t i)
+{
+	if (e->slot[i].fd >= 0)
+		return e->slot[i].fd;
+	if (!e->slot[i].path)
+		e->slot[i].path = xasprintf("%s/.stau/work/%ld-%zu.ids", e->p->dir,
+					    (long)getpid(), i + 1);
+	const char *path = e->slot[i].path;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ENOENT) { /* the first chunk: .stau/work/ is made on demand */
+		char *dir = xstrdup(path);
+		*strrchr(dir, '/') = '\0';
+		if (!mkdir(dir, 0700) || errno == EEXIST)
+			fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		free(dir);
+	}
+	return e->slot[i].fd = fd;
+}
+
+/* Writes the chunk's IDs, one per line, to its slot's STAU_WORK_IDS_FILE. */
+static int write_ids_file(struct engine *e, const struct running *r, char **why)
+{
+	int fd = slot_fd(e, r->slot);
+	struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; fd >= 0 && i < r->c.nids; i++)
+		sb_addf(&sb, "%lld\n", (long long)r->c.ids[i]);
+	bool ok = fd >= 0 && (sb.len == 0 || pwrite(fd, sb.buf, sb.len, 0) == (ssize_t)sb.len) &&
+		  !ftruncate(fd, (off_t)sb.len);
+	if (!ok)
+		*why = xasprintf("cannot write '%s': %s", e->slot[r->slot].path, strerror(errno));
+	sb_release(&sb);
+	return ok ? 0 : -1;
+}
+
 static void env_add(struct strv *env, const char *name, const char *value)
 {
 	strv_push(env, xasprintf("%s=%s", name, value));
@@ -451,36 +519,13 @@ static void chunk_env(struct engine *e, const struct running *r, struct strv *en
 	char *csv = workids_format_csv(c->ids, c->nids);
 	env_add(env, "STAU_WORK_IDS", strlen(csv) <= WORK_IDS_ENV_MAX ? csv : "");
 	free(csv);
-	env_add(env, "STAU_WORK_IDS_FILE", r->ids_file);
+	env_add(env, "STAU_WORK_IDS_FILE", e->slot[r->slot].path);
 	env_add(env, "STAU_KWARGS", c->kwargs ? c->kwargs : "{}");
 	buf[0] = '\0';
 	if (c->scheduled_for != INT64_MIN)
 		time_format(c->scheduled_for, NULL, buf, sizeof(buf));
 	env_add(env, "STAU_SCHEDULED_FOR", buf);
 	env_add(env, "STAU_DIR", e->p->dir);
-}
-
-/* Writes the chunk's IDs, one per line, to its STAU_WORK_IDS_FILE. */
-static int write_ids_file(const struct running *r, char **why)
-{
-	int fd = open(r->ids_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 && errno == ENOENT) { /* the first chunk: .stau/work/ is made on demand */
-		char *dir = xstrdup(r->ids_file);
-		*strrchr(dir, '/') = '\0';
-		if (!mkdir(dir, 0700) || errno == EEXIST)
-			fd = open(r->ids_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		free(dir);
-	}
-	struct strbuf sb = STRBUF_INIT;
-	for (size_t i = 0; fd >= 0 && i < r->c.nids; i++)
-		sb_addf(&sb, "%lld\n", (long long)r->c.ids[i]);
-	bool ok = fd >= 0 && (sb.len == 0 || write(fd, sb.buf, sb.len) == (ssize_t)sb.len);
-	if (!ok)
-		*why = xasprintf("cannot write '%s': %s", r->ids_file, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	sb_release(&sb);
-	return ok ? 0 : -1;
 }
 
 static char *log_header(const struct state_chunk *c, const char *shown)
@@ -640,7 +685,7 @@ static int mark_broken(struct engine *e, const char *type, const char *reason, i
 	free(hash);
 	if (rc)
 		return state_error(e);
-	set_health(e, type, xasprintf("job '%s' is broken: %s", type, reason));
+	set_health(e, job, xasprintf("job '%s' is broken: %s", type, reason));
 	return 0;
 }
 
@@ -656,13 +701,95 @@ static int still_running(struct engine *e, int64_t id)
 	return rc;
 }
 
-/* Counts a recorded verdict and tells the hooks. */
-static void finished(struct engine *e, const struct state_chunk *c, const struct verdict *v,
-		     enum run_state run_ended)
+/* A chunk that ended (or could not start), with its verdict: stored by the next round, told
+ * once a sync has made it durable. */
+struct outcome {
+	struct state_chunk c;
+	struct verdict v;
+	enum run_state run_ended;
+	bool is_start;	/* in e->told: not an outcome but the start of c */
+};
+
+/* ---- outcomes: stored in rounds, told once durable ----
+ *
+ * A chunk's outcome goes through three places: e->ended (judged), then, once a round's
+ * transaction has stored it, e->told, and once state_sync() has made that transaction
+ * durable, it is told (the finished hook, the counts) and freed. A sync costs an fdatasync
+ * (0.1 to 1 ms, and CPU for the writeback), and one covers every transaction before it, so
+ * the loop syncs once the oldest thing to tell has waited SYNC_EVERY_MS: a few syncs a second
+ * however fast chunks end, and nobody is told anything a power loss could take back. Starts
+ * wait in e->told too, so that the hooks hear of everything in the order it happened (a
+ * dependent's start after the outcome that made it ready); and the pids of new children wait
+ * for the next round's transaction the same way. */
+
+#define SYNC_EVERY_MS 10
+
+static void outcome_release(struct outcome *o)
 {
+	verdict_release(&o->v);
+	state_chunk_release(&o->c);
+}
+
+static void push_outcome(struct outcome **v, size_t *n, size_t *cap, struct outcome *o)
+{
+	grow(v, cap, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = *o;
+}
+
+/* Something waits to be stored or told: it must be, at the latest, SYNC_EVERY_MS from now. */
+static void set_due(struct engine *e)
+{
+	if (!e->due_ms)
+		e->due_ms = mono_ms() + SYNC_EVERY_MS;
+}
+
+/* Outcome o (taken) is stored; it waits for the next sync to be told. */
+static void stored(struct engine *e, struct outcome *o)
+{
+	set_due(e);
+	o->is_start = false;
+	push_outcome(&e->told, &e->ntold, &e->captold, o);
+}
+
+static void *memdup(const void *p, size_t n)
+{
+	return n ? memcpy(xmalloc(n), p, n) : NULL;
+}
+
+static char *strdup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* Chunk c has started; this is told after the outcomes stored before it. */
+static void started(struct engine *e, const struct state_chunk *c)
+{
+	struct outcome o = { .c = *c, .is_start = true };
+	o.c.job = xstrdup(c->job);
+	o.c.kwargs = strdup_or_null(c->kwargs);
+	o.c.ids = memdup(c->ids, c->nids * sizeof(*c->ids));
+	o.c.log_path = strdup_or_null(c->log_path);
+	o.c.tail = strdup_or_null(c->tail);
+	o.c.message = strdup_or_null(c->message);
+	o.c.entry = strdup_or_null(c->entry);
+	o.c.deps = NULL;
+	o.c.ndeps = 0;
+	set_due(e);
+	push_outcome(&e->told, &e->ntold, &e->captold, &o);
+}
+
+/* Counts a durable outcome, or a start, and tells the hooks. */
+static void tell(struct engine *e, const struct outcome *o)
+{
+	const struct verdict *v = &o->v;
+	if (o->is_start) {
+		if (e->h && e->h->started)
+			e->h->started(e->h->ctx, &o->c);
+		return;
+	}
 	struct engine_finish f = { .outcome = v->outcome, .why = v->why, .note = v->note,
 				   .started = v->started, .duration_ms = v->res.duration_ms,
-				   .retry_at = v->res.retry_at, .run_ended = run_ended };
+				   .retry_at = v->res.retry_at, .run_ended = o->run_ended };
 	if (v->outcome == ENGINE_DONE)
 		e->stats.done++;
 	else if (v->outcome == ENGINE_RETRY)
@@ -670,60 +797,99 @@ static void finished(struct engine *e, const struct state_chunk *c, const struct
 	else
 		e->stats.failed++;
 	if (e->h && e->h->finished)
-		e->h->finished(e->h->ctx, c, &f);
+		e->h->finished(e->h->ctx, &o->c, &f);
 }
 
-/* Stores the verdict on chunk c and, when want_next, claims the next ready chunk in the
- * same transaction (*next, *claimed). Calls the finished hook. Returns 0 or -1. */
-static int record(struct engine *e, const struct state_chunk *c, struct verdict *v,
-		  bool want_next, struct state_chunk *next, bool *claimed)
+/* Stores outcome o (taken) in a transaction of its own. A chunk that another stau ended
+ * meanwhile (stau cancel) is dropped with a warning. Returns 0 or -1. */
+static int store_one(struct engine *e, struct outcome *o)
 {
 	int64_t now = engine_now(e);
-	enum run_state run_ended = RUN_ACTIVE;
-	*claimed = false;
-	if (state_begin(e->st))
+	if (state_begin(e->st)) {
+		outcome_release(o);
 		return state_error(e);
-	int rc = v->broken ? mark_broken(e, c->job, v->broken, now) : 0;
-	if (!rc && state_chunk_finish(e->st, c->id, &v->res, now, &run_ended))
-		rc = state_error(e);
-	if (!rc && want_next) {
-		int got = state_claim_ready_chunk(e->st, &e->claim, now, next);
-		if (got < 0)
-			rc = state_error(e);
-		*claimed = got == 1;
 	}
+	int rc = o->v.broken ? mark_broken(e, o->c.job, o->v.broken, now) : 0;
+	if (!rc && state_chunk_finish(e->st, o->c.id, &o->v.res, now, &o->run_ended))
+		rc = state_error(e);
 	if (rc) {
 		state_rollback(e->st);
-		if (*claimed)
-			state_chunk_release(next);
-		*claimed = false;
-		int running = still_running(e, c->id);
-		if (running != 0)
-			return -1;
-		warn("chunk %lld of run %lld was ended by another stau meanwhile",
-		     (long long)c->id, (long long)c->run);
-		return 0;
+		int running = still_running(e, o->c.id);
+		if (running == 0) {
+			warn("chunk %lld of run %lld was ended by another stau meanwhile",
+			     (long long)o->c.id, (long long)o->c.run);
+			rc = 0;
+		}
+		outcome_release(o);
+		return rc;
 	}
 	if (state_commit(e->st)) {
-		if (*claimed)
-			state_chunk_release(next);
-		*claimed = false;
+		outcome_release(o);
 		return state_error(e);
 	}
-	finished(e, c, v, run_ended);
+	stored(e, o);
+	return 0;
+}
+
+/* Stores the pids of the children started since the last round, inside a transaction. A
+ * chunk canceled before its pid was stored (stau cancel found no pid to signal) is stopped
+ * here. */
+static int store_pids(struct engine *e)
+{
+	for (size_t i = 0; i < e->npids; i++) {
+		int rc = state_chunk_set_child(e->st, e->pids[i].chunk, e->pids[i].pid);
+		if (rc < 0)
+			return state_error(e);
+		if (rc == 0)
+			e->ex->ops->kill(e->ex->self, (uint64_t)e->pids[i].chunk, SIGTERM);
+	}
+	return 0;
+}
+
+/* Stores the waiting pids in a transaction of their own. */
+static int flush_pids(struct engine *e)
+{
+	if (!e->npids)
+		return 0;
+	if (state_begin(e->st))
+		return state_error(e);
+	int rc = store_pids(e);
+	if (rc)
+		state_rollback(e->st);
+	else if (state_commit(e->st))
+		rc = state_error(e);
+	e->npids = 0;
+	return rc;
+}
+
+/* Stores the waiting pids, syncs, and tells the stored outcomes: now, or (now false) once the
+ * oldest has waited SYNC_EVERY_MS. Returns 0 or -1. */
+static int catch_up(struct engine *e, bool now)
+{
+	if (!e->due_ms || (!now && mono_ms() < e->due_ms))
+		return 0;
+	if (flush_pids(e))
+		return -1;
+	if (state_sync(e->st))
+		return state_error(e);
+	for (size_t i = 0; i < e->ntold; i++) {
+		tell(e, &e->told[i]);
+		outcome_release(&e->told[i]);
+	}
+	e->ntold = 0;
+	e->due_ms = 0;
 	return 0;
 }
 
 /* ---- starting chunks ---- */
 
-static void running_release(struct running *r)
+/* Frees what r holds besides its chunk, and its slot. */
+static void running_end(struct engine *e, struct running *r)
 {
-	if (r->ids_file)
-		unlink(r->ids_file);
-	free(r->ids_file);
+	e->slot[r->slot].busy = false;
 	free(r->log);
 	free(r->argv0);
-	state_chunk_release(&r->c);
+	r->log = r->argv0 = NULL;
 }
 
 /* Writes a log for a chunk that did not start, so that `stau logs` tells why. */
@@ -752,48 +918,50 @@ static void write_unstarted_log(struct engine *e, const struct state_chunk *c, c
 	free(path);
 }
 
-/* Fails chunk *c that could not start, with why (taken). */
-static int fail_unstarted(struct engine *e, struct running *r, char *why)
+/* Chunk r->c could not start, because of why (taken): it fails, stored by the next round. */
+static void fail_unstarted(struct engine *e, struct running *r, char *why)
 {
-	struct verdict v;
-	bool claimed;
+	struct outcome o = { .c = r->c, .run_ended = RUN_ACTIVE };
 	write_unstarted_log(e, &r->c, why);
-	unstarted(&v, why);
-	int rc = record(e, &r->c, &v, false, NULL, &claimed);
-	verdict_release(&v);
-	running_release(r);
-	return rc;
+	unstarted(&o.v, why);
+	running_end(e, r);
+	push_outcome(&e->ended, &e->nended, &e->capended, &o);
 }
 
-/* Starts claimed chunk c (taken). A chunk that cannot start fails at once. Returns 0, or -1
- * on a state error. */
+static size_t free_slot(const struct engine *e)
+{
+	size_t i = 0;
+	while (e->slot[i].busy)
+		i++;
+	return i;
+}
+
+/* Starts claimed chunk c (taken). A chunk that cannot start joins e->ended as failed. */
 static int launch(struct engine *e, struct state_chunk *c)
 {
-	struct running r = { .c = *c };
+	struct running r = { .c = *c, .slot = free_slot(e) };
 	const char *problem;
+	e->slot[r.slot].busy = true;
 	if (job_health(e, c->job, &problem)) {
+		running_end(e, &r);
 		state_chunk_release(&r.c);
 		return -1;
 	}
-	if (problem)
-		return fail_unstarted(e, &r, xstrdup(problem));
+	if (problem) {
+		fail_unstarted(e, &r, xstrdup(problem));
+		return 0;
+	}
 	r.job = project_job(e->p, c->job);
 	struct strv argv = { 0 }, env = { 0 };
 	char *shown = NULL, *why = NULL;
-	if (chunk_argv(e->p, r.job, &argv, &shown, &why)) {
+	if (chunk_argv(e->p, r.job, &argv, &shown, &why) || write_ids_file(e, &r, &why)) {
 		strv_release(&argv);
 		free(shown);
-		return fail_unstarted(e, &r, why);
+		fail_unstarted(e, &r, why);
+		return 0;
 	}
 	r.argv0 = xstrdup(argv.v[0]);
-	r.ids_file = xasprintf("%s/.stau/work/%lld-%lld.ids", e->p->dir, (long long)c->run,
-			       (long long)c->id);
 	r.log = xasprintf("%s/%s", e->p->dir, c->log_path);
-	if (write_ids_file(&r, &why)) {
-		strv_release(&argv);
-		free(shown);
-		return fail_unstarted(e, &r, why);
-	}
 	chunk_env(e, &r, &env);
 	char *header = log_header(c, shown);
 	struct exec_spec spec = { .argv = argv.v, .env_add = env.v, .cwd = e->p->dir,
@@ -806,117 +974,94 @@ static int launch(struct engine *e, struct state_chunk *c)
 	strv_release(&env);
 	free(header);
 	free(shown);
-	if (rc)
-		return fail_unstarted(e, &r, xstrdup(err));
-	e->stats.started++;
-	if (state_chunk_set_child(e->st, c->id, pid)) {
-		state_error(e);
-		running_release(&r);
-		return -1;
+	if (rc) {
+		fail_unstarted(e, &r, xstrdup(err));
+		return 0;
 	}
+	e->stats.started++;
+	set_due(e);
+	grow(&e->pids, &e->cappids, e->npids + 1, sizeof(*e->pids));
+	e->pids[e->npids++] = (struct started_pid){ c->id, pid };
 	grow(&e->run, &e->caprun, e->nrun + 1, sizeof(*e->run));
 	e->run[e->nrun++] = r;
-	if (e->h && e->h->started)
-		e->h->started(e->h->ctx, &e->run[e->nrun - 1].c);
+	started(e, &r.c);
 	return 0;
 }
-
-/* Claims and starts chunks while this process has free slots. */
-static int fill(struct engine *e)
-{
-	while (!stopping(e) && e->nrun < e->jobs) {
-		struct state_chunk c;
-		int got = state_claim_ready_chunk_lazy(e->st, &e->claim, engine_now(e), &c);
-		if (got < 0)
-			return state_error(e);
-		if (!got)
-			return 0;
-		if (launch(e, &c))
-			return -1;
-	}
-	return 0;
-}
-
-/* A child that ended, with its verdict, waiting to be recorded. */
-struct ended {
-	struct running r;
-	struct verdict v;
-};
 
 static int64_t job_limit(void *ctx, const char *type)
 {
 	struct engine *e = ctx;
 	const struct job *job = project_job(e->p, type);
-	int64_t limit = job ? job->max_parallel : 0;
-	for (size_t i = 0; limit > 0 && i < e->nunrecorded; i++)
-		limit += !strcmp(e->unrecorded[i].r.c.job, type);
-	return limit;
+	return job ? job->max_parallel : 0;
 }
 
-/* Starts what is ready while the children d[0..n) that ended are not yet recorded. */
-static int fill_before_recording(struct engine *e, const struct ended *d, size_t n)
+/* The fallback of a round whose transaction failed: the outcomes one by one, which tells a
+ * chunk that another stau ended from a state error; no claims. */
+static int store_each(struct engine *e)
 {
-	e->unrecorded = d;
-	e->nunrecorded = n;
-	e->claim.max_running = e->max_parallel + (int64_t)n;
-	int rc = fill(e);
-	e->claim.max_running = e->max_parallel;
-	e->unrecorded = NULL;
-	e->nunrecorded = 0;
+	int rc = flush_pids(e);
+	for (size_t i = 0; i < e->nended; i++)
+		if (rc)
+			outcome_release(&e->ended[i]);
+		else
+			rc = store_one(e, &e->ended[i]);
+	e->nended = 0;
 	return rc;
 }
 
-/* Stores the verdicts of d[0..n) in one transaction (one fsync for all), claiming up to
- * `want` ready chunks in it (next[], *nnext). When anything in it fails, falls back to one
- * transaction per chunk, which tells a chunk that another stau ended from a state error. */
-static int record_batch(struct engine *e, struct ended *d, size_t n, size_t want,
-			struct state_chunk *next, size_t *nnext)
+/* One round: one transaction stores the outcomes in e->ended and the pids of the children
+ * started since the last round, and claims chunks for the free slots (what the outcomes made
+ * ready included); then the claimed chunks start. The commit is not synced (group commit):
+ * the outcomes are told after a later sync. */
+static int record_and_claim(struct engine *e)
 {
+	size_t want = stopping(e) || e->nrun >= e->jobs ? 0 : e->jobs - e->nrun, nnext = 0;
+	if (!e->nended && !e->npids && !want)
+		return 0;
 	int64_t now = engine_now(e);
-	*nnext = 0;
-	if (state_begin(e->st))
+	struct state_chunk *next = xcalloc(want + 1, sizeof(*next));
+	if (state_begin(e->st)) {
+		free(next);
 		return state_error(e);
-	enum run_state *ended = xcalloc(n, sizeof(*ended));
-	int rc = 0;
-	for (size_t i = 0; !rc && i < n; i++) {
-		if (d[i].v.broken)
-			rc = mark_broken(e, d[i].r.c.job, d[i].v.broken, now);
-		if (!rc && state_chunk_finish(e->st, d[i].r.c.id, &d[i].v.res, now, &ended[i]))
+	}
+	int rc = store_pids(e);
+	for (size_t i = 0; !rc && i < e->nended; i++) {
+		struct outcome *o = &e->ended[i];
+		if (o->v.broken)
+			rc = mark_broken(e, o->c.job, o->v.broken, now);
+		if (!rc && state_chunk_finish(e->st, o->c.id, &o->v.res, now, &o->run_ended))
 			rc = state_error(e);
 	}
-	while (!rc && *nnext < want) {
-		int got = state_claim_ready_chunk(e->st, &e->claim, now, &next[*nnext]);
+	while (!rc && nnext < want) {
+		int got = state_claim_ready_chunk(e->st, &e->claim, now, &next[nnext]);
 		if (got < 0)
 			rc = state_error(e);
 		if (got != 1)
 			break;
-		(*nnext)++;
+		nnext++;
 	}
-	if (rc) {
-		/* something in the batch failed: undo it, then one chunk at a time */
+	if (rc)
 		state_rollback(e->st);
-		for (size_t i = 0; i < *nnext; i++)
+	else if (state_commit(e->st))
+		rc = -2; /* nothing of it was stored */
+	if (rc) {
+		for (size_t i = 0; i < nnext; i++)
 			state_chunk_release(&next[i]);
-		*nnext = 0;
-		bool claimed;
-		rc = 0;
-		for (size_t i = 0; !rc && i < n; i++)
-			rc = record(e, &d[i].r.c, &d[i].v, false, NULL, &claimed);
-		free(ended);
-		return rc ? -1 : 0;
+		free(next);
+		return rc == -2 ? state_error(e) : store_each(e);
 	}
-	if (state_commit(e->st)) {
-		for (size_t i = 0; i < *nnext; i++)
-			state_chunk_release(&next[i]);
-		*nnext = 0;
-		free(ended);
-		return state_error(e);
-	}
-	for (size_t i = 0; i < n; i++)
-		finished(e, &d[i].r.c, &d[i].v, ended[i]);
-	free(ended);
-	return 0;
+	e->npids = 0;
+	for (size_t i = 0; i < e->nended; i++)
+		stored(e, &e->ended[i]);
+	e->nended = 0;
+	for (size_t i = 0; i < nnext; i++)
+		if (rc || launch(e, &next[i]))
+			rc = -1;
+	free(next);
+	return rc;
 }
+
+/* ---- the loop ---- */
 
 /* The running chunk of child `token`, taken out of e->run; false when there is none. */
 static bool take_running(struct engine *e, uint64_t token, struct running *out)
@@ -931,37 +1076,25 @@ static bool take_running(struct engine *e, uint64_t token, struct running *out)
 	return false;
 }
 
-/* Records how child `token` ended, with every other child that has ended meanwhile; starts
- * what is ready first, so that new children run while the outcomes are synced to disk. */
-static int child_ended(struct engine *e, uint64_t token, const struct exec_result *x)
+/* Judges every child of ours that has ended into e->ended, waiting at most timeout_ms (-1: no
+ * limit) for the first. Returns how many ended. */
+static size_t reap_children(struct engine *e, int timeout_ms)
 {
-	struct ended *d = xcalloc(e->nrun, sizeof(*d));
+	uint64_t token;
+	struct exec_result x;
 	size_t n = 0;
-	struct exec_result more = *x;
-	do {
-		if (!take_running(e, token, &d[n].r))
+	while (e->nrun && e->ex->ops->wait(e->ex->self, n ? 0 : timeout_ms, &token, &x) == 1) {
+		struct running r;
+		if (!take_running(e, token, &r))
 			continue; /* not ours: cannot happen */
-		judge(e, &d[n].r, &more, &d[n].v);
+		struct outcome o = { .c = r.c, .run_ended = RUN_ACTIVE };
+		judge(e, &r, &x, &o.v);
+		running_end(e, &r);
+		push_outcome(&e->ended, &e->nended, &e->capended, &o);
 		n++;
-	} while (e->nrun && e->ex->ops->wait(e->ex->self, 0, &token, &more) == 1);
-	int rc = fill_before_recording(e, d, n);
-	size_t want = stopping(e) || e->nrun >= e->jobs ? 0 : e->jobs - e->nrun, nnext = 0;
-	struct state_chunk *next = xcalloc(want + 1, sizeof(*next));
-	if (!rc)
-		rc = record_batch(e, d, n, want, next, &nnext);
-	for (size_t i = 0; i < n; i++) {
-		verdict_release(&d[i].v);
-		running_release(&d[i].r);
 	}
-	free(d);
-	for (size_t i = 0; i < nnext; i++)
-		if (rc || launch(e, &next[i]))
-			rc = -1;
-	free(next);
-	return rc;
+	return n;
 }
-
-/* ---- the loop ---- */
 
 /* wait_run with nothing of ours running: 1 when run has ended, else waits until a retry is
  * due or, when other processes hold its chunks, a second; returns 0 then, -1 on error. */
@@ -983,6 +1116,8 @@ static int wait_for_others(struct engine *e)
 	/* a retry alone can be slept for; what other processes do must be looked at */
 	if (!t || (others && t > now + OTHERS_POLL_S))
 		t = now + OTHERS_POLL_S;
+	if (catch_up(e, true))
+		return -1;
 	if (e->h && e->h->idle)
 		e->h->idle(e->h->ctx);
 	e->clock.sleep_until(e->clock.ctx, t);
@@ -992,6 +1127,8 @@ static int wait_for_others(struct engine *e)
 /* Waits for one of our children, at most until the next retry is due when slots are free. */
 static int wait_child(struct engine *e)
 {
+	if (reap_children(e, 0))
+		return 0;
 	int timeout = -1;
 	if (e->nrun < e->jobs) {
 		int64_t t;
@@ -1002,24 +1139,79 @@ static int wait_child(struct engine *e)
 			timeout = ms > INT32_MAX ? INT32_MAX : (int)ms;
 		}
 	}
+	if (e->due_ms) { /* wake up in time to catch up */
+		int64_t left = e->due_ms - mono_ms();
+		left = left > 0 ? left : 0;
+		if (timeout < 0 || left < timeout)
+			timeout = (int)left;
+	}
 	if (e->h && e->h->idle)
 		e->h->idle(e->h->ctx);
-	uint64_t token;
-	struct exec_result x;
-	int rc = e->ex->ops->wait(e->ex->self, timeout, &token, &x);
-	return rc == 1 ? child_ended(e, token, &x) : 0;
+	reap_children(e, timeout);
+	return 0;
 }
 
 static void engine_release(struct engine *e)
 {
-	for (size_t i = 0; i < e->nrun; i++)
-		running_release(&e->run[i]);
-	free(e->run);
-	for (size_t i = 0; i < e->nhealth; i++) {
-		free(e->health[i].type);
-		free(e->health[i].problem);
+	for (size_t i = 0; i < e->nrun; i++) {
+		running_end(e, &e->run[i]);
+		state_chunk_release(&e->run[i].c);
 	}
+	free(e->run);
+	for (size_t i = 0; i < e->nended; i++)
+		outcome_release(&e->ended[i]);
+	free(e->ended);
+	for (size_t i = 0; i < e->ntold; i++)
+		outcome_release(&e->told[i]);
+	free(e->told);
+	free(e->pids);
+	for (size_t i = 0; i < e->jobs; i++) {
+		if (e->slot[i].fd >= 0)
+			close(e->slot[i].fd);
+		if (e->slot[i].path)
+			unlink(e->slot[i].path);
+		free(e->slot[i].path);
+	}
+	free(e->slot);
+	for (size_t i = 0; i < e->p->njobs; i++)
+		free(e->health[i].problem);
 	free(e->health);
+	for (size_t i = 0; i < e->nlost; i++) {
+		free(e->lost[i].type);
+		free(e->lost[i].problem);
+	}
+	free(e->lost);
+}
+
+/* The loop: rounds of record-and-claim, and waiting for children. */
+static int run_loop(struct engine *e)
+{
+	bool killed = false;
+	for (;;) {
+		if (record_and_claim(e))
+			return -1;
+		if (stopping(e) && !killed) {
+			for (size_t i = 0; i < e->nrun; i++)
+				e->ex->ops->kill(e->ex->self, (uint64_t)e->run[i].c.id, SIGTERM);
+			killed = true;
+		}
+		if (e->nended) /* chunks that could not start: stored by the next round */
+			continue;
+		if (catch_up(e, false))
+			return -1;
+		int rc;
+		if (e->nrun) {
+			rc = wait_child(e);
+		} else if (e->o->wait_run && !stopping(e)) {
+			rc = wait_for_others(e);
+			if (rc == 1)
+				return 0;
+		} else {
+			return 0;
+		}
+		if (rc)
+			return -1;
+	}
 }
 
 int engine_run(struct state *st, const struct project *p, struct exec_runner *ex,
@@ -1033,38 +1225,22 @@ int engine_run(struct state *st, const struct project *p, struct exec_runner *ex
 			      : (struct engine_clock){ real_now, real_sleep_until, &e.real };
 	int64_t max = engine_max_parallel(p);
 	e.jobs = opts->jobs && (int64_t)opts->jobs < max ? opts->jobs : (size_t)max;
-	e.max_parallel = max;
 	e.claim = (struct state_claim){ .run = opts->run, .max_running = max,
 					.job_limit = job_limit, .ctx = &e };
-	int rc = 0;
 	if (state_owner_self(&e.claim.owner)) {
 		snprintf(err, errlen, "cannot read this process's start time from /proc");
 		return -1;
 	}
-	bool killed = false;
-	for (;;) {
-		rc = fill(&e);
-		if (rc)
-			break;
-		if (stopping(&e) && !killed) {
-			for (size_t i = 0; i < e.nrun; i++)
-				ex->ops->kill(ex->self, (uint64_t)e.run[i].c.id, SIGTERM);
-			killed = true;
-		}
-		if (e.nrun) {
-			rc = wait_child(&e);
-		} else if (opts->wait_run && !stopping(&e)) {
-			rc = wait_for_others(&e);
-			if (rc == 1) {
-				rc = 0;
-				break;
-			}
-		} else {
-			break;
-		}
-		if (rc)
-			break;
-	}
+	e.slot = xcalloc(e.jobs, sizeof(*e.slot));
+	for (size_t i = 0; i < e.jobs; i++)
+		e.slot[i].fd = -1;
+	e.health = xcalloc(p->njobs + 1, sizeof(*e.health));
+	int rc = state_defer_sync(st, true) ? state_error(&e) : run_loop(&e);
+	/* what was stored is told even after an error, once it is durable */
+	if (catch_up(&e, true) && !rc)
+		rc = -1;
+	if (state_defer_sync(st, false) && !rc)
+		rc = state_error(&e);
 	if (stats)
 		*stats = e.stats;
 	engine_release(&e);

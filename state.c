@@ -35,7 +35,11 @@
  * Durability: WAL with synchronous=FULL. A commit is then one append and one fsync of the WAL
  * (about 0.25 ms here, four times cheaper than a rollback journal), and a commit that returned
  * survives a crash or a power loss. Where WAL cannot work (a network file system) SQLite keeps
- * its rollback journal and we carry on with it.
+ * its rollback journal and we carry on with it. The engine, which commits a few transitions
+ * for every chunk, uses group commit instead (state_defer_sync): its commits are appends, and
+ * one fsync of the WAL makes all of them durable before any is reported. A WAL keeps a prefix
+ * of its commits through a power loss, so the guarantee is the same for what anyone was told:
+ * a reported outcome survives; an unreported one may be lost and its chunk runs again.
  *
  * The WAL-reset bug (https://www.sqlite.org/wal.html#walresetbug, SQLite before 3.51.3;
  * Debian 12 has 3.40.1): when one connection runs a checkpoint while another commits the
@@ -269,7 +273,8 @@ static const char *const sql[Q_N] = {
 		    " WHERE id = ?1 AND state = 'PENDING'",
 	[Q_CHUNK_GET] = "SELECT " CHUNK_COLS CHUNK_FROM " WHERE c.id = ?",
 	[Q_CHUNK_BRIEF] = "SELECT run, job, state, ids FROM chunks WHERE id = ?",
-	[Q_CHUNK_SET_CHILD] = "UPDATE chunks SET child_pid = ? WHERE id = ? AND state = 'RUNNING'",
+	[Q_CHUNK_SET_CHILD] = "UPDATE chunks SET child_pid = ? WHERE id = ? AND state = 'RUNNING'"
+			     " AND (SELECT state FROM runs WHERE id = chunks.run) = 'ACTIVE'",
 	[Q_NEXT_RETRY] = "SELECT min(not_before) FROM chunks INDEXED BY chunks_ready"
 			 " WHERE state = 'PENDING' AND waiting = 0 AND not_before > ?",
 	[Q_NEXT_RETRY_RUN] = "SELECT min(not_before) FROM chunks INDEXED BY chunks_ready"
@@ -340,6 +345,8 @@ struct state {
 	bool aborted;	 /* an inner rollback happened: the outer transaction is lost */
 	bool wal;	 /* journal_mode is WAL */
 	int wal_pages;	 /* frames in the WAL after our last commit (from the WAL hook) */
+	bool deferred;	 /* state_defer_sync: commits are not synced one by one */
+	bool unsynced;	 /* a deferred commit happened since the last state_sync */
 	int busy_ms;
 	sqlite3_stmt *stmt[Q_N];
 	char errmsg[512];
@@ -553,6 +560,7 @@ int state_commit(struct state *st)
 		unlock(st);
 		return -1;
 	}
+	st->unsynced |= st->deferred;
 	if (st->wal_pages >= CKPT_PAGES_COMMIT)
 		checkpoint(st);
 	unlock(st);
@@ -784,6 +792,7 @@ void state_close(struct state *st)
 		st->depth = 1;
 		state_rollback(st);
 	}
+	(void)state_sync(st); /* the engine syncs and reports itself; this is only a last try */
 	for (int i = 0; i < Q_N; i++)
 		sqlite3_finalize(st->stmt[i]);
 	if (st->db) {
@@ -1525,25 +1534,16 @@ int state_claim_ready_chunk(struct state *st, const struct state_claim *req, int
 
 int state_chunk_set_child(struct state *st, int64_t id, pid_t child)
 {
-	bool relax = st->depth == 0;
-	sqlite3_stmt *s = relax ? stmt(st, Q_SYNC_NORMAL) : NULL;
-	if (s && exec_q(st, s))
+	if (state_begin(st))
 		return -1;
-	int rc = state_begin(st);
-	if (!rc) {
-		s = stmt(st, Q_CHUNK_SET_CHILD);
-		rc = -1;
-		if (s) {
-			sqlite3_bind_int64(s, 1, child);
-			sqlite3_bind_int64(s, 2, id);
-			rc = exec_q(st, s);
-		}
-		rc = finish_tx(st, rc);
+	sqlite3_stmt *s = stmt(st, Q_CHUNK_SET_CHILD);
+	int rc = -1;
+	if (s) {
+		sqlite3_bind_int64(s, 1, child);
+		sqlite3_bind_int64(s, 2, id);
+		rc = exec_q(st, s) ? -1 : sqlite3_changes(st->db) > 0;
 	}
-	s = relax ? stmt(st, Q_SYNC_FULL) : NULL;
-	if (s && exec_q(st, s))
-		return -1;
-	return rc;
+	return finish_tx(st, rc);
 }
 
 int state_next_retry(struct state *st, int64_t run, int64_t now, int64_t *t)
@@ -1852,8 +1852,9 @@ static pid_t proc_group(pid_t pid)
 	return (pid_t)pgrp;
 }
 
-/* Whether the environment of /proc/PID names this attempt of this chunk. */
-static bool env_is_attempt(pid_t pid, const struct orphan *o)
+/* Whether the environment of /proc/PID names this attempt of this chunk (and, when dir is
+ * not NULL, this project directory). */
+static bool env_is_attempt(pid_t pid, const struct orphan *o, const char *dir)
 {
 	char path[64], run[48], chunk[48], attempt[48];
 	size_t len;
@@ -1864,32 +1865,37 @@ static bool env_is_attempt(pid_t pid, const struct orphan *o)
 	snprintf(run, sizeof(run), "STAU_RUN_ID=%lld", (long long)o->run);
 	snprintf(chunk, sizeof(chunk), "STAU_CHUNK_ID=%lld", (long long)o->id);
 	snprintf(attempt, sizeof(attempt), "STAU_ATTEMPT=%d", o->attempt);
+	char *stau_dir = dir ? xasprintf("STAU_DIR=%s", dir) : NULL;
 	int found = 0;
 	for (size_t i = 0; i < len; i += strlen(env + i) + 1)
-		found += !strcmp(env + i, run) || !strcmp(env + i, chunk) || !strcmp(env + i, attempt);
+		found += !strcmp(env + i, run) || !strcmp(env + i, chunk) ||
+			 !strcmp(env + i, attempt) || (stau_dir && !strcmp(env + i, stau_dir));
+	free(stau_dir);
 	free(env);
-	return found == 3;
+	return found == (dir ? 4 : 3);
 }
 
 /* SPEC §10: a lost chunk's processes do not outlive its stau. The group's leader died with
  * its owner (PR_SET_PDEATHSIG), but what it started (a shell's commands, a Python pool) may
  * still run: SIGKILL each process still in the recorded group whose environment names this
- * very run, chunk and attempt, so that a group ID reused by anything else is never hit. A
- * process that replaced its environment is out of reach. */
-static void kill_leftovers(const struct orphan *o)
+ * very run, chunk and attempt, so that a group ID reused by anything else is never hit. The
+ * engine stores a child's pid with its next transaction, a few milliseconds after the start;
+ * for an owner that died before that, every process whose environment names the attempt and
+ * this project's directory is killed. A process that replaced its environment is out of
+ * reach. */
+static void kill_leftovers(const struct state *st, const struct orphan *o)
 {
-	if (o->child <= 0)
-		return;
+	char *dir = o->child > 0 ? NULL : xstrndup(st->path, strlen(st->path) -
+								  strlen("/.stau/stau.db"));
 	DIR *d = opendir("/proc");
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
+	for (struct dirent *e; d && (e = readdir(d));) {
 		pid_t pid = (pid_t)strtol(e->d_name, NULL, 10); /* 0 for ".", "self", ... */
-		if (pid > 0 && proc_group(pid) == o->child && env_is_attempt(pid, o))
+		if (pid > 0 && (dir || proc_group(pid) == o->child) && env_is_attempt(pid, o, dir))
 			kill(pid, SIGKILL);
 	}
-	closedir(d);
+	if (d)
+		closedir(d);
+	free(dir);
 }
 
 static int recover_locked(struct state *st, int64_t now, state_retry_fn retry, void *ctx)
@@ -1902,7 +1908,7 @@ static int recover_locked(struct state *st, int64_t now, state_retry_fn retry, v
 		res.retry_at = retry ? retry(ctx, v[i].job, v[i].attempt, now) : 0;
 		enum run_state ended;
 		rc = finish_locked(st, v[i].id, &res, now, &ended);
-		kill_leftovers(&v[i]);
+		kill_leftovers(st, &v[i]);
 	}
 	orphans_free(v, n);
 	return rc < 0 ? -1 : (int)n;
@@ -2331,23 +2337,35 @@ int state_last_chunks(struct state *st, struct state_chunk **out, size_t *n)
 	return 0;
 }
 
-/* ---- claims without a sync (added for the engine) ---- */
+/* ---- group commit (added for the engine) ---- */
 
-int state_claim_ready_chunk_lazy(struct state *st, const struct state_claim *req, int64_t now,
-				 struct state_chunk *out)
+int state_defer_sync(struct state *st, bool deferred)
 {
-	bool relax = st->depth == 0; /* inside a caller's transaction its commit decides */
-	sqlite3_stmt *s = relax ? stmt(st, Q_SYNC_NORMAL) : NULL;
-	if (s && exec_q(st, s))
+	if (!st->wal || st->deferred == deferred)
+		return 0;
+	if (!deferred && state_sync(st))
 		return -1;
-	int rc = state_claim_ready_chunk(st, req, now, out);
-	s = relax ? stmt(st, Q_SYNC_FULL) : NULL;
-	if (s && exec_q(st, s)) {
-		if (rc == 1)
-			state_chunk_release(out);
+	sqlite3_stmt *s = stmt(st, deferred ? Q_SYNC_NORMAL : Q_SYNC_FULL);
+	if (!s || exec_q(st, s))
 		return -1;
-	}
-	return rc;
+	st->deferred = deferred;
+	return 0;
+}
+
+/* SQLite has no call that syncs the WAL alone, but it hands out its open file: xSync on it is
+ * the fdatasync a synchronous=FULL commit would have made. */
+int state_sync(struct state *st)
+{
+	if (!st->unsynced)
+		return 0;
+	sqlite3_file *f = NULL;
+	int rc = sqlite3_file_control(st->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f);
+	if (rc == SQLITE_OK && f && f->pMethods)
+		rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+	if (rc != SQLITE_OK)
+		return fail(st, "cannot sync '%s-wal' to disk: %s", DB_SHOWN, sqlite3_errstr(rc));
+	st->unsynced = false;
+	return 0;
 }
 
 /* ---- retry and prune (added for stau retry and stau prune) ---- */

@@ -223,8 +223,10 @@ struct state_claim {
 int state_claim_ready_chunk(struct state *st, const struct state_claim *req, int64_t now,
 			    struct state_chunk *out);
 
-/* Records the child process of RUNNING chunk `id` (for `stau cancel`). Cheap: this write is
- * not synced on its own (a crash loses only a pid of a process that died with it). */
+/* Records the child process of RUNNING chunk `id` (for `stau cancel`). Nests in a caller's
+ * transaction. Returns 1, 0 when the chunk is no longer RUNNING or its run was canceled
+ * (`stau cancel` came before the pid was stored, and could not signal it: the caller must
+ * stop the child itself), or -1. */
 int state_chunk_set_child(struct state *st, int64_t id, pid_t child);
 
 /* The earliest not_before among PENDING chunks whose dependencies are DONE but that wait for
@@ -351,15 +353,23 @@ int state_prune(struct state *st, int64_t before, char ***logs);
  * last did. A new array freed with state_chunks_free. Returns 0 or -1. */
 int state_last_chunks(struct state *st, struct state_chunk **out, size_t *n);
 
-/* ---- claims without a sync (added for the engine) ---- */
+/* ---- group commit (added for the engine) ---- */
 
-/* As state_claim_ready_chunk, atomic and at once visible to every other process, but the
- * commit is not synced to disk on its own: the next synced commit (a chunk's finish) makes it
- * durable. A power loss before then forgets the claim, and with it a child that died with
- * the machine anyway, so the chunk runs again; nothing that was reported is lost. The engine
- * uses it to start children first and pay for the fsync of a finish while they run. */
-int state_claim_ready_chunk_lazy(struct state *st, const struct state_claim *req, int64_t now,
-				 struct state_chunk *out);
+/* Group commit (SPEC §8, §13). With deferred true, this connection's commits are no longer
+ * synced one by one (WAL with synchronous=NORMAL): a commit is an append to the WAL, at once
+ * visible to every other process and safe from a crash of stau, but not from a power loss
+ * until the next state_sync(). The WAL is a log with checksummed frames, so what a power loss
+ * keeps is a prefix of the commits: a later transition never survives without an earlier
+ * one. The caller must not report a transition before state_sync() has covered it. With
+ * deferred false (the default) every commit is synced again; what was committed before is
+ * synced first. Outside a transaction only. Without WAL (a rollback journal) commits stay
+ * synced one by one and this does nothing. Returns 0 or -1. */
+int state_defer_sync(struct state *st, bool deferred);
+
+/* Makes every commit of this connection so far durable: one fdatasync of the WAL, nothing
+ * when nothing was committed since the last one. Returns 0, or -1 when the disk failed (what
+ * was committed since the last sync may then be lost in a power loss). */
+int state_sync(struct state *st);
 
 /* ---- retry and prune (added for stau retry and stau prune) ---- */
 

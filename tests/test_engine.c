@@ -1,6 +1,7 @@
 /* test_engine.c - the run loop driven by a fake executor and a fake clock (ninja's
  * FakeCommandRunner): order, cascades, retries, -j and max_parallel, broken jobs, the
  * command and environment of a chunk. The state is a real database in a temporary project. */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -167,6 +168,20 @@ struct fx {
 	struct engine_stats stats;
 	char err[512];
 };
+
+/* The number of entries in the project's directory `sub` (0 when it does not exist). */
+static int count_files(struct fx *x, const char *sub)
+{
+	char *path = xasprintf("%s/%s", x->dir, sub);
+	DIR *d = opendir(path);
+	int n = 0;
+	for (struct dirent *de; d && (de = readdir(d));)
+		n += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	free(path);
+	return n;
+}
 
 static void put(struct fx *x, const char *name, const char *text, unsigned mode)
 {
@@ -508,10 +523,11 @@ static void test_environment_of_a_chunk(void **state)
 			    "STAU_ATTEMPT=1 STAU_WORK_IDS=3 STAU_KWARGS={\"n\":5} "
 			    "STAU_SCHEDULED_FOR= file[3 ]\n");
 	assert_string_equal(x->fake.argvs.buf, "./jobs/a.sh\n./jobs/a.sh\n");
-	/* the IDs file is gone once the chunk has ended */
-	char *f = xasprintf("%s/.stau/work/1-1.ids", x->dir);
+	/* one IDs file per slot, rewritten for each chunk, and gone once the engine is done */
+	char *f = xasprintf("%s/.stau/work/%ld-1.ids", x->dir, (long)getpid());
 	assert_int_equal(access(f, F_OK), -1);
 	free(f);
+	assert_int_equal(count_files(x, ".stau/work"), 0);
 }
 
 static void test_huge_id_lists_only_in_the_file(void **state)

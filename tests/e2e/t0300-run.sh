@@ -43,22 +43,22 @@ b 1,2,3,4
 b 5,6,7,8
 a 1,2,3,4
 a 5,6,7,8" "$(cat "$P/order")"
-# -j 1: the next chunk starts as soon as one ends, before the end is recorded and shown
+# -j 1: each end is stored with the claim of the next chunk, and told before that start
 check "plain progress: one line per chunk start and end, then the run" "start c 1/4 (chunk 1, attempt 1)
-start c 2/4 (chunk 2, attempt 1)
 done c 1/4 in 0.0s
-start c 3/4 (chunk 3, attempt 1)
+start c 2/4 (chunk 2, attempt 1)
 done c 2/4 in 0.0s
-start c 4/4 (chunk 4, attempt 1)
+start c 3/4 (chunk 3, attempt 1)
 done c 3/4 in 0.0s
-start b 1/2 (chunk 5, attempt 1)
+start c 4/4 (chunk 4, attempt 1)
 done c 4/4 in 0.0s
-start b 2/2 (chunk 6, attempt 1)
+start b 1/2 (chunk 5, attempt 1)
 done b 1/2 in 0.0s
-start a 1/2 (chunk 7, attempt 1)
+start b 2/2 (chunk 6, attempt 1)
 done b 2/2 in 0.0s
-start a 2/2 (chunk 8, attempt 1)
+start a 1/2 (chunk 7, attempt 1)
 done a 1/2 in 0.0s
+start a 2/2 (chunk 8, attempt 1)
 done a 2/2 in 0.0s
 a run 1 done: 8 chunks in 0.0s" "$(echo "$out" | sed 's/in [0-9.]*s$/in 0.0s/')"
 check "nothing on stderr" "" "$err"

@@ -95,7 +95,7 @@ job none.sh '#!/bin/sh
 # ---
 echo ran >>"$STAU_DIR/none.txt"'
 run_stau -C "$P" run none
-case "$rc:$out$err" in 1:*"none run 3 canceled: no work"*) ok "an empty select_work cancels the run with 'no work'";;
+case "$rc:$out$err" in 0:*"none run 3 canceled: no work"*) ok "an empty select_work cancels the run with 'no work'";;
 	*) not_ok "an empty select_work cancels the run with 'no work'" "$rc:$out$err";; esac
 check "and runs nothing" "no" "$([ -e "$P/none.txt" ] && echo yes || echo no)"
 python3 -c 'import sqlite3; c = sqlite3.connect("'"$P"'/units.db"); c.executescript("CREATE TABLE u (id INTEGER, on_ INTEGER); INSERT INTO u VALUES (7,1),(5,1),(6,0);"); c.commit()'
