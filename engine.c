@@ -1,20 +1,21 @@
 /* engine.c - the run loop: claim ready chunks, start them, record how they ended.
  *
- * This is ninja's Builder over a database instead of a graph in memory. The loop is:
+ * This is ninja's Builder over a database instead of a graph in memory. The loop is rounds:
  *
- *   fill:   while fewer than -j children of ours run, claim a ready chunk (state decides what
- *           is ready and enforces max_parallel across processes) and start it;
- *   wait:   for one child to end (or for the next retry time), through the executor, and
- *           take every other child that has ended by then too;
- *   record: judge the outcomes (done, retry later, failed, broken) and store them in one
- *           transaction, which also claims what they made ready.
+ *   round: one transaction stores the outcomes of the children that ended, the pids of the
+ *          children started since the last round, and claims ready chunks for the free
+ *          slots (state decides what is ready and enforces max_parallel across processes);
+ *          then the claimed chunks start;
+ *   wait:  for one child to end (or for the next retry time), through the executor, taking
+ *          every other child that has ended by then too.
  *
- * Only outcomes must survive a crash (SPEC §8), so only the record step pays for an fsync;
- * a claim and a child's pid are committed without one (a power loss forgets a claim whose
- * child died with the machine, and the chunk runs again). And the engine starts the next
- * children before it records the ones that ended: until then those still count as RUNNING
- * in the database, so the limits are raised by their number for that claim. The fsync then
- * overlaps the new children instead of keeping a slot idle.
+ * Group commit (SPEC §8, §13): a round's transaction is not synced on its own. Outcomes and
+ * starts wait in a queue and are told (the hooks: progress lines, counts) only after one
+ * fdatasync of the WAL has made them durable, at most 10 ms after the oldest; a power loss
+ * keeps a prefix of the WAL, so it can only forget what nobody was told, and those chunks run
+ * again. Syncing once per round instead cost more than half of each chunk's time.
+ *
+ * Runs are queued and expanded into chunks in engine_runs.c; the loop only sees the chunks.
  *
  * It stops when nothing is ready and nothing of ours runs. `stau run` (wait_run) goes on
  * until its run has ended: it sleeps until a retry is due and, when another process holds
@@ -30,9 +31,9 @@
  * word holds it), else the file itself, which must then be executable; with main_func, the
  * Python runner that stau carries (pyrunner.py, embedded by the Makefile). The work IDs go
  * in STAU_WORK_IDS (left empty above 100,000 bytes: Linux refuses an environment string
- * longer than 128 KiB, and the job would not start at all) and always in a file
- * .stau/work/RUN-CHUNK.ids, removed when the chunk ends. That file needs no fsync: it only
- * has to outlive the child, not a crash.
+ * longer than 128 KiB, and the job would not start at all) and always in a file: one per
+ * slot, .stau/work/PID-SLOT.ids, kept open and rewritten for each chunk the slot starts, and
+ * removed when the engine is done. It needs no fsync: it only has to outlive the child.
  *
  * Broken jobs (SPEC §10): a job whose header or dependencies have problems, or that ended
  * with the runner's exit 3 or one of its fatal_exit_codes, is never started; its chunks fail
@@ -47,12 +48,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "plan.h"
-#include "term.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -373,26 +371,6 @@ static void set_health(struct engine *e, const struct job *job, char *problem)
 
 /* ---- a chunk's command and environment (SPEC §3, §7) ---- */
 
-struct strv {
-	char **v;
-	size_t n, cap;
-};
-
-static void strv_push(struct strv *sv, char *s)
-{
-	grow(&sv->v, &sv->cap, sv->n + 2, sizeof(*sv->v));
-	sv->v[sv->n++] = s;
-	sv->v[sv->n] = NULL;
-}
-
-static void strv_release(struct strv *sv)
-{
-	for (size_t i = 0; i < sv->n; i++)
-		free(sv->v[i]);
-	free(sv->v);
-	memset(sv, 0, sizeof(*sv));
-}
-
 static char *replace_all(const char *s, const char *from, const char *to)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -417,7 +395,7 @@ static const char *python_of(const struct project *p)
 
 /* The argv of a chunk of job into *argv, and how the log header shows it into *shown.
  * Returns 0, or -1 with why it cannot start in *why (a new string). */
-static int chunk_argv(const struct project *p, const struct job *job, struct strv *argv,
+static int chunk_argv(const struct project *p, const struct job *job, struct strvec *argv,
 		      char **shown, char **why)
 {
 	char *file = xasprintf("./%s", job->path);
@@ -425,20 +403,20 @@ static int chunk_argv(const struct project *p, const struct job *job, struct str
 	*why = NULL;
 	if (job->main_func) {
 		const char *py = python_of(p);
-		strv_push(argv, xstrdup(py));
-		strv_push(argv, xstrdup("-c"));
-		strv_push(argv, xstrdup(pyrunner_py));
-		strv_push(argv, xstrdup(file));
-		strv_push(argv, xstrdup(job->main_func));
+		strvec_push(argv, xstrdup(py));
+		strvec_push(argv, xstrdup("-c"));
+		strvec_push(argv, xstrdup(pyrunner_py));
+		strvec_push(argv, xstrdup(file));
+		strvec_push(argv, xstrdup(job->main_func));
 		sb_addf(&sb, "%s <stau runner> %s %s", py, file, job->main_func);
 	} else if (job->command && job->command[0]) {
 		bool has_file = false;
 		for (char **w = job->command; *w; w++) {
 			has_file |= strstr(*w, "{file}") != NULL;
-			strv_push(argv, replace_all(*w, "{file}", file));
+			strvec_push(argv, replace_all(*w, "{file}", file));
 		}
 		if (!has_file)
-			strv_push(argv, xstrdup(file));
+			strvec_push(argv, xstrdup(file));
 		for (size_t i = 0; i < argv->n; i++)
 			sb_addf(&sb, "%s%s", i ? " " : "", argv->v[i]);
 	} else {
@@ -447,7 +425,7 @@ static int chunk_argv(const struct project *p, const struct job *job, struct str
 			*why = xasprintf("'%s' is not executable: run 'chmod +x %s', or give it a "
 					 "'command' or a 'main_func'", job->path, job->path);
 		free(abs);
-		strv_push(argv, xstrdup(file));
+		strvec_push(argv, xstrdup(file));
 		sb_adds(&sb, file);
 	}
 	free(file);
@@ -497,17 +475,17 @@ static int write_ids_file(struct engine *e, const struct running *r, char **why)
 }
 
 /* Adds "name=value" (a dozen per chunk: without printf). */
-static void env_add(struct strv *env, const char *name, const char *value)
+static void env_add(struct strvec *env, const char *name, const char *value)
 {
 	size_t n = strlen(name), v = strlen(value);
 	char *kv = xmalloc(n + v + 2);
 	memcpy(kv, name, n);
 	kv[n] = '=';
 	memcpy(kv + n + 1, value, v + 1);
-	strv_push(env, kv);
+	strvec_push(env, kv);
 }
 
-static void chunk_env(struct engine *e, const struct running *r, struct strv *env)
+static void chunk_env(struct engine *e, const struct running *r, struct strvec *env)
 {
 	const struct state_chunk *c = &r->c;
 	const struct job *job = r->job;
@@ -962,10 +940,10 @@ static int launch(struct engine *e, struct state_chunk *c)
 		return 0;
 	}
 	r.job = project_job(e->p, c->job);
-	struct strv argv = { 0 }, env = { 0 };
+	struct strvec argv = { 0 }, env = { 0 };
 	char *shown = NULL, *why = NULL;
 	if (chunk_argv(e->p, r.job, &argv, &shown, &why) || write_ids_file(e, &r, &why)) {
-		strv_release(&argv);
+		strvec_release(&argv);
 		free(shown);
 		fail_unstarted(e, &r, why);
 		return 0;
@@ -980,8 +958,8 @@ static int launch(struct engine *e, struct state_chunk *c)
 	char err[512] = "";
 	pid_t pid = 0;
 	int rc = e->ex->ops->start(e->ex->self, &spec, (uint64_t)c->id, &pid, err, sizeof(err));
-	strv_release(&argv);
-	strv_release(&env);
+	strvec_release(&argv);
+	strvec_release(&env);
 	free(header);
 	free(shown);
 	if (rc) {
@@ -1255,250 +1233,4 @@ int engine_run(struct state *st, const struct project *p, struct exec_runner *ex
 		*stats = e.stats;
 	engine_release(&e);
 	return rc;
-}
-
-/* ---- runs: creation and expansion ---- */
-
-int engine_queue_run(struct state *st, const struct project *p, const struct engine_new_run *r,
-		     int64_t now, int64_t *id, char *err, size_t errlen)
-{
-	struct state_run_new n = { .job = r->job, .entry = r->entry, .fire_time = r->fire_time,
-				   .kwargs = r->kwargs, .ids = r->ids, .nids = r->nids,
-				   .has_ids = r->has_ids, .git = r->git, .force = r->force };
-	(void)p;
-	if (state_begin(st))
-		goto fail;
-	if (state_run_create(st, &n, now, id))
-		goto rollback;
-	if (r->fail && state_run_fail(st, *id, r->fail, now))
-		goto rollback;
-	if (!state_commit(st))
-		return 0;
-	goto fail;
-rollback:
-	state_rollback(st);
-fail:
-	snprintf(err, errlen, "%s", state_errmsg(st));
-	return -1;
-}
-
-int engine_select_work(const struct project *p, const struct job *master, struct idlist *ids,
-		       bool *has_ids, char *err, size_t errlen)
-{
-	const struct select_work *sw = &master->select_work;
-	*has_ids = sw->kind != SELECT_NONE;
-	int rc = 0;
-	if (sw->kind == SELECT_COMMAND)
-		rc = workids_from_command(sw->argv, p->dir, ids, err, errlen);
-	else if (sw->kind == SELECT_SQLITE)
-		rc = workids_from_sqlite(sw->sqlite_path, sw->query, p->dir, ids, err, errlen);
-	return rc;
-}
-
-/* The job types a run of master needs, master first, each once. */
-static void needed_types(const struct graph_node *master, struct strv *out)
-{
-	const struct graph_node **stack = NULL;
-	size_t n = 0, cap = 0;
-	grow(&stack, &cap, 1, sizeof(*stack));
-	stack[n++] = master;
-	while (n) {
-		const struct graph_node *g = stack[--n];
-		bool seen = false;
-		for (size_t i = 0; i < out->n && !seen; i++)
-			seen = !strcmp(out->v[i], g->job->type);
-		if (seen)
-			continue;
-		strv_push(out, xstrdup(g->job->type));
-		for (size_t i = g->ndeps; i-- > 0;) {
-			grow(&stack, &cap, n + 1, sizeof(*stack));
-			stack[n++] = g->deps[i].to;
-		}
-	}
-	free(stack);
-}
-
-/* Ends QUEUED run id with why (taken): CANCELED for "no work", else FAILED. Only a run that
- * is still QUEUED is touched (another process may have expanded it meanwhile). */
-static int end_queued(struct state *st, int64_t id, char *why, int64_t now, char **why_out,
-		      char *err, size_t errlen)
-{
-	struct state_run r;
-	int rc = state_begin(st);
-	if (!rc) {
-		int got = state_run_get(st, id, &r);
-		rc = got < 0 ? -1 : 0;
-		if (got == 1 && r.state == RUN_QUEUED)
-			rc = !strcmp(why, "no work") ? state_run_cancel(st, id, why, now, NULL, NULL)
-						     : state_run_fail(st, id, why, now);
-		if (got == 1)
-			state_run_release(&r);
-		rc = rc ? (state_rollback(st), -1) : state_commit(st);
-	}
-	if (rc) {
-		snprintf(err, errlen, "%s", state_errmsg(st));
-		free(why);
-		return -1;
-	}
-	if (why_out)
-		*why_out = why;
-	else
-		free(why);
-	return EXPAND_ENDED;
-}
-
-/* Why run id cannot expand yet or at all: a job it needs is missing or broken (*fatal), or
- * a dependency has open chunks in another run. *why NULL: go ahead. */
-static int expand_blockers(struct state *st, const struct project *p, int64_t id,
-			   const struct graph_node *master, char **why, bool *fatal, char *err,
-			   size_t errlen)
-{
-	struct strv types = { 0 };
-	needed_types(master, &types);
-	int rc = 0;
-	*why = NULL;
-	*fatal = true;
-	for (size_t i = 0; !rc && !*why && i < types.n; i++)
-		rc = engine_job_problem(st, p, types.v[i], why, err, errlen);
-	for (size_t i = 1; !rc && !*why && i < types.n; i++) {
-		int open = state_job_has_open_chunks(st, types.v[i], id);
-		if (open < 0) {
-			snprintf(err, errlen, "%s", state_errmsg(st));
-			rc = -1;
-		} else if (open) {
-			*why = xasprintf("waits for chunks of '%s' in another run", types.v[i]);
-			*fatal = false;
-		}
-	}
-	strv_release(&types);
-	return rc;
-}
-
-/* Stores plan for run id if it is still QUEUED. */
-static int activate(struct state *st, int64_t id, const struct plan *plan, int64_t now)
-{
-	struct state_run r;
-	if (state_begin(st))
-		return -1;
-	int got = state_run_get(st, id, &r);
-	int rc = got < 0 ? -1 : 0;
-	bool queued = got == 1 && r.state == RUN_QUEUED;
-	if (got == 1)
-		state_run_release(&r);
-	if (!rc && queued)
-		rc = state_run_activate(st, id, plan, now);
-	if (rc) {
-		state_rollback(st);
-		return -1;
-	}
-	return state_commit(st) ? -1 : queued ? EXPAND_ACTIVE : EXPAND_ENDED;
-}
-
-int engine_expand(struct state *st, const struct project *p, int64_t id, int64_t now,
-		  char **why, char *err, size_t errlen)
-{
-	struct state_run r;
-	char *block = NULL;
-	bool fatal;
-	if (why)
-		*why = NULL;
-	int got = state_run_get(st, id, &r);
-	if (got <= 0 || r.state != RUN_QUEUED) {
-		if (got < 0)
-			snprintf(err, errlen, "%s", state_errmsg(st));
-		if (got == 1)
-			state_run_release(&r);
-		return got < 0 ? -1 : EXPAND_ENDED;
-	}
-	const struct graph_node *master = graph_find(&p->graph, r.job);
-	int rc;
-	if (!master) {
-		rc = end_queued(st, id, xasprintf("job '%s' has no file in jobs/", r.job), now, why,
-				err, errlen);
-		state_run_release(&r);
-		return rc;
-	}
-	rc = expand_blockers(st, p, id, master, &block, &fatal, err, errlen);
-	if (rc || (block && !fatal)) {
-		if (why)
-			*why = block;
-		else
-			free(block);
-		state_run_release(&r);
-		return rc ? -1 : EXPAND_WAITING;
-	}
-	if (block) {
-		state_run_release(&r);
-		return end_queued(st, id, block, now, why, err, errlen);
-	}
-	int64_t *ids = NULL;
-	size_t nids = 0;
-	struct plan plan;
-	struct freshness_src fresh = state_freshness_src(st);
-	char perr[512];
-	if (state_run_ids(st, id, &ids, &nids)) {
-		snprintf(err, errlen, "%s", state_errmsg(st));
-		state_run_release(&r);
-		return -1;
-	}
-	if (plan_expand(&plan, &p->graph, master, ids, nids, r.has_ids, r.kwargs, now, r.force,
-			&fresh, perr, sizeof(perr))) {
-		rc = end_queued(st, id, xstrdup(perr), now, why, err, errlen);
-	} else {
-		rc = activate(st, id, &plan, now);
-		if (rc < 0)
-			snprintf(err, errlen, "%s", state_errmsg(st));
-		plan_release(&plan);
-	}
-	free(ids);
-	state_run_release(&r);
-	return rc;
-}
-
-/* ---- small helpers for the commands ---- */
-
-char *engine_git_commit(const char *dir)
-{
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC))
-		return NULL;
-	pid_t pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		dup2(null, STDIN_FILENO);
-		dup2(pfd[1], STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
-		execlp("git", "git", "-C", dir, "rev-parse", "HEAD", (char *)NULL);
-		_exit(127);
-	}
-	close(pfd[1]);
-	char buf[128];
-	size_t n = 0;
-	ssize_t r;
-	while (pid > 0 && n < sizeof(buf) - 1 &&
-	       ((r = read(pfd[0], buf + n, sizeof(buf) - 1 - n)) > 0 || (r < 0 && errno == EINTR)))
-		n += r > 0 ? (size_t)r : 0;
-	close(pfd[0]);
-	int status = 1;
-	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	buf[n] = '\0';
-	size_t len = strspn(buf, "0123456789abcdef");
-	if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) || len < 40 || buf[len] != '\n')
-		return NULL;
-	return xstrndup(buf, len);
-}
-
-char *engine_failure_text(const struct engine_finish *f)
-{
-	struct strbuf sb = STRBUF_INIT;
-	sb_adds(&sb, f->why ? f->why : "done");
-	if (f->started && strncmp(sb.buf, "timed out", 9)) {
-		char d[32];
-		term_duration_ms(f->duration_ms, d, sizeof(d));
-		sb_addf(&sb, " after %s", d);
-	}
-	if (f->note)
-		sb_addf(&sb, "; %s", f->note);
-	return sb_detach(&sb);
 }

@@ -133,6 +133,21 @@ void sb_release(struct strbuf *sb)
 
 /* Optimal string alignment distance: Levenshtein plus the swap of two neighbours, the commonest
  * typo ("chekc"). Three rows of the matrix are enough. */
+void strvec_push(struct strvec *sv, char *s)
+{
+	grow(&sv->v, &sv->cap, sv->n + 2, sizeof(*sv->v));
+	sv->v[sv->n++] = s;
+	sv->v[sv->n] = NULL;
+}
+
+void strvec_release(struct strvec *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	memset(sv, 0, sizeof(*sv));
+}
+
 size_t edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);

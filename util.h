@@ -35,6 +35,15 @@ void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
 char *sb_detach(struct strbuf *sb);
 void sb_release(struct strbuf *sb);
 
+/* A growable NULL-terminated array of owned strings (an argv, an environment). Initialise
+ * with { 0 }; v is NULL until the first push. strvec_push takes s. */
+struct strvec {
+	char **v;
+	size_t n, cap;
+};
+void strvec_push(struct strvec *sv, char *s);
+void strvec_release(struct strvec *sv);
+
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t edit_distance(const char *a, const char *b);
 /* The candidate nearest to word (at most a third of its length away, and at least 1 edit,

@@ -1,0 +1,266 @@
+/* engine_runs.c - queueing and expanding runs, and small helpers the commands share.
+ *
+ * A run is born QUEUED (engine_queue_run: the IDs and kwargs it was asked for) and becomes
+ * ACTIVE when it is expanded into chunks (engine_expand: plan.c's expansion stored in one
+ * transaction). Expansion is apart from the run loop in engine.c because a command expands
+ * before it runs anything, and may have to wait: a run whose dependencies have open chunks in
+ * another run is expanded only once those have ended, so that its freshness checks see their
+ * outcomes; a run that needs a missing or broken job fails at once, and one whose select_work
+ * gave no IDs is canceled with "no work". */
+#include "engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "plan.h"
+#include "term.h"
+#include "util.h"
+
+int engine_queue_run(struct state *st, const struct project *p, const struct engine_new_run *r,
+		     int64_t now, int64_t *id, char *err, size_t errlen)
+{
+	struct state_run_new n = { .job = r->job, .entry = r->entry, .fire_time = r->fire_time,
+				   .kwargs = r->kwargs, .ids = r->ids, .nids = r->nids,
+				   .has_ids = r->has_ids, .git = r->git, .force = r->force };
+	(void)p;
+	if (state_begin(st))
+		goto fail;
+	if (state_run_create(st, &n, now, id))
+		goto rollback;
+	if (r->fail && state_run_fail(st, *id, r->fail, now))
+		goto rollback;
+	if (!state_commit(st))
+		return 0;
+	goto fail;
+rollback:
+	state_rollback(st);
+fail:
+	snprintf(err, errlen, "%s", state_errmsg(st));
+	return -1;
+}
+
+int engine_select_work(const struct project *p, const struct job *master, struct idlist *ids,
+		       bool *has_ids, char *err, size_t errlen)
+{
+	const struct select_work *sw = &master->select_work;
+	*has_ids = sw->kind != SELECT_NONE;
+	int rc = 0;
+	if (sw->kind == SELECT_COMMAND)
+		rc = workids_from_command(sw->argv, p->dir, ids, err, errlen);
+	else if (sw->kind == SELECT_SQLITE)
+		rc = workids_from_sqlite(sw->sqlite_path, sw->query, p->dir, ids, err, errlen);
+	return rc;
+}
+
+/* The job types a run of master needs, master first, each once. */
+static void needed_types(const struct graph_node *master, struct strvec *out)
+{
+	const struct graph_node **stack = NULL;
+	size_t n = 0, cap = 0;
+	grow(&stack, &cap, 1, sizeof(*stack));
+	stack[n++] = master;
+	while (n) {
+		const struct graph_node *g = stack[--n];
+		bool seen = false;
+		for (size_t i = 0; i < out->n && !seen; i++)
+			seen = !strcmp(out->v[i], g->job->type);
+		if (seen)
+			continue;
+		strvec_push(out, xstrdup(g->job->type));
+		for (size_t i = g->ndeps; i-- > 0;) {
+			grow(&stack, &cap, n + 1, sizeof(*stack));
+			stack[n++] = g->deps[i].to;
+		}
+	}
+	free(stack);
+}
+
+/* Ends QUEUED run id with why (taken): CANCELED for "no work", else FAILED. Only a run that
+ * is still QUEUED is touched (another process may have expanded it meanwhile). */
+static int end_queued(struct state *st, int64_t id, char *why, int64_t now, char **why_out,
+		      char *err, size_t errlen)
+{
+	struct state_run r;
+	int rc = state_begin(st);
+	if (!rc) {
+		int got = state_run_get(st, id, &r);
+		rc = got < 0 ? -1 : 0;
+		if (got == 1 && r.state == RUN_QUEUED)
+			rc = !strcmp(why, "no work") ? state_run_cancel(st, id, why, now, NULL, NULL)
+						     : state_run_fail(st, id, why, now);
+		if (got == 1)
+			state_run_release(&r);
+		rc = rc ? (state_rollback(st), -1) : state_commit(st);
+	}
+	if (rc) {
+		snprintf(err, errlen, "%s", state_errmsg(st));
+		free(why);
+		return -1;
+	}
+	if (why_out)
+		*why_out = why;
+	else
+		free(why);
+	return EXPAND_ENDED;
+}
+
+/* Why run id cannot expand yet or at all: a job it needs is missing or broken (*fatal), or
+ * a dependency has open chunks in another run. *why NULL: go ahead. */
+static int expand_blockers(struct state *st, const struct project *p, int64_t id,
+			   const struct graph_node *master, char **why, bool *fatal, char *err,
+			   size_t errlen)
+{
+	struct strvec types = { 0 };
+	needed_types(master, &types);
+	int rc = 0;
+	*why = NULL;
+	*fatal = true;
+	for (size_t i = 0; !rc && !*why && i < types.n; i++)
+		rc = engine_job_problem(st, p, types.v[i], why, err, errlen);
+	for (size_t i = 1; !rc && !*why && i < types.n; i++) {
+		int open = state_job_has_open_chunks(st, types.v[i], id);
+		if (open < 0) {
+			snprintf(err, errlen, "%s", state_errmsg(st));
+			rc = -1;
+		} else if (open) {
+			*why = xasprintf("waits for chunks of '%s' in another run", types.v[i]);
+			*fatal = false;
+		}
+	}
+	strvec_release(&types);
+	return rc;
+}
+
+/* Stores plan for run id if it is still QUEUED. */
+static int activate(struct state *st, int64_t id, const struct plan *plan, int64_t now)
+{
+	struct state_run r;
+	if (state_begin(st))
+		return -1;
+	int got = state_run_get(st, id, &r);
+	int rc = got < 0 ? -1 : 0;
+	bool queued = got == 1 && r.state == RUN_QUEUED;
+	if (got == 1)
+		state_run_release(&r);
+	if (!rc && queued)
+		rc = state_run_activate(st, id, plan, now);
+	if (rc) {
+		state_rollback(st);
+		return -1;
+	}
+	return state_commit(st) ? -1 : queued ? EXPAND_ACTIVE : EXPAND_ENDED;
+}
+
+int engine_expand(struct state *st, const struct project *p, int64_t id, int64_t now,
+		  char **why, char *err, size_t errlen)
+{
+	struct state_run r;
+	char *block = NULL;
+	bool fatal;
+	if (why)
+		*why = NULL;
+	int got = state_run_get(st, id, &r);
+	if (got <= 0 || r.state != RUN_QUEUED) {
+		if (got < 0)
+			snprintf(err, errlen, "%s", state_errmsg(st));
+		if (got == 1)
+			state_run_release(&r);
+		return got < 0 ? -1 : EXPAND_ENDED;
+	}
+	const struct graph_node *master = graph_find(&p->graph, r.job);
+	int rc;
+	if (!master) {
+		rc = end_queued(st, id, xasprintf("job '%s' has no file in jobs/", r.job), now, why,
+				err, errlen);
+		state_run_release(&r);
+		return rc;
+	}
+	rc = expand_blockers(st, p, id, master, &block, &fatal, err, errlen);
+	if (rc || (block && !fatal)) {
+		if (why)
+			*why = block;
+		else
+			free(block);
+		state_run_release(&r);
+		return rc ? -1 : EXPAND_WAITING;
+	}
+	if (block) {
+		state_run_release(&r);
+		return end_queued(st, id, block, now, why, err, errlen);
+	}
+	int64_t *ids = NULL;
+	size_t nids = 0;
+	struct plan plan;
+	struct freshness_src fresh = state_freshness_src(st);
+	char perr[512];
+	if (state_run_ids(st, id, &ids, &nids)) {
+		snprintf(err, errlen, "%s", state_errmsg(st));
+		state_run_release(&r);
+		return -1;
+	}
+	if (plan_expand(&plan, &p->graph, master, ids, nids, r.has_ids, r.kwargs, now, r.force,
+			&fresh, perr, sizeof(perr))) {
+		rc = end_queued(st, id, xstrdup(perr), now, why, err, errlen);
+	} else {
+		rc = activate(st, id, &plan, now);
+		if (rc < 0)
+			snprintf(err, errlen, "%s", state_errmsg(st));
+		plan_release(&plan);
+	}
+	free(ids);
+	state_run_release(&r);
+	return rc;
+}
+
+/* ---- small helpers for the commands ---- */
+
+char *engine_git_commit(const char *dir)
+{
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC))
+		return NULL;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, STDIN_FILENO);
+		dup2(pfd[1], STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		execlp("git", "git", "-C", dir, "rev-parse", "HEAD", (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	char buf[128];
+	size_t n = 0;
+	ssize_t r;
+	while (pid > 0 && n < sizeof(buf) - 1 &&
+	       ((r = read(pfd[0], buf + n, sizeof(buf) - 1 - n)) > 0 || (r < 0 && errno == EINTR)))
+		n += r > 0 ? (size_t)r : 0;
+	close(pfd[0]);
+	int status = 1;
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	buf[n] = '\0';
+	size_t len = strspn(buf, "0123456789abcdef");
+	if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) || len < 40 || buf[len] != '\n')
+		return NULL;
+	return xstrndup(buf, len);
+}
+
+char *engine_failure_text(const struct engine_finish *f)
+{
+	struct strbuf sb = STRBUF_INIT;
+	sb_adds(&sb, f->why ? f->why : "done");
+	if (f->started && strncmp(sb.buf, "timed out", 9)) {
+		char d[32];
+		term_duration_ms(f->duration_ms, d, sizeof(d));
+		sb_addf(&sb, " after %s", d);
+	}
+	if (f->note)
+		sb_addf(&sb, "; %s", f->note);
+	return sb_detach(&sb);
+}
