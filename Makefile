@@ -71,7 +71,7 @@ build/asan/tests/%: tests/%.c build/asan/libstau.a | build/.deps-test
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g $(SAN) -I. $(PKG_CFLAGS) $(CMOCKA_CFLAGS) -o $@ $< build/asan/libstau.a $(PKG_LIBS) $(CMOCKA_LIBS)
 
-check: unit e2e unit-asan e2e-asan unit-valgrind fuzz-short
+check: unit e2e unit-asan e2e-asan unit-valgrind e2e-valgrind fuzz-short
 
 unit: $(TESTS)
 	@scripts/run-units.sh $(TESTS)
@@ -84,6 +84,16 @@ e2e: stau | build/.deps-test
 	@STAU=$(CURDIR)/stau tests/e2e/run.sh
 e2e-asan: build/asan/stau | build/.deps-test
 	@STAU=$(CURDIR)/build/asan/stau ASAN_OPTIONS=detect_leaks=1 tests/e2e/run.sh
+# stau under valgrind: in `make check` the scripts that drive the engine (runs, overlapping
+# ticks, Python chunks, retries, cancel, kill -9, a migration), about a minute; every
+# script with `make e2e-valgrind-all` (about 20 minutes: each tick replayed is a valgrind start).
+VALGRIND_E2E = t0300 t0320 t0340 t0500 t0510 t0600 t0650
+e2e-valgrind: stau | build/.deps-test
+	@E2E_NAME=e2e-valgrind STAU=$(CURDIR)/tests/e2e/valgrind-stau STAU_REAL=$(CURDIR)/stau \
+		tests/e2e/run.sh $(VALGRIND_E2E)
+e2e-valgrind-all: stau | build/.deps-test
+	@E2E_NAME=e2e-valgrind STAU=$(CURDIR)/tests/e2e/valgrind-stau STAU_REAL=$(CURDIR)/stau \
+		tests/e2e/run.sh
 
 # libFuzzer harnesses, one per parser (tests/fuzz/fuzz_*.c), built with clang.
 # `make check` runs each for a few seconds; `make fuzz FUZZ_TIME=600` for the long runs.
@@ -122,5 +132,5 @@ install: stau
 clean:
 	rm -rf build stau
 
-.PHONY: all check unit unit-asan unit-valgrind e2e e2e-asan fuzz fuzz-short demo bench install clean
+.PHONY: all check unit unit-asan unit-valgrind e2e e2e-asan e2e-valgrind e2e-valgrind-all fuzz fuzz-short demo bench install clean
 -include $(wildcard build/obj/*.d build/asan/*.d build/tests/*.d build/fuzz/*.d)

@@ -1,9 +1,18 @@
 #!/bin/sh
-# run.sh - run every end-to-end test script (TAP) against $STAU and sum them up.
+# run.sh [PREFIX]... - run the end-to-end test scripts (TAP) against $STAU and sum them up:
+# every script, or those whose names start with a PREFIX (t0300 ...). $E2E_NAME labels the
+# summary line (default "e2e").
 set -u
 dir=$(dirname "$0")
 pass=0 fail=0 scripts_failed=""
 for t in "$dir"/t[0-9]*.sh; do
+	if [ $# -gt 0 ]; then
+		name=$(basename "$t") wanted=no
+		for prefix in "$@"; do
+			case $name in "$prefix"*) wanted=yes ;; esac
+		done
+		[ "$wanted" = yes ] || continue
+	fi
 	outf=$(mktemp)
 	sh "$t" >"$outf" 2>&1
 	rc=$?
@@ -18,5 +27,5 @@ for t in "$dir"/t[0-9]*.sh; do
 	rm -f "$outf"
 done
 [ -n "$scripts_failed" ] && echo "failed scripts:$scripts_failed"
-echo "e2e: $pass passed, $fail failed"
+echo "${E2E_NAME:-e2e}: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
