@@ -1,0 +1,133 @@
+/* state_prune.c - retention in the state store: deleting old runs and naming their logs. */
+#include <stdlib.h>
+
+#include "state_db.h"
+#include "util.h"
+
+/* ---- retention ---- */
+
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+
+static void strv_push(struct strv *sv, char *s)
+{
+	grow(&sv->v, &sv->cap, sv->n + 2, sizeof(*sv->v));
+	sv->v[sv->n++] = s;
+	sv->v[sv->n] = NULL;
+}
+
+/* Adds the log paths of every attempt of every chunk of run id to logs. */
+static int collect_logs(struct state *st, int64_t id, struct strv *logs)
+{
+	sqlite3_stmt *s = stmt(st, Q_PRUNE_LOGS);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	int rc;
+	while ((rc = step(st, s)) == 1) {
+		for (int a = 1; a <= sqlite3_column_int(s, 3); a++)
+			strv_push(logs, xasprintf(".stau/logs/%s/%lld-%lld-%d.log",
+						  (const char *)sqlite3_column_text(s, 0),
+						  (long long)sqlite3_column_int64(s, 1),
+						  (long long)sqlite3_column_int64(s, 2), a));
+	}
+	return rc;
+}
+
+static int delete_run(struct state *st, int64_t id)
+{
+	static const enum q steps[] = { Q_PRUNE_DEPS, Q_PRUNE_CHUNKS, Q_PRUNE_TASKS, Q_PRUNE_RUN };
+	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
+		sqlite3_stmt *s = stmt(st, steps[i]);
+		if (!s)
+			return -1;
+		sqlite3_bind_int64(s, 1, id);
+		if (exec_q(st, s))
+			return -1;
+	}
+	return 0;
+}
+
+static int prune_locked(struct state *st, int64_t before, struct strv *logs)
+{
+	sqlite3_stmt *s = stmt(st, Q_PRUNE_RUNS);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, before);
+	int64_t *ids = NULL;
+	size_t cap = 0, n = 0;
+	int rc;
+	while ((rc = step(st, s)) == 1) {
+		grow(&ids, &cap, n + 1, sizeof(*ids));
+		ids[n++] = sqlite3_column_int64(s, 0);
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (logs)
+			rc = collect_logs(st, ids[i], logs);
+		if (!rc)
+			rc = delete_run(st, ids[i]);
+	}
+	free(ids);
+	return rc < 0 ? -1 : (int)n;
+}
+
+int state_prune(struct state *st, int64_t before, char ***logs)
+{
+	struct strv sv = { NULL, 0, 0 };
+	if (logs)
+		*logs = NULL;
+	if (state_begin(st))
+		return -1;
+	int rc = finish_tx(st, prune_locked(st, before, logs ? &sv : NULL));
+	if (rc < 0 || !logs) {
+		for (size_t i = 0; i < sv.n; i++)
+			free(sv.v[i]);
+		free(sv.v);
+		return rc;
+	}
+	if (!sv.v)
+		strv_push(&sv, NULL);
+	*logs = sv.v;
+	return rc;
+}
+
+/* The number of chunks of the runs that state_prune(before) deletes. */
+static int count_prunable_chunks(struct state *st, int64_t before, int64_t *n)
+{
+	static const char q[] = "SELECT count(*) FROM chunks WHERE run IN (SELECT id FROM runs"
+				" WHERE finished < ? AND state IN ('DONE','FAILED','CANCELED'))";
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL))
+		return fail_db(st);
+	sqlite3_bind_int64(s, 1, before);
+	int rc = scalar(st, s, 0, n);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int state_prune_counted(struct state *st, int64_t before, char ***logs, int64_t *nchunks)
+{
+	int64_t n = 0;
+	char **v = NULL;
+	if (logs)
+		*logs = NULL;
+	if (state_begin(st))
+		return -1;
+	int rc = count_prunable_chunks(st, before, &n);
+	if (!rc)
+		rc = state_prune(st, before, logs ? &v : NULL);
+	rc = finish_tx(st, rc);
+	if (rc < 0) {
+		for (size_t i = 0; v && v[i]; i++)
+			free(v[i]);
+		free(v);
+		return -1;
+	}
+	if (logs)
+		*logs = v;
+	if (nchunks)
+		*nchunks = n;
+	return rc;
+}

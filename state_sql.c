@@ -1,0 +1,190 @@
+/* state_sql.c - the SQL of the state module: every statement kept prepared, and running them.
+ *
+ * All the SQL text the module binds and steps is here, in one table indexed by enum q
+ * (state_db.h), so that a statement and its neighbours (the same table, the same index) are
+ * read together. A statement is prepared on first use and kept for the connection
+ * (SQLITE_PREPARE_PERSISTENT); no SQL is built from text. The few statements a command runs
+ * once (stau status, retry, prune) are prepared where they are used instead. */
+#include "state_db.h"
+
+static const char *const sql[Q_N] = {
+	[Q_BEGIN] = "BEGIN IMMEDIATE",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
+	[Q_SYNC_FULL] = "PRAGMA synchronous = FULL",
+	[Q_RUN_INSERT] = "INSERT INTO runs (job, entry, fire_time, kwargs, ids, nids, has_ids, git,"
+			 " force, created, state) VALUES (?,?,?,?,?,?,?,?,?,?,'QUEUED')",
+	[Q_RUN_GET] = "SELECT " RUN_COLS " FROM runs r WHERE r.id = ?",
+	[Q_RUN_IDS] = "SELECT ids FROM runs WHERE id = ?",
+	[Q_RUN_COUNTS] = "SELECT state, count(*) FROM chunks WHERE run = ? GROUP BY state",
+	/* PENDING and RUNNING sort after the ended states: a range, where IN would build a
+	 * temporary b-tree of its list at every finish */
+	[Q_RUN_HAS_OPEN] = "SELECT 1 FROM chunks WHERE run = ? AND state > 'FAILED' LIMIT 1",
+	[Q_RUNS_QUEUED] = "SELECT " RUN_COLS " FROM runs r WHERE r.state = 'QUEUED' ORDER BY r.id",
+	[Q_RUNS_OF_JOB] = "SELECT " RUN_COLS " FROM runs r WHERE r.job = ? ORDER BY r.id DESC"
+			  " LIMIT ?",
+	[Q_LAST_RUNS] = "SELECT " RUN_COLS " FROM runs r WHERE r.id IN"
+			" (SELECT max(id) FROM runs GROUP BY job) ORDER BY r.job",
+	[Q_JOB_ACTIVE] = "SELECT 1 FROM runs WHERE state IN ('QUEUED','ACTIVE') AND job = ? LIMIT 1",
+	[Q_ANY_OPEN] = "SELECT 1 FROM runs WHERE state IN ('QUEUED','ACTIVE') LIMIT 1",
+	[Q_JOB_OPEN_CHUNKS] = "SELECT 1 FROM chunks WHERE job = ?1 AND state = 'RUNNING' AND run != ?2"
+			      " UNION ALL SELECT 1 FROM chunks WHERE job = ?1 AND state = 'PENDING'"
+			      " AND run != ?2 LIMIT 1",
+	[Q_RUN_STATE] = "SELECT state FROM runs WHERE id = ?",
+	[Q_TASK_INSERT] = "INSERT INTO tasks (run, seq, job, kwargs) VALUES (?,?,?,?)",
+	[Q_CHUNK_INSERT] = "INSERT INTO chunks (run, task, job, idx, count, ids, nids, state,"
+			   " waiting) VALUES (?,?,?,?,?,?,?,'PENDING',?)",
+	[Q_DEP_INSERT] = "INSERT OR IGNORE INTO chunk_deps (depends_on, chunk) VALUES (?,?)",
+	[Q_RUN_SET_ACTIVE] = "UPDATE runs SET state = 'ACTIVE', started = ? WHERE id = ?",
+	[Q_RUN_END] = "UPDATE runs SET state = ?2, finished = ?3, message = ?4"
+		      " WHERE id = ?1 AND state IN ('QUEUED','ACTIVE')",
+	[Q_RUN_CANCEL_CHUNKS] = "UPDATE chunks SET state = 'CANCELED', message = ?2, finished = ?3"
+				" WHERE run = ?1 AND state = 'PENDING'",
+	[Q_RUN_RUNNING_PIDS] = "SELECT child_pid FROM chunks WHERE run = ? AND state = 'RUNNING'"
+			       " AND child_pid > 0",
+	[Q_RUN_RETRY_CHUNKS] = "UPDATE chunks SET state = 'PENDING', not_before = 0, finished ="
+			       " NULL, message = NULL WHERE run = ? AND state IN ('FAILED','CANCELED')",
+	[Q_RUN_RECOUNT] = "UPDATE chunks SET waiting = (SELECT count(*) FROM chunk_deps d JOIN"
+			  " chunks p ON p.id = d.depends_on WHERE d.chunk = chunks.id AND p.state"
+			  " != 'DONE') WHERE run = ? AND state = 'PENDING'",
+	[Q_RUN_REOPEN] = "UPDATE runs SET state = 'ACTIVE', finished = NULL, message = NULL"
+			 " WHERE id = ?",
+	[Q_READY] = "SELECT id, job, not_before FROM chunks INDEXED BY chunks_ready"
+		    " WHERE state = 'PENDING' AND waiting = 0 ORDER BY run, id",
+	[Q_READY_RUN] = "SELECT id, job, not_before FROM chunks INDEXED BY chunks_ready"
+			" WHERE state = 'PENDING' AND waiting = 0 AND run = ? ORDER BY run, id",
+	[Q_RUNNING_ALL] = "SELECT count(*) FROM chunks INDEXED BY chunks_running"
+			  " WHERE state = 'RUNNING'",
+	[Q_RUNNING_JOB] = "SELECT count(*) FROM chunks INDEXED BY chunks_running"
+			  " WHERE state = 'RUNNING' AND job = ?",
+	[Q_CLAIM] = "UPDATE chunks SET state = 'RUNNING', attempt = attempt + 1, owner_pid = ?2,"
+		    " owner_start = ?3, child_pid = NULL, started = ?4, finished = NULL, exit_code"
+		    " = NULL, signal = NULL, duration_ms = NULL, tail = NULL, message = NULL,"
+		    " log_path = printf('.stau/logs/%s/%d-%d-%d.log', job, run, id, attempt + 1)"
+		    " WHERE id = ?1 AND state = 'PENDING'",
+	[Q_CHUNK_GET] = "SELECT " CHUNK_COLS CHUNK_FROM " WHERE c.id = ?",
+	[Q_CHUNK_BRIEF] = "SELECT run, job, state, ids FROM chunks WHERE id = ?",
+	[Q_CHUNK_SET_CHILD] = "UPDATE chunks SET child_pid = ? WHERE id = ? AND state = 'RUNNING'"
+			     " AND (SELECT state FROM runs WHERE id = chunks.run) = 'ACTIVE'",
+	[Q_NEXT_RETRY] = "SELECT min(not_before) FROM chunks INDEXED BY chunks_ready"
+			 " WHERE state = 'PENDING' AND waiting = 0 AND not_before > ?",
+	[Q_NEXT_RETRY_RUN] = "SELECT min(not_before) FROM chunks INDEXED BY chunks_ready"
+			     " WHERE state = 'PENDING' AND waiting = 0 AND run = ? AND not_before > ?",
+	[Q_CHUNK_DONE] = "UPDATE chunks SET state = 'DONE', finished = ?2, exit_code = ?3,"
+			 " signal = ?4, duration_ms = ?5, tail = NULL, message = ?6"
+			 " WHERE id = ?1 AND state = 'RUNNING'",
+	[Q_CHUNK_RETRY] = "UPDATE chunks SET state = 'PENDING', finished = ?2, exit_code = ?3,"
+			  " signal = ?4, duration_ms = ?5, tail = ?6, message = ?7, not_before = ?8"
+			  " WHERE id = ?1 AND state = 'RUNNING'",
+	[Q_CHUNK_FAILED] = "UPDATE chunks SET state = 'FAILED', finished = ?2, exit_code = ?3,"
+			   " signal = ?4, duration_ms = ?5, tail = ?6, message = ?7"
+			   " WHERE id = ?1 AND state = 'RUNNING'",
+	/* one dependent at a time: UPDATE ... WHERE id IN (SELECT ...) builds a temporary
+	 * b-tree at every finish, even of a chunk that nothing depends on */
+	[Q_DEPENDENTS_OF] = "SELECT chunk FROM chunk_deps WHERE depends_on = ?",
+	[Q_DEPENDENT_READY] = "UPDATE chunks SET waiting = waiting - 1 WHERE id = ? AND waiting > 0",
+	[Q_CANCEL_DOWNSTREAM] = "WITH RECURSIVE down(id) AS (SELECT chunk FROM chunk_deps WHERE"
+				" depends_on = ?1 UNION SELECT d.chunk FROM chunk_deps d JOIN down"
+				" ON d.depends_on = down.id) UPDATE chunks SET state = 'CANCELED',"
+				" message = 'upstream failed', finished = ?2"
+				" WHERE id IN down AND state = 'PENDING'",
+	[Q_RUN_CHUNKS] = "SELECT " CHUNK_COLS CHUNK_FROM " WHERE c.run = ? ORDER BY c.id",
+	[Q_RUN_DEPS] = "SELECT d.chunk, d.depends_on FROM chunk_deps d JOIN chunks c ON c.id ="
+		       " d.chunk WHERE c.run = ? ORDER BY d.chunk, d.depends_on",
+	[Q_RUNNING_OWNERS] = "SELECT id, job, attempt, owner_pid, owner_start, child_pid, run"
+			     " FROM chunks INDEXED BY chunks_running WHERE state = 'RUNNING'"
+			     " ORDER BY id",
+	[Q_JOB_SINCE] = "SELECT id, last_success FROM job_types WHERE name = ?",
+	[Q_JOB_SUCCESS] = "INSERT INTO job_types (name, last_success) VALUES (?1, ?2)"
+			  " ON CONFLICT (name) DO UPDATE SET last_success ="
+			  " max(coalesce(last_success, 0), excluded.last_success) RETURNING id",
+	[Q_FRESH_UPSERT] = "INSERT INTO fresh (job, id, finished) VALUES (?,?,?) ON CONFLICT"
+			   " (job, id) DO UPDATE SET finished = max(finished, excluded.finished)",
+	[Q_JOB_ID] = "SELECT id FROM job_types WHERE name = ?",
+	[Q_FRESH_FROM] = "SELECT id, finished FROM fresh WHERE job = ? AND id >= ? ORDER BY id",
+	[Q_JOB_LAST_SUCCESS] = "SELECT last_success FROM job_types WHERE name = ?",
+	[Q_ENTRY_GET] = "SELECT id, fingerprint, last_handled, last_missed, last_skipped, last_run"
+			" FROM entries WHERE id = ?",
+	[Q_ENTRIES_ALL] = "SELECT id, fingerprint, last_handled, last_missed, last_skipped,"
+			  " last_run FROM entries ORDER BY id",
+	[Q_ENTRY_SET] = "INSERT OR REPLACE INTO entries (id, fingerprint, last_handled,"
+			" last_missed, last_skipped, last_run) VALUES (?,?,?,?,?,?)",
+	[Q_BROKEN_GET] = "SELECT broken_hash, broken_reason FROM job_types WHERE name = ?",
+	[Q_BROKEN_SET] = "INSERT INTO job_types (name, broken_hash, broken_reason, broken_at)"
+			 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO UPDATE SET broken_hash ="
+			 " ?2, broken_reason = ?3, broken_at = ?4",
+	[Q_BROKEN_CLEAR] = "UPDATE job_types SET broken_hash = NULL, broken_reason = NULL,"
+			   " broken_at = NULL WHERE name = ?",
+	[Q_HASH_GET] = "SELECT hash FROM job_files WHERE path = ? AND size = ? AND mtime_ns = ?",
+	[Q_HASH_SET] = "INSERT OR REPLACE INTO job_files (path, size, mtime_ns, hash)"
+		       " VALUES (?,?,?,?)",
+	[Q_PROBLEM_GET] = "SELECT version FROM problems WHERE key = ?",
+	[Q_PROBLEM_SET] = "INSERT OR REPLACE INTO problems (key, version, message, reported)"
+			  " VALUES (?,?,?,?)",
+	[Q_PROBLEM_CLEAR] = "DELETE FROM problems WHERE key = ?",
+	[Q_PRUNE_RUNS] = "SELECT id FROM runs WHERE finished < ? AND state IN"
+			 " ('DONE','FAILED','CANCELED') ORDER BY id",
+	[Q_PRUNE_LOGS] = "SELECT job, run, id, attempt FROM chunks WHERE run = ?",
+	[Q_PRUNE_DEPS] = "DELETE FROM chunk_deps WHERE chunk IN (SELECT id FROM chunks WHERE"
+			 " run = ?)",
+	[Q_PRUNE_CHUNKS] = "DELETE FROM chunks WHERE run = ?",
+	[Q_PRUNE_TASKS] = "DELETE FROM tasks WHERE run = ?",
+	[Q_PRUNE_RUN] = "DELETE FROM runs WHERE id = ?",
+};
+
+sqlite3_stmt *stmt(struct state *st, enum q q)
+{
+	sqlite3_stmt *s = st->stmt[q];
+	if (!s) {
+		if (sqlite3_prepare_v3(st->db, sql[q], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL)) {
+			fail_db(st);
+			return NULL;
+		}
+		st->stmt[q] = s;
+		return s;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+int step(struct state *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return fail_db(st);
+}
+
+int exec_q(struct state *st, sqlite3_stmt *s)
+{
+	int rc = step(st, s);
+	if (rc == 1) {
+		sqlite3_reset(s);
+		return 0;
+	}
+	return rc;
+}
+
+int scalar(struct state *st, sqlite3_stmt *s, int64_t dflt, int64_t *v)
+{
+	int rc = step(st, s);
+	if (rc < 0)
+		return -1;
+	*v = rc == 1 && sqlite3_column_type(s, 0) != SQLITE_NULL ? sqlite3_column_int64(s, 0)
+								 : dflt;
+	sqlite3_reset(s);
+	return 0;
+}
+
+int exists(struct state *st, sqlite3_stmt *s)
+{
+	int rc = step(st, s);
+	if (rc == 1)
+		sqlite3_reset(s);
+	return rc;
+}
