@@ -169,7 +169,7 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STATE_SCHEMA_VERSIO
 
 /* ---- errors ---- */
 
-int fail(struct state *st, const char *fmt, ...)
+int db_fail(struct state *st, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -178,13 +178,13 @@ int fail(struct state *st, const char *fmt, ...)
 	return -1;
 }
 
-int fail_db(struct state *st)
+int db_error(struct state *st)
 {
 	int code = sqlite3_extended_errcode(st->db) & 0xff;
 	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
-		return fail(st, "'%s' stayed locked for more than %d ms by another stau process; "
+		return db_fail(st, "'%s' stayed locked for more than %d ms by another stau process; "
 			    "try again later", DB_SHOWN, st->busy_ms);
-	return fail(st, "cannot %s '%s': %s", code == SQLITE_READONLY || code == SQLITE_FULL ||
+	return db_fail(st, "cannot %s '%s': %s", code == SQLITE_READONLY || code == SQLITE_FULL ||
 		    code == SQLITE_IOERR ? "write" : "use", DB_SHOWN, sqlite3_errmsg(st->db));
 }
 
@@ -217,7 +217,7 @@ static int lock(struct state *st)
 	long pause = 50;
 	while (errno == EWOULDBLOCK || errno == EINTR) {
 		if (mono_ms() >= deadline)
-			return fail(st, "'.stau/lock' stayed locked for more than %d ms by another "
+			return db_fail(st, "'.stau/lock' stayed locked for more than %d ms by another "
 				    "stau process; try again later", st->busy_ms);
 		sleep_us(pause);
 		if (pause < 5000)
@@ -225,7 +225,7 @@ static int lock(struct state *st)
 		if (!flock(st->lock_fd, LOCK_EX | LOCK_NB))
 			return 0;
 	}
-	return fail(st, "cannot lock '.stau/lock': %s", strerror(errno));
+	return db_fail(st, "cannot lock '.stau/lock': %s", strerror(errno));
 }
 
 static void unlock(struct state *st)
@@ -253,14 +253,14 @@ int state_begin(struct state *st)
 {
 	if (st->depth > 0) {
 		if (st->aborted)
-			return fail(st, "an earlier error rolled this transaction back");
+			return db_fail(st, "an earlier error rolled this transaction back");
 		st->depth++;
 		return 0;
 	}
 	if (lock(st))
 		return -1;
-	sqlite3_stmt *s = stmt(st, Q_BEGIN);
-	if (!s || exec_q(st, s)) {
+	sqlite3_stmt *s = db_stmt(st, Q_BEGIN);
+	if (!s || db_exec(st, s)) {
 		unlock(st);
 		return -1;
 	}
@@ -273,16 +273,16 @@ int state_commit(struct state *st)
 {
 	if (st->depth > 1) {
 		st->depth--;
-		return st->aborted ? fail(st, "an earlier error rolled this transaction back") : 0;
+		return st->aborted ? db_fail(st, "an earlier error rolled this transaction back") : 0;
 	}
 	st->depth = 0;
 	if (st->aborted) {
 		st->aborted = false;
 		unlock(st);
-		return fail(st, "an earlier error rolled this transaction back");
+		return db_fail(st, "an earlier error rolled this transaction back");
 	}
-	sqlite3_stmt *s = stmt(st, Q_COMMIT);
-	if (!s || exec_q(st, s)) {
+	sqlite3_stmt *s = db_stmt(st, Q_COMMIT);
+	if (!s || db_exec(st, s)) {
 		char keep[sizeof(st->errmsg)];
 		memcpy(keep, st->errmsg, sizeof(keep));
 		if (!sqlite3_get_autocommit(st->db))
@@ -312,7 +312,7 @@ void state_rollback(struct state *st)
 	unlock(st);
 }
 
-int finish_tx(struct state *st, int rc)
+int db_finish_tx(struct state *st, int rc)
 {
 	if (rc < 0) {
 		state_rollback(st);
@@ -329,8 +329,8 @@ int state_defer_sync(struct state *st, bool deferred)
 		return 0;
 	if (!deferred && state_sync(st))
 		return -1;
-	sqlite3_stmt *s = stmt(st, deferred ? Q_SYNC_NORMAL : Q_SYNC_FULL);
-	if (!s || exec_q(st, s))
+	sqlite3_stmt *s = db_stmt(st, deferred ? Q_SYNC_NORMAL : Q_SYNC_FULL);
+	if (!s || db_exec(st, s))
 		return -1;
 	st->deferred = deferred;
 	return 0;
@@ -347,7 +347,7 @@ int state_sync(struct state *st)
 	if (rc == SQLITE_OK && f && f->pMethods)
 		rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
 	if (rc != SQLITE_OK)
-		return fail(st, "cannot sync '%s-wal' to disk: %s", DB_SHOWN, sqlite3_errstr(rc));
+		return db_fail(st, "cannot sync '%s-wal' to disk: %s", DB_SHOWN, sqlite3_errstr(rc));
 	st->unsynced = false;
 	return 0;
 }
@@ -418,8 +418,8 @@ static int pragma_int(struct state *st, const char *pragma, int64_t *v)
 {
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(st->db, pragma, -1, &s, NULL))
-		return fail_db(st);
-	int rc = step(st, s);
+		return db_error(st);
+	int rc = db_step(st, s);
 	if (rc >= 0)
 		*v = rc == 1 ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_finalize(s);
@@ -432,8 +432,8 @@ static int configure(struct state *st)
 {
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL))
-		return fail_db(st);
-	int rc = step(st, s);
+		return db_error(st);
+	int rc = db_step(st, s);
 	if (rc == 1) {
 		const char *mode = (const char *)sqlite3_column_text(s, 0);
 		st->wal = mode && !strcmp(mode, "wal");
@@ -444,7 +444,7 @@ static int configure(struct state *st)
 	if (sqlite3_exec(st->db, "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0;"
 			 " PRAGMA journal_size_limit = 4194304; PRAGMA foreign_keys = OFF;",
 			 NULL, NULL, NULL))
-		return fail_db(st);
+		return db_error(st);
 	sqlite3_wal_hook(st->db, wal_hook, st);
 	return 0;
 }
@@ -453,7 +453,7 @@ static int configure(struct state *st)
 static int migrate(struct state *st, int64_t from)
 {
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL))
-		return fail_db(st);
+		return db_error(st);
 	for (int64_t v = from; v < STATE_SCHEMA_VERSION; v++)
 		if (sqlite3_exec(st->db, migrations[v], NULL, NULL, NULL))
 			goto fail;
@@ -464,7 +464,7 @@ static int migrate(struct state *st, int64_t from)
 		goto fail;
 	return 0;
 fail:
-	fail_db(st);
+	db_error(st);
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
 }
@@ -478,7 +478,7 @@ static int prepare_schema(struct state *st, char *err, size_t errlen)
 	if (configure(st) || pragma_int(st, "PRAGMA user_version", &version))
 		goto fail_locked;
 	if (version > STATE_SCHEMA_VERSION) {
-		fail(st, "%s is schema version %lld, newer than this stau (%d); upgrade stau",
+		db_fail(st, "%s is schema version %lld, newer than this stau (%d); upgrade stau",
 		     DB_SHOWN, (long long)version, STATE_SCHEMA_VERSION);
 		goto fail_locked;
 	}
@@ -595,7 +595,7 @@ const char *chunk_state_name(enum chunk_state s)
 	return (unsigned)s < CHUNK_STATE_N ? chunk_names[s] : "?";
 }
 
-int name_index(const char *const *names, int n, const unsigned char *text)
+int db_name_index(const char *const *names, int n, const unsigned char *text)
 {
 	for (int i = 0; text && i < n; i++)
 		if (!strcmp(names[i], (const char *)text))
@@ -603,7 +603,7 @@ int name_index(const char *const *names, int n, const unsigned char *text)
 	return 0;
 }
 
-int col_ids(struct state *st, sqlite3_stmt *s, int i, int64_t **ids, size_t *n)
+int db_col_ids(struct state *st, sqlite3_stmt *s, int i, int64_t **ids, size_t *n)
 {
 	struct idlist l = IDLIST_INIT;
 	const char *text = (const char *)sqlite3_column_text(s, i);
@@ -613,7 +613,7 @@ int col_ids(struct state *st, sqlite3_stmt *s, int i, int64_t **ids, size_t *n)
 	if (text && workids_parse("stored work IDs", text, (size_t)sqlite3_column_bytes(s, i),
 				  WORKIDS_RANGES, &l, err, sizeof(err))) {
 		idlist_release(&l);
-		return fail(st, "'%s' is damaged: %s", DB_SHOWN, err);
+		return db_fail(st, "'%s' is damaged: %s", DB_SHOWN, err);
 	}
 	*ids = l.v;
 	*n = l.n;

@@ -2,9 +2,10 @@
  *
  * Everything stau remembers between processes lives in .stau/stau.db (SPEC §8): runs, their
  * tasks and chunks with dependencies, freshness per job type and work ID, schedule entries,
- * broken jobs, file hashes and problems already reported. state.c is the only file that
- * includes <sqlite3.h> for this database; its design comment describes the schema, the
- * durability choice and the locking that works around SQLite's WAL-reset bug.
+ * broken jobs, file hashes and problems already reported. Only the state*.c files (behind
+ * their private state_db.h) include <sqlite3.h> for this database; state.c's design comment
+ * describes the schema, the durability choice and the locking that works around SQLite's
+ * WAL-reset bug.
  *
  * Conventions of this API:
  *   - functions return 0 (or a count, or 1 = found / 0 = not found) on success and -1 on a

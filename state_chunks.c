@@ -89,7 +89,7 @@ static int chunk_from_row(struct state *st, sqlite3_stmt *s, bool with_ids, stru
 	c->count = (size_t)sqlite3_column_int64(s, 6);
 	c->nids = (size_t)sqlite3_column_int64(s, 7);
 	c->has_ids = sqlite3_column_int(s, 8);
-	c->state = (enum chunk_state)name_index(chunk_names, CHUNK_STATE_N,
+	c->state = (enum chunk_state)db_name_index(chunk_names, CHUNK_STATE_N,
 						sqlite3_column_text(s, 9));
 	c->attempt = sqlite3_column_int(s, 10);
 	c->not_before = sqlite3_column_int64(s, 11);
@@ -109,7 +109,7 @@ static int chunk_from_row(struct state *st, sqlite3_stmt *s, bool with_ids, stru
 	if (!with_ids)
 		return 0;
 	size_t n;
-	if (col_ids(st, s, 25, &c->ids, &n)) {
+	if (db_col_ids(st, s, 25, &c->ids, &n)) {
 		state_chunk_release(c);
 		return -1;
 	}
@@ -119,11 +119,11 @@ static int chunk_from_row(struct state *st, sqlite3_stmt *s, bool with_ids, stru
 
 int state_chunk_get(struct state *st, int64_t id, struct state_chunk *out)
 {
-	sqlite3_stmt *s = stmt(st, Q_CHUNK_GET);
+	sqlite3_stmt *s = db_stmt(st, Q_CHUNK_GET);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
-	int rc = step(st, s);
+	int rc = db_step(st, s);
 	if (rc != 1)
 		return rc;
 	rc = chunk_from_row(st, s, true, out);
@@ -133,12 +133,12 @@ int state_chunk_get(struct state *st, int64_t id, struct state_chunk *out)
 
 static int count_running(struct state *st, const char *job, int64_t *n)
 {
-	sqlite3_stmt *s = stmt(st, job ? Q_RUNNING_JOB : Q_RUNNING_ALL);
+	sqlite3_stmt *s = db_stmt(st, job ? Q_RUNNING_JOB : Q_RUNNING_ALL);
 	if (!s)
 		return -1;
 	if (job)
 		bind_text(s, 1, job);
-	return scalar(st, s, 0, n);
+	return db_scalar(st, s, 0, n);
 }
 
 int state_running_count(struct state *st, const char *job, int64_t *n)
@@ -184,14 +184,14 @@ static int job_has_slot(struct state *st, const struct state_claim *req, struct 
 static int pick_ready(struct state *st, const struct state_claim *req, int64_t now, int64_t *id)
 {
 	struct job_slots js = { NULL, 0, 0 };
-	sqlite3_stmt *s = stmt(st, req->run ? Q_READY_RUN : Q_READY);
+	sqlite3_stmt *s = db_stmt(st, req->run ? Q_READY_RUN : Q_READY);
 	if (!s)
 		return -1;
 	if (req->run)
 		sqlite3_bind_int64(s, 1, req->run);
 	int rc;
 	*id = 0;
-	while ((rc = step(st, s)) == 1) {
+	while ((rc = db_step(st, s)) == 1) {
 		if (sqlite3_column_int64(s, 2) > now)
 			continue;
 		rc = job_has_slot(st, req, &js, (const char *)sqlite3_column_text(s, 1));
@@ -223,14 +223,14 @@ static int claim_locked(struct state *st, const struct state_claim *req, int64_t
 		return -1;
 	if (!id)
 		return 0;
-	sqlite3_stmt *s = stmt(st, Q_CLAIM);
+	sqlite3_stmt *s = db_stmt(st, Q_CLAIM);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, req->owner.pid);
 	sqlite3_bind_int64(s, 3, req->owner.start);
 	sqlite3_bind_int64(s, 4, now);
-	if (exec_q(st, s))
+	if (db_exec(st, s))
 		return -1;
 	return state_chunk_get(st, id, out) == 1 ? 1 : -1;
 }
@@ -241,7 +241,7 @@ int state_claim_ready_chunk(struct state *st, const struct state_claim *req, int
 	memset(out, 0, sizeof(*out));
 	if (state_begin(st))
 		return -1;
-	int rc = finish_tx(st, claim_locked(st, req, now, out));
+	int rc = db_finish_tx(st, claim_locked(st, req, now, out));
 	if (rc < 0 && out->job) /* claimed and read, but the commit failed */
 		state_chunk_release(out);
 	return rc;
@@ -251,19 +251,19 @@ int state_chunk_set_child(struct state *st, int64_t id, pid_t child)
 {
 	if (state_begin(st))
 		return -1;
-	sqlite3_stmt *s = stmt(st, Q_CHUNK_SET_CHILD);
+	sqlite3_stmt *s = db_stmt(st, Q_CHUNK_SET_CHILD);
 	int rc = -1;
 	if (s) {
 		sqlite3_bind_int64(s, 1, child);
 		sqlite3_bind_int64(s, 2, id);
-		rc = exec_q(st, s) ? -1 : sqlite3_changes(st->db) > 0;
+		rc = db_exec(st, s) ? -1 : sqlite3_changes(st->db) > 0;
 	}
-	return finish_tx(st, rc);
+	return db_finish_tx(st, rc);
 }
 
 int state_next_retry(struct state *st, int64_t run, int64_t now, int64_t *t)
 {
-	sqlite3_stmt *s = stmt(st, run ? Q_NEXT_RETRY_RUN : Q_NEXT_RETRY);
+	sqlite3_stmt *s = db_stmt(st, run ? Q_NEXT_RETRY_RUN : Q_NEXT_RETRY);
 	if (!s)
 		return -1;
 	if (run) {
@@ -272,7 +272,7 @@ int state_next_retry(struct state *st, int64_t run, int64_t now, int64_t *t)
 	} else {
 		sqlite3_bind_int64(s, 1, now);
 	}
-	return scalar(st, s, 0, t);
+	return db_scalar(st, s, 0, t);
 }
 
 /* "1 chunk failed", "2 chunks failed, 3 canceled", "1 chunk canceled". */
@@ -292,14 +292,14 @@ static int maybe_end_run(struct state *st, int64_t id, int64_t now, enum run_sta
 	struct state_run r = { .id = id };
 	enum run_state rs;
 	*ended = RUN_ACTIVE;
-	sqlite3_stmt *s = stmt(st, Q_RUN_HAS_OPEN);
+	sqlite3_stmt *s = db_stmt(st, Q_RUN_HAS_OPEN);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
-	int open = exists(st, s); /* cheap; counting every chunk is not, in a big run */
+	int open = db_exists(st, s); /* cheap; counting every chunk is not, in a big run */
 	if (open)
 		return open < 0 ? -1 : 0;
-	if (run_counts(st, &r) || run_state_of(st, id, &rs))
+	if (db_run_counts(st, &r) || db_run_state_of(st, id, &rs))
 		return -1;
 	if (rs != RUN_ACTIVE) {
 		*ended = rs;
@@ -307,11 +307,11 @@ static int maybe_end_run(struct state *st, int64_t id, int64_t now, enum run_sta
 	}
 	if (!r.counts[CHUNK_FAILED] && !r.counts[CHUNK_CANCELED]) {
 		*ended = RUN_DONE;
-		return run_end(st, id, RUN_DONE, NULL, now);
+		return db_run_end(st, id, RUN_DONE, NULL, now);
 	}
 	char *msg = failure_summary(r.counts);
 	*ended = RUN_FAILED;
-	int rc = run_end(st, id, RUN_FAILED, msg, now);
+	int rc = db_run_end(st, id, RUN_FAILED, msg, now);
 	free(msg);
 	return rc;
 }
@@ -337,14 +337,14 @@ static void bind_outcome(sqlite3_stmt *s, int64_t id, const struct state_result 
 /* The dependents of DONE chunk id have one dependency fewer to wait for. */
 static int release_dependents(struct state *st, int64_t id)
 {
-	sqlite3_stmt *s = stmt(st, Q_DEPENDENTS_OF), *u = stmt(st, Q_DEPENDENT_READY);
+	sqlite3_stmt *s = db_stmt(st, Q_DEPENDENTS_OF), *u = db_stmt(st, Q_DEPENDENT_READY);
 	if (!s || !u)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	int rc;
-	while ((rc = step(st, s)) == 1) {
+	while ((rc = db_step(st, s)) == 1) {
 		sqlite3_bind_int64(u, 1, sqlite3_column_int64(s, 0));
-		if (exec_q(st, u)) {
+		if (db_exec(st, u)) {
 			rc = -1;
 			break;
 		}
@@ -356,56 +356,56 @@ static int release_dependents(struct state *st, int64_t id)
 /* The chunks downstream of FAILED chunk id that have not started are canceled. */
 static int cancel_downstream(struct state *st, int64_t id, int64_t now)
 {
-	sqlite3_stmt *s = stmt(st, Q_CANCEL_DOWNSTREAM);
+	sqlite3_stmt *s = db_stmt(st, Q_CANCEL_DOWNSTREAM);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, now);
-	return exec_q(st, s);
+	return db_exec(st, s);
 }
 
 /* state_chunk_finish inside a transaction. */
 static int finish_locked(struct state *st, int64_t id, const struct state_result *res,
 			 int64_t now, enum run_state *ended)
 {
-	sqlite3_stmt *s = stmt(st, Q_CHUNK_BRIEF);
+	sqlite3_stmt *s = db_stmt(st, Q_CHUNK_BRIEF);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
-	int rc = step(st, s);
+	int rc = db_step(st, s);
 	if (rc <= 0)
-		return rc < 0 ? -1 : fail(st, "no chunk %lld in '%s'", (long long)id, DB_SHOWN);
+		return rc < 0 ? -1 : db_fail(st, "no chunk %lld in '%s'", (long long)id, DB_SHOWN);
 	int64_t run = sqlite3_column_int64(s, 0);
 	char *job = col_str(s, 1);
-	enum chunk_state cs = (enum chunk_state)name_index(chunk_names, CHUNK_STATE_N,
+	enum chunk_state cs = (enum chunk_state)db_name_index(chunk_names, CHUNK_STATE_N,
 							   sqlite3_column_text(s, 2));
 	int64_t *ids = NULL;
 	size_t n = 0;
 	enum run_state rs;
-	rc = cs != CHUNK_RUNNING ? fail(st, "chunk %lld is %s, not RUNNING", (long long)id,
+	rc = cs != CHUNK_RUNNING ? db_fail(st, "chunk %lld is %s, not RUNNING", (long long)id,
 					 chunk_names[cs])
-				 : col_ids(st, s, 3, &ids, &n);
+				 : db_col_ids(st, s, 3, &ids, &n);
 	sqlite3_reset(s);
 	if (!rc && res->ok) {
-		s = stmt(st, Q_CHUNK_DONE);
+		s = db_stmt(st, Q_CHUNK_DONE);
 		rc = -1;
 		if (s) {
 			bind_outcome(s, id, res, now, false);
-			rc = exec_q(st, s);
+			rc = db_exec(st, s);
 		}
 		if (!rc)
-			rc = record_success(st, job, ids, n, now);
+			rc = db_record_success(st, job, ids, n, now);
 		if (!rc)
 			rc = release_dependents(st, id);
-	} else if (!rc && !(rc = run_state_of(st, run, &rs))) {
+	} else if (!rc && !(rc = db_run_state_of(st, run, &rs))) {
 		bool retry = res->retry_at > 0 && rs == RUN_ACTIVE;
-		s = stmt(st, retry ? Q_CHUNK_RETRY : Q_CHUNK_FAILED);
+		s = db_stmt(st, retry ? Q_CHUNK_RETRY : Q_CHUNK_FAILED);
 		rc = -1;
 		if (s) {
 			bind_outcome(s, id, res, now, true);
 			if (retry)
 				sqlite3_bind_int64(s, 8, res->retry_at);
-			rc = exec_q(st, s);
+			rc = db_exec(st, s);
 		}
 		if (!rc && !retry)
 			rc = cancel_downstream(st, id, now);
@@ -423,7 +423,7 @@ int state_chunk_finish(struct state *st, int64_t id, const struct state_result *
 	enum run_state ended = RUN_ACTIVE;
 	if (state_begin(st))
 		return -1;
-	int rc = finish_tx(st, finish_locked(st, id, res, now, &ended));
+	int rc = db_finish_tx(st, finish_locked(st, id, res, now, &ended));
 	if (run_ended)
 		*run_ended = ended;
 	return rc;
@@ -432,13 +432,13 @@ int state_chunk_finish(struct state *st, int64_t id, const struct state_result *
 /* Attaches the dependencies of run id to its chunks c[0..n) (sorted by id). */
 static int attach_deps(struct state *st, int64_t id, struct state_chunk *c, size_t n)
 {
-	sqlite3_stmt *s = stmt(st, Q_RUN_DEPS);
+	sqlite3_stmt *s = db_stmt(st, Q_RUN_DEPS);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	size_t i = 0, cap = 0;
 	int rc;
-	while ((rc = step(st, s)) == 1) {
+	while ((rc = db_step(st, s)) == 1) {
 		int64_t chunk = sqlite3_column_int64(s, 0);
 		while (i < n && c[i].id < chunk) {
 			i++;
@@ -455,14 +455,14 @@ static int attach_deps(struct state *st, int64_t id, struct state_chunk *c, size
 int state_run_chunks(struct state *st, int64_t id, bool with_ids, struct state_chunk **out,
 		     size_t *n)
 {
-	sqlite3_stmt *s = stmt(st, Q_RUN_CHUNKS);
+	sqlite3_stmt *s = db_stmt(st, Q_RUN_CHUNKS);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	struct state_chunk *v = NULL;
 	size_t cap = 0, k = 0;
 	int rc;
-	while ((rc = step(st, s)) == 1) {
+	while ((rc = db_step(st, s)) == 1) {
 		grow(&v, &cap, k + 1, sizeof(*v));
 		if (chunk_from_row(st, s, with_ids, &v[k])) {
 			sqlite3_reset(s);
@@ -494,13 +494,13 @@ struct orphan {
 /* The RUNNING chunks whose owner is gone, into a new array. */
 static int find_orphans(struct state *st, struct orphan **out, size_t *n)
 {
-	sqlite3_stmt *s = stmt(st, Q_RUNNING_OWNERS);
+	sqlite3_stmt *s = db_stmt(st, Q_RUNNING_OWNERS);
 	if (!s)
 		return -1;
 	struct orphan *v = NULL;
 	size_t cap = 0, k = 0;
 	int rc;
-	while ((rc = step(st, s)) == 1) {
+	while ((rc = db_step(st, s)) == 1) {
 		if (owner_alive((pid_t)sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4)))
 			continue;
 		grow(&v, &cap, k + 1, sizeof(*v));
@@ -617,7 +617,7 @@ int state_recover_orphans(struct state *st, int64_t now, state_retry_fn retry, v
 		return rc;
 	if (state_begin(st))
 		return -1;
-	return finish_tx(st, recover_locked(st, now, retry, ctx));
+	return db_finish_tx(st, recover_locked(st, now, retry, ctx));
 }
 
 /* ---- read-only views (stau status) ---- */
@@ -633,11 +633,11 @@ int state_last_chunks(struct state *st, struct state_chunk **out, size_t *n)
 	*out = NULL;
 	*n = 0;
 	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL))
-		return fail_db(st);
+		return db_error(st);
 	struct state_chunk *v = NULL;
 	size_t cap = 0, k = 0;
 	int rc;
-	while ((rc = step(st, s)) == 1) {
+	while ((rc = db_step(st, s)) == 1) {
 		grow(&v, &cap, k + 1, sizeof(*v));
 		if (chunk_from_row(st, s, false, &v[k])) {
 			rc = -1;

@@ -120,30 +120,30 @@ struct state {
 /* ---- errors (state.c) ---- */
 
 /* Formats the message into st->errmsg; returns -1. */
-int fail(struct state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int db_fail(struct state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Sets st->errmsg from SQLite's last error on st->db, naming the database and whether it was
  * a write ("cannot write '.stau/stau.db': database or disk is full"); returns -1. */
-int fail_db(struct state *st);
+int db_error(struct state *st);
 
 /* ---- transactions (state.c) ---- */
 
 /* Ends the transaction of a state_begin: commits when rc >= 0, else rolls back; returns rc
  * (or -1 when the commit fails). */
-int finish_tx(struct state *st, int rc);
+int db_finish_tx(struct state *st, int rc);
 
 /* ---- statements (state_sql.c) ---- */
 
 /* The statement q, prepared on first use, reset and unbound; NULL with st->errmsg set. */
-sqlite3_stmt *stmt(struct state *st, enum q q);
+sqlite3_stmt *db_stmt(struct state *st, enum q q);
 /* Steps s once: 1 for a row, 0 when done (s is then reset), -1 on error. */
-int step(struct state *st, sqlite3_stmt *s);
+int db_step(struct state *st, sqlite3_stmt *s);
 /* Runs a statement that returns no row: 0, or -1 on error. */
-int exec_q(struct state *st, sqlite3_stmt *s);
+int db_exec(struct state *st, sqlite3_stmt *s);
 /* Runs a statement expected to return one integer into *v (dflt when it returns none or
  * NULL): 0, or -1 on error. */
-int scalar(struct state *st, sqlite3_stmt *s, int64_t dflt, int64_t *v);
+int db_scalar(struct state *st, sqlite3_stmt *s, int64_t dflt, int64_t *v);
 /* Runs a bound statement: 1 when it returns a row, 0 when not, -1 on error; s is reset. */
-int exists(struct state *st, sqlite3_stmt *s);
+int db_exists(struct state *st, sqlite3_stmt *s);
 
 /* Binding and reading columns: small enough to be inlined where they are used, in the loops
  * over a run's chunks and work IDs. */
@@ -185,26 +185,26 @@ static inline char *col_str(sqlite3_stmt *s, int i)
 extern const char *const run_names[RUN_STATE_N];
 extern const char *const chunk_names[CHUNK_STATE_N];
 /* The index of text in names[0..n), 0 when it is not there (or NULL). */
-int name_index(const char *const *names, int n, const unsigned char *text);
+int db_name_index(const char *const *names, int n, const unsigned char *text);
 /* Decodes the compact work IDs in column i of s into a new array *ids of *n (the caller
  * frees it); -1 with st->errmsg set when they are damaged. */
-int col_ids(struct state *st, sqlite3_stmt *s, int i, int64_t **ids, size_t *n);
+int db_col_ids(struct state *st, sqlite3_stmt *s, int i, int64_t **ids, size_t *n);
 
 /* ---- runs (state_runs.c), for finishing chunks ---- */
 
 /* Fills r->counts, the number of chunks of run r->id in each state: 0, or -1 on error. */
-int run_counts(struct state *st, struct state_run *r);
+int db_run_counts(struct state *st, struct state_run *r);
 /* The state of run id into *rs; -1 with st->errmsg set when there is no such run. */
-int run_state_of(struct state *st, int64_t id, enum run_state *rs);
+int db_run_state_of(struct state *st, int64_t id, enum run_state *rs);
 /* Sets QUEUED/ACTIVE run id to state rs (finished = now) with message; no change to a run
  * that has ended already. 0, or -1 on error. */
-int run_end(struct state *st, int64_t id, enum run_state rs, const char *message, int64_t now);
+int db_run_end(struct state *st, int64_t id, enum run_state rs, const char *message, int64_t now);
 
 /* ---- freshness (state_fresh.c), for finishing chunks ---- */
 
 /* Records a success of job at `now`: for the job type and each of ids[0..n). Inside the
  * caller's transaction; 0, or -1 on error. */
-int record_success(struct state *st, const char *job, const int64_t *ids, size_t n,
+int db_record_success(struct state *st, const char *job, const int64_t *ids, size_t n,
 		   int64_t now);
 
 #endif

@@ -19,11 +19,11 @@
  * that the page is not written again (a WAL page per chunk). */
 static int record_job_success(struct state *st, const char *job, int64_t now, int64_t *job_id)
 {
-	sqlite3_stmt *s = stmt(st, Q_JOB_SINCE);
+	sqlite3_stmt *s = db_stmt(st, Q_JOB_SINCE);
 	if (!s)
 		return -1;
 	bind_text(s, 1, job);
-	int rc = step(st, s);
+	int rc = db_step(st, s);
 	bool fresh = rc == 1 && sqlite3_column_type(s, 1) != SQLITE_NULL &&
 		     sqlite3_column_int64(s, 1) >= now;
 	if (fresh)
@@ -32,28 +32,28 @@ static int record_job_success(struct state *st, const char *job, int64_t now, in
 		sqlite3_reset(s);
 	if (rc < 0 || fresh)
 		return rc < 0 ? -1 : 0;
-	s = stmt(st, Q_JOB_SUCCESS);
+	s = db_stmt(st, Q_JOB_SUCCESS);
 	if (!s)
 		return -1;
 	bind_text(s, 1, job);
 	sqlite3_bind_int64(s, 2, now);
-	rc = step(st, s);
+	rc = db_step(st, s);
 	if (rc == 1) {
 		*job_id = sqlite3_column_int64(s, 0);
-		rc = step(st, s);
+		rc = db_step(st, s);
 	}
 	if (rc == 1)
 		sqlite3_reset(s);
 	return rc < 0 ? -1 : 0;
 }
 
-int record_success(struct state *st, const char *job, const int64_t *ids, size_t n,
+int db_record_success(struct state *st, const char *job, const int64_t *ids, size_t n,
 		   int64_t now)
 {
 	int64_t job_id = 0;
 	if (record_job_success(st, job, now, &job_id))
 		return -1;
-	sqlite3_stmt *s = n ? stmt(st, Q_FRESH_UPSERT) : NULL;
+	sqlite3_stmt *s = n ? db_stmt(st, Q_FRESH_UPSERT) : NULL;
 	if (n && !s)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
@@ -61,7 +61,7 @@ int record_success(struct state *st, const char *job, const int64_t *ids, size_t
 		sqlite3_bind_int64(s, 1, job_id);
 		sqlite3_bind_int64(s, 2, ids[i]);
 		sqlite3_bind_int64(s, 3, now);
-		if (exec_q(st, s))
+		if (db_exec(st, s))
 			return -1;
 	}
 	return 0;
@@ -70,11 +70,11 @@ int record_success(struct state *st, const char *job, const int64_t *ids, size_t
 /* The id of job type `type` in job_types, 0 when it never succeeded. */
 static int job_type_id(struct state *st, const char *type, int64_t *id)
 {
-	sqlite3_stmt *s = stmt(st, Q_JOB_ID);
+	sqlite3_stmt *s = db_stmt(st, Q_JOB_ID);
 	if (!s)
 		return -1;
 	bind_text(s, 1, type);
-	return scalar(st, s, 0, id);
+	return db_scalar(st, s, 0, id);
 }
 
 /* Positions the freshness scan of job at the first row with id >= from. */
@@ -83,14 +83,14 @@ static int fresh_seek(struct state *st, sqlite3_stmt *s, int64_t job, int64_t fr
 	sqlite3_reset(s);
 	sqlite3_bind_int64(s, 1, job);
 	sqlite3_bind_int64(s, 2, from);
-	return step(st, s);
+	return db_step(st, s);
 }
 
 /* Merges the (id, finished) rows of job, in id order, with the sorted ids: a sequential scan
  * while the rows are dense, a new seek after RESEEK_AFTER rows that match nothing. */
 static int fresh_merge(struct state *st, int64_t job, const int64_t *ids, size_t n, int64_t *fin)
 {
-	sqlite3_stmt *s = stmt(st, Q_FRESH_FROM);
+	sqlite3_stmt *s = db_stmt(st, Q_FRESH_FROM);
 	if (!s)
 		return -1;
 	int rc = fresh_seek(st, s, job, ids[0]), skipped = 0;
@@ -99,7 +99,7 @@ static int fresh_merge(struct state *st, int64_t job, const int64_t *ids, size_t
 		int64_t id = sqlite3_column_int64(s, 0);
 		if (id < ids[i]) {
 			if (++skipped < RESEEK_AFTER) {
-				rc = step(st, s);
+				rc = db_step(st, s);
 			} else {
 				skipped = 0;
 				rc = fresh_seek(st, s, job, ids[i]);
@@ -107,7 +107,7 @@ static int fresh_merge(struct state *st, int64_t job, const int64_t *ids, size_t
 		} else if (id == ids[i]) {
 			fin[i++] = sqlite3_column_int64(s, 1);
 			skipped = 0;
-			rc = step(st, s);
+			rc = db_step(st, s);
 		} else {
 			fin[i++] = 0;
 		}
@@ -139,11 +139,11 @@ fail:
 
 int state_job_last_success(struct state *st, const char *type, int64_t *t)
 {
-	sqlite3_stmt *s = stmt(st, Q_JOB_LAST_SUCCESS);
+	sqlite3_stmt *s = db_stmt(st, Q_JOB_LAST_SUCCESS);
 	if (!s)
 		return -1;
 	bind_text(s, 1, type);
-	return scalar(st, s, 0, t);
+	return db_scalar(st, s, 0, t);
 }
 
 static int fresh_per_type(void *ctx, const char *type, int64_t *fin, char *err, size_t errlen)
@@ -189,11 +189,11 @@ static void entry_from_row(sqlite3_stmt *s, struct state_entry *e)
 
 int state_entry_get(struct state *st, const char *id, struct state_entry *out)
 {
-	sqlite3_stmt *s = stmt(st, Q_ENTRY_GET);
+	sqlite3_stmt *s = db_stmt(st, Q_ENTRY_GET);
 	if (!s)
 		return -1;
 	bind_text(s, 1, id);
-	int rc = step(st, s);
+	int rc = db_step(st, s);
 	if (rc != 1)
 		return rc;
 	entry_from_row(s, out);
@@ -203,13 +203,13 @@ int state_entry_get(struct state *st, const char *id, struct state_entry *out)
 
 int state_entries_all(struct state *st, struct state_entry **out, size_t *n)
 {
-	sqlite3_stmt *s = stmt(st, Q_ENTRIES_ALL);
+	sqlite3_stmt *s = db_stmt(st, Q_ENTRIES_ALL);
 	if (!s)
 		return -1;
 	struct state_entry *v = NULL;
 	size_t cap = 0, k = 0;
 	int rc;
-	while ((rc = step(st, s)) == 1) {
+	while ((rc = db_step(st, s)) == 1) {
 		grow(&v, &cap, k + 1, sizeof(*v));
 		entry_from_row(s, &v[k++]);
 	}
@@ -227,12 +227,12 @@ static int write1(struct state *st, sqlite3_stmt *s)
 {
 	if (state_begin(st))
 		return -1;
-	return finish_tx(st, exec_q(st, s));
+	return db_finish_tx(st, db_exec(st, s));
 }
 
 int state_entry_set(struct state *st, const struct state_entry *e)
 {
-	sqlite3_stmt *s = stmt(st, Q_ENTRY_SET);
+	sqlite3_stmt *s = db_stmt(st, Q_ENTRY_SET);
 	if (!s)
 		return -1;
 	bind_text(s, 1, e->id);
@@ -248,12 +248,12 @@ int state_entry_set(struct state *st, const struct state_entry *e)
 
 int state_job_broken(struct state *st, const char *type, const char *hash, char **reason)
 {
-	sqlite3_stmt *s = stmt(st, Q_BROKEN_GET);
+	sqlite3_stmt *s = db_stmt(st, Q_BROKEN_GET);
 	if (!s)
 		return -1;
 	bind_text(s, 1, type);
 	*reason = NULL;
-	int rc = step(st, s);
+	int rc = db_step(st, s);
 	if (rc != 1)
 		return rc;
 	const char *h = (const char *)sqlite3_column_text(s, 0);
@@ -267,7 +267,7 @@ int state_job_broken(struct state *st, const char *type, const char *hash, char 
 int state_job_set_broken(struct state *st, const char *type, const char *hash,
 			 const char *reason, int64_t now)
 {
-	sqlite3_stmt *s = stmt(st, Q_BROKEN_SET);
+	sqlite3_stmt *s = db_stmt(st, Q_BROKEN_SET);
 	if (!s)
 		return -1;
 	bind_text(s, 1, type);
@@ -279,7 +279,7 @@ int state_job_set_broken(struct state *st, const char *type, const char *hash,
 
 int state_job_clear_broken(struct state *st, const char *type)
 {
-	sqlite3_stmt *s = stmt(st, Q_BROKEN_CLEAR);
+	sqlite3_stmt *s = db_stmt(st, Q_BROKEN_CLEAR);
 	if (!s)
 		return -1;
 	bind_text(s, 1, type);
@@ -289,14 +289,14 @@ int state_job_clear_broken(struct state *st, const char *type)
 int state_file_hash_get(struct state *st, const char *path, int64_t size, int64_t mtime_ns,
 			char **hash)
 {
-	sqlite3_stmt *s = stmt(st, Q_HASH_GET);
+	sqlite3_stmt *s = db_stmt(st, Q_HASH_GET);
 	if (!s)
 		return -1;
 	bind_text(s, 1, path);
 	sqlite3_bind_int64(s, 2, size);
 	sqlite3_bind_int64(s, 3, mtime_ns);
 	*hash = NULL;
-	int rc = step(st, s);
+	int rc = db_step(st, s);
 	if (rc != 1)
 		return rc;
 	*hash = col_str(s, 0);
@@ -307,7 +307,7 @@ int state_file_hash_get(struct state *st, const char *path, int64_t size, int64_
 int state_file_hash_set(struct state *st, const char *path, int64_t size, int64_t mtime_ns,
 			const char *hash)
 {
-	sqlite3_stmt *s = stmt(st, Q_HASH_SET);
+	sqlite3_stmt *s = db_stmt(st, Q_HASH_SET);
 	if (!s)
 		return -1;
 	bind_text(s, 1, path);
@@ -320,18 +320,18 @@ int state_file_hash_set(struct state *st, const char *path, int64_t size, int64_
 int state_problem_once(struct state *st, const char *key, const char *version,
 		       const char *message, int64_t now)
 {
-	sqlite3_stmt *s = stmt(st, Q_PROBLEM_GET);
+	sqlite3_stmt *s = db_stmt(st, Q_PROBLEM_GET);
 	if (!s)
 		return -1;
 	bind_text(s, 1, key);
-	int rc = step(st, s);
+	int rc = db_step(st, s);
 	if (rc < 0)
 		return -1;
 	bool same = rc == 1 && !strcmp((const char *)sqlite3_column_text(s, 0), version);
 	sqlite3_reset(s);
 	if (same)
 		return 0;
-	s = stmt(st, Q_PROBLEM_SET);
+	s = db_stmt(st, Q_PROBLEM_SET);
 	if (!s)
 		return -1;
 	bind_text(s, 1, key);
@@ -343,7 +343,7 @@ int state_problem_once(struct state *st, const char *key, const char *version,
 
 int state_problem_clear(struct state *st, const char *key)
 {
-	sqlite3_stmt *s = stmt(st, Q_PROBLEM_CLEAR);
+	sqlite3_stmt *s = db_stmt(st, Q_PROBLEM_CLEAR);
 	if (!s)
 		return -1;
 	bind_text(s, 1, key);

@@ -6,29 +6,17 @@
 
 /* ---- retention ---- */
 
-struct strv {
-	char **v;
-	size_t n, cap;
-};
-
-static void strv_push(struct strv *sv, char *s)
-{
-	grow(&sv->v, &sv->cap, sv->n + 2, sizeof(*sv->v));
-	sv->v[sv->n++] = s;
-	sv->v[sv->n] = NULL;
-}
-
 /* Adds the log paths of every attempt of every chunk of run id to logs. */
-static int collect_logs(struct state *st, int64_t id, struct strv *logs)
+static int collect_logs(struct state *st, int64_t id, struct strvec *logs)
 {
-	sqlite3_stmt *s = stmt(st, Q_PRUNE_LOGS);
+	sqlite3_stmt *s = db_stmt(st, Q_PRUNE_LOGS);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	int rc;
-	while ((rc = step(st, s)) == 1) {
+	while ((rc = db_step(st, s)) == 1) {
 		for (int a = 1; a <= sqlite3_column_int(s, 3); a++)
-			strv_push(logs, xasprintf(".stau/logs/%s/%lld-%lld-%d.log",
+			strvec_push(logs, xasprintf(".stau/logs/%s/%lld-%lld-%d.log",
 						  (const char *)sqlite3_column_text(s, 0),
 						  (long long)sqlite3_column_int64(s, 1),
 						  (long long)sqlite3_column_int64(s, 2), a));
@@ -40,26 +28,26 @@ static int delete_run(struct state *st, int64_t id)
 {
 	static const enum q steps[] = { Q_PRUNE_DEPS, Q_PRUNE_CHUNKS, Q_PRUNE_TASKS, Q_PRUNE_RUN };
 	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
-		sqlite3_stmt *s = stmt(st, steps[i]);
+		sqlite3_stmt *s = db_stmt(st, steps[i]);
 		if (!s)
 			return -1;
 		sqlite3_bind_int64(s, 1, id);
-		if (exec_q(st, s))
+		if (db_exec(st, s))
 			return -1;
 	}
 	return 0;
 }
 
-static int prune_locked(struct state *st, int64_t before, struct strv *logs)
+static int prune_locked(struct state *st, int64_t before, struct strvec *logs)
 {
-	sqlite3_stmt *s = stmt(st, Q_PRUNE_RUNS);
+	sqlite3_stmt *s = db_stmt(st, Q_PRUNE_RUNS);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, before);
 	int64_t *ids = NULL;
 	size_t cap = 0, n = 0;
 	int rc;
-	while ((rc = step(st, s)) == 1) {
+	while ((rc = db_step(st, s)) == 1) {
 		grow(&ids, &cap, n + 1, sizeof(*ids));
 		ids[n++] = sqlite3_column_int64(s, 0);
 	}
@@ -75,20 +63,18 @@ static int prune_locked(struct state *st, int64_t before, struct strv *logs)
 
 int state_prune(struct state *st, int64_t before, char ***logs)
 {
-	struct strv sv = { NULL, 0, 0 };
+	struct strvec sv = { 0 };
 	if (logs)
 		*logs = NULL;
 	if (state_begin(st))
 		return -1;
-	int rc = finish_tx(st, prune_locked(st, before, logs ? &sv : NULL));
+	int rc = db_finish_tx(st, prune_locked(st, before, logs ? &sv : NULL));
 	if (rc < 0 || !logs) {
-		for (size_t i = 0; i < sv.n; i++)
-			free(sv.v[i]);
-		free(sv.v);
+		strvec_release(&sv);
 		return rc;
 	}
-	if (!sv.v)
-		strv_push(&sv, NULL);
+	if (!sv.v) /* an empty array, not NULL */
+		strvec_push(&sv, NULL);
 	*logs = sv.v;
 	return rc;
 }
@@ -100,9 +86,9 @@ static int count_prunable_chunks(struct state *st, int64_t before, int64_t *n)
 				" WHERE finished < ? AND state IN ('DONE','FAILED','CANCELED'))";
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL))
-		return fail_db(st);
+		return db_error(st);
 	sqlite3_bind_int64(s, 1, before);
-	int rc = scalar(st, s, 0, n);
+	int rc = db_scalar(st, s, 0, n);
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -118,7 +104,7 @@ int state_prune_counted(struct state *st, int64_t before, char ***logs, int64_t 
 	int rc = count_prunable_chunks(st, before, &n);
 	if (!rc)
 		rc = state_prune(st, before, logs ? &v : NULL);
-	rc = finish_tx(st, rc);
+	rc = db_finish_tx(st, rc);
 	if (rc < 0) {
 		for (size_t i = 0; v && v[i]; i++)
 			free(v[i]);

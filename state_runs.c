@@ -13,7 +13,7 @@
 
 int state_run_create(struct state *st, const struct state_run_new *r, int64_t now, int64_t *id)
 {
-	sqlite3_stmt *s = stmt(st, Q_RUN_INSERT);
+	sqlite3_stmt *s = db_stmt(st, Q_RUN_INSERT);
 	if (!s)
 		return -1;
 	char *ids = workids_format_compact(r->ids, r->has_ids ? r->nids : 0);
@@ -29,9 +29,9 @@ int state_run_create(struct state *st, const struct state_run_new *r, int64_t no
 	sqlite3_bind_int64(s, 10, now);
 	int rc = state_begin(st);
 	if (!rc) {
-		rc = exec_q(st, s);
+		rc = db_exec(st, s);
 		*id = sqlite3_last_insert_rowid(st->db);
-		rc = finish_tx(st, rc);
+		rc = db_finish_tx(st, rc);
 	}
 	free(ids);
 	return rc;
@@ -54,15 +54,15 @@ void state_runs_free(struct state_run *runs, size_t n)
 	free(runs);
 }
 
-int run_counts(struct state *st, struct state_run *r)
+int db_run_counts(struct state *st, struct state_run *r)
 {
-	sqlite3_stmt *s = stmt(st, Q_RUN_COUNTS);
+	sqlite3_stmt *s = db_stmt(st, Q_RUN_COUNTS);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, r->id);
 	int rc;
-	while ((rc = step(st, s)) == 1)
-		r->counts[name_index(chunk_names, CHUNK_STATE_N, sqlite3_column_text(s, 0))] =
+	while ((rc = db_step(st, s)) == 1)
+		r->counts[db_name_index(chunk_names, CHUNK_STATE_N, sqlite3_column_text(s, 0))] =
 			(size_t)sqlite3_column_int64(s, 1);
 	return rc;
 }
@@ -83,7 +83,7 @@ static void run_from_row(sqlite3_stmt *s, struct state_run *r)
 	r->created = col_time(s, 9, 0);
 	r->started = col_time(s, 10, 0);
 	r->finished = col_time(s, 11, 0);
-	r->state = (enum run_state)name_index(run_names, RUN_STATE_N, sqlite3_column_text(s, 12));
+	r->state = (enum run_state)db_name_index(run_names, RUN_STATE_N, sqlite3_column_text(s, 12));
 	r->message = col_str(s, 13);
 }
 
@@ -93,12 +93,12 @@ static int runs_collect(struct state *st, sqlite3_stmt *s, struct state_run **ru
 	struct state_run *v = NULL;
 	size_t cap = 0, k = 0;
 	int rc;
-	while ((rc = step(st, s)) == 1) {
+	while ((rc = db_step(st, s)) == 1) {
 		grow(&v, &cap, k + 1, sizeof(*v));
 		run_from_row(s, &v[k++]);
 	}
 	for (size_t i = 0; rc == 0 && i < k; i++)
-		rc = run_counts(st, &v[i]);
+		rc = db_run_counts(st, &v[i]);
 	if (rc < 0) {
 		state_runs_free(v, k);
 		return -1;
@@ -110,16 +110,16 @@ static int runs_collect(struct state *st, sqlite3_stmt *s, struct state_run **ru
 
 int state_run_get(struct state *st, int64_t id, struct state_run *out)
 {
-	sqlite3_stmt *s = stmt(st, Q_RUN_GET);
+	sqlite3_stmt *s = db_stmt(st, Q_RUN_GET);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
-	int rc = step(st, s);
+	int rc = db_step(st, s);
 	if (rc != 1)
 		return rc;
 	run_from_row(s, out);
 	sqlite3_reset(s);
-	if (run_counts(st, out)) {
+	if (db_run_counts(st, out)) {
 		state_run_release(out);
 		return -1;
 	}
@@ -128,30 +128,30 @@ int state_run_get(struct state *st, int64_t id, struct state_run *out)
 
 int state_run_ids(struct state *st, int64_t id, int64_t **ids, size_t *n)
 {
-	sqlite3_stmt *s = stmt(st, Q_RUN_IDS);
+	sqlite3_stmt *s = db_stmt(st, Q_RUN_IDS);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
-	int rc = step(st, s);
+	int rc = db_step(st, s);
 	if (rc == 0)
-		return fail(st, "no run %lld in '%s'", (long long)id, DB_SHOWN);
+		return db_fail(st, "no run %lld in '%s'", (long long)id, DB_SHOWN);
 	if (rc < 0)
 		return -1;
-	rc = col_ids(st, s, 0, ids, n);
+	rc = db_col_ids(st, s, 0, ids, n);
 	sqlite3_reset(s);
 	return rc;
 }
 
 int state_runs_queued(struct state *st, struct state_run **runs, size_t *n)
 {
-	sqlite3_stmt *s = stmt(st, Q_RUNS_QUEUED);
+	sqlite3_stmt *s = db_stmt(st, Q_RUNS_QUEUED);
 	return s ? runs_collect(st, s, runs, n) : -1;
 }
 
 int state_runs_of_job(struct state *st, const char *job, size_t limit, struct state_run **runs,
 		      size_t *n)
 {
-	sqlite3_stmt *s = stmt(st, Q_RUNS_OF_JOB);
+	sqlite3_stmt *s = db_stmt(st, Q_RUNS_OF_JOB);
 	if (!s)
 		return -1;
 	bind_text(s, 1, job);
@@ -161,62 +161,62 @@ int state_runs_of_job(struct state *st, const char *job, size_t limit, struct st
 
 int state_last_runs(struct state *st, struct state_run **runs, size_t *n)
 {
-	sqlite3_stmt *s = stmt(st, Q_LAST_RUNS);
+	sqlite3_stmt *s = db_stmt(st, Q_LAST_RUNS);
 	return s ? runs_collect(st, s, runs, n) : -1;
 }
 
 
 int state_job_active(struct state *st, const char *job)
 {
-	sqlite3_stmt *s = stmt(st, Q_JOB_ACTIVE);
+	sqlite3_stmt *s = db_stmt(st, Q_JOB_ACTIVE);
 	if (!s)
 		return -1;
 	bind_text(s, 1, job);
-	return exists(st, s);
+	return db_exists(st, s);
 }
 
 int state_any_open_run(struct state *st)
 {
-	sqlite3_stmt *s = stmt(st, Q_ANY_OPEN);
-	return s ? exists(st, s) : -1;
+	sqlite3_stmt *s = db_stmt(st, Q_ANY_OPEN);
+	return s ? db_exists(st, s) : -1;
 }
 
 int state_job_has_open_chunks(struct state *st, const char *type, int64_t except_run)
 {
-	sqlite3_stmt *s = stmt(st, Q_JOB_OPEN_CHUNKS);
+	sqlite3_stmt *s = db_stmt(st, Q_JOB_OPEN_CHUNKS);
 	if (!s)
 		return -1;
 	bind_text(s, 1, type);
 	sqlite3_bind_int64(s, 2, except_run);
-	return exists(st, s);
+	return db_exists(st, s);
 }
 
-int run_state_of(struct state *st, int64_t id, enum run_state *rs)
+int db_run_state_of(struct state *st, int64_t id, enum run_state *rs)
 {
-	sqlite3_stmt *s = stmt(st, Q_RUN_STATE);
+	sqlite3_stmt *s = db_stmt(st, Q_RUN_STATE);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
-	int rc = step(st, s);
+	int rc = db_step(st, s);
 	if (rc == 0)
-		return fail(st, "no run %lld in '%s'", (long long)id, DB_SHOWN);
+		return db_fail(st, "no run %lld in '%s'", (long long)id, DB_SHOWN);
 	if (rc < 0)
 		return -1;
-	*rs = (enum run_state)name_index(run_names, RUN_STATE_N, sqlite3_column_text(s, 0));
+	*rs = (enum run_state)db_name_index(run_names, RUN_STATE_N, sqlite3_column_text(s, 0));
 	sqlite3_reset(s);
 	return 0;
 }
 
-int run_end(struct state *st, int64_t id, enum run_state rs, const char *message, int64_t now)
+int db_run_end(struct state *st, int64_t id, enum run_state rs, const char *message, int64_t now)
 {
-	sqlite3_stmt *s = stmt(st, Q_RUN_END);
+	sqlite3_stmt *s = db_stmt(st, Q_RUN_END);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	bind_text(s, 2, run_names[rs]);
 	sqlite3_bind_int64(s, 3, now);
 	bind_text(s, 4, message);
-	return exec_q(st, s);
+	return db_exec(st, s);
 }
 
 /* The number of distinct values in v[0..n). */
@@ -242,14 +242,14 @@ static size_t count_distinct(const size_t *v, size_t n)
 static int insert_tasks(struct state *st, int64_t run, const struct plan *p, int64_t *task_ids)
 {
 	for (size_t i = 0; i < p->ntasks; i++) {
-		sqlite3_stmt *s = stmt(st, Q_TASK_INSERT);
+		sqlite3_stmt *s = db_stmt(st, Q_TASK_INSERT);
 		if (!s)
 			return -1;
 		sqlite3_bind_int64(s, 1, run);
 		sqlite3_bind_int64(s, 2, (int64_t)i);
 		bind_text(s, 3, p->tasks[i].node->job->type);
 		bind_text(s, 4, p->tasks[i].kwargs_json ? p->tasks[i].kwargs_json : "{}");
-		if (exec_q(st, s))
+		if (db_exec(st, s))
 			return -1;
 		task_ids[i] = sqlite3_last_insert_rowid(st->db);
 	}
@@ -260,7 +260,7 @@ static int insert_chunk(struct state *st, int64_t run, const struct plan *p, siz
 			const int64_t *task_ids, int64_t *chunk_id)
 {
 	const struct plan_chunk *c = &p->chunks[i];
-	sqlite3_stmt *s = stmt(st, Q_CHUNK_INSERT);
+	sqlite3_stmt *s = db_stmt(st, Q_CHUNK_INSERT);
 	if (!s)
 		return -1;
 	size_t nids = p->has_ids ? c->nids : 0;
@@ -273,7 +273,7 @@ static int insert_chunk(struct state *st, int64_t run, const struct plan *p, siz
 	bind_text(s, 6, ids);
 	sqlite3_bind_int64(s, 7, (int64_t)nids);
 	sqlite3_bind_int64(s, 8, (int64_t)count_distinct(c->deps, c->ndeps));
-	int rc = exec_q(st, s);
+	int rc = db_exec(st, s);
 	free(ids);
 	*chunk_id = sqlite3_last_insert_rowid(st->db);
 	return rc;
@@ -283,12 +283,12 @@ static int insert_deps(struct state *st, const struct plan *p, const int64_t *ch
 {
 	for (size_t i = 0; i < p->nchunks; i++) {
 		for (size_t k = 0; k < p->chunks[i].ndeps; k++) {
-			sqlite3_stmt *s = stmt(st, Q_DEP_INSERT);
+			sqlite3_stmt *s = db_stmt(st, Q_DEP_INSERT);
 			if (!s)
 				return -1;
 			sqlite3_bind_int64(s, 1, chunk_ids[p->chunks[i].deps[k]]);
 			sqlite3_bind_int64(s, 2, chunk_ids[i]);
-			if (exec_q(st, s))
+			if (db_exec(st, s))
 				return -1;
 		}
 	}
@@ -298,10 +298,10 @@ static int insert_deps(struct state *st, const struct plan *p, const int64_t *ch
 static int store_plan(struct state *st, int64_t id, const struct plan *p, int64_t now)
 {
 	enum run_state rs;
-	if (run_state_of(st, id, &rs))
+	if (db_run_state_of(st, id, &rs))
 		return -1;
 	if (rs != RUN_QUEUED)
-		return fail(st, "run %lld is %s, not QUEUED", (long long)id, run_names[rs]);
+		return db_fail(st, "run %lld is %s, not QUEUED", (long long)id, run_names[rs]);
 	int64_t *task_ids = xcalloc(p->ntasks, sizeof(*task_ids));
 	int64_t *chunk_ids = xcalloc(p->nchunks, sizeof(*chunk_ids));
 	int rc = insert_tasks(st, id, p, task_ids);
@@ -309,16 +309,16 @@ static int store_plan(struct state *st, int64_t id, const struct plan *p, int64_
 		rc = insert_chunk(st, id, p, i, task_ids, &chunk_ids[i]);
 	if (!rc)
 		rc = insert_deps(st, p, chunk_ids);
-	sqlite3_stmt *s = rc ? NULL : stmt(st, Q_RUN_SET_ACTIVE);
+	sqlite3_stmt *s = rc ? NULL : db_stmt(st, Q_RUN_SET_ACTIVE);
 	if (s) {
 		sqlite3_bind_int64(s, 1, now);
 		sqlite3_bind_int64(s, 2, id);
-		rc = exec_q(st, s);
+		rc = db_exec(st, s);
 	} else {
 		rc = -1;
 	}
 	if (!rc && p->nchunks == 0)
-		rc = run_end(st, id, RUN_DONE, NULL, now);
+		rc = db_run_end(st, id, RUN_DONE, NULL, now);
 	free(task_ids);
 	free(chunk_ids);
 	return rc;
@@ -328,20 +328,20 @@ int state_run_activate(struct state *st, int64_t id, const struct plan *p, int64
 {
 	if (state_begin(st))
 		return -1;
-	return finish_tx(st, store_plan(st, id, p, now));
+	return db_finish_tx(st, store_plan(st, id, p, now));
 }
 
 /* The child pids of the RUNNING chunks of run id, into a new array. */
 static int running_pids(struct state *st, int64_t id, pid_t **pids, size_t *npids)
 {
-	sqlite3_stmt *s = stmt(st, Q_RUN_RUNNING_PIDS);
+	sqlite3_stmt *s = db_stmt(st, Q_RUN_RUNNING_PIDS);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	pid_t *v = NULL;
 	size_t cap = 0, n = 0;
 	int rc;
-	while ((rc = step(st, s)) == 1) {
+	while ((rc = db_step(st, s)) == 1) {
 		grow(&v, &cap, n + 1, sizeof(*v));
 		v[n++] = (pid_t)sqlite3_column_int64(s, 0);
 	}
@@ -358,19 +358,19 @@ static int end_unfinished_run(struct state *st, int64_t id, enum run_state to, c
 			      int64_t now)
 {
 	enum run_state rs;
-	if (run_state_of(st, id, &rs))
+	if (db_run_state_of(st, id, &rs))
 		return -1;
 	if (rs != RUN_QUEUED && rs != RUN_ACTIVE)
 		return 0;
-	if (run_end(st, id, to, message, now))
+	if (db_run_end(st, id, to, message, now))
 		return -1;
-	sqlite3_stmt *s = stmt(st, Q_RUN_CANCEL_CHUNKS);
+	sqlite3_stmt *s = db_stmt(st, Q_RUN_CANCEL_CHUNKS);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	bind_text(s, 2, message);
 	sqlite3_bind_int64(s, 3, now);
-	return exec_q(st, s);
+	return db_exec(st, s);
 }
 
 int state_run_cancel(struct state *st, int64_t id, const char *message, int64_t now,
@@ -385,7 +385,7 @@ int state_run_cancel(struct state *st, int64_t id, const char *message, int64_t 
 	int rc = end_unfinished_run(st, id, RUN_CANCELED, message, now);
 	if (!rc && pids)
 		rc = running_pids(st, id, pids, npids);
-	rc = finish_tx(st, rc);
+	rc = db_finish_tx(st, rc);
 	if (rc && pids) {
 		free(*pids);
 		*pids = NULL;
@@ -398,34 +398,34 @@ int state_run_fail(struct state *st, int64_t id, const char *message, int64_t no
 {
 	if (state_begin(st))
 		return -1;
-	return finish_tx(st, end_unfinished_run(st, id, RUN_FAILED, message, now));
+	return db_finish_tx(st, end_unfinished_run(st, id, RUN_FAILED, message, now));
 }
 
 static int reset_failed_chunks(struct state *st, int64_t id)
 {
 	enum run_state rs;
-	if (run_state_of(st, id, &rs))
+	if (db_run_state_of(st, id, &rs))
 		return -1;
-	sqlite3_stmt *s = stmt(st, Q_RUN_RETRY_CHUNKS);
+	sqlite3_stmt *s = db_stmt(st, Q_RUN_RETRY_CHUNKS);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
-	if (exec_q(st, s))
+	if (db_exec(st, s))
 		return -1;
 	int n = sqlite3_changes(st->db);
 	if (n == 0)
 		return 0;
-	s = stmt(st, Q_RUN_RECOUNT);
+	s = db_stmt(st, Q_RUN_RECOUNT);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
-	if (exec_q(st, s))
+	if (db_exec(st, s))
 		return -1;
-	s = stmt(st, Q_RUN_REOPEN);
+	s = db_stmt(st, Q_RUN_REOPEN);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
-	return exec_q(st, s) ? -1 : n;
+	return db_exec(st, s) ? -1 : n;
 }
 
 int state_run_retry(struct state *st, int64_t id, int64_t now)
@@ -433,7 +433,7 @@ int state_run_retry(struct state *st, int64_t id, int64_t now)
 	(void)now;
 	if (state_begin(st))
 		return -1;
-	return finish_tx(st, reset_failed_chunks(st, id));
+	return db_finish_tx(st, reset_failed_chunks(st, id));
 }
 
 /* Runs once per command (stau retry), so its statement is prepared for the call only. */
@@ -448,13 +448,13 @@ int state_run_requeue(struct state *st, int64_t id)
 	sqlite3_stmt *s;
 	int rc;
 	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL)) {
-		rc = fail_db(st);
+		rc = db_error(st);
 	} else {
 		sqlite3_bind_int64(s, 1, id);
-		rc = exec_q(st, s);
+		rc = db_exec(st, s);
 		if (!rc)
 			rc = sqlite3_changes(st->db) > 0;
 		sqlite3_finalize(s);
 	}
-	return finish_tx(st, rc);
+	return db_finish_tx(st, rc);
 }

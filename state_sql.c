@@ -133,12 +133,12 @@ static const char *const sql[Q_N] = {
 	[Q_PRUNE_RUN] = "DELETE FROM runs WHERE id = ?",
 };
 
-sqlite3_stmt *stmt(struct state *st, enum q q)
+sqlite3_stmt *db_stmt(struct state *st, enum q q)
 {
 	sqlite3_stmt *s = st->stmt[q];
 	if (!s) {
 		if (sqlite3_prepare_v3(st->db, sql[q], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL)) {
-			fail_db(st);
+			db_error(st);
 			return NULL;
 		}
 		st->stmt[q] = s;
@@ -149,7 +149,7 @@ sqlite3_stmt *stmt(struct state *st, enum q q)
 	return s;
 }
 
-int step(struct state *st, sqlite3_stmt *s)
+int db_step(struct state *st, sqlite3_stmt *s)
 {
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
@@ -157,12 +157,12 @@ int step(struct state *st, sqlite3_stmt *s)
 	sqlite3_reset(s);
 	if (rc == SQLITE_DONE)
 		return 0;
-	return fail_db(st);
+	return db_error(st);
 }
 
-int exec_q(struct state *st, sqlite3_stmt *s)
+int db_exec(struct state *st, sqlite3_stmt *s)
 {
-	int rc = step(st, s);
+	int rc = db_step(st, s);
 	if (rc == 1) {
 		sqlite3_reset(s);
 		return 0;
@@ -170,9 +170,9 @@ int exec_q(struct state *st, sqlite3_stmt *s)
 	return rc;
 }
 
-int scalar(struct state *st, sqlite3_stmt *s, int64_t dflt, int64_t *v)
+int db_scalar(struct state *st, sqlite3_stmt *s, int64_t dflt, int64_t *v)
 {
-	int rc = step(st, s);
+	int rc = db_step(st, s);
 	if (rc < 0)
 		return -1;
 	*v = rc == 1 && sqlite3_column_type(s, 0) != SQLITE_NULL ? sqlite3_column_int64(s, 0)
@@ -181,9 +181,9 @@ int scalar(struct state *st, sqlite3_stmt *s, int64_t dflt, int64_t *v)
 	return 0;
 }
 
-int exists(struct state *st, sqlite3_stmt *s)
+int db_exists(struct state *st, sqlite3_stmt *s)
 {
-	int rc = step(st, s);
+	int rc = db_step(st, s);
 	if (rc == 1)
 		sqlite3_reset(s);
 	return rc;
