@@ -57,26 +57,27 @@ int engine_select_work(const struct project *p, const struct job *master, struct
 	return rc;
 }
 
-/* The job types a run of master needs, master first, each once. */
-static void needed_types(const struct graph_node *master, struct strvec *out)
+/* The job types a run of master needs (in graph g), master first, each once. */
+static void needed_types(const struct graph *g, const struct graph_node *master,
+			 struct strvec *out)
 {
 	const struct graph_node **stack = NULL;
+	bool *seen = xcalloc(g->n, sizeof(*seen)); /* by node index: 10,000 types are common */
 	size_t n = 0, cap = 0;
 	grow(&stack, &cap, 1, sizeof(*stack));
 	stack[n++] = master;
 	while (n) {
-		const struct graph_node *g = stack[--n];
-		bool seen = false;
-		for (size_t i = 0; i < out->n && !seen; i++)
-			seen = !strcmp(out->v[i], g->job->type);
-		if (seen)
+		const struct graph_node *node = stack[--n];
+		if (seen[node->index])
 			continue;
-		strvec_push(out, xstrdup(g->job->type));
-		for (size_t i = g->ndeps; i-- > 0;) {
+		seen[node->index] = true;
+		strvec_push(out, xstrdup(node->job->type));
+		for (size_t i = node->ndeps; i-- > 0;) {
 			grow(&stack, &cap, n + 1, sizeof(*stack));
-			stack[n++] = g->deps[i].to;
+			stack[n++] = node->deps[i].to;
 		}
 	}
+	free(seen);
 	free(stack);
 }
 
@@ -116,7 +117,7 @@ static int expand_blockers(struct state *st, const struct project *p, int64_t id
 			   size_t errlen)
 {
 	struct strvec types = { 0 };
-	needed_types(master, &types);
+	needed_types(&p->graph, master, &types);
 	int rc = 0;
 	*why = NULL;
 	*fatal = true;
