@@ -39,7 +39,7 @@ chunks_running" "$(db "SELECT name FROM sqlite_schema WHERE type = 'index' AND \
 tbl_name = 'chunks' ORDER BY name")"
 
 # b is fresh for 1-4 (60 minutes of max_lag) and not for 5-6
-run_stau -C "$P" -q run a --ids 1-6 --now "$NOW"
+run_stau -C "$P" -q run a --ids 1-6 -j 1 --now "$NOW"
 check "a run on the migrated database runs what is stale, after its dependency" "0|b 5,6
 a 1,2
 a 3,4
