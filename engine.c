@@ -184,9 +184,6 @@ struct engine {
 	size_t errlen;
 };
 
-/* A job type's max_parallel for claims (state_claim.job_limit; ctx is the engine). */
-static int64_t job_limit(void *ctx, const char *type);
-
 static bool stopping(const struct engine *e)
 {
 	return e->o->stop && *e->o->stop;
@@ -976,6 +973,7 @@ static int launch(struct engine *e, struct state_chunk *c)
 	return 0;
 }
 
+/* A job type's max_parallel for claims (state_claim.job_limit; ctx is the engine). */
 static int64_t job_limit(void *ctx, const char *type)
 {
 	struct engine *e = ctx;
