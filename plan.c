@@ -76,6 +76,8 @@ struct task {
 	size_t nkept;
 	size_t first_chunk;  /* after layout */
 	size_t out;	     /* its index in plan.tasks, after layout */
+	size_t next_of_node; /* the next task of the same graph node, or NO_SLOT */
+	size_t next_of_topo; /* the next task at the same topological position, or NO_SLOT */
 	bool done;
 };
 
@@ -92,6 +94,11 @@ struct expander {
 	size_t errlen;
 	struct task *t;
 	size_t nt, cap;
+	/* With 10,000 job types a search over every task per edge and per step was most of an
+	 * expansion: tasks are also chained per graph node and per topological position. */
+	size_t *first_of_node;	      /* by node index */
+	size_t *first_of_topo, *last_of_topo; /* by node topo, in creation order */
+	size_t topo_cursor;	      /* no task left undone above it */
 	size_t nscopes;
 	struct plan *p;
 	size_t drops_cap;
@@ -265,7 +272,16 @@ static size_t task_new(struct expander *x, const struct graph_node *node, struct
 	t->unit = c > 0 && (uint64_t)c < x->group && x->has_ids ? (size_t)c : x->group;
 	t->per_group = (x->group + t->unit - 1) / t->unit;
 	t->nslots = (x->nunits + x->group - 1) / x->group * t->per_group;
-	return x->nt++;
+	size_t i = x->nt++;
+	t->next_of_node = x->first_of_node[node->index];
+	x->first_of_node[node->index] = i;
+	t->next_of_topo = NO_SLOT;
+	if (x->first_of_topo[node->topo] == NO_SLOT)
+		x->first_of_topo[node->topo] = i;
+	else
+		x->t[x->last_of_topo[node->topo]].next_of_topo = i;
+	x->last_of_topo[node->topo] = i;
+	return i;
 }
 
 static void task_release(struct task *t)
@@ -288,9 +304,9 @@ static size_t task_for_edge(struct expander *x, size_t ti, size_t k)
 	for (size_t i = 0; i < e->dep->custom_kwargs.n; i++)
 		kv_set(&kw, e->dep->custom_kwargs.v[i].key, e->dep->custom_kwargs.v[i].json);
 	size_t scope = e->dep->unique ? ++x->nscopes : x->t[ti].scope;
-	for (size_t i = 0; !e->dep->unique && i < x->nt; i++) {
-		if (x->t[i].node == e->to && x->t[i].scope == scope &&
-		    kwargs_equal(&x->t[i].kw, &kw)) {
+	for (size_t i = x->first_of_node[e->to->index]; !e->dep->unique && i != NO_SLOT;
+	     i = x->t[i].next_of_node) {
+		if (x->t[i].scope == scope && kwargs_equal(&x->t[i].kw, &kw)) {
 			kvlist_release(&kw);
 			return i;
 		}
@@ -461,14 +477,20 @@ static int judge_task(struct expander *x, size_t ti, bool master)
 	return 0;
 }
 
-/* The task not yet processed whose job type is highest in the topological order. */
-static size_t next_task(const struct expander *x)
+/* The task not yet processed whose job type is highest in the topological order (the first
+ * created among equals). A task only creates tasks of its dependencies, which come earlier
+ * in that order, so the search goes down the positions once. */
+static size_t next_task(struct expander *x)
 {
-	size_t best = NO_SLOT;
-	for (size_t i = 0; i < x->nt; i++)
-		if (!x->t[i].done && (best == NO_SLOT || x->t[i].node->topo > x->t[best].node->topo))
-			best = i;
-	return best;
+	for (;;) {
+		size_t i = x->first_of_topo[x->topo_cursor];
+		while (i != NO_SLOT && x->t[i].done)
+			i = x->t[i].next_of_topo;
+		x->first_of_topo[x->topo_cursor] = i;
+		if (i != NO_SLOT || x->topo_cursor == 0)
+			return i;
+		x->topo_cursor--;
+	}
 }
 
 static int expand_tasks(struct expander *x)
@@ -633,6 +655,12 @@ int plan_expand(struct plan *out, const struct graph *g, const struct graph_node
 			      .has_ids = has_ids, .now = now, .force = force, .fresh = fresh,
 			      .err = err, .errlen = errlen, .p = out };
 	x.group = group_size(&x, master);
+	x.first_of_node = xmalloc(g->n * sizeof(*x.first_of_node));
+	x.first_of_topo = xmalloc(g->n * sizeof(*x.first_of_topo));
+	x.last_of_topo = xmalloc(g->n * sizeof(*x.last_of_topo));
+	for (size_t i = 0; i < g->n; i++)
+		x.first_of_node[i] = x.first_of_topo[i] = NO_SLOT;
+	x.topo_cursor = master->topo;
 	task_new(&x, master, &kw, 0);
 	int rc = expand_tasks(&x);
 	if (!rc) {
@@ -644,6 +672,9 @@ int plan_expand(struct plan *out, const struct graph *g, const struct graph_node
 	for (size_t i = 0; i < x.nt; i++)
 		task_release(&x.t[i]);
 	free(x.t);
+	free(x.first_of_node);
+	free(x.first_of_topo);
+	free(x.last_of_topo);
 	if (rc)
 		plan_release(out);
 	return rc;
