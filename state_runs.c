@@ -126,18 +126,26 @@ int state_run_get(struct state *st, int64_t id, struct state_run *out)
 	return 1;
 }
 
-int state_run_ids(struct state *st, int64_t id, int64_t **ids, size_t *n)
+/* Query q about run id, stepped to its row; NULL (the error set) when it failed or there is
+ * no such run. The caller resets the statement. */
+static sqlite3_stmt *run_row(struct state *st, enum q q, int64_t id)
 {
-	sqlite3_stmt *s = db_stmt(st, Q_RUN_IDS);
+	sqlite3_stmt *s = db_stmt(st, q);
 	if (!s)
-		return -1;
+		return NULL;
 	sqlite3_bind_int64(s, 1, id);
 	int rc = db_step(st, s);
 	if (rc == 0)
-		return db_fail(st, "no run %lld in '%s'", (long long)id, DB_SHOWN);
-	if (rc < 0)
+		db_fail(st, "no run %lld in '%s'", (long long)id, DB_SHOWN);
+	return rc == 1 ? s : NULL;
+}
+
+int state_run_ids(struct state *st, int64_t id, int64_t **ids, size_t *n)
+{
+	sqlite3_stmt *s = run_row(st, Q_RUN_IDS, id);
+	if (!s)
 		return -1;
-	rc = db_col_ids(st, s, 0, ids, n);
+	int rc = db_col_ids(st, s, 0, ids, n);
 	sqlite3_reset(s);
 	return rc;
 }
@@ -193,14 +201,8 @@ int state_job_has_open_chunks(struct state *st, const char *type, int64_t except
 
 int db_run_state_of(struct state *st, int64_t id, enum run_state *rs)
 {
-	sqlite3_stmt *s = db_stmt(st, Q_RUN_STATE);
+	sqlite3_stmt *s = run_row(st, Q_RUN_STATE, id);
 	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	int rc = db_step(st, s);
-	if (rc == 0)
-		return db_fail(st, "no run %lld in '%s'", (long long)id, DB_SHOWN);
-	if (rc < 0)
 		return -1;
 	*rs = (enum run_state)db_name_index(run_names, RUN_STATE_N, sqlite3_column_text(s, 0));
 	sqlite3_reset(s);
