@@ -515,6 +515,11 @@ int cmd_run(struct ctx *ctx, int argc, char **argv)
 		goto out;
 	project_load(ctx->dir, &r.p);
 	const struct graph_node *master = graph_find(&r.p.graph, r.o.job);
+	if (r.p.unusable) {
+		diags_print(&r.p.diags, stderr);
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	if (!master) {
 		rc = unknown_job(&r.p, r.o.job);
 		goto out;

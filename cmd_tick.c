@@ -145,15 +145,6 @@ static int report_problems(struct tick *t)
 	return 0;
 }
 
-/* The jobs directory cannot be read: nothing can run. */
-static bool project_unusable(const struct project *p)
-{
-	for (size_t i = 0; i < p->diags.n; i++)
-		if (p->diags.v[i].file && !strcmp(p->diags.v[i].file, "jobs"))
-			return true;
-	return false;
-}
-
 /* ---- schedule entries ---- */
 
 static const struct state_entry *stored_entry(const struct state_entry *v, size_t n,
@@ -528,8 +519,8 @@ static int tick(struct tick *t)
 {
 	if (report_problems(t))
 		return -1;
-	if (project_unusable(&t->p)) {
-		error("nothing can run until the jobs directory can be read");
+	if (t->p.unusable) {
+		error("nothing can run until that is fixed");
 		return EXIT_USAGE;
 	}
 	int lost = state_recover_orphans(t->st, t->now, engine_retry_time, &t->p);

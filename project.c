@@ -122,6 +122,17 @@ static char *first_diag_text(const struct diags *d, size_t from)
 	return from < d->n ? diag_format(&d->v[from]) : xstrdup("header does not validate");
 }
 
+/* Says why a file or directory owned by another user than the one running stau or root may
+ * not be used: its owner can change it whatever its mode. NULL if fine. */
+static char *owner_reason(const struct stat *st, const char *shown)
+{
+	if (st->st_uid == 0 || st->st_uid == geteuid())
+		return NULL;
+	struct passwd *pw = getpwuid(geteuid());
+	return xasprintf("owned by another user (uid %ld), who can change it; run 'chown %s %s'",
+			 (long)st->st_uid, pw ? pw->pw_name : "$USER", shown);
+}
+
 /* Says why a file that other users can write may not be used (SPEC §11; cron refuses such a
  * crontab in the same way): writable by group or others, or owned by another user than the
  * one running stau or root, who can write it whatever its mode. NULL if fine. */
@@ -129,44 +140,92 @@ static char *writable_reason(const struct stat *st, const char *shown)
 {
 	if (st->st_mode & (S_IWGRP | S_IWOTH))
 		return xasprintf("writable by group or others; run 'chmod go-w %s'", shown);
-	if (st->st_uid != 0 && st->st_uid != geteuid()) {
-		struct passwd *pw = getpwuid(geteuid());
-		return xasprintf("owned by another user (uid %ld), who can change it; run 'chown %s %s'",
-				 (long)st->st_uid, pw ? pw->pw_name : "$USER", shown);
-	}
-	return NULL;
+	return owner_reason(st, shown);
 }
 
-/* Says why path may not be run: writable by others, or a link leaving jobs/. NULL if fine. */
-static char *unsafe_reason(const char *path, const char *shown, const char *jobs_real,
-			   struct stat *st)
+/* The same for a directory that holds what stau reads or runs: whoever can write it can
+ * rename their own file over a job between stau's checks and its exec. A sticky directory
+ * (/tmp's mode) owned by the user or root is fine: there, others cannot rename or remove
+ * files they do not own. NULL if fine. */
+static char *dir_unsafe_reason(const struct stat *st, const char *shown)
 {
-	char *real = realpath(path, NULL);
-	if (!real)
-		return xasprintf("cannot resolve: %s", strerror(errno));
+	bool sticky = (st->st_mode & S_ISVTX) && (st->st_uid == 0 || st->st_uid == geteuid());
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !sticky)
+		return xasprintf("directory writable by group or others, who could put their own "
+				 "file in place of a job; run 'chmod go-w %s'", shown);
+	return owner_reason(st, shown);
+}
+
+/* The name in jobs/ that a symbolic link's target names, or NULL when it leads elsewhere.
+ * Judged from the text of the link alone, so that a link out of jobs/ is refused without its
+ * target ever being opened or even looked at: "x.sh", "./x.sh" and JOBS_REAL/x.sh stay in
+ * jobs/; anything with another '/' or a ".." leaves it. */
+static const char *link_name_inside(const char *target, const char *jobs_real)
+{
 	size_t n = strlen(jobs_real);
-	bool inside = !strncmp(real, jobs_real, n) && real[n] == '/';
-	free(real);
-	if (!inside)
-		return xstrdup("symbolic link leads outside jobs/; stau only runs files in jobs/");
-	return writable_reason(st, shown);
+	if (!strncmp(target, jobs_real, n) && target[n] == '/')
+		target += n + 1;
+	while (!strncmp(target, "./", 2))
+		target += 2;
+	if (!*target || strchr(target, '/') || !strcmp(target, "..") || !strcmp(target, "."))
+		return NULL;
+	return target;
 }
 
-/* Loads jobs/NAME into p; reports problems into p->diags. */
-static void load_job_file(struct project *p, size_t *cap, const char *jobs_real,
-			  const char *name)
+#define LINK_OUT "symbolic link leads outside jobs/; stau only runs files in jobs/"
+
+/* Opens jobs/NAME for reading without following a link out of jobs/: a link is followed only
+ * to a file in jobs/ itself, and never to another link. Fills *st of the file opened. Returns
+ * the descriptor; -2 when NAME is no regular file (ignored); -1 with *why set (a new string)
+ * when it is refused or cannot be opened. */
+static int open_job_file(int jobs_fd, const char *jobs_real, const char *name, struct stat *st,
+			 char **why)
 {
-	char *path = xasprintf("%s/jobs/%s", p->dir, name);
-	char *shown = xasprintf("jobs/%s", name);
-	char *type = file_stem(name);
-	struct stat st;
-	if (stat(path, &st) || !S_ISREG(st.st_mode))
-		goto out;
+	struct stat lst;
+	if (fstatat(jobs_fd, name, &lst, AT_SYMLINK_NOFOLLOW))
+		return -2; /* gone since readdir */
+	const char *open_name = name;
+	char target[PATH_MAX];
+	if (S_ISLNK(lst.st_mode)) {
+		ssize_t len = readlinkat(jobs_fd, name, target, sizeof(target) - 1);
+		target[len < 0 ? 0 : len] = '\0';
+		open_name = len < 0 ? NULL : link_name_inside(target, jobs_real);
+		if (!open_name) {
+			*why = xstrdup(LINK_OUT);
+			return -1;
+		}
+	} else if (!S_ISREG(lst.st_mode)) {
+		return -2;
+	}
+	/* O_NONBLOCK: a FIFO put in jobs/ must not hang the open */
+	int fd = openat(jobs_fd, open_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 && errno == ELOOP) {
+		*why = xasprintf("symbolic link to the symbolic link '%s'; link to the file itself",
+				 open_name);
+		return -1;
+	}
+	if (fd < 0 && errno == ENOENT && open_name != name)
+		return -2; /* a dangling link is no job */
+	if (fd < 0) {
+		*why = xasprintf("cannot read: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return -2;
+	}
+	return fd;
+}
+
+/* Reads and parses the job file open on fd; reports problems into p->diags. */
+static void parse_job_file(struct project *p, size_t *cap, int fd, const struct stat *st,
+			   const char *shown, const char *type)
+{
 	size_t len;
-	char *text = read_file(path, &len);
+	char *text = read_fd(fd, &len);
 	if (!text) {
 		diag_add(&p->diags, shown, 0, 0, NULL, "cannot read: %s", strerror(errno));
-		goto out;
+		return;
 	}
 	struct job job = { 0 };
 	size_t first = p->diags.n;
@@ -177,16 +236,16 @@ static void load_job_file(struct project *p, size_t *cap, const char *jobs_real,
 	if (rc == 0) {
 		grow(&p->not_jobs, &p->not_jobs_cap, p->nnot_jobs + 1, sizeof(*p->not_jobs));
 		p->not_jobs[p->nnot_jobs++] = xstrdup(shown);
-		goto out;
+		return;
 	}
 	if (!valid_job_type(type)) {
 		diag_add(&p->diags, shown, 0, 0, NULL,
 			 "'%s' is not a valid job type: use letters, digits, '_', '.' and '-', "
 			 "starting with a letter, digit or '_'", type);
 		job_release(&job);
-		goto out; /* such a name cannot be referred to safely, so it is no job at all */
+		return; /* such a name cannot be referred to safely, so it is no job at all */
 	}
-	char *unsafe = unsafe_reason(path, shown, jobs_real, &st);
+	char *unsafe = writable_reason(st, shown);
 	if (unsafe) {
 		diag_add(&p->diags, shown, 0, 0, NULL, "%s", unsafe);
 		job.broken = unsafe;
@@ -194,8 +253,31 @@ static void load_job_file(struct project *p, size_t *cap, const char *jobs_real,
 		job.broken = first_diag_text(&p->diags, first);
 	}
 	add_job(p, cap, &job);
-out:
-	free(path);
+}
+
+/* Loads jobs/NAME into p; reports problems into p->diags. */
+static void load_job_file(struct project *p, size_t *cap, int jobs_fd, const char *jobs_real,
+			  const char *name)
+{
+	char *shown = xasprintf("jobs/%s", name);
+	char *type = file_stem(name);
+	struct stat st;
+	char *why = NULL;
+	int fd = open_job_file(jobs_fd, jobs_real, name, &st, &why);
+	if (fd >= 0) {
+		parse_job_file(p, cap, fd, &st, shown, type);
+		close(fd);
+	} else if (fd == -1 && valid_job_type(type)) {
+		/* a job that cannot be trusted stays in the list, broken, so that runs that need
+		 * it fail with the reason */
+		struct job job = { .type = xstrdup(type), .path = xstrdup(shown), .broken = why };
+		diag_add(&p->diags, shown, 0, 0, NULL, "%s", why);
+		add_job(p, cap, &job);
+		why = NULL;
+	} else if (fd == -1) {
+		diag_add(&p->diags, shown, 0, 0, NULL, "%s", why);
+	}
+	free(why);
 	free(shown);
 	free(type);
 }
@@ -230,20 +312,43 @@ static void reject_duplicate_types(struct project *p)
 	p->njobs = out;
 }
 
+/* Whether directory path (shown as `shown`) may hold what stau runs; reports it into p->diags
+ * as a problem of `file` and returns false when not. */
+static bool dir_is_safe(struct project *p, const char *path, const char *shown,
+			const char *file)
+{
+	struct stat st;
+	if (stat(path, &st))
+		return true; /* whoever reads it says why it cannot be read */
+	char *why = dir_unsafe_reason(&st, shown);
+	if (why) {
+		diag_add(&p->diags, file, 0, 0, NULL, "%s", why);
+		free(why);
+	}
+	return !why;
+}
+
 static void load_jobs(struct project *p)
 {
 	char *jobs_dir = xasprintf("%s/jobs", p->dir);
 	char *jobs_real = realpath(jobs_dir, NULL);
 	size_t n = 0, cap = 0;
 	char **names = jobs_real ? list_dir(jobs_real, &n) : NULL;
-	if (!names) {
+	int jobs_fd = names ? open(jobs_real, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (jobs_fd < 0) {
 		diag_add(&p->diags, "jobs", 0, 0, NULL, "cannot read the jobs directory: %s",
 			 strerror(errno));
+		p->unusable = true;
+	} else if (!dir_is_safe(p, jobs_real, "jobs", "jobs")) {
+		p->unusable = true;
 	}
 	for (size_t i = 0; i < n; i++) {
-		load_job_file(p, &cap, jobs_real, names[i]);
+		if (!p->unusable)
+			load_job_file(p, &cap, jobs_fd, jobs_real, names[i]);
 		free(names[i]);
 	}
+	if (jobs_fd >= 0)
+		close(jobs_fd);
 	free(names);
 	free(jobs_real);
 	free(jobs_dir);
@@ -310,11 +415,13 @@ static uint64_t fp_add(uint64_t h, const void *data, size_t n)
 	return h;
 }
 
-static uint64_t fp_add_stat(uint64_t h, int dir_fd, const char *path)
+/* flags AT_SYMLINK_NOFOLLOW: a link's own stat, so that a link out of jobs/ is never
+ * followed; its target's changes do not matter, as it is refused. */
+static uint64_t fp_add_stat(uint64_t h, int dir_fd, const char *path, int flags)
 {
 	struct stat st;
 	int64_t v[7] = { -1, 0, 0, 0, 0, 0, 0 };
-	if (!fstatat(dir_fd, path, &st, 0)) {
+	if (!fstatat(dir_fd, path, &st, flags)) {
 		v[0] = (int64_t)st.st_size;
 		v[1] = (int64_t)st.st_mtim.tv_sec;
 		v[2] = (int64_t)st.st_mtim.tv_nsec;
@@ -326,13 +433,27 @@ static uint64_t fp_add_stat(uint64_t h, int dir_fd, const char *path)
 	return fp_add(h, v, sizeof(v));
 }
 
+/* Only the mode and owner of a directory: its safety depends on them, while its mtime moves
+ * whenever a job writes a file beside schedule.yaml. */
+static uint64_t fp_add_dir(uint64_t h, const char *path)
+{
+	struct stat st;
+	int64_t v[2] = { -1, -1 };
+	if (!stat(path, &st)) {
+		v[0] = (int64_t)st.st_mode;
+		v[1] = (int64_t)st.st_uid;
+	}
+	return fp_add(h, v, sizeof(v));
+}
+
 char *project_fingerprint(const char *dir)
 {
 	uint64_t h = 14695981039346656037ULL;
 	uid_t me = geteuid();
 	h = fp_add(h, &me, sizeof(me));
+	h = fp_add_dir(h, dir);
 	char *path = xasprintf("%s/schedule.yaml", dir);
-	h = fp_add_stat(h, AT_FDCWD, path);
+	h = fp_add_stat(h, AT_FDCWD, path, 0);
 	free(path);
 	char *jobs_dir = xasprintf("%s/jobs", dir);
 	char *jobs_real = realpath(jobs_dir, NULL);
@@ -340,10 +461,11 @@ char *project_fingerprint(const char *dir)
 	char **names = jobs_real ? list_dir(jobs_real, &n) : NULL;
 	h = fp_add(h, jobs_real ? jobs_real : "", jobs_real ? strlen(jobs_real) + 1 : 0);
 	h = fp_add(h, &n, sizeof(n));
+	h = fp_add_dir(h, jobs_dir);
 	int dir_fd = jobs_real ? open(jobs_real, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	for (size_t i = 0; i < n; i++) {
 		h = fp_add(h, names[i], strlen(names[i]) + 1);
-		h = fp_add_stat(h, dir_fd, names[i]);
+		h = fp_add_stat(h, dir_fd, names[i], AT_SYMLINK_NOFOLLOW);
 		free(names[i]);
 	}
 	if (dir_fd >= 0)
@@ -366,9 +488,17 @@ int project_load(const char *dir, struct project *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->dir = xstrdup(dir);
+	if (!dir_is_safe(p, dir, dir, dir)) {
+		/* whoever can write it can replace schedule.yaml and jobs/ themselves */
+		p->unusable = true;
+		p->sched_ok = false;
+		config_parse_schedule("schedule.yaml", "", 0, &p->sched, &p->diags);
+		return -1;
+	}
 	load_schedule(p);
 	load_jobs(p);
-	check_entry_jobs(p);
+	if (!p->unusable) /* else every entry would name an unknown job */
+		check_entry_jobs(p);
 	graph_build(&p->graph, p->jobs, p->njobs, &p->diags);
 	return p->diags.n ? -1 : 0;
 }

@@ -24,6 +24,8 @@ struct project {
 	size_t nnot_jobs, not_jobs_cap;
 	struct schedule sched;	/* entries that validated, and settings */
 	bool sched_ok;		/* schedule.yaml parsed without any problem */
+	bool unusable;		/* nothing can run: the project directory or jobs/ is unsafe
+				 * (writable by others) or jobs/ cannot be read; diags say why */
 	struct graph graph;
 	struct diags diags;	/* every problem, in file order */
 };

@@ -200,11 +200,8 @@ const char *spell_suggest(const char *word, const char *const *candidates)
 	return best;
 }
 
-char *read_file(const char *path, size_t *len)
+char *read_fd(int fd, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
 	struct strbuf sb = STRBUF_INIT;
 	char chunk[65536];
 	for (;;) {
@@ -213,7 +210,6 @@ char *read_file(const char *path, size_t *len)
 			if (errno == EINTR)
 				continue;
 			int saved = errno;
-			close(fd);
 			sb_release(&sb);
 			errno = saved;
 			return NULL;
@@ -222,10 +218,21 @@ char *read_file(const char *path, size_t *len)
 			break;
 		sb_add(&sb, chunk, (size_t)n);
 	}
-	close(fd);
 	if (len)
 		*len = sb.len;
 	return sb_detach(&sb);
+}
+
+char *read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	char *text = read_fd(fd, len);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return text;
 }
 
 static int fsync_parent_dir(const char *path)

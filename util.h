@@ -53,6 +53,8 @@ const char *spell_suggest(const char *word, const char *const *candidates);
 /* Reads a whole file into a new NUL-terminated buffer; *len gets its length (may be NULL).
  * Returns NULL with errno set on failure. The caller frees the buffer. */
 char *read_file(const char *path, size_t *len);
+/* The same from an open descriptor, read to its end; the descriptor stays open. */
+char *read_fd(int fd, size_t *len);
 
 /* Writes data to path atomically: a temporary file in the same directory, fsync, rename, and
  * fsync of the directory, so that a crash leaves the old file or the new one, never half.

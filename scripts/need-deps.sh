@@ -19,6 +19,7 @@ for what in "$@"; do
 		has_pc cmocka || need libcmocka-dev
 		command -v python3 >/dev/null 2>&1 || need python3
 		command -v valgrind >/dev/null 2>&1 || need valgrind
+		command -v strace >/dev/null 2>&1 || need strace
 		command -v sqlite3 >/dev/null 2>&1 || need sqlite3
 		command -v dot >/dev/null 2>&1 || need graphviz
 		command -v clang >/dev/null 2>&1 || need clang
