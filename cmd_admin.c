@@ -50,13 +50,6 @@
 
 /* ---- shared ---- */
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *plural(int64_t n)
 {
 	return n == 1 ? "" : "s";
@@ -512,12 +505,12 @@ static int signal_once(struct cancel *k, size_t *waiting)
  * of a chunk that its owner is starting. Returns 0 or -1. */
 static int signal_running(struct cancel *k)
 {
-	int64_t deadline = mono_ms() + CHILD_WAIT_MS;
+	int64_t deadline = monotonic_ms() + CHILD_WAIT_MS;
 	size_t waiting;
 	for (;;) {
 		if (signal_once(k, &waiting))
 			return -1;
-		if (!waiting || mono_ms() >= deadline)
+		if (!waiting || monotonic_ms() >= deadline)
 			break;
 		struct timespec ts = { 0, CHILD_POLL_MS * 1000000L };
 		nanosleep(&ts, NULL);

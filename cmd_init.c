@@ -61,9 +61,13 @@ static int create_file(const char *dir, const char *name, const char *content, u
 	return rc;
 }
 
+/* Creates directory path and its missing parents; returns 0 or -1 after saying why. */
 static int make_dir(const char *path, unsigned mode)
 {
-	if (mkdir(path, mode) && errno != EEXIST)
+	char *dir = xasprintf("%s/", path);
+	int rc = mkdir_parents(dir, mode);
+	free(dir);
+	if (rc)
 		return error("cannot create directory '%s': %s", path, strerror(errno));
 	return 0;
 }

@@ -77,13 +77,6 @@ struct progress {
 	size_t running;	      /* chunks of ours running */
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- options ---- */
 
 /* Whether s is a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
@@ -219,7 +212,7 @@ static void clear_line(struct progress *g)
 
 static void draw(struct progress *g, bool force)
 {
-	int64_t now = mono_ms();
+	int64_t now = monotonic_ms();
 	if (!g->live || msg_verbosity < 0 || (!force && now - g->drawn_ms < REDRAW_MS))
 		return;
 	struct state_run run;
@@ -412,13 +405,13 @@ int run_execute(struct state *st, const struct project *p, const struct run_exec
 	volatile sig_atomic_t *interrupted = engine_stop_on_signals();
 	struct engine_opts o = { .run = x->run, .jobs = x->jobs, .wait_run = true,
 				 .now = x->now, .stop = interrupted };
-	struct progress g = { .st = st, .run = x->run, .live = x->live, .t0_ms = mono_ms() };
+	struct progress g = { .st = st, .run = x->run, .live = x->live, .t0_ms = monotonic_ms() };
 	struct engine_hooks h = { run_started, run_finished, run_idle, &g };
 	int rc = engine_run(st, p, &ex, &o, &h, NULL, err, sizeof(err));
 	ex.ops->destroy(ex.self);
 	clear_line(&g);
 	free(g.last_started);
-	*elapsed_ms = mono_ms() - g.t0_ms;
+	*elapsed_ms = monotonic_ms() - g.t0_ms;
 	if (rc)
 		return error("%s", err), EXIT_STATE;
 	if (*interrupted && state_run_cancel(st, x->run, "interrupted", x->now, NULL, NULL))

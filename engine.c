@@ -88,23 +88,16 @@ struct real_clock {
 	int64_t mono0_ms; /* CLOCK_MONOTONIC at start */
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t real_now(void *ctx)
 {
 	struct real_clock *c = ctx;
-	return c->base + (mono_ms() - c->mono0_ms) / 1000;
+	return c->base + (monotonic_ms() - c->mono0_ms) / 1000;
 }
 
 /* Milliseconds of real time until the clock reads t (at least 0). */
 static int64_t real_ms_until(const struct real_clock *c, int64_t t)
 {
-	int64_t ms = (t - c->base) * 1000 - (mono_ms() - c->mono0_ms);
+	int64_t ms = (t - c->base) * 1000 - (monotonic_ms() - c->mono0_ms);
 	return ms > 0 ? ms : 0;
 }
 
@@ -232,16 +225,6 @@ int64_t engine_retry_time(void *project, const char *type, int attempt, int64_t 
 
 /* ---- job health ---- */
 
-static uint64_t fnv1a(const char *s, size_t n)
-{
-	uint64_t h = 14695981039346656037ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 int engine_file_hash(struct state *st, const char *dir, const char *path, char **hash,
 		     char *err, size_t errlen)
 {
@@ -269,7 +252,8 @@ int engine_file_hash(struct state *st, const char *dir, const char *path, char *
 		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
 		goto out;
 	}
-	*hash = xasprintf("fnv1a64:%016llx", (unsigned long long)fnv1a(text, len));
+	*hash = xasprintf("fnv1a64:%016llx",
+			  (unsigned long long)hash_fnv1a(HASH_FNV1A_INIT, text, len));
 	rc = 0;
 	if (state_file_hash_set(st, path, (int64_t)sb.st_size, mtime_ns, *hash)) {
 		snprintf(err, errlen, "%s", state_errmsg(st));
@@ -443,13 +427,9 @@ static int slot_fd(struct engine *e, size_t i)
 					    (long)getpid(), i + 1);
 	const char *path = e->slot[i].path;
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 && errno == ENOENT) { /* the first chunk: .stau/work/ is made on demand */
-		char *dir = xstrdup(path);
-		*strrchr(dir, '/') = '\0';
-		if (!mkdir(dir, 0700) || errno == EEXIST)
-			fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		free(dir);
-	}
+	/* the first chunk: .stau/work/ is made on demand */
+	if (fd < 0 && errno == ENOENT && !mkdir_parents(path, 0700))
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	return e->slot[i].fd = fd;
 }
 
@@ -600,7 +580,7 @@ static void judge_failure(struct engine *e, const struct running *r, const struc
 		v->why = xasprintf("cannot execute '%s': %s", r->argv0, strerror(x->exec_errno));
 		v->message = xstrdup(v->why);
 	} else if (x->timed_out) {
-		duration_format(r->job->timeout, buf, sizeof(buf));
+		duration_format(r->job->timeout * 1000, DURATION_EXACT, buf, sizeof(buf));
 		v->why = xasprintf("timed out after %s", buf);
 		v->message = xstrdup(v->why);
 	} else if (x->signal) {
@@ -725,7 +705,7 @@ static void push_outcome(struct outcome **v, size_t *n, size_t *cap, struct outc
 static void set_due(struct engine *e)
 {
 	if (!e->due_ms)
-		e->due_ms = mono_ms() + SYNC_EVERY_MS;
+		e->due_ms = monotonic_ms() + SYNC_EVERY_MS;
 }
 
 /* Outcome o (taken) is stored; it waits for the next sync to be told. */
@@ -851,7 +831,7 @@ static int flush_pids(struct engine *e)
  * oldest has waited SYNC_EVERY_MS. Returns 0 or -1. */
 static int catch_up(struct engine *e, bool now)
 {
-	if (!e->due_ms || (!now && mono_ms() < e->due_ms))
+	if (!e->due_ms || (!now && monotonic_ms() < e->due_ms))
 		return 0;
 	if (flush_pids(e))
 		return -1;
@@ -883,12 +863,7 @@ static void write_unstarted_log(struct engine *e, const struct state_chunk *c, c
 	if (!c->log_path)
 		return;
 	char *path = xasprintf("%s/%s", e->p->dir, c->log_path);
-	char *dir = xstrdup(path);
-	for (char *s = strchr(dir + strlen(e->p->dir) + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		mkdir(dir, 0700);
-		*s = '/';
-	}
+	mkdir_parents(path, 0700);
 	char *text = xasprintf("stau: %s run %lld chunk %lld (%zu/%zu) attempt %d: not started\n"
 			       "stau: %s\n[could not be started]\n", c->job, (long long)c->run,
 			       (long long)c->id, c->index, c->count, c->attempt, why);
@@ -899,7 +874,6 @@ static void write_unstarted_log(struct engine *e, const struct state_chunk *c, c
 		close(fd);
 	}
 	free(text);
-	free(dir);
 	free(path);
 }
 
@@ -1126,7 +1100,7 @@ static int wait_child(struct engine *e)
 		}
 	}
 	if (e->due_ms) { /* wake up in time to catch up */
-		int64_t left = e->due_ms - mono_ms();
+		int64_t left = e->due_ms - monotonic_ms();
 		left = left > 0 ? left : 0;
 		if (timeout < 0 || left < timeout)
 			timeout = (int)left;
@@ -1206,7 +1180,7 @@ int engine_run(struct state *st, const struct project *p, struct exec_runner *ex
 {
 	struct engine e = { .st = st, .p = p, .ex = ex, .o = opts, .h = hooks, .err = err,
 			    .errlen = errlen };
-	e.real = (struct real_clock){ opts->now, mono_ms() };
+	e.real = (struct real_clock){ opts->now, monotonic_ms() };
 	e.clock = opts->clock ? *opts->clock
 			      : (struct engine_clock){ real_now, real_sleep_until, &e.real };
 	int64_t max = engine_max_parallel(p);

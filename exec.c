@@ -39,7 +39,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -67,29 +66,7 @@ struct local_exec {
 	sigset_t oldmask;	/* the mask before we blocked SIGCHLD, restored by destroy */
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- the log file ---- */
-
-/* Creates the missing parent directories of path with mode 0700. Returns 0 or -1 (errno). */
-static int make_parents(const char *path)
-{
-	char *p = xstrdup(path);
-	int rc = 0;
-	for (char *s = strchr(p + 1, '/'); s && !rc; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		if (mkdir(p, 0700) && errno != EEXIST)
-			rc = -1;
-		*s = '/';
-	}
-	free(p);
-	return rc;
-}
 
 static int write_all(int fd, const char *s, size_t n)
 {
@@ -109,7 +86,7 @@ static int open_log(const struct exec_spec *spec, char *err, size_t errlen)
 {
 	int flags = O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC;
 	int fd = open(spec->log_path, flags, 0600);
-	if (fd < 0 && errno == ENOENT && !make_parents(spec->log_path))
+	if (fd < 0 && errno == ENOENT && !mkdir_parents(spec->log_path, 0700))
 		fd = open(spec->log_path, flags, 0600);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create log file '%s': %s", spec->log_path,
@@ -321,7 +298,7 @@ static int local_start(void *self, const struct exec_spec *spec, uint64_t token,
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	int64_t t0 = now_ms();
+	int64_t t0 = monotonic_ms();
 	pid_t p = vfork();
 	if (p == 0)
 		run_child(&cp);
@@ -350,25 +327,13 @@ static int local_start(void *self, const struct exec_spec *spec, uint64_t token,
 	return 0;
 }
 
-static void format_ms(int64_t ms, char *buf, size_t len)
-{
-	if (ms % 1000)
-		snprintf(buf, len, "%lldms", (long long)ms);
-	else if (ms % 3600000 == 0)
-		snprintf(buf, len, "%lldh", (long long)(ms / 3600000));
-	else if (ms % 60000 == 0)
-		snprintf(buf, len, "%lldm", (long long)(ms / 60000));
-	else
-		snprintf(buf, len, "%llds", (long long)(ms / 1000));
-}
-
 static void write_trailer(const struct child *c, const struct exec_result *res)
 {
 	char buf[128], t[32];
 	if (res->exec_errno)
 		snprintf(buf, sizeof(buf), "[could not be started]\n");
 	else if (c->timed_out) {
-		format_ms(c->timeout_ms, t, sizeof(t));
+		duration_format(c->timeout_ms, DURATION_EXACT, t, sizeof(t));
 		snprintf(buf, sizeof(buf), "[timed out after %s]\n", t);
 	} else if (res->signal) {
 		const char *name = sigabbrev_np(res->signal);
@@ -393,7 +358,7 @@ static int reap(struct local_exec *x, size_t i, struct exec_result *res, uint64_
 	if (r == 0)
 		return 0;
 	*res = (struct exec_result){ .timed_out = c->timed_out, .exec_errno = c->exec_errno,
-				     .duration_ms = now_ms() - c->started_ms, .exit_code = -1 };
+				     .duration_ms = monotonic_ms() - c->started_ms, .exit_code = -1 };
 	if (r < 0)
 		res->exit_code = 127; /* not our child any more: cannot happen, but never hang */
 	else if (WIFEXITED(status))
@@ -460,13 +425,13 @@ static int local_wait(void *self, int timeout_ms, uint64_t *token, struct exec_r
 	struct local_exec *x = self;
 	if (!x->n)
 		return -1;
-	int64_t end = timeout_ms < 0 ? 0 : now_ms() + timeout_ms;
+	int64_t end = timeout_ms < 0 ? 0 : monotonic_ms() + timeout_ms;
 	for (;;) {
 		drain_signals(x);
 		for (size_t i = 0; i < x->n; i++)
 			if (reap(x, i, res, token))
 				return 1;
-		int64_t now = now_ms();
+		int64_t now = monotonic_ms();
 		int64_t next = enforce_deadlines(x, now);
 		if (end && now >= end)
 			return 0;
@@ -506,9 +471,9 @@ static void local_destroy(void *self)
 		x->v[i].timed_out = false;
 		x->v[i].deadline_ms = 0;
 	}
-	int64_t end = now_ms() + DESTROY_GRACE_MS;
+	int64_t end = monotonic_ms() + DESTROY_GRACE_MS;
 	while (x->n) {
-		int64_t left = end - now_ms();
+		int64_t left = end - monotonic_ms();
 		if (left <= 0)
 			break;
 		local_wait(x, (int)left, &token, &res);

@@ -201,22 +201,15 @@ static void sleep_us(long us)
 	nanosleep(&ts, NULL);
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Takes the exclusive flock on .stau/lock, waiting at most the busy timeout. */
 static int lock(struct state *st)
 {
 	if (!flock(st->lock_fd, LOCK_EX | LOCK_NB))
 		return 0;
-	int64_t deadline = mono_ms() + st->busy_ms;
+	int64_t deadline = monotonic_ms() + st->busy_ms;
 	long pause = 50;
 	while (errno == EWOULDBLOCK || errno == EINTR) {
-		if (mono_ms() >= deadline)
+		if (monotonic_ms() >= deadline)
 			return db_fail(st, "'.stau/lock' stayed locked for more than %d ms by another "
 				    "stau process; try again later", st->busy_ms);
 		sleep_us(pause);
