@@ -21,7 +21,6 @@
  * string; so --kw n=5 gives 5, --kw name=007 gives "007" (not a JSON number), and no value
  * is ever parsed by a shell. --dry-run expands the plan against the real freshness records
  * and prints it without writing anything. */
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -79,36 +78,6 @@ struct progress {
 
 /* ---- options ---- */
 
-/* Whether s is a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
-static bool json_number(const char *s)
-{
-	if (*s == '-')
-		s++;
-	if (*s == '0')
-		s++;
-	else if (*s >= '1' && *s <= '9')
-		while (isdigit((unsigned char)*s))
-			s++;
-	else
-		return false;
-	if (*s == '.') {
-		if (!isdigit((unsigned char)*++s))
-			return false;
-		while (isdigit((unsigned char)*s))
-			s++;
-	}
-	if (*s == 'e' || *s == 'E') {
-		s++;
-		if (*s == '+' || *s == '-')
-			s++;
-		if (!isdigit((unsigned char)*s))
-			return false;
-		while (isdigit((unsigned char)*s))
-			s++;
-	}
-	return *s == '\0';
-}
-
 static int add_kw(struct run_opts *o, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
@@ -117,7 +86,7 @@ static int add_kw(struct run_opts *o, const char *arg)
 	char *key = xstrndup(arg, (size_t)(eq - arg));
 	const char *v = eq + 1;
 	char *json;
-	if (json_number(v) || !strcmp(v, "true") || !strcmp(v, "false") || !strcmp(v, "null")) {
+	if (json_is_number(v) || !strcmp(v, "true") || !strcmp(v, "false") || !strcmp(v, "null")) {
 		json = xstrdup(v);
 	} else {
 		struct strbuf sb = STRBUF_INIT;

@@ -72,12 +72,6 @@ static bool valid_job_type(const char *s)
 	return true;
 }
 
-static char *file_stem(const char *name)
-{
-	const char *dot = strrchr(name, '.');
-	return dot && dot != name ? xstrndup(name, (size_t)(dot - name)) : xstrdup(name);
-}
-
 static bool ignored_name(const char *name)
 {
 	size_t len = strlen(name);
@@ -158,7 +152,7 @@ static void load_job_file(struct project *p, size_t *cap, const char *jobs_real,
 {
 	char *path = xasprintf("%s/jobs/%s", p->dir, name);
 	char *shown = xasprintf("jobs/%s", name);
-	char *type = file_stem(name);
+	char *type = config_job_type_of(name);
 	struct stat st;
 	if (stat(path, &st) || !S_ISREG(st.st_mode))
 		goto out;
