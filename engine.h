@@ -163,8 +163,8 @@ int engine_job_problem(struct state *st, const struct project *p, const char *ty
 int engine_file_hash(struct state *st, const char *dir, const char *path, char **hash,
 		     char *err, size_t errlen);
 
-/* The current git commit of dir (`git -C DIR rev-parse HEAD`, no shell), or NULL when dir is
- * not a git repository or git is missing. A new string. */
+/* The current git commit of dir (`git rev-parse HEAD` run in dir through proc_capture, no
+ * shell), or NULL when dir is not a git repository or git is missing. A new string. */
 char *engine_git_commit(const char *dir);
 
 /* How a chunk failed, for messages, as a new string: why, the duration, the note: "exit 1
