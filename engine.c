@@ -51,6 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proc.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -584,9 +585,7 @@ static void judge_failure(struct engine *e, const struct running *r, const struc
 		v->why = xasprintf("timed out after %s", buf);
 		v->message = xstrdup(v->why);
 	} else if (x->signal) {
-		const char *name = sigabbrev_np(x->signal);
-		v->why = name ? xasprintf("killed by signal %s", name)
-			      : xasprintf("killed by signal %d", x->signal);
+		v->why = xstrdup(proc_killed_by(x->signal, buf, sizeof(buf)));
 	} else if (fatal_code(r->job, x->exit_code)) {
 		bool runner = r->job->main_func && x->exit_code == 3;
 		v->why = xasprintf("exit %d", x->exit_code);

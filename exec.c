@@ -37,13 +37,11 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "proc.h"
 #include "util.h"
-
-extern char **environ; /* inherited by every child, with env_add on top */
 
 #define KILL_GRACE_MS 10000	/* SIGTERM, then SIGKILL this much later */
 #define DESTROY_GRACE_MS 2000	/* destroy: how long SIGTERM'd children get before SIGKILL */
@@ -103,42 +101,6 @@ static int open_log(const struct exec_spec *spec, char *err, size_t errlen)
 		return -1;
 	}
 	return fd;
-}
-
-/* ---- the environment ---- */
-
-static size_t name_len(const char *kv)
-{
-	const char *eq = strchr(kv, '=');
-	return eq ? (size_t)(eq - kv) : strlen(kv);
-}
-
-static bool overridden(const char *kv, char *const *add)
-{
-	size_t n = name_len(kv);
-	for (; add && *add; add++)
-		if (name_len(*add) == n && !strncmp(kv, *add, n))
-			return true;
-	return false;
-}
-
-/* The inherited environment without the names in add, then add: a new array of borrowed
- * strings (free only the array). */
-static char **merge_env(char *const *add)
-{
-	size_t n = 0, k = 0;
-	for (char **e = environ; e && *e; e++)
-		n++;
-	for (char *const *a = add; a && *a; a++)
-		n++;
-	char **env = xcalloc(n + 1, sizeof(*env));
-	for (char **e = environ; e && *e; e++)
-		if (!overridden(*e, add))
-			env[k++] = *e;
-	for (char *const *a = add; a && *a; a++)
-		env[k++] = *a;
-	env[k] = NULL;
-	return env;
 }
 
 /* ---- finding the program ---- */
@@ -204,30 +166,6 @@ static void __attribute__((noreturn)) child_fail(int errfd, int err, const char 
 	_exit(127);
 }
 
-/* Closes every descriptor above 2 except keep. */
-static void close_others(int keep)
-{
-	if (keep > 3)
-		syscall(SYS_close_range, 3U, (unsigned)keep - 1, 0U);
-	syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U);
-}
-
-/* execve resets handled signals by itself; what must be reset before the mask is cleared
- * are the handlers stau installs (SIGINT, SIGTERM, SIGHUP: see cmd_run.c and cmd_tick.c),
- * which must not run on the shared memory, and an ignored SIGPIPE, which a job should not
- * inherit. Resetting all 64 would cost more than the rest of starting a child. */
-static void reset_signals(void)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2 };
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	sigemptyset(&dfl.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &dfl, NULL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 struct child_plan {
 	const struct exec_spec *spec;
 	char *prog;	/* what to execve, or NULL: prog_errno says why not */
@@ -244,12 +182,12 @@ static void __attribute__((noreturn)) run_child(const struct child_plan *cp)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != cp->parent)
 		_exit(127); /* stau died before prctl took effect */
-	reset_signals();
+	proc_child_reset_signals();
 	int null = open("/dev/null", O_RDONLY);
 	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(cp->logfd, STDOUT_FILENO) < 0 ||
 	    dup2(cp->logfd, STDERR_FILENO) < 0)
 		child_fail(cp->errfd, errno, "set up the output of", spec->argv[0]);
-	close_others(cp->errfd);
+	proc_child_close_fds(cp->errfd);
 	if (spec->cwd && chdir(spec->cwd))
 		child_fail(cp->errfd, errno, "change to directory", spec->cwd);
 	if (!cp->prog)
@@ -292,7 +230,7 @@ static int local_start(void *self, const struct exec_spec *spec, uint64_t token,
 		close(logfd);
 		return -1;
 	}
-	struct child_plan cp = { .spec = spec, .env = merge_env(spec->env_add), .logfd = logfd,
+	struct child_plan cp = { .spec = spec, .env = proc_env_merge(spec->env_add), .logfd = logfd,
 				 .errfd = pfd[1], .parent = getpid() };
 	cp.prog = find_program(spec->argv[0], cp.env, spec->cwd, &cp.prog_errno);
 	sigset_t all, old;
@@ -336,11 +274,7 @@ static void write_trailer(const struct child *c, const struct exec_result *res)
 		duration_format(c->timeout_ms, DURATION_EXACT, t, sizeof(t));
 		snprintf(buf, sizeof(buf), "[timed out after %s]\n", t);
 	} else if (res->signal) {
-		const char *name = sigabbrev_np(res->signal);
-		if (name)
-			snprintf(buf, sizeof(buf), "[killed by signal %s]\n", name);
-		else
-			snprintf(buf, sizeof(buf), "[killed by signal %d]\n", res->signal);
+		snprintf(buf, sizeof(buf), "[%s]\n", proc_killed_by(res->signal, t, sizeof(t)));
 	} else
 		snprintf(buf, sizeof(buf), "[exited with status %d]\n", res->exit_code);
 	write_all(c->logfd, buf, strlen(buf));
