@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proc.h"
@@ -56,6 +57,16 @@ static int reaped_signal(pid_t pid)
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return WIFSIGNALED(status) ? WTERMSIG(status) : -1;
+}
+
+/* Waits until process pid shows want in its environment: while a process execs, its
+ * environment reads as empty for a moment. */
+static void wait_env(pid_t pid, const struct proc_chunk_env *want)
+{
+	struct timespec ts = { 0, 1000000 };
+	for (int i = 0; i < 10000 && proc_env_names(pid, want) != PROC_ENV_MATCH; i++)
+		nanosleep(&ts, NULL);
+	assert_int_equal(proc_env_names(pid, want), PROC_ENV_MATCH);
 }
 
 static void stop(pid_t pid)
@@ -163,6 +174,11 @@ static void test_kill_leftovers(void **unused)
 	pid_t escaped = spawn_sh("echo ready; exec sleep 30", attempt1, line, sizeof(line));
 	pid_t retry = spawn_sh("echo ready; exec sleep 30", attempt2, line, sizeof(line));
 	struct proc_chunk_env lost = { .run = 1, .chunk = 2, .attempt = 1, .dir = "/srv/p" };
+	struct proc_chunk_env retried = lost;
+	retried.attempt = 2;
+	wait_env(bg, &lost);
+	wait_env(escaped, &lost);
+	wait_env(retry, &retried);
 	assert_int_equal(proc_kill_leftovers(group, &lost), 2);
 	assert_int_equal(reaped_signal(group), SIGKILL);
 	assert_int_equal(reaped_signal(bg), SIGKILL);
