@@ -523,9 +523,14 @@ static int tick(struct tick *t)
 		error("nothing can run until the jobs directory can be read");
 		return EXIT_USAGE;
 	}
-	int lost = state_recover_orphans(t->st, t->now, engine_retry_time, &t->p);
+	struct exec_runner ex;
+	char err[512];
+	if (exec_local_new(&ex, err, sizeof(err)))
+		return state_fail(t, err);
+	int lost = engine_recover(t->st, &t->p, &ex, t->now, err, sizeof(err));
+	ex.ops->destroy(ex.self);
 	if (lost < 0)
-		return state_fail(t, state_errmsg(t->st));
+		return state_fail(t, err);
 	if (lost > 0) /* the stau that ran them cannot say so: cron must hear it from us */
 		warn("marked %d chunk%s FAILED 'runner lost': the stau process running %s died;"
 		     " retried if the job allows, see 'stau status'", lost, lost == 1 ? "" : "s",

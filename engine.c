@@ -21,7 +21,7 @@
  * until its run has ended: it sleeps until a retry is due and, when another process holds
  * the rest of its run, looks again every second. Nothing is kept in memory that another
  * process would need: a process that dies leaves RUNNING chunks that the next one recovers
- * by their owner's pid and start time (state_recover_orphans).
+ * by their owner's pid and start time (engine_recover).
  *
  * Time: `--now` replays time. The engine's clock reads `opts.now` when it starts and then
  * runs on with the real (monotonic) clock, so durations and retry delays keep their meaning
@@ -805,7 +805,7 @@ static int store_pids(struct engine *e)
 		if (rc < 0)
 			return state_error(e);
 		if (rc == 0)
-			e->ex->ops->kill(e->ex->self, (uint64_t)e->pids[i].chunk, SIGTERM);
+			e->ex->ops->signal(e->ex->self, (uint64_t)e->pids[i].chunk, SIGTERM);
 	}
 	return 0;
 }
@@ -1069,8 +1069,9 @@ static int wait_for_others(struct engine *e)
 	if (ended)
 		return 1;
 	int64_t now = engine_now(e), t;
-	if (state_recover_orphans(e->st, now, engine_retry_time, (void *)e->p) < 0 ||
-	    state_next_retry(e->st, e->o->run, now, &t))
+	if (engine_recover(e->st, e->p, e->ex, now, e->err, e->errlen) < 0)
+		return -1;
+	if (state_next_retry(e->st, e->o->run, now, &t))
 		return state_error(e);
 	/* a retry alone can be slept for; what other processes do must be looked at */
 	if (!t || (others && t > now + OTHERS_POLL_S))
@@ -1151,7 +1152,7 @@ static int run_loop(struct engine *e)
 			return -1;
 		if (stopping(e) && !killed) {
 			for (size_t i = 0; i < e->nrun; i++)
-				e->ex->ops->kill(e->ex->self, (uint64_t)e->run[i].c.id, SIGTERM);
+				e->ex->ops->signal(e->ex->self, (uint64_t)e->run[i].c.id, SIGTERM);
 			killed = true;
 		}
 		if (e->nended) /* chunks that could not start: stored by the next round */
@@ -1186,8 +1187,8 @@ int engine_run(struct state *st, const struct project *p, struct exec_runner *ex
 	e.jobs = opts->jobs && (int64_t)opts->jobs < max ? opts->jobs : (size_t)max;
 	e.claim = (struct state_claim){ .run = opts->run, .max_running = max,
 					.job_limit = job_limit, .ctx = &e };
-	if (state_owner_self(&e.claim.owner)) {
-		snprintf(err, errlen, "cannot read this process's start time from /proc");
+	if (proc_self(&e.claim.owner)) {
+		snprintf(err, errlen, "cannot read this process's start time from the process table");
 		return -1;
 	}
 	e.slot = xcalloc(e.jobs, sizeof(*e.slot));

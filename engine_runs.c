@@ -1,4 +1,5 @@
-/* engine_runs.c - queueing and expanding runs, and small helpers the commands share.
+/* engine_runs.c - queueing and expanding runs, lost-runner recovery, and small helpers the
+ * commands share.
  *
  * A run is born QUEUED (engine_queue_run: the IDs and kwargs it was asked for) and becomes
  * ACTIVE when it is expanded into chunks (engine_expand: plan.c's expansion stored in one
@@ -213,6 +214,46 @@ int engine_expand(struct state *st, const struct project *p, int64_t id, int64_t
 	free(ids);
 	state_run_release(&r);
 	return rc;
+}
+
+/* ---- lost-runner recovery ---- */
+
+struct recovery {
+	struct exec_runner *ex;
+	const char *dir;
+};
+
+static struct exec_record record_of(const struct state_owned *c, const char *dir)
+{
+	return (struct exec_record){ .run = c->run, .chunk = c->id, .attempt = c->attempt,
+				     .dir = dir, .owner = c->owner, .child = c->child };
+}
+
+static bool owner_alive(void *ctx, const struct state_owned *c)
+{
+	struct recovery *r = ctx;
+	struct exec_record rec = record_of(c, r->dir);
+	return r->ex->ops->owner_alive(r->ex->self, &rec);
+}
+
+int engine_recover(struct state *st, const struct project *p, struct exec_runner *ex,
+		   int64_t now, char *err, size_t errlen)
+{
+	struct recovery r = { ex, p->dir };
+	struct state_recovery how = { .alive = owner_alive, .alive_ctx = &r,
+				      .retry = engine_retry_time, .retry_ctx = (void *)p };
+	struct state_owned *lost;
+	int n = state_recover_orphans(st, now, &how, &lost);
+	if (n < 0) {
+		snprintf(err, errlen, "%s", state_errmsg(st));
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		struct exec_record rec = record_of(&lost[i], p->dir);
+		ex->ops->kill_lost(ex->self, &rec);
+	}
+	free(lost);
+	return n;
 }
 
 /* ---- small helpers for the commands ---- */

@@ -1,4 +1,5 @@
-/* exec.c - the local executor: vfork/execve children, time them out, reap them.
+/* exec.c - the local executor: vfork/execve children, time them out, reap them; signal the
+ * chunks of other stau processes and kill what lost chunks left, through proc.c.
  *
  * Why it looks like this:
  *   - Everything that can fail in a way the caller should hear about (the log file, the pipe,
@@ -378,7 +379,7 @@ static int local_wait(void *self, int timeout_ms, uint64_t *token, struct exec_r
 	}
 }
 
-static int local_kill(void *self, uint64_t token, int sig)
+static int local_signal(void *self, uint64_t token, int sig)
 {
 	struct child *c = find_child(self, token);
 	if (!c) {
@@ -422,12 +423,58 @@ static void local_destroy(void *self)
 	free(x);
 }
 
+/* ---- chunks that another stau process started ---- */
+
+static bool local_owner_alive(void *self, const struct exec_record *r)
+{
+	return proc_alive(&r->owner);
+}
+
+/* Whether r's recorded child still is the process its owner started for it: the owner's
+ * child, leading its own process group, not naming another chunk (an environment that
+ * cannot be read, or without STAU_CHUNK_ID, names none: a job may exec with a clean one). */
+static bool child_is_chunks(const struct exec_record *r)
+{
+	pid_t ppid, pgrp;
+	struct proc_chunk_env want = { .chunk = r->chunk };
+	return r->child > 0 && !proc_parent_group(r->child, &ppid, &pgrp) &&
+	       ppid == r->owner.pid && pgrp == r->child &&
+	       proc_env_names(r->child, &want) != PROC_ENV_OTHER;
+}
+
+static enum exec_signal local_signal_recorded(void *self, const struct exec_record *r, int sig)
+{
+	if (!proc_alive(&r->owner))
+		return EXEC_OWNER_LOST;
+	if (r->child <= 0)
+		return EXEC_NOT_STARTED;
+	/* a child that fails the checks has ended: its owner is recording it */
+	if (!child_is_chunks(r) || kill(-r->child, sig))
+		return EXEC_ENDED;
+	return EXEC_SIGNALLED;
+}
+
+/* SPEC §10: a lost chunk's processes do not outlive its stau. The group's leader died with
+ * its owner (PR_SET_PDEATHSIG), but what it started (a shell's commands, a Python pool) may
+ * still run. The engine stores a child's pid with its next transaction, a few milliseconds
+ * after the start; for an owner that died before that, the processes are found by their
+ * environment alone, which must then name the project directory too. */
+static void local_kill_lost(void *self, const struct exec_record *r)
+{
+	struct proc_chunk_env chunk = { .run = r->run, .chunk = r->chunk, .attempt = r->attempt,
+					.dir = r->dir };
+	proc_kill_leftovers(r->child > 0 ? r->child : 0, &chunk);
+}
+
 static const struct exec_ops local_ops = {
 	.start = local_start,
 	.wait = local_wait,
-	.kill = local_kill,
+	.signal = local_signal,
 	.running = local_running,
 	.destroy = local_destroy,
+	.owner_alive = local_owner_alive,
+	.signal_recorded = local_signal_recorded,
+	.kill_lost = local_kill_lost,
 };
 
 int exec_local_new(struct exec_runner *out, char *err, size_t errlen)

@@ -65,8 +65,8 @@
  *                   lock, transactions, group commit, errors, state names
  *   state_sql.c     every statement kept prepared on the connection, and running them
  *   state_runs.c    runs: create, read, activate with a plan, cancel, fail, retry, requeue
- *   state_chunks.c  owners, claiming, finishing and what it releases or cancels, chunk
- *                   reads, recovery of orphaned chunks
+ *   state_chunks.c  claiming, finishing and what it releases or cancels, chunk reads,
+ *                   recovery of orphaned chunks
  *   state_fresh.c   freshness, schedule entries, broken jobs, job file hashes, problems
  *   state_prune.c   retention: deleting old runs and naming their logs */
 #include "state.h"
