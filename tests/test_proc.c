@@ -160,10 +160,13 @@ static void test_environment_names_a_chunk(void **unused)
 
 static void test_kill_leftovers(void **unused)
 {
+	/* a project directory of this test's own: another run of it must not interfere */
+	char *dir = xasprintf("/srv/p-%ld", (long)getpid());
+	char *dir_var = xasprintf("STAU_DIR=%s", dir);
 	char *attempt1[] = { "PATH=/usr/bin:/bin", "STAU_RUN_ID=1", "STAU_CHUNK_ID=2",
-			     "STAU_ATTEMPT=1", "STAU_DIR=/srv/p", NULL };
+			     "STAU_ATTEMPT=1", dir_var, NULL };
 	char *attempt2[] = { "PATH=/usr/bin:/bin", "STAU_RUN_ID=1", "STAU_CHUNK_ID=2",
-			     "STAU_ATTEMPT=2", "STAU_DIR=/srv/p", NULL };
+			     "STAU_ATTEMPT=2", dir_var, NULL };
 	char line[64];
 	/* orphaned grandchildren become our children, so we can see how they ended */
 	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
@@ -173,7 +176,7 @@ static void test_kill_leftovers(void **unused)
 	/* the same attempt in another group (escaped with setsid), and the retry */
 	pid_t escaped = spawn_sh("echo ready; exec sleep 30", attempt1, line, sizeof(line));
 	pid_t retry = spawn_sh("echo ready; exec sleep 30", attempt2, line, sizeof(line));
-	struct proc_chunk_env lost = { .run = 1, .chunk = 2, .attempt = 1, .dir = "/srv/p" };
+	struct proc_chunk_env lost = { .run = 1, .chunk = 2, .attempt = 1, .dir = dir };
 	struct proc_chunk_env retried = lost;
 	retried.attempt = 2;
 	wait_env(bg, &lost);
@@ -187,7 +190,7 @@ static void test_kill_leftovers(void **unused)
 	assert_int_equal(proc_parent_group(retry, &ppid, &pgrp), 0);
 	/* with no group recorded, the project directory must match too */
 	struct proc_chunk_env elsewhere = lost, no_dir = lost;
-	elsewhere.dir = "/srv/q";
+	elsewhere.dir = "/srv/elsewhere";
 	no_dir.dir = NULL;
 	assert_int_equal(proc_kill_leftovers(0, &elsewhere), 0);
 	assert_int_equal(proc_kill_leftovers(0, &no_dir), 0);
@@ -196,6 +199,8 @@ static void test_kill_leftovers(void **unused)
 	assert_int_equal(proc_parent_group(retry, &ppid, &pgrp), 0); /* the retry lives on */
 	stop(retry);
 	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	free(dir_var);
+	free(dir);
 }
 
 /* ---- signals ---- */
