@@ -112,7 +112,8 @@ static void print_dot(const struct graph *g, const bool *in)
 		const struct graph_node *n = &g->nodes[i];
 		for (size_t k = 0; in[i] && k < n->ndeps; k++) {
 			char lag[32];
-			duration_format(n->deps[k].dep->max_lag * 1000, DURATION_EXACT, lag, sizeof(lag));
+			duration_format(n->deps[k].dep->max_lag * 1000, DURATION_EXACT, lag,
+					sizeof(lag));
 			putchar('\t');
 			dot_string(n->deps[k].to->job->type);
 			printf(" -> ");

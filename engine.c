@@ -1188,7 +1188,8 @@ int engine_run(struct state *st, const struct project *p, struct exec_runner *ex
 	e.claim = (struct state_claim){ .run = opts->run, .max_running = max,
 					.job_limit = job_limit, .ctx = &e };
 	if (proc_self(&e.claim.owner)) {
-		snprintf(err, errlen, "cannot read this process's start time from the process table");
+		snprintf(err, errlen,
+			 "cannot read this process's start time from the process table");
 		return -1;
 	}
 	e.slot = xcalloc(e.jobs, sizeof(*e.slot));

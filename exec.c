@@ -293,7 +293,8 @@ static int reap(struct local_exec *x, size_t i, struct exec_result *res, uint64_
 	if (r == 0)
 		return 0;
 	*res = (struct exec_result){ .timed_out = c->timed_out, .exec_errno = c->exec_errno,
-				     .duration_ms = monotonic_ms() - c->started_ms, .exit_code = -1 };
+				     .duration_ms = monotonic_ms() - c->started_ms,
+				     .exit_code = -1 };
 	if (r < 0)
 		res->exit_code = 127; /* not our child any more: cannot happen, but never hang */
 	else if (WIFEXITED(status))

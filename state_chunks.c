@@ -457,11 +457,12 @@ static int find_orphans(struct state *st, const struct state_recovery *how, stru
 	size_t cap = 0;
 	int rc;
 	while ((rc = db_step(st, s)) == 1) {
-		struct state_owned c = {
-			.id = sqlite3_column_int64(s, 0), .attempt = sqlite3_column_int(s, 2),
-			.owner = { (pid_t)sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4) },
-			.child = (pid_t)sqlite3_column_int64(s, 5), .run = sqlite3_column_int64(s, 6)
-		};
+		struct state_owned c = { .id = sqlite3_column_int64(s, 0),
+					 .attempt = sqlite3_column_int(s, 2),
+					 .owner = { (pid_t)sqlite3_column_int64(s, 3),
+						    sqlite3_column_int64(s, 4) },
+					 .child = (pid_t)sqlite3_column_int64(s, 5),
+					 .run = sqlite3_column_int64(s, 6) };
 		if (how->alive(how->alive_ctx, &c))
 			continue;
 		grow(out, &cap, *n + 1, sizeof(**out));
