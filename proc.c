@@ -63,7 +63,9 @@ static int read_stat(pid_t pid, struct proc_stat *ps)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf) - 1)) < 0 && errno == EINTR)
+		; /* a live owner must never look dead */
 	close(fd);
 	if (n <= 0)
 		return -1;

@@ -44,8 +44,12 @@ static pid_t spawn_sh(const char *script, char *const *env, char *line, size_t l
 	}
 	close(p[1]);
 	size_t n = 0;
-	while (n + 1 < len && read(p[0], line + n, 1) == 1 && line[n] != '\n')
-		n++;
+	ssize_t r;
+	char c = 0;
+	while (n + 1 < len && c != '\n' &&
+	       ((r = read(p[0], &c, 1)) == 1 || (r < 0 && errno == EINTR)))
+		if (r == 1 && c != '\n')
+			line[n++] = c;
 	line[n] = '\0';
 	close(p[0]);
 	return pid;
@@ -298,7 +302,11 @@ static void test_capture_time_limit_kills_the_group(void **unused)
 	assert_true(res.timed_out);
 	assert_int_equal(res.signal, SIGTERM);
 	assert_in_range(took, 200, 4000);
+	/* its output closed, the background process is on its way out */
 	struct proc_id bg;
+	struct timespec ts = { 0, 1000000 };
+	for (int i = 0; i < 2000 && proc_id_of((pid_t)atol(res.out.buf), &bg); i++)
+		nanosleep(&ts, NULL);
 	assert_int_equal(proc_id_of((pid_t)atol(res.out.buf), &bg), 0);
 	proc_result_release(&res);
 
