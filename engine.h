@@ -102,10 +102,10 @@ int64_t engine_retry_time(void *project, const char *job, int attempt, int64_t n
 /* The global max_parallel: settings.max_parallel, else the number of CPUs. */
 int64_t engine_max_parallel(const struct project *p);
 
-/* Lost-runner recovery (SPEC §10): every RUNNING chunk whose owner ex says is gone
- * (owner_alive) fails with "runner lost" and the retry policy of engine_retry_time
- * (state_recover_orphans), and then ex kills what it left (kill_lost). Returns the number
- * of chunks recovered, or -1 with a message in err on a state error. */
+/* Lost-runner recovery (docs/design.md, "Lost-runner recovery"): every RUNNING chunk whose
+ * owner ex says is gone (owner_alive) fails with "runner lost" and the retry policy of
+ * engine_retry_time (state_recover_orphans), and then ex kills what it left (kill_lost).
+ * Returns the number of chunks recovered, or -1 with a message in err on a state error. */
 int engine_recover(struct state *st, const struct project *p, struct exec_runner *ex,
 		   int64_t now, char *err, size_t errlen);
 
