@@ -50,13 +50,6 @@
 
 /* ---- shared ---- */
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *plural(int64_t n)
 {
 	return n == 1 ? "" : "s";
@@ -365,6 +358,8 @@ struct cancel {
 	int64_t id, now;
 	struct state *st;
 	struct project p;
+	struct exec_runner ex;	/* signals the chunks that other stau processes run */
+	bool have_ex;
 	bool was_queued;
 	size_t pending;		/* PENDING chunks canceled */
 	int64_t *done;		/* RUNNING chunks already looked at (signalled or not) */
@@ -417,62 +412,6 @@ static int end_run(struct cancel *k)
 	return state_commit(k->st) ? state_error(k->st) : EXIT_OK;
 }
 
-static bool owner_alive(const struct state_owner *o)
-{
-	int64_t start;
-	return o->pid > 0 && state_owner_of(o->pid, &start) == 1 && start == o->start;
-}
-
-/* Reads the parent and process group of pid from /proc. Returns 0, or -1 when it is gone. */
-static int proc_parent_group(pid_t pid, pid_t *ppid, pid_t *pgrp)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	char *text = read_file(path, NULL);
-	if (!text)
-		return -1;
-	/* "pid (comm) S ppid pgrp ...": comm may hold anything, so read after the last ')' */
-	char *p = strrchr(text, ')');
-	long pp = 0, pg = 0;
-	char s;
-	int rc = p && sscanf(p + 1, " %c %ld %ld", &s, &pp, &pg) == 3 && s != 'Z' && s != 'X'
-			 ? 0
-			 : -1;
-	free(text);
-	*ppid = (pid_t)pp;
-	*pgrp = (pid_t)pg;
-	return rc;
-}
-
-/* Whether the environment of pid names another chunk than id. An environment that cannot be
- * read, or without STAU_CHUNK_ID (a job may exec with a clean one), names none. */
-static bool env_names_other_chunk(pid_t pid, int64_t id)
-{
-	char path[64];
-	size_t len;
-	snprintf(path, sizeof(path), "/proc/%ld/environ", (long)pid);
-	char *env = read_file(path, &len);
-	if (!env)
-		return false;
-	char want[48];
-	snprintf(want, sizeof(want), "STAU_CHUNK_ID=%lld", (long long)id);
-	bool other = false;
-	for (size_t i = 0; i < len; i += strlen(env + i) + 1)
-		if (!strncmp(env + i, "STAU_CHUNK_ID=", 14))
-			other = strcmp(env + i, want) != 0;
-	free(env);
-	return other;
-}
-
-/* Whether c's recorded child still is the process its owner started for it: the owner's
- * child, leading its own process group, not naming another chunk. */
-static bool child_is_chunks(const struct state_chunk *c)
-{
-	pid_t ppid, pgrp;
-	return c->child > 0 && !proc_parent_group(c->child, &ppid, &pgrp) &&
-	       ppid == c->owner.pid && pgrp == c->child && !env_names_other_chunk(c->child, c->id);
-}
-
 static bool looked_at(const struct cancel *k, int64_t id)
 {
 	for (size_t i = 0; i < k->ndone; i++)
@@ -481,9 +420,18 @@ static bool looked_at(const struct cancel *k, int64_t id)
 	return false;
 }
 
-/* One look at the RUNNING chunks of the run: SIGTERM to the group of each one not seen yet
- * whose owner is alive and whose child is known and still its own. *waiting gets the number
- * whose child is not recorded yet. Returns 0 or -1. */
+/* SIGTERM to RUNNING chunk c through the executor, which checks that its processes still
+ * are c's. Returns how it went. */
+static enum exec_signal signal_chunk(struct cancel *k, const struct state_chunk *c)
+{
+	struct exec_record r = { .run = c->run, .chunk = c->id, .attempt = c->attempt,
+				 .dir = k->p.dir, .owner = c->owner, .child = c->child };
+	return k->ex.ops->signal_recorded(k->ex.self, &r, SIGTERM);
+}
+
+/* One look at the RUNNING chunks of the run: SIGTERM to each one not seen yet whose owner
+ * is alive and whose process is known and still its own. *waiting gets the number whose
+ * process is not recorded yet. Returns 0 or -1. */
 static int signal_once(struct cancel *k, size_t *waiting)
 {
 	struct state_chunk *c;
@@ -492,15 +440,13 @@ static int signal_once(struct cancel *k, size_t *waiting)
 	if (state_run_chunks(k->st, k->id, false, &c, &n))
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (c[i].state != CHUNK_RUNNING || looked_at(k, c[i].id) || !owner_alive(&c[i].owner))
+		if (c[i].state != CHUNK_RUNNING || looked_at(k, c[i].id))
 			continue;
-		if (c[i].child <= 0) {
-			(*waiting)++;
+		enum exec_signal s = signal_chunk(k, &c[i]);
+		*waiting += s == EXEC_NOT_STARTED;
+		if (s == EXEC_NOT_STARTED || s == EXEC_OWNER_LOST)
 			continue;
-		}
-		/* a child that fails the checks has ended: its owner is recording it */
-		if (child_is_chunks(&c[i]) && kill(-c[i].child, SIGTERM) == 0)
-			k->signalled++;
+		k->signalled += s == EXEC_SIGNALLED;
 		grow(&k->done, &k->done_cap, k->ndone + 1, sizeof(*k->done));
 		k->done[k->ndone++] = c[i].id;
 	}
@@ -512,12 +458,12 @@ static int signal_once(struct cancel *k, size_t *waiting)
  * of a chunk that its owner is starting. Returns 0 or -1. */
 static int signal_running(struct cancel *k)
 {
-	int64_t deadline = mono_ms() + CHILD_WAIT_MS;
+	int64_t deadline = monotonic_ms() + CHILD_WAIT_MS;
 	size_t waiting;
 	for (;;) {
 		if (signal_once(k, &waiting))
 			return -1;
-		if (!waiting || mono_ms() >= deadline)
+		if (!waiting || monotonic_ms() >= deadline)
 			break;
 		struct timespec ts = { 0, CHILD_POLL_MS * 1000000L };
 		nanosleep(&ts, NULL);
@@ -547,6 +493,20 @@ static void cancel_report(const struct cancel *k)
 	putchar('\n');
 }
 
+/* Through the executor: records the RUNNING chunks whose stau died, as any stau would (they
+ * cannot be signalled), then sends SIGTERM to the others. Returns EXIT_OK, or EXIT_STATE
+ * after saying why. */
+static int stop_running(struct cancel *k)
+{
+	char err[512];
+	if (exec_local_new(&k->ex, err, sizeof(err)))
+		return error("%s", err), EXIT_STATE;
+	k->have_ex = true;
+	if (engine_recover(k->st, &k->p, &k->ex, k->now, err, sizeof(err)) < 0)
+		return error("%s", err), EXIT_STATE;
+	return signal_running(k) ? state_error(k->st) : EXIT_OK;
+}
+
 static int cancel(struct cancel *k, struct ctx *ctx)
 {
 	if (!have_database(ctx->dir))
@@ -556,13 +516,11 @@ static int cancel(struct cancel *k, struct ctx *ctx)
 		rc = end_run(k);
 	if (rc != EXIT_OK)
 		return rc;
-	/* chunks whose stau died cannot be signalled: record them now, as any stau would */
 	project_load(ctx->dir, &k->p);
-	if (state_recover_orphans(k->st, k->now, engine_retry_time, &k->p) < 0 ||
-	    signal_running(k))
-		return state_error(k->st);
-	cancel_report(k);
-	return EXIT_OK;
+	rc = stop_running(k);
+	if (rc == EXIT_OK)
+		cancel_report(k);
+	return rc;
 }
 
 int cmd_cancel(struct ctx *ctx, int argc, char **argv)
@@ -571,6 +529,8 @@ int cmd_cancel(struct ctx *ctx, int argc, char **argv)
 	int rc = parse_cancel_opts(&k, argc, argv);
 	if (rc == EXIT_OK)
 		rc = cancel(&k, ctx);
+	if (k.have_ex)
+		k.ex.ops->destroy(k.ex.self);
 	state_close(k.st);
 	project_release(&k.p);
 	free(k.done);

@@ -18,7 +18,7 @@
 static void print_lag(const struct dep *dep)
 {
 	char buf[32];
-	duration_format(dep->max_lag, buf, sizeof(buf));
+	duration_format(dep->max_lag * 1000, DURATION_EXACT, buf, sizeof(buf));
 	printf("  (max_lag %s%s%s)", buf, dep->allow_missing_work_ids ? ", any IDs" : "",
 	       dep->unique ? ", unique" : "");
 }
@@ -112,7 +112,8 @@ static void print_dot(const struct graph *g, const bool *in)
 		const struct graph_node *n = &g->nodes[i];
 		for (size_t k = 0; in[i] && k < n->ndeps; k++) {
 			char lag[32];
-			duration_format(n->deps[k].dep->max_lag, lag, sizeof(lag));
+			duration_format(n->deps[k].dep->max_lag * 1000, DURATION_EXACT, lag,
+					sizeof(lag));
 			putchar('\t');
 			dot_string(n->deps[k].to->job->type);
 			printf(" -> ");

@@ -3,7 +3,6 @@
  * Never overwrites: an existing schedule.yaml or jobs/hello.py is left as it is and said so,
  * so running init twice, or in an existing project, is harmless. */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 
 #include "cmd.h"
 #include "msg.h"
+#include "proc.h"
 #include "util.h"
 
 static const char schedule_template[] =
@@ -61,9 +61,13 @@ static int create_file(const char *dir, const char *name, const char *content, u
 	return rc;
 }
 
+/* Creates directory path and its missing parents; returns 0 or -1 after saying why. */
 static int make_dir(const char *path, unsigned mode)
 {
-	if (mkdir(path, mode) && errno != EEXIST)
+	char *dir = xasprintf("%s/", path);
+	int rc = mkdir_parents(dir, mode);
+	free(dir);
+	if (rc)
 		return error("cannot create directory '%s': %s", path, strerror(errno));
 	return 0;
 }
@@ -85,11 +89,10 @@ int cmd_init(struct ctx *ctx, int argc, char **argv)
 	if (!rc)
 		rc = create_file(abs, "jobs/hello.py", hello_template, 0755);
 	if (!rc) {
-		char exe[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		exe[n > 0 ? n : 0] = '\0';
+		char *exe = proc_self_exe();
 		printf("\nTo run it from cron, add this line with 'crontab -e':\n"
-		       "* * * * * %s -C %s tick\n", n > 0 ? exe : "stau", abs);
+		       "* * * * * %s -C %s tick\n", exe ? exe : "stau", abs);
+		free(exe);
 	}
 	free(jobs);
 	free(abs);

@@ -21,7 +21,6 @@
  * string; so --kw n=5 gives 5, --kw name=007 gives "007" (not a JSON number), and no value
  * is ever parsed by a shell. --dry-run expands the plan against the real freshness records
  * and prints it without writing anything. */
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -77,44 +76,7 @@ struct progress {
 	size_t running;	      /* chunks of ours running */
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- options ---- */
-
-/* Whether s is a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
-static bool json_number(const char *s)
-{
-	if (*s == '-')
-		s++;
-	if (*s == '0')
-		s++;
-	else if (*s >= '1' && *s <= '9')
-		while (isdigit((unsigned char)*s))
-			s++;
-	else
-		return false;
-	if (*s == '.') {
-		if (!isdigit((unsigned char)*++s))
-			return false;
-		while (isdigit((unsigned char)*s))
-			s++;
-	}
-	if (*s == 'e' || *s == 'E') {
-		s++;
-		if (*s == '+' || *s == '-')
-			s++;
-		if (!isdigit((unsigned char)*s))
-			return false;
-		while (isdigit((unsigned char)*s))
-			s++;
-	}
-	return *s == '\0';
-}
 
 static int add_kw(struct run_opts *o, const char *arg)
 {
@@ -124,7 +86,7 @@ static int add_kw(struct run_opts *o, const char *arg)
 	char *key = xstrndup(arg, (size_t)(eq - arg));
 	const char *v = eq + 1;
 	char *json;
-	if (json_number(v) || !strcmp(v, "true") || !strcmp(v, "false") || !strcmp(v, "null")) {
+	if (json_is_number(v) || !strcmp(v, "true") || !strcmp(v, "false") || !strcmp(v, "null")) {
 		json = xstrdup(v);
 	} else {
 		struct strbuf sb = STRBUF_INIT;
@@ -219,7 +181,7 @@ static void clear_line(struct progress *g)
 
 static void draw(struct progress *g, bool force)
 {
-	int64_t now = mono_ms();
+	int64_t now = monotonic_ms();
 	if (!g->live || msg_verbosity < 0 || (!force && now - g->drawn_ms < REDRAW_MS))
 		return;
 	struct state_run run;
@@ -412,13 +374,13 @@ int run_execute(struct state *st, const struct project *p, const struct run_exec
 	volatile sig_atomic_t *interrupted = engine_stop_on_signals();
 	struct engine_opts o = { .run = x->run, .jobs = x->jobs, .wait_run = true,
 				 .now = x->now, .stop = interrupted };
-	struct progress g = { .st = st, .run = x->run, .live = x->live, .t0_ms = mono_ms() };
+	struct progress g = { .st = st, .run = x->run, .live = x->live, .t0_ms = monotonic_ms() };
 	struct engine_hooks h = { run_started, run_finished, run_idle, &g };
 	int rc = engine_run(st, p, &ex, &o, &h, NULL, err, sizeof(err));
 	ex.ops->destroy(ex.self);
 	clear_line(&g);
 	free(g.last_started);
-	*elapsed_ms = mono_ms() - g.t0_ms;
+	*elapsed_ms = monotonic_ms() - g.t0_ms;
 	if (rc)
 		return error("%s", err), EXIT_STATE;
 	if (*interrupted && state_run_cancel(st, x->run, "interrupted", x->now, NULL, NULL))

@@ -12,7 +12,6 @@
  * copied through a buffer, never read whole. */
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include "cmd.h"
 #include "json.h"
 #include "msg.h"
+#include "proc.h"
 #include "state.h"
 #include "term.h"
 #include "timeutil.h"
@@ -79,30 +79,11 @@ static char *ids_brief(const int64_t *ids, size_t n, size_t max, bool *cut)
 	return s;
 }
 
-static const char *signal_name(int sig, char *buf, size_t len)
-{
-	static const struct {
-		int sig;
-		const char *name;
-	} names[] = {
-		{ SIGHUP, "SIGHUP" },	{ SIGINT, "SIGINT" },	{ SIGQUIT, "SIGQUIT" },
-		{ SIGILL, "SIGILL" },	{ SIGABRT, "SIGABRT" }, { SIGBUS, "SIGBUS" },
-		{ SIGFPE, "SIGFPE" },	{ SIGKILL, "SIGKILL" }, { SIGSEGV, "SIGSEGV" },
-		{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" }, { SIGTERM, "SIGTERM" },
-		{ SIGUSR1, "SIGUSR1" }, { SIGUSR2, "SIGUSR2" }, { SIGXCPU, "SIGXCPU" },
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (names[i].sig == sig)
-			return names[i].name;
-	snprintf(buf, len, "signal %d", sig);
-	return buf;
-}
-
 /* The EXIT cell: the exit status ("0", "4"), the signal ("SIGKILL"), or "-" before the end. */
 static const char *exit_text(const struct state_chunk *c, char *buf, size_t len)
 {
 	if (c->signal)
-		return signal_name(c->signal, buf, len);
+		return proc_signal_name(c->signal, buf, len);
 	if (c->exit_code < 0 || !c->finished || c->state == CHUNK_RUNNING)
 		return "-";
 	snprintf(buf, len, "%d", c->exit_code);
@@ -212,7 +193,7 @@ static char *ending_text(const struct state_chunk *c)
 	char buf[32];
 	struct strbuf sb = STRBUF_INIT;
 	if (c->signal)
-		sb_addf(&sb, "killed by %s", signal_name(c->signal, buf, sizeof(buf)));
+		sb_addf(&sb, "killed by %s", proc_signal_name(c->signal, buf, sizeof(buf)));
 	else if (c->exit_code >= 0)
 		sb_addf(&sb, "exit %d", c->exit_code);
 	if (c->message)

@@ -229,7 +229,7 @@ static char *trigger_desc(const struct entry *e)
 {
 	char buf[32];
 	if (e->trigger.kind == TRIGGER_EVERY) {
-		duration_format(e->trigger.every, buf, sizeof(buf));
+		duration_format(e->trigger.every * 1000, DURATION_EXACT, buf, sizeof(buf));
 		return xasprintf("every %s", buf);
 	}
 	if (e->cron_text)

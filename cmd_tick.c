@@ -92,15 +92,6 @@ static int state_fail(struct tick *t, const char *msg)
 
 /* ---- problems, reported once per version of their file ---- */
 
-static uint64_t fnv1a(uint64_t h, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* Reports the diagnostics d[from..to) of `file` unless they were reported for this very
  * content of the file and this very text. */
 static int report_file_problems(struct tick *t, const char *file, size_t from, size_t to)
@@ -114,8 +105,8 @@ static int report_file_problems(struct tick *t, const char *file, size_t from, s
 	char *path = xasprintf("%s/%s", t->p.dir, file);
 	size_t len = 0;
 	char *text = read_file(path, &len);
-	uint64_t h = fnv1a(14695981039346656037ULL, msg.buf, msg.len);
-	h = fnv1a(h, text ? text : "", text ? len : 0);
+	uint64_t h = hash_fnv1a(HASH_FNV1A_INIT, msg.buf, msg.len);
+	h = hash_fnv1a(h, text ? text : "", text ? len : 0);
 	char version[32];
 	snprintf(version, sizeof(version), "%016llx", (unsigned long long)h);
 	int rc = state_problem_once(t->st, file, version, msg.buf, t->now);
@@ -320,7 +311,7 @@ static int report_run_failure(struct tick *t, const struct state_run *r, const c
 	char *key = xasprintf("run-of:%s", r->job);
 	char version[32];
 	snprintf(version, sizeof(version), "%016llx",
-		 (unsigned long long)fnv1a(14695981039346656037ULL, why, strlen(why)));
+		 (unsigned long long)hash_fnv1a(HASH_FNV1A_INIT, why, strlen(why)));
 	int rc = state_problem_once(t->st, key, version, why, t->now);
 	if (rc == 1)
 		error("%s run %lld failed: %s", r->job, (long long)r->id, why);
@@ -523,9 +514,14 @@ static int tick(struct tick *t)
 		error("nothing can run until that is fixed");
 		return EXIT_USAGE;
 	}
-	int lost = state_recover_orphans(t->st, t->now, engine_retry_time, &t->p);
+	struct exec_runner ex;
+	char err[512];
+	if (exec_local_new(&ex, err, sizeof(err)))
+		return state_fail(t, err);
+	int lost = engine_recover(t->st, &t->p, &ex, t->now, err, sizeof(err));
+	ex.ops->destroy(ex.self);
 	if (lost < 0)
-		return state_fail(t, state_errmsg(t->st));
+		return state_fail(t, err);
 	if (lost > 0) /* the stau that ran them cannot say so: cron must hear it from us */
 		warn("marked %d chunk%s FAILED 'runner lost': the stau process running %s died;"
 		     " retried if the job allows, see 'stau status'", lost, lost == 1 ? "" : "s",

@@ -127,6 +127,9 @@ int config_parse_job(const char *file, const char *text, size_t len, struct job 
 int config_parse_job_partial(const char *file, const char *text, size_t len, struct job *job,
 			     struct diags *d);
 void job_release(struct job *job);
+/* The job type a job file defines: its name without directories and extension, as a new
+ * string ("jobs/job_A.py" -> "job_A"; "jobs/.py" -> ".py"). */
+char *config_job_type_of(const char *path);
 
 /* Parses schedule.yaml text (`file` is the name shown in diagnostics). Returns 0, or -1 with
  * every problem in d; on -1 *s holds the entries that did validate, settings with defaults. An

@@ -314,7 +314,7 @@ static const struct yd_field job_fields[] = {
 
 /* ---- the header as a whole ---------------------------------------------------------- */
 
-static char *file_stem(const char *path)
+char *config_job_type_of(const char *path)
 {
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
@@ -330,7 +330,7 @@ static int parse_job(const char *file, const char *text, size_t len, struct job 
 	struct header h;
 	size_t before = d->n;
 	memset(job, 0, sizeof(*job));
-	job->type = file_stem(file);
+	job->type = config_job_type_of(file);
 	job->path = xstrdup(file);
 	job->retry_delay = DEFAULT_RETRY_DELAY;
 	int rc = header_find(file, text, len, &h, d);

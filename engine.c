@@ -21,7 +21,7 @@
  * until its run has ended: it sleeps until a retry is due and, when another process holds
  * the rest of its run, looks again every second. Nothing is kept in memory that another
  * process would need: a process that dies leaves RUNNING chunks that the next one recovers
- * by their owner's pid and start time (state_recover_orphans).
+ * by their owner's pid and start time (engine_recover).
  *
  * Time: `--now` replays time. The engine's clock reads `opts.now` when it starts and then
  * runs on with the real (monotonic) clock, so durations and retry delays keep their meaning
@@ -51,6 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proc.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -88,23 +89,16 @@ struct real_clock {
 	int64_t mono0_ms; /* CLOCK_MONOTONIC at start */
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t real_now(void *ctx)
 {
 	struct real_clock *c = ctx;
-	return c->base + (mono_ms() - c->mono0_ms) / 1000;
+	return c->base + (monotonic_ms() - c->mono0_ms) / 1000;
 }
 
 /* Milliseconds of real time until the clock reads t (at least 0). */
 static int64_t real_ms_until(const struct real_clock *c, int64_t t)
 {
-	int64_t ms = (t - c->base) * 1000 - (mono_ms() - c->mono0_ms);
+	int64_t ms = (t - c->base) * 1000 - (monotonic_ms() - c->mono0_ms);
 	return ms > 0 ? ms : 0;
 }
 
@@ -232,16 +226,6 @@ int64_t engine_retry_time(void *project, const char *type, int attempt, int64_t 
 
 /* ---- job health ---- */
 
-static uint64_t fnv1a(const char *s, size_t n)
-{
-	uint64_t h = 14695981039346656037ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 int engine_file_hash(struct state *st, const char *dir, const char *path, char **hash,
 		     char *err, size_t errlen)
 {
@@ -269,7 +253,8 @@ int engine_file_hash(struct state *st, const char *dir, const char *path, char *
 		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
 		goto out;
 	}
-	*hash = xasprintf("fnv1a64:%016llx", (unsigned long long)fnv1a(text, len));
+	*hash = xasprintf("fnv1a64:%016llx",
+			  (unsigned long long)hash_fnv1a(HASH_FNV1A_INIT, text, len));
 	rc = 0;
 	if (state_file_hash_set(st, path, (int64_t)sb.st_size, mtime_ns, *hash)) {
 		snprintf(err, errlen, "%s", state_errmsg(st));
@@ -443,13 +428,9 @@ static int slot_fd(struct engine *e, size_t i)
 					    (long)getpid(), i + 1);
 	const char *path = e->slot[i].path;
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 && errno == ENOENT) { /* the first chunk: .stau/work/ is made on demand */
-		char *dir = xstrdup(path);
-		*strrchr(dir, '/') = '\0';
-		if (!mkdir(dir, 0700) || errno == EEXIST)
-			fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		free(dir);
-	}
+	/* the first chunk: .stau/work/ is made on demand */
+	if (fd < 0 && errno == ENOENT && !mkdir_parents(path, 0700))
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	return e->slot[i].fd = fd;
 }
 
@@ -600,13 +581,11 @@ static void judge_failure(struct engine *e, const struct running *r, const struc
 		v->why = xasprintf("cannot execute '%s': %s", r->argv0, strerror(x->exec_errno));
 		v->message = xstrdup(v->why);
 	} else if (x->timed_out) {
-		duration_format(r->job->timeout, buf, sizeof(buf));
+		duration_format(r->job->timeout * 1000, DURATION_EXACT, buf, sizeof(buf));
 		v->why = xasprintf("timed out after %s", buf);
 		v->message = xstrdup(v->why);
 	} else if (x->signal) {
-		const char *name = sigabbrev_np(x->signal);
-		v->why = name ? xasprintf("killed by signal %s", name)
-			      : xasprintf("killed by signal %d", x->signal);
+		v->why = xstrdup(proc_killed_by(x->signal, buf, sizeof(buf)));
 	} else if (fatal_code(r->job, x->exit_code)) {
 		bool runner = r->job->main_func && x->exit_code == 3;
 		v->why = xasprintf("exit %d", x->exit_code);
@@ -725,7 +704,7 @@ static void push_outcome(struct outcome **v, size_t *n, size_t *cap, struct outc
 static void set_due(struct engine *e)
 {
 	if (!e->due_ms)
-		e->due_ms = mono_ms() + SYNC_EVERY_MS;
+		e->due_ms = monotonic_ms() + SYNC_EVERY_MS;
 }
 
 /* Outcome o (taken) is stored; it waits for the next sync to be told. */
@@ -826,7 +805,7 @@ static int store_pids(struct engine *e)
 		if (rc < 0)
 			return state_error(e);
 		if (rc == 0)
-			e->ex->ops->kill(e->ex->self, (uint64_t)e->pids[i].chunk, SIGTERM);
+			e->ex->ops->signal(e->ex->self, (uint64_t)e->pids[i].chunk, SIGTERM);
 	}
 	return 0;
 }
@@ -851,7 +830,7 @@ static int flush_pids(struct engine *e)
  * oldest has waited SYNC_EVERY_MS. Returns 0 or -1. */
 static int catch_up(struct engine *e, bool now)
 {
-	if (!e->due_ms || (!now && mono_ms() < e->due_ms))
+	if (!e->due_ms || (!now && monotonic_ms() < e->due_ms))
 		return 0;
 	if (flush_pids(e))
 		return -1;
@@ -883,12 +862,7 @@ static void write_unstarted_log(struct engine *e, const struct state_chunk *c, c
 	if (!c->log_path)
 		return;
 	char *path = xasprintf("%s/%s", e->p->dir, c->log_path);
-	char *dir = xstrdup(path);
-	for (char *s = strchr(dir + strlen(e->p->dir) + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		mkdir(dir, 0700);
-		*s = '/';
-	}
+	mkdir_parents(path, 0700);
 	char *text = xasprintf("stau: %s run %lld chunk %lld (%zu/%zu) attempt %d: not started\n"
 			       "stau: %s\n[could not be started]\n", c->job, (long long)c->run,
 			       (long long)c->id, c->index, c->count, c->attempt, why);
@@ -899,7 +873,6 @@ static void write_unstarted_log(struct engine *e, const struct state_chunk *c, c
 		close(fd);
 	}
 	free(text);
-	free(dir);
 	free(path);
 }
 
@@ -1096,8 +1069,9 @@ static int wait_for_others(struct engine *e)
 	if (ended)
 		return 1;
 	int64_t now = engine_now(e), t;
-	if (state_recover_orphans(e->st, now, engine_retry_time, (void *)e->p) < 0 ||
-	    state_next_retry(e->st, e->o->run, now, &t))
+	if (engine_recover(e->st, e->p, e->ex, now, e->err, e->errlen) < 0)
+		return -1;
+	if (state_next_retry(e->st, e->o->run, now, &t))
 		return state_error(e);
 	/* a retry alone can be slept for; what other processes do must be looked at */
 	if (!t || (others && t > now + OTHERS_POLL_S))
@@ -1126,7 +1100,7 @@ static int wait_child(struct engine *e)
 		}
 	}
 	if (e->due_ms) { /* wake up in time to catch up */
-		int64_t left = e->due_ms - mono_ms();
+		int64_t left = e->due_ms - monotonic_ms();
 		left = left > 0 ? left : 0;
 		if (timeout < 0 || left < timeout)
 			timeout = (int)left;
@@ -1178,7 +1152,7 @@ static int run_loop(struct engine *e)
 			return -1;
 		if (stopping(e) && !killed) {
 			for (size_t i = 0; i < e->nrun; i++)
-				e->ex->ops->kill(e->ex->self, (uint64_t)e->run[i].c.id, SIGTERM);
+				e->ex->ops->signal(e->ex->self, (uint64_t)e->run[i].c.id, SIGTERM);
 			killed = true;
 		}
 		if (e->nended) /* chunks that could not start: stored by the next round */
@@ -1206,15 +1180,16 @@ int engine_run(struct state *st, const struct project *p, struct exec_runner *ex
 {
 	struct engine e = { .st = st, .p = p, .ex = ex, .o = opts, .h = hooks, .err = err,
 			    .errlen = errlen };
-	e.real = (struct real_clock){ opts->now, mono_ms() };
+	e.real = (struct real_clock){ opts->now, monotonic_ms() };
 	e.clock = opts->clock ? *opts->clock
 			      : (struct engine_clock){ real_now, real_sleep_until, &e.real };
 	int64_t max = engine_max_parallel(p);
 	e.jobs = opts->jobs && (int64_t)opts->jobs < max ? opts->jobs : (size_t)max;
 	e.claim = (struct state_claim){ .run = opts->run, .max_running = max,
 					.job_limit = job_limit, .ctx = &e };
-	if (state_owner_self(&e.claim.owner)) {
-		snprintf(err, errlen, "cannot read this process's start time from /proc");
+	if (proc_self(&e.claim.owner)) {
+		snprintf(err, errlen,
+			 "cannot read this process's start time from the process table");
 		return -1;
 	}
 	e.slot = xcalloc(e.jobs, sizeof(*e.slot));

@@ -102,6 +102,13 @@ int64_t engine_retry_time(void *project, const char *job, int attempt, int64_t n
 /* The global max_parallel: settings.max_parallel, else the number of CPUs. */
 int64_t engine_max_parallel(const struct project *p);
 
+/* Lost-runner recovery (docs/design.md, "Lost-runner recovery"): every RUNNING chunk whose
+ * owner ex says is gone (owner_alive) fails with "runner lost" and the retry policy of
+ * engine_retry_time (state_recover_orphans), and then ex kills what it left (kill_lost).
+ * Returns the number of chunks recovered, or -1 with a message in err on a state error. */
+int engine_recover(struct state *st, const struct project *p, struct exec_runner *ex,
+		   int64_t now, char *err, size_t errlen);
+
 /* ---- runs: creation and expansion ---- */
 
 /* A run to queue. */
@@ -163,8 +170,8 @@ int engine_job_problem(struct state *st, const struct project *p, const char *ty
 int engine_file_hash(struct state *st, const char *dir, const char *path, char **hash,
 		     char *err, size_t errlen);
 
-/* The current git commit of dir (`git -C DIR rev-parse HEAD`, no shell), or NULL when dir is
- * not a git repository or git is missing. A new string. */
+/* The current git commit of dir (`git rev-parse HEAD` run in dir through proc_capture, no
+ * shell), or NULL when dir is not a git repository or git is missing. A new string. */
 char *engine_git_commit(const char *dir);
 
 /* How a chunk failed, for messages, as a new string: why, the duration, the note: "exit 1

@@ -1,4 +1,5 @@
-/* engine_runs.c - queueing and expanding runs, and small helpers the commands share.
+/* engine_runs.c - queueing and expanding runs, lost-runner recovery, and small helpers the
+ * commands share.
  *
  * A run is born QUEUED (engine_queue_run: the IDs and kwargs it was asked for) and becomes
  * ACTIVE when it is expanded into chunks (engine_expand: plan.c's expansion stored in one
@@ -9,15 +10,12 @@
  * gave no IDs is canceled with "no work". */
 #include "engine.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "plan.h"
+#include "proc.h"
 #include "term.h"
 #include "util.h"
 
@@ -218,38 +216,61 @@ int engine_expand(struct state *st, const struct project *p, int64_t id, int64_t
 	return rc;
 }
 
+/* ---- lost-runner recovery ---- */
+
+struct recovery {
+	struct exec_runner *ex;
+	const char *dir;
+};
+
+static struct exec_record record_of(const struct state_owned *c, const char *dir)
+{
+	return (struct exec_record){ .run = c->run, .chunk = c->id, .attempt = c->attempt,
+				     .dir = dir, .owner = c->owner, .child = c->child };
+}
+
+static bool owner_alive(void *ctx, const struct state_owned *c)
+{
+	struct recovery *r = ctx;
+	struct exec_record rec = record_of(c, r->dir);
+	return r->ex->ops->owner_alive(r->ex->self, &rec);
+}
+
+int engine_recover(struct state *st, const struct project *p, struct exec_runner *ex,
+		   int64_t now, char *err, size_t errlen)
+{
+	struct recovery r = { ex, p->dir };
+	struct state_recovery how = { .alive = owner_alive, .alive_ctx = &r,
+				      .retry = engine_retry_time, .retry_ctx = (void *)p };
+	struct state_owned *lost;
+	int n = state_recover_orphans(st, now, &how, &lost);
+	if (n < 0) {
+		snprintf(err, errlen, "%s", state_errmsg(st));
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		struct exec_record rec = record_of(&lost[i], p->dir);
+		ex->ops->kill_lost(ex->self, &rec);
+	}
+	free(lost);
+	return n;
+}
+
 /* ---- small helpers for the commands ---- */
 
 char *engine_git_commit(const char *dir)
 {
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC))
-		return NULL;
-	pid_t pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		dup2(null, STDIN_FILENO);
-		dup2(pfd[1], STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
-		execlp("git", "git", "-C", dir, "rev-parse", "HEAD", (char *)NULL);
-		_exit(127);
+	char *argv[] = { "git", "rev-parse", "HEAD", NULL };
+	struct proc_cmd cmd = { .argv = argv, .dir = dir, .out_max = 128, .err = PROC_STDERR_NULL };
+	struct proc_result r;
+	char *commit = NULL;
+	if (!proc_capture(&cmd, &r) && r.exit_code == 0 && !r.out_cut) {
+		size_t len = strspn(r.out.buf, "0123456789abcdef");
+		if (len >= 40 && r.out.buf[len] == '\n')
+			commit = xstrndup(r.out.buf, len);
 	}
-	close(pfd[1]);
-	char buf[128];
-	size_t n = 0;
-	ssize_t r;
-	while (pid > 0 && n < sizeof(buf) - 1 &&
-	       ((r = read(pfd[0], buf + n, sizeof(buf) - 1 - n)) > 0 || (r < 0 && errno == EINTR)))
-		n += r > 0 ? (size_t)r : 0;
-	close(pfd[0]);
-	int status = 1;
-	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	buf[n] = '\0';
-	size_t len = strspn(buf, "0123456789abcdef");
-	if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) || len < 40 || buf[len] != '\n')
-		return NULL;
-	return xstrndup(buf, len);
+	proc_result_release(&r);
+	return commit;
 }
 
 char *engine_failure_text(const struct engine_finish *f)

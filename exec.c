@@ -1,4 +1,5 @@
-/* exec.c - the local executor: vfork/execve children, time them out, reap them.
+/* exec.c - the local executor: vfork/execve children, time them out, reap them; signal the
+ * chunks of other stau processes and kill what lost chunks left, through proc.c.
  *
  * Why it looks like this:
  *   - Everything that can fail in a way the caller should hear about (the log file, the pipe,
@@ -37,14 +38,11 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "proc.h"
 #include "util.h"
-
-extern char **environ; /* inherited by every child, with env_add on top */
 
 #define KILL_GRACE_MS 10000	/* SIGTERM, then SIGKILL this much later */
 #define DESTROY_GRACE_MS 2000	/* destroy: how long SIGTERM'd children get before SIGKILL */
@@ -67,29 +65,7 @@ struct local_exec {
 	sigset_t oldmask;	/* the mask before we blocked SIGCHLD, restored by destroy */
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- the log file ---- */
-
-/* Creates the missing parent directories of path with mode 0700. Returns 0 or -1 (errno). */
-static int make_parents(const char *path)
-{
-	char *p = xstrdup(path);
-	int rc = 0;
-	for (char *s = strchr(p + 1, '/'); s && !rc; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		if (mkdir(p, 0700) && errno != EEXIST)
-			rc = -1;
-		*s = '/';
-	}
-	free(p);
-	return rc;
-}
 
 static int write_all(int fd, const char *s, size_t n)
 {
@@ -109,7 +85,7 @@ static int open_log(const struct exec_spec *spec, char *err, size_t errlen)
 {
 	int flags = O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC;
 	int fd = open(spec->log_path, flags, 0600);
-	if (fd < 0 && errno == ENOENT && !make_parents(spec->log_path))
+	if (fd < 0 && errno == ENOENT && !mkdir_parents(spec->log_path, 0700))
 		fd = open(spec->log_path, flags, 0600);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create log file '%s': %s", spec->log_path,
@@ -126,42 +102,6 @@ static int open_log(const struct exec_spec *spec, char *err, size_t errlen)
 		return -1;
 	}
 	return fd;
-}
-
-/* ---- the environment ---- */
-
-static size_t name_len(const char *kv)
-{
-	const char *eq = strchr(kv, '=');
-	return eq ? (size_t)(eq - kv) : strlen(kv);
-}
-
-static bool overridden(const char *kv, char *const *add)
-{
-	size_t n = name_len(kv);
-	for (; add && *add; add++)
-		if (name_len(*add) == n && !strncmp(kv, *add, n))
-			return true;
-	return false;
-}
-
-/* The inherited environment without the names in add, then add: a new array of borrowed
- * strings (free only the array). */
-static char **merge_env(char *const *add)
-{
-	size_t n = 0, k = 0;
-	for (char **e = environ; e && *e; e++)
-		n++;
-	for (char *const *a = add; a && *a; a++)
-		n++;
-	char **env = xcalloc(n + 1, sizeof(*env));
-	for (char **e = environ; e && *e; e++)
-		if (!overridden(*e, add))
-			env[k++] = *e;
-	for (char *const *a = add; a && *a; a++)
-		env[k++] = *a;
-	env[k] = NULL;
-	return env;
 }
 
 /* ---- finding the program ---- */
@@ -227,30 +167,6 @@ static void __attribute__((noreturn)) child_fail(int errfd, int err, const char 
 	_exit(127);
 }
 
-/* Closes every descriptor above 2 except keep. */
-static void close_others(int keep)
-{
-	if (keep > 3)
-		syscall(SYS_close_range, 3U, (unsigned)keep - 1, 0U);
-	syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U);
-}
-
-/* execve resets handled signals by itself; what must be reset before the mask is cleared
- * are the handlers stau installs (SIGINT, SIGTERM, SIGHUP: see cmd_run.c and cmd_tick.c),
- * which must not run on the shared memory, and an ignored SIGPIPE, which a job should not
- * inherit. Resetting all 64 would cost more than the rest of starting a child. */
-static void reset_signals(void)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2 };
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	sigemptyset(&dfl.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &dfl, NULL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 struct child_plan {
 	const struct exec_spec *spec;
 	char *prog;	/* what to execve, or NULL: prog_errno says why not */
@@ -267,12 +183,12 @@ static void __attribute__((noreturn)) run_child(const struct child_plan *cp)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != cp->parent)
 		_exit(127); /* stau died before prctl took effect */
-	reset_signals();
+	proc_child_reset_signals();
 	int null = open("/dev/null", O_RDONLY);
 	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(cp->logfd, STDOUT_FILENO) < 0 ||
 	    dup2(cp->logfd, STDERR_FILENO) < 0)
 		child_fail(cp->errfd, errno, "set up the output of", spec->argv[0]);
-	close_others(cp->errfd);
+	proc_child_close_fds(cp->errfd);
 	if (spec->cwd && chdir(spec->cwd))
 		child_fail(cp->errfd, errno, "change to directory", spec->cwd);
 	if (!cp->prog)
@@ -315,13 +231,13 @@ static int local_start(void *self, const struct exec_spec *spec, uint64_t token,
 		close(logfd);
 		return -1;
 	}
-	struct child_plan cp = { .spec = spec, .env = merge_env(spec->env_add), .logfd = logfd,
+	struct child_plan cp = { .spec = spec, .env = proc_env_merge(spec->env_add), .logfd = logfd,
 				 .errfd = pfd[1], .parent = getpid() };
 	cp.prog = find_program(spec->argv[0], cp.env, spec->cwd, &cp.prog_errno);
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	int64_t t0 = now_ms();
+	int64_t t0 = monotonic_ms();
 	pid_t p = vfork();
 	if (p == 0)
 		run_child(&cp);
@@ -350,32 +266,16 @@ static int local_start(void *self, const struct exec_spec *spec, uint64_t token,
 	return 0;
 }
 
-static void format_ms(int64_t ms, char *buf, size_t len)
-{
-	if (ms % 1000)
-		snprintf(buf, len, "%lldms", (long long)ms);
-	else if (ms % 3600000 == 0)
-		snprintf(buf, len, "%lldh", (long long)(ms / 3600000));
-	else if (ms % 60000 == 0)
-		snprintf(buf, len, "%lldm", (long long)(ms / 60000));
-	else
-		snprintf(buf, len, "%llds", (long long)(ms / 1000));
-}
-
 static void write_trailer(const struct child *c, const struct exec_result *res)
 {
 	char buf[128], t[32];
 	if (res->exec_errno)
 		snprintf(buf, sizeof(buf), "[could not be started]\n");
 	else if (c->timed_out) {
-		format_ms(c->timeout_ms, t, sizeof(t));
+		duration_format(c->timeout_ms, DURATION_EXACT, t, sizeof(t));
 		snprintf(buf, sizeof(buf), "[timed out after %s]\n", t);
 	} else if (res->signal) {
-		const char *name = sigabbrev_np(res->signal);
-		if (name)
-			snprintf(buf, sizeof(buf), "[killed by signal %s]\n", name);
-		else
-			snprintf(buf, sizeof(buf), "[killed by signal %d]\n", res->signal);
+		snprintf(buf, sizeof(buf), "[%s]\n", proc_killed_by(res->signal, t, sizeof(t)));
 	} else
 		snprintf(buf, sizeof(buf), "[exited with status %d]\n", res->exit_code);
 	write_all(c->logfd, buf, strlen(buf));
@@ -393,7 +293,8 @@ static int reap(struct local_exec *x, size_t i, struct exec_result *res, uint64_
 	if (r == 0)
 		return 0;
 	*res = (struct exec_result){ .timed_out = c->timed_out, .exec_errno = c->exec_errno,
-				     .duration_ms = now_ms() - c->started_ms, .exit_code = -1 };
+				     .duration_ms = monotonic_ms() - c->started_ms,
+				     .exit_code = -1 };
 	if (r < 0)
 		res->exit_code = 127; /* not our child any more: cannot happen, but never hang */
 	else if (WIFEXITED(status))
@@ -460,13 +361,13 @@ static int local_wait(void *self, int timeout_ms, uint64_t *token, struct exec_r
 	struct local_exec *x = self;
 	if (!x->n)
 		return -1;
-	int64_t end = timeout_ms < 0 ? 0 : now_ms() + timeout_ms;
+	int64_t end = timeout_ms < 0 ? 0 : monotonic_ms() + timeout_ms;
 	for (;;) {
 		drain_signals(x);
 		for (size_t i = 0; i < x->n; i++)
 			if (reap(x, i, res, token))
 				return 1;
-		int64_t now = now_ms();
+		int64_t now = monotonic_ms();
 		int64_t next = enforce_deadlines(x, now);
 		if (end && now >= end)
 			return 0;
@@ -479,7 +380,7 @@ static int local_wait(void *self, int timeout_ms, uint64_t *token, struct exec_r
 	}
 }
 
-static int local_kill(void *self, uint64_t token, int sig)
+static int local_signal(void *self, uint64_t token, int sig)
 {
 	struct child *c = find_child(self, token);
 	if (!c) {
@@ -506,9 +407,9 @@ static void local_destroy(void *self)
 		x->v[i].timed_out = false;
 		x->v[i].deadline_ms = 0;
 	}
-	int64_t end = now_ms() + DESTROY_GRACE_MS;
+	int64_t end = monotonic_ms() + DESTROY_GRACE_MS;
 	while (x->n) {
-		int64_t left = end - now_ms();
+		int64_t left = end - monotonic_ms();
 		if (left <= 0)
 			break;
 		local_wait(x, (int)left, &token, &res);
@@ -523,12 +424,58 @@ static void local_destroy(void *self)
 	free(x);
 }
 
+/* ---- chunks that another stau process started ---- */
+
+static bool local_owner_alive(void *self, const struct exec_record *r)
+{
+	return proc_alive(&r->owner);
+}
+
+/* Whether r's recorded child still is the process its owner started for it: the owner's
+ * child, leading its own process group, not naming another chunk (an environment that
+ * cannot be read, or without STAU_CHUNK_ID, names none: a job may exec with a clean one). */
+static bool child_is_chunks(const struct exec_record *r)
+{
+	pid_t ppid, pgrp;
+	struct proc_chunk_env want = { .chunk = r->chunk };
+	return r->child > 0 && !proc_parent_group(r->child, &ppid, &pgrp) &&
+	       ppid == r->owner.pid && pgrp == r->child &&
+	       proc_env_names(r->child, &want) != PROC_ENV_OTHER;
+}
+
+static enum exec_signal local_signal_recorded(void *self, const struct exec_record *r, int sig)
+{
+	if (!proc_alive(&r->owner))
+		return EXEC_OWNER_LOST;
+	if (r->child <= 0)
+		return EXEC_NOT_STARTED;
+	/* a child that fails the checks has ended: its owner is recording it */
+	if (!child_is_chunks(r) || kill(-r->child, sig))
+		return EXEC_ENDED;
+	return EXEC_SIGNALLED;
+}
+
+/* SPEC §10: a lost chunk's processes do not outlive its stau. The group's leader died with
+ * its owner (PR_SET_PDEATHSIG), but what it started (a shell's commands, a Python pool) may
+ * still run. The engine stores a child's pid with its next transaction, a few milliseconds
+ * after the start; for an owner that died before that, the processes are found by their
+ * environment alone, which must then name the project directory too. */
+static void local_kill_lost(void *self, const struct exec_record *r)
+{
+	struct proc_chunk_env chunk = { .run = r->run, .chunk = r->chunk, .attempt = r->attempt,
+					.dir = r->dir };
+	proc_kill_leftovers(r->child > 0 ? r->child : 0, &chunk);
+}
+
 static const struct exec_ops local_ops = {
 	.start = local_start,
 	.wait = local_wait,
-	.kill = local_kill,
+	.signal = local_signal,
 	.running = local_running,
 	.destroy = local_destroy,
+	.owner_alive = local_owner_alive,
+	.signal_recorded = local_signal_recorded,
+	.kill_lost = local_kill_lost,
 };
 
 int exec_local_new(struct exec_runner *out, char *err, size_t errlen)

@@ -1,10 +1,12 @@
-/* exec.h - start, time out and reap child processes; knows argv, environment and files,
- * nothing about jobs or chunks.
+/* exec.h - start, time out and reap child processes, and act on chunks that another stau
+ * process started; knows argv, environment and files, and of chunks only what names them.
  *
  * A child is execve'd (never through a shell) in its own process group, with stdin from
  * /dev/null, stdout and stderr appended to its log file, and PR_SET_PDEATHSIG so that it dies
  * with its stau. The executor is an ops struct so that the engine can be driven by a fake in
- * unit tests and by Slurm later (SPEC §12). */
+ * unit tests and by Slurm later (SPEC §12). Every process stau signals goes through it: its
+ * own children by token, and the chunks of other stau processes (stau cancel, recovery of a
+ * chunk whose stau died) by the record the state keeps of them, struct exec_record. */
 #ifndef STAU_EXEC_H
 #define STAU_EXEC_H
 
@@ -12,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "proc.h"
 
 struct exec_spec {
 	char *const *argv;	/* argv[0] is a path (with a '/') or a name searched in $PATH */
@@ -32,6 +36,28 @@ struct exec_result {
 	int64_t duration_ms;
 };
 
+/* A chunk that some stau process started, as the state records it: what an executor needs
+ * to act on a chunk it did not start. The local executor uses the owner's identity, the
+ * leader of the chunk's process group and the environment variables that name the chunk; a
+ * cluster's executor would add its own name for the chunk here (a Slurm job id, which the
+ * state would then record as the owner) and use that: `scancel JOBID`. */
+struct exec_record {
+	int64_t run, chunk;	/* its STAU_RUN_ID and STAU_CHUNK_ID */
+	int attempt;		/* its STAU_ATTEMPT */
+	const char *dir;	/* the project directory: its STAU_DIR */
+	struct proc_id owner;	/* the stau process that started it and records its end */
+	pid_t child;		/* the leader of its process group; 0: not recorded yet */
+};
+
+/* What signal_recorded did. */
+enum exec_signal {
+	EXEC_SIGNALLED,	  /* the chunk's processes got the signal */
+	EXEC_NOT_STARTED, /* its owner lives but has not recorded its process yet: ask again */
+	EXEC_ENDED,	  /* its process has ended, or is no longer the chunk's: nothing sent
+			   * (its owner records how it ended) */
+	EXEC_OWNER_LOST,  /* its owner is gone: nothing sent; recovery ends the chunk */
+};
+
 /* An executor: its operations and their state. (Not `struct executor`: config.h's
  * `enum executor` names the kind of executor a job asks for, and C tags share one name
  * space.) */
@@ -50,12 +76,27 @@ struct exec_ops {
 	 * signal handler interrupted the wait, -1 when there are no children. Never polls with
 	 * sleeps. */
 	int (*wait)(void *self, int timeout_ms, uint64_t *token, struct exec_result *res);
-	/* Sends sig to the child's process group. */
-	int (*kill)(void *self, uint64_t token, int sig);
+	/* Sends sig to the process group of the child started with token. Returns 0, or -1
+	 * with errno (ESRCH: no such child). */
+	int (*signal)(void *self, uint64_t token, int sig);
 	/* Number of children started and not yet reaped. */
 	size_t (*running)(void *self);
 	/* Kills every child's process group (SIGTERM, then SIGKILL) and frees the executor. */
 	void (*destroy)(void *self);
+
+	/* For chunks that another stau process started (r says which): */
+
+	/* Whether r's owner is alive, and so still runs r and will record its end. */
+	bool (*owner_alive)(void *self, const struct exec_record *r);
+	/* stau cancel: sends sig to r's processes, only when sure that they still are r's.
+	 * Locally: r's owner must be alive with its recorded start time, and r's child must
+	 * still be the owner's child, lead its own process group and not name another chunk in
+	 * its environment; then its process group gets sig. */
+	enum exec_signal (*signal_recorded)(void *self, const struct exec_record *r, int sig);
+	/* Recovery of r, whose owner died (state_recover_orphans): kills whatever r left
+	 * running. Locally: proc_kill_leftovers, the group r->child (or, when it was never
+	 * recorded, the processes whose environment names r and r->dir). */
+	void (*kill_lost)(void *self, const struct exec_record *r);
 };
 
 /* The local executor: fork/execve on this machine. Returns 0 and fills *out, or -1 with a

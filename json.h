@@ -67,6 +67,9 @@ void json_kint(struct json *j, const char *key, int64_t v);
 void json_kbool(struct json *j, const char *key, bool v);
 void json_knull(struct json *j, const char *key);
 
+/* Whether all of s is a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+bool json_is_number(const char *s);
+
 /* Appends s[0..n) to sb as a quoted JSON string: `"` and `\` are escaped, control characters
  * become \n, \t, \r, \b, \f or \u00XX, and each maximal invalid UTF-8 sequence (a stray
  * continuation byte, a truncated sequence, an overlong form, a surrogate, a code point above

@@ -72,12 +72,6 @@ static bool valid_job_type(const char *s)
 	return true;
 }
 
-static char *file_stem(const char *name)
-{
-	const char *dot = strrchr(name, '.');
-	return dot && dot != name ? xstrndup(name, (size_t)(dot - name)) : xstrdup(name);
-}
-
 static bool ignored_name(const char *name)
 {
 	size_t len = strlen(name);
@@ -260,7 +254,7 @@ static void load_job_file(struct project *p, size_t *cap, int jobs_fd, const cha
 			  const char *name)
 {
 	char *shown = xasprintf("jobs/%s", name);
-	char *type = file_stem(name);
+	char *type = config_job_type_of(name);
 	struct stat st;
 	char *why = NULL;
 	int fd = open_job_file(jobs_fd, jobs_real, name, &st, &why);

@@ -65,8 +65,8 @@
  *                   lock, transactions, group commit, errors, state names
  *   state_sql.c     every statement kept prepared on the connection, and running them
  *   state_runs.c    runs: create, read, activate with a plan, cancel, fail, retry, requeue
- *   state_chunks.c  owners, claiming, finishing and what it releases or cancels, chunk
- *                   reads, recovery of orphaned chunks
+ *   state_chunks.c  claiming, finishing and what it releases or cancels, chunk reads,
+ *                   recovery of orphaned chunks
  *   state_fresh.c   freshness, schedule entries, broken jobs, job file hashes, problems
  *   state_prune.c   retention: deleting old runs and naming their logs */
 #include "state.h"
@@ -201,22 +201,15 @@ static void sleep_us(long us)
 	nanosleep(&ts, NULL);
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Takes the exclusive flock on .stau/lock, waiting at most the busy timeout. */
 static int lock(struct state *st)
 {
 	if (!flock(st->lock_fd, LOCK_EX | LOCK_NB))
 		return 0;
-	int64_t deadline = mono_ms() + st->busy_ms;
+	int64_t deadline = monotonic_ms() + st->busy_ms;
 	long pause = 50;
 	while (errno == EWOULDBLOCK || errno == EINTR) {
-		if (mono_ms() >= deadline)
+		if (monotonic_ms() >= deadline)
 			return db_fail(st, "'.stau/lock' stayed locked for more than %d ms by another "
 				    "stau process; try again later", st->busy_ms);
 		sleep_us(pause);

@@ -26,6 +26,7 @@
 #include <sys/types.h>
 
 #include "plan.h"
+#include "proc.h"
 
 /* The schema version this stau writes (PRAGMA user_version). */
 #define STATE_SCHEMA_VERSION 2
@@ -164,17 +165,6 @@ int state_run_retry(struct state *st, int64_t id, int64_t now);
 
 /* ---- chunks ---- */
 
-/* A process that owns RUNNING chunks: its pid and start time (field 22 of /proc/PID/stat,
- * clock ticks since boot), which together survive pid reuse. */
-struct state_owner {
-	pid_t pid;
-	int64_t start;
-};
-/* This process's identity. Returns 0, or -1 when /proc cannot be read. */
-int state_owner_self(struct state_owner *o);
-/* The identity of process pid: 1 when it is alive (and *start is set), 0 when it is not. */
-int state_owner_of(pid_t pid, int64_t *start);
-
 struct state_chunk {
 	int64_t id, run;
 	size_t task;		/* index of its task in the run's plan */
@@ -187,7 +177,7 @@ struct state_chunk {
 	enum chunk_state state;
 	int attempt;		/* 1 for the first try; 0 before it was ever claimed */
 	int64_t not_before;	/* earliest start (retry delay), 0 = any time */
-	struct state_owner owner; /* of a RUNNING chunk (or the last one) */
+	struct proc_id owner;	/* the process that claimed it, RUNNING or last */
 	pid_t child;		/* the job's process, 0 when unknown */
 	int exit_code;		/* -1 when none */
 	int signal;		/* 0 when none */
@@ -207,7 +197,7 @@ void state_chunks_free(struct state_chunk *c, size_t n);
 
 /* What state_claim_ready_chunk may take. */
 struct state_claim {
-	struct state_owner owner; /* recorded on the claimed chunk */
+	struct proc_id owner;	  /* recorded on the claimed chunk */
 	int64_t run;		  /* claim only from this run; 0: from any run */
 	int64_t max_running;	  /* settings max_parallel: RUNNING chunks in the whole database,
 				   * counted across processes; 0: no limit */
@@ -275,11 +265,35 @@ int state_run_chunks(struct state *st, int64_t id, bool with_ids, struct state_c
  * retry (the job's retries are used up, or it is unknown or broken). */
 typedef int64_t (*state_retry_fn)(void *ctx, const char *job, int attempt, int64_t now);
 
-/* SPEC §10: every RUNNING chunk whose owner is no longer alive (its pid is gone, or now
- * belongs to a process with another start time) fails with "runner lost", as
- * state_chunk_finish would, with the retry time that retry (may be NULL: none) gives.
- * One transaction. Returns the number of chunks recovered, or -1. */
-int state_recover_orphans(struct state *st, int64_t now, state_retry_fn retry, void *ctx);
+/* A RUNNING chunk and who runs it, as lost-runner recovery sees it. */
+struct state_owned {
+	int64_t run, id;
+	int attempt;
+	struct proc_id owner;	/* the process that claimed it and will record its end */
+	pid_t child;		/* the leader of its process group; 0: not recorded yet */
+};
+
+/* How to recover lost chunks: who is alive, and the retry policy. */
+struct state_recovery {
+	/* Whether the owner of RUNNING chunk c is alive (the state does not look at
+	 * processes: the caller asks its executor, exec.h). */
+	bool (*alive)(void *ctx, const struct state_owned *c);
+	void *alive_ctx;
+	state_retry_fn retry;	/* NULL: no retries */
+	void *retry_ctx;
+};
+
+/* SPEC §10: every RUNNING chunk whose owner is no longer alive (how->alive says so) fails
+ * with "runner lost", as state_chunk_finish would, with the retry time that how->retry
+ * gives. A cheap read finds them first; then one transaction looks at their owners again
+ * under the lock and records them, so that when two processes recover at once, each chunk
+ * is recovered by one of them only. The processes a lost chunk left are the caller's to
+ * kill: *lost (may be NULL) receives the chunks this call recovered, in a new array (NULL
+ * when none) that the caller frees; their processes name this very attempt, so that a
+ * retry started meanwhile is never mistaken for them. Returns the number of chunks
+ * recovered, or -1 (with nothing in *lost). */
+int state_recover_orphans(struct state *st, int64_t now, const struct state_recovery *how,
+			  struct state_owned **lost);
 
 /* ---- freshness ---- */
 

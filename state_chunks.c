@@ -1,58 +1,14 @@
-/* state_chunks.c - chunks in the state store: claiming, finishing, reads, orphan recovery.
+/* state_chunks.c - chunks in the state store: claiming, finishing, reads, orphan recovery
+ * (whose owners' liveness the caller answers: this file only reads and writes the database).
  *
  * The engine's hot path: a claim and a finish are one transaction each, and each costs the
  * same for the first and the thousandth chunk of a run (state.c's design comment says how). */
-#include <dirent.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "state_db.h"
 #include "util.h"
-
-/* ---- owners ---- */
-
-int state_owner_of(pid_t pid, int64_t *start)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* "pid (comm) S ppid ...": comm may hold anything, so count fields after the last ')' */
-	char *p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
-		return 0; /* a zombie has exited: it owns nothing any more */
-	p += 2;
-	for (int field = 3; field < 22; field++) {
-		p = strchr(p, ' ');
-		if (!p)
-			return 0;
-		p++;
-	}
-	*start = strtoll(p, NULL, 10);
-	return 1;
-}
-
-int state_owner_self(struct state_owner *o)
-{
-	o->pid = getpid();
-	return state_owner_of(o->pid, &o->start) == 1 ? 0 : -1;
-}
-
-static bool owner_alive(pid_t pid, int64_t start)
-{
-	int64_t now_start;
-	return pid > 0 && state_owner_of(pid, &now_start) == 1 && now_start == start;
-}
 
 /* ---- chunks ---- */
 
@@ -485,34 +441,33 @@ int state_run_chunks(struct state *st, int64_t id, bool with_ids, struct state_c
 /* ---- orphans ---- */
 
 struct orphan {
-	int64_t id, run;
+	struct state_owned c;
 	char *job;
-	int attempt;
-	pid_t child;	/* the process group the lost owner started, 0 when not recorded */
 };
 
 /* The RUNNING chunks whose owner is gone, into a new array. */
-static int find_orphans(struct state *st, struct orphan **out, size_t *n)
+static int find_orphans(struct state *st, const struct state_recovery *how, struct orphan **out,
+			size_t *n)
 {
+	*out = NULL;
+	*n = 0;
 	sqlite3_stmt *s = db_stmt(st, Q_RUNNING_OWNERS);
 	if (!s)
 		return -1;
-	struct orphan *v = NULL;
-	size_t cap = 0, k = 0;
+	size_t cap = 0;
 	int rc;
 	while ((rc = db_step(st, s)) == 1) {
-		if (owner_alive((pid_t)sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4)))
+		struct state_owned c = { .id = sqlite3_column_int64(s, 0),
+					 .attempt = sqlite3_column_int(s, 2),
+					 .owner = { (pid_t)sqlite3_column_int64(s, 3),
+						    sqlite3_column_int64(s, 4) },
+					 .child = (pid_t)sqlite3_column_int64(s, 5),
+					 .run = sqlite3_column_int64(s, 6) };
+		if (how->alive(how->alive_ctx, &c))
 			continue;
-		grow(&v, &cap, k + 1, sizeof(*v));
-		v[k].id = sqlite3_column_int64(s, 0);
-		v[k].job = col_str(s, 1);
-		v[k].attempt = sqlite3_column_int(s, 2);
-		v[k].child = (pid_t)sqlite3_column_int64(s, 5);
-		v[k].run = sqlite3_column_int64(s, 6);
-		k++;
+		grow(out, &cap, *n + 1, sizeof(**out));
+		(*out)[(*n)++] = (struct orphan){ .c = c, .job = col_str(s, 1) };
 	}
-	*out = v;
-	*n = k;
 	return rc;
 }
 
@@ -523,101 +478,47 @@ static void orphans_free(struct orphan *v, size_t n)
 	free(v);
 }
 
-/* The process group of pid from /proc/PID/stat, or -1 when it is gone or a zombie. */
-static pid_t proc_group(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')'); /* "pid (comm) S ppid pgrp ...": comm may hold anything */
-	char state;
-	long ppid, pgrp;
-	if (!p || sscanf(p + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3 || state == 'Z')
-		return -1;
-	return (pid_t)pgrp;
-}
-
-/* Whether the environment of /proc/PID names this attempt of this chunk (and, when dir is
- * not NULL, this project directory). */
-static bool env_is_attempt(pid_t pid, const struct orphan *o, const char *dir)
-{
-	char path[64], run[48], chunk[48], attempt[48];
-	size_t len;
-	snprintf(path, sizeof(path), "/proc/%ld/environ", (long)pid);
-	char *env = read_file(path, &len);
-	if (!env)
-		return false;
-	snprintf(run, sizeof(run), "STAU_RUN_ID=%lld", (long long)o->run);
-	snprintf(chunk, sizeof(chunk), "STAU_CHUNK_ID=%lld", (long long)o->id);
-	snprintf(attempt, sizeof(attempt), "STAU_ATTEMPT=%d", o->attempt);
-	char *stau_dir = dir ? xasprintf("STAU_DIR=%s", dir) : NULL;
-	int found = 0;
-	for (size_t i = 0; i < len; i += strlen(env + i) + 1)
-		found += !strcmp(env + i, run) || !strcmp(env + i, chunk) ||
-			 !strcmp(env + i, attempt) || (stau_dir && !strcmp(env + i, stau_dir));
-	free(stau_dir);
-	free(env);
-	return found == (dir ? 4 : 3);
-}
-
-/* SPEC §10: a lost chunk's processes do not outlive its stau. The group's leader died with
- * its owner (PR_SET_PDEATHSIG), but what it started (a shell's commands, a Python pool) may
- * still run: SIGKILL each process still in the recorded group whose environment names this
- * very run, chunk and attempt, so that a group ID reused by anything else is never hit. The
- * engine stores a child's pid with its next transaction, a few milliseconds after the start;
- * for an owner that died before that, every process whose environment names the attempt and
- * this project's directory is killed. A process that replaced its environment is out of
- * reach. */
-static void kill_leftovers(const struct state *st, const struct orphan *o)
-{
-	char *dir = o->child > 0 ? NULL : xstrndup(st->path, strlen(st->path) -
-								  strlen("/.stau/stau.db"));
-	DIR *d = opendir("/proc");
-	for (struct dirent *e; d && (e = readdir(d));) {
-		pid_t pid = (pid_t)strtol(e->d_name, NULL, 10); /* 0 for ".", "self", ... */
-		if (pid > 0 && (dir || proc_group(pid) == o->child) && env_is_attempt(pid, o, dir))
-			kill(pid, SIGKILL);
-	}
-	if (d)
-		closedir(d);
-	free(dir);
-}
-
-static int recover_locked(struct state *st, int64_t now, state_retry_fn retry, void *ctx)
+static int recover_locked(struct state *st, int64_t now, const struct state_recovery *how,
+			  struct state_owned **lost)
 {
 	struct orphan *v;
 	size_t n;
-	int rc = find_orphans(st, &v, &n); /* again, under the lock */
+	int rc = find_orphans(st, how, &v, &n); /* again, under the lock */
 	for (size_t i = 0; !rc && i < n; i++) {
 		struct state_result res = { .exit_code = -1, .message = "runner lost" };
-		res.retry_at = retry ? retry(ctx, v[i].job, v[i].attempt, now) : 0;
+		if (how->retry)
+			res.retry_at = how->retry(how->retry_ctx, v[i].job, v[i].c.attempt, now);
 		enum run_state ended;
-		rc = finish_locked(st, v[i].id, &res, now, &ended);
-		kill_leftovers(st, &v[i]);
+		rc = finish_locked(st, v[i].c.id, &res, now, &ended);
 	}
+	*lost = !rc && n ? xcalloc(n, sizeof(**lost)) : NULL;
+	for (size_t i = 0; *lost && i < n; i++)
+		(*lost)[i] = v[i].c;
 	orphans_free(v, n);
 	return rc < 0 ? -1 : (int)n;
 }
 
-int state_recover_orphans(struct state *st, int64_t now, state_retry_fn retry, void *ctx)
+int state_recover_orphans(struct state *st, int64_t now, const struct state_recovery *how,
+			  struct state_owned **lost)
 {
 	struct orphan *v;
+	struct state_owned *found = NULL;
 	size_t n;
+	if (lost)
+		*lost = NULL;
 	/* a cheap look without the lock first: nearly always there is nothing to recover */
-	int rc = find_orphans(st, &v, &n);
+	int rc = find_orphans(st, how, &v, &n);
 	orphans_free(v, n);
 	if (rc < 0 || n == 0)
 		return rc;
 	if (state_begin(st))
 		return -1;
-	return db_finish_tx(st, recover_locked(st, now, retry, ctx));
+	rc = db_finish_tx(st, recover_locked(st, now, how, &found));
+	if (rc >= 0 && lost)
+		*lost = found;
+	else
+		free(found);
+	return rc;
 }
 
 /* ---- read-only views (stau status) ---- */

@@ -187,29 +187,6 @@ char *term_truncate(const char *s, size_t width)
 
 /* ---- durations and ages ---- */
 
-/* Formats secs as its two largest units ("3m20s", "4h12m", "2d3h"), leaving out a zero
- * lower part. */
-static void two_units(int64_t secs, char *buf, size_t len)
-{
-	static const struct {
-		int64_t secs;
-		char unit;
-	} units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
-	size_t u = 0;
-	while (u + 1 < ARRAY_SIZE(units) && secs < units[u].secs)
-		u++;
-	long long hi = (long long)(secs / units[u].secs);
-	if (u + 1 == ARRAY_SIZE(units)) {
-		snprintf(buf, len, "%llds", hi);
-		return;
-	}
-	long long lo = (long long)(secs % units[u].secs / units[u + 1].secs);
-	if (lo)
-		snprintf(buf, len, "%lld%c%lld%c", hi, units[u].unit, lo, units[u + 1].unit);
-	else
-		snprintf(buf, len, "%lld%c", hi, units[u].unit);
-}
-
 void term_duration_ms(int64_t ms, char *buf, size_t len)
 {
 	if (ms < 0)
@@ -217,7 +194,7 @@ void term_duration_ms(int64_t ms, char *buf, size_t len)
 	if (ms < 10000)
 		snprintf(buf, len, "%d.%ds", (int)(ms / 1000), (int)(ms % 1000 / 100));
 	else
-		two_units(ms / 1000, buf, len);
+		duration_format(ms / 1000 * 1000, 2, buf, len);
 }
 
 void term_age(int64_t secs, char *buf, size_t len)
@@ -226,7 +203,7 @@ void term_age(int64_t secs, char *buf, size_t len)
 		secs = 0;
 	if (secs >= 60 && secs < 3600)
 		secs -= secs % 60; /* "3m", not "3m20s": an age is coarse */
-	two_units(secs, buf, len);
+	duration_format(secs * 1000, 2, buf, len);
 }
 
 void term_relative(int64_t t, int64_t now, char *buf, size_t len)

@@ -86,32 +86,6 @@ int duration_parse(const char *s, int64_t *secs, char *err, size_t errlen)
 	return 0;
 }
 
-void duration_format(int64_t secs, char *buf, size_t len)
-{
-	static const struct {
-		int64_t n;
-		char unit;
-	} units[] = { { DAY, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
-	size_t at = 0;
-	uint64_t left = secs < 0 ? -(uint64_t)secs : (uint64_t)secs;
-	if (len == 0)
-		return;
-	buf[0] = '\0';
-	if (secs < 0)
-		at += snprintf(buf, len, "-");
-	if (left == 0) {
-		snprintf(buf + at, len - at, "0s");
-		return;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(units) && at < len; i++) {
-		uint64_t q = left / (uint64_t)units[i].n;
-		left %= (uint64_t)units[i].n;
-		if (q)
-			at += snprintf(buf + at, len - at, "%llu%c", (unsigned long long)q,
-				       units[i].unit);
-	}
-}
-
 /* ---- civil calendar ---- */
 
 static int64_t floor_div(int64_t a, int64_t b)

@@ -13,8 +13,7 @@
  * integer means). Returns 0 and sets *secs, or -1 and writes a message ("bad duration '2x':
  * unit must be s, m, h or d") to err. */
 int duration_parse(const char *s, int64_t *secs, char *err, size_t errlen);
-/* Formats secs compactly ("45s", "15m", "2h30m", "1d2h") into buf. */
-void duration_format(int64_t secs, char *buf, size_t len);
+/* (duration_format, in util.h, writes durations back.) */
 
 /* A loaded time zone. Zones are cached by name for the life of the process: tz_get returns
  * the same pointer for the same name, and tz_cache_free releases them all (at exit). */

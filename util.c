@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void out_of_memory(void)
@@ -296,4 +297,63 @@ int parse_int64(const char *s, int64_t *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int mkdir_parents(const char *path, unsigned mode)
+{
+	char *p = xstrdup(path);
+	int rc = 0;
+	for (char *s = strchr(p + 1, '/'); s && !rc; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, mode) && errno != EEXIST)
+			rc = -1;
+		*s = '/';
+	}
+	free(p);
+	return rc;
+}
+
+uint64_t hash_fnv1a(uint64_t h, const void *s, size_t n)
+{
+	const unsigned char *b = s;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+void duration_format(int64_t ms, int units, char *buf, size_t len)
+{
+	static const struct {
+		uint64_t ms;
+		const char *unit;
+	} unit[] = { { 86400000, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" },
+		     { 1, "ms" } };
+	uint64_t left = ms < 0 ? -(uint64_t)ms : (uint64_t)ms;
+	size_t at = 0;
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if (ms < 0)
+		at += (size_t)snprintf(buf, len, "-");
+	if (left == 0)
+		snprintf(buf + at, len - at, "0s");
+	for (size_t i = 0, used = 0; i < ARRAY_SIZE(unit) && at < len && left; i++) {
+		uint64_t q = left / unit[i].ms;
+		left %= unit[i].ms;
+		if (q)
+			at += (size_t)snprintf(buf + at, len - at, "%llu%s", (unsigned long long)q,
+					       unit[i].unit);
+		used += q || used;
+		if (used == (size_t)units)
+			break;
+	}
 }

@@ -1,4 +1,5 @@
-/* util.h - memory, growable strings and small helpers that know nothing about jobs. */
+/* util.h - memory, growable strings and small helpers that know nothing about jobs: the
+ * monotonic clock, directories, a hash and durations. */
 #ifndef STAU_UTIL_H
 #define STAU_UTIL_H
 
@@ -63,5 +64,28 @@ int write_file_atomic(const char *path, const char *data, size_t len, unsigned m
 
 /* Parses a decimal int64 in all of s (optional sign); returns 0 or -1 (no digits, junk, overflow). */
 int parse_int64(const char *s, int64_t *out);
+
+/* Milliseconds of CLOCK_MONOTONIC: for durations and deadlines, never for dates. */
+int64_t monotonic_ms(void);
+
+/* Creates the missing directories on the way to path, each with mode: every directory named
+ * before a '/' in it, so "a/b/c.log" makes a and a/b, and "a/b/" makes a and a/b. Existing
+ * directories are left as they are. Returns 0, or -1 with errno set. */
+int mkdir_parents(const char *path, unsigned mode);
+
+/* The 64-bit FNV-1a hash of s[0..n), continuing from h: pass HASH_FNV1A_INIT to start, the
+ * result of an earlier call to hash more than one piece as one. */
+#define HASH_FNV1A_INIT 14695981039346656037ULL
+uint64_t hash_fnv1a(uint64_t h, const void *s, size_t n);
+
+/* Formats a duration of ms milliseconds as its `units` largest units among d, h, m, s and
+ * ms, counted from the largest that is not zero; parts that are zero are left out:
+ *   DURATION_EXACT  every unit: "45s", "2h30m", "1d2h3m4s", "200ms", "1s500ms"; a negative
+ *                   duration gets a '-'. Whole seconds read back with duration_parse.
+ *   2               the two largest, the rest dropped: "3m20s", "4h12m", "2d3h", and "2d" for
+ *                   2 days and 59 seconds (how long something took, term.h).
+ * Zero is "0s". 32 bytes of buf hold any duration. */
+#define DURATION_EXACT 5
+void duration_format(int64_t ms, int units, char *buf, size_t len);
 
 #endif

@@ -8,24 +8,25 @@
  * that state.c stores for a million-ID run is parsed back on every read, and a hand loop
  * needs no NUL-terminated copy of each token.
  *
- * select_work commands run without a shell (SPEC §11): fork, chdir to the project, execvp of
- * the argv that config.c split. A second pipe, closed on exec, carries the errno of a failed
- * chdir or execvp back to the parent, so "no such command" is told apart from a command that
- * ran and failed. SQLite sources are opened read-only and never created; a statement that
+ * select_work commands run without a shell (SPEC §11), through proc_capture: execvp of the
+ * argv that config.c split, in the project directory, in a process group of its own that
+ * dies with stau; "no such command" is told apart from a command that ran and failed. SQLite
+ * sources are opened read-only and never created; a statement that
  * would write is refused before it runs, and the read-only connection refuses it again. */
 #include "workids.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include "proc.h"
 #include "util.h"
+
+/* The most of a select_work command's output that is read: far more than WORKIDS_MAX IDs
+ * take, and little enough to hold in memory. */
+#define SELECT_WORK_OUT_MAX (1 << 30)
 
 /* ---- idlist -------------------------------------------------------------------------- */
 
@@ -288,107 +289,29 @@ static char *command_text(char *const argv[])
 	return sb_detach(&sb);
 }
 
-/* What went wrong in the child before exec, sent through the report pipe. */
-struct child_failure {
-	int stage; /* 1: chdir, 2: stdin, 3: exec */
-	int err;
-};
-
-static void child_fail(int fd, int stage)
+/* Explains a command that did not end well, into err. Returns -1 when it failed. */
+static int judge(const char *cmd, const char *dir, const struct proc_result *r, char *err,
+		 size_t errlen)
 {
-	struct child_failure f = { stage, errno };
-	ssize_t unused = write(fd, &f, sizeof(f));
-	(void)unused;
-	_exit(127);
-}
-
-static void child_run(char *const argv[], const char *dir, int out_fd, int report_fd)
-{
-	signal(SIGPIPE, SIG_DFL);
-	if (dir && chdir(dir))
-		child_fail(report_fd, 1);
-	int null = open("/dev/null", O_RDONLY);
-	if (null < 0 || dup2(null, 0) < 0)
-		child_fail(report_fd, 2);
-	if (dup2(out_fd, 1) < 0)
-		child_fail(report_fd, 2);
-	execvp(argv[0], argv);
-	child_fail(report_fd, 3);
-}
-
-/* Reads fd to its end into sb. Returns 0, or -1 with errno set. */
-static int read_all(int fd, struct strbuf *sb)
-{
-	char buf[65536];
-	for (;;) {
-		ssize_t r = read(fd, buf, sizeof(buf));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return 0;
-		sb_add(sb, buf, (size_t)r);
-	}
-}
-
-static pid_t wait_child(pid_t pid, int *status)
-{
-	pid_t r;
-	while ((r = waitpid(pid, status, 0)) < 0 && errno == EINTR)
-		;
-	return r;
-}
-
-/* Explains a failure reported by the child, or its exit status. Returns -1 when it failed. */
-static int judge_child(const char *cmd, const char *dir, const struct child_failure *f,
-		       ssize_t got, int status, char *err, size_t errlen)
-{
-	if (got == (ssize_t)sizeof(*f)) {
-		if (f->stage == 1)
-			snprintf(err, errlen, "cannot run select_work command '%s' in '%s': %s",
-				 cmd, dir, strerror(f->err));
-		else
-			snprintf(err, errlen, "cannot run select_work command '%s': %s", cmd,
-				 strerror(f->err));
-		return -1;
-	}
-	if (WIFSIGNALED(status)) {
-		snprintf(err, errlen, "select_work command '%s' was killed by signal %d (%s)", cmd,
-			 WTERMSIG(status), strsignal(WTERMSIG(status)));
-		return -1;
-	}
-	if (WEXITSTATUS(status)) {
+	char how[48];
+	if (r->chdir_errno)
+		snprintf(err, errlen, "cannot run select_work command '%s' in '%s': %s", cmd, dir,
+			 strerror(r->chdir_errno));
+	else if (r->exec_errno)
+		snprintf(err, errlen, "cannot run select_work command '%s': %s", cmd,
+			 strerror(r->exec_errno));
+	else if (r->signal)
+		snprintf(err, errlen, "select_work command '%s' was %s", cmd,
+			 proc_killed_by(r->signal, how, sizeof(how)));
+	else if (r->exit_code)
 		snprintf(err, errlen, "select_work command '%s' exited with status %d", cmd,
-			 WEXITSTATUS(status));
-		return -1;
-	}
-	return 0;
-}
-
-/* Starts argv with its stdout on *out_fd; fills *report_fd. Returns the pid, or -1. */
-static pid_t spawn(char *const argv[], const char *dir, int *out_fd, int *report_fd)
-{
-	int out[2], report[2];
-	if (pipe2(out, O_CLOEXEC))
-		return -1;
-	if (pipe2(report, O_CLOEXEC)) {
-		close(out[0]), close(out[1]);
-		return -1;
-	}
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0)
-		child_run(argv, dir, out[1], report[1]);
-	close(out[1]);
-	close(report[1]);
-	if (pid < 0) {
-		close(out[0]), close(report[0]);
-		return -1;
-	}
-	*out_fd = out[0];
-	*report_fd = report[0];
-	return pid;
+			 r->exit_code);
+	else if (r->out_cut)
+		snprintf(err, errlen, "select_work command '%s' printed more than %d MiB",
+			 cmd, SELECT_WORK_OUT_MAX >> 20);
+	else
+		return 0;
+	return -1;
 }
 
 int workids_from_command(char *const argv[], const char *dir, struct idlist *out, char *err,
@@ -399,38 +322,20 @@ int workids_from_command(char *const argv[], const char *dir, struct idlist *out
 		return -1;
 	}
 	char *cmd = command_text(argv);
-	int out_fd, report_fd, status = 0, rc = -1;
-	pid_t pid = spawn(argv, dir, &out_fd, &report_fd);
-	if (pid < 0) {
+	struct proc_cmd pc = { .argv = argv, .dir = dir, .out_max = SELECT_WORK_OUT_MAX,
+			       .err = PROC_STDERR_PASS };
+	struct proc_result res;
+	int rc = -1;
+	if (proc_capture(&pc, &res))
 		snprintf(err, errlen, "cannot start select_work command '%s': %s", cmd,
 			 strerror(errno));
-		free(cmd);
-		return -1;
-	}
-	struct strbuf text = STRBUF_INIT;
-	sb_add(&text, "", 0);
-	int read_errno = read_all(out_fd, &text) ? errno : 0;
-	close(out_fd);
-	struct child_failure f;
-	ssize_t got;
-	while ((got = read(report_fd, &f, sizeof(f))) < 0 && errno == EINTR)
-		;
-	close(report_fd);
-	wait_child(pid, &status);
-	if (judge_child(cmd, dir, &f, got, status, err, errlen))
-		goto out;
-	if (read_errno) {
-		snprintf(err, errlen, "cannot read the output of select_work command '%s': %s",
-			 cmd, strerror(read_errno));
-		goto out;
-	}
-	if (workids_parse("select_work output", text.buf, text.len, WORKIDS_PLAIN, out, err,
-			  errlen))
-		goto out;
-	idlist_sort_unique(out);
-	rc = 0;
-out:
-	sb_release(&text);
+	else if (!judge(cmd, dir, &res, err, errlen) &&
+		 !workids_parse("select_work output", res.out.buf, res.out.len, WORKIDS_PLAIN,
+				out, err, errlen))
+		rc = 0;
+	if (!rc)
+		idlist_sort_unique(out);
+	proc_result_release(&res);
 	free(cmd);
 	return rc;
 }

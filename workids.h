@@ -45,11 +45,13 @@ enum workids_syntax {
 int workids_parse(const char *what, const char *text, size_t len, enum workids_syntax syntax,
 		  struct idlist *out, char *err, size_t errlen);
 
-/* Runs a select_work command: argv[0] is looked up in PATH (execvp, never a shell), in the
- * directory dir, with stdin from /dev/null and stderr passed through to stau's stderr. Its
- * standard output is parsed with WORKIDS_PLAIN and the IDs are appended to out, sorted and
- * unique. Returns 0, or -1 when the command cannot be started, exits with a non-zero status,
- * is killed by a signal, or prints something that is not an ID; err names the command. */
+/* Runs a select_work command (proc_capture): argv[0] is looked up in PATH (execvp, never a
+ * shell), in the directory dir, with stdin from /dev/null and stderr passed through to
+ * stau's stderr, in a process group of its own that dies with stau. Its standard output is
+ * parsed with WORKIDS_PLAIN and the IDs are appended to out, sorted and unique. Returns 0,
+ * or -1 when the command cannot be started, exits with a non-zero status, is killed by a
+ * signal ("select_work command 'x' was killed by signal KILL"), prints more than 1 GiB or
+ * something that is not an ID; err names the command. */
 int workids_from_command(char *const argv[], const char *dir, struct idlist *out, char *err,
 			 size_t errlen);
 

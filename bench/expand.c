@@ -95,7 +95,7 @@ static void record_success(struct state *st, const struct chain *alone, const ch
 	if (plan_expand(&p, &alone->g, graph_find(&alone->g, type), ids, n, true, "{}", t, false,
 			NULL, err, sizeof(err)))
 		die(1, "%s", err);
-	if (state_owner_self(&claim.owner) || state_run_create(st, &r, t, &run) ||
+	if (proc_self(&claim.owner) || state_run_create(st, &r, t, &run) ||
 	    state_run_activate(st, run, &p, t) ||
 	    state_claim_ready_chunk(st, &claim, t, &chunk) != 1 ||
 	    state_chunk_finish(st, chunk.id, &ok, t, NULL))

@@ -122,7 +122,7 @@ static void make_project(void)
 static void execute(struct state *st, int64_t id, int64_t t, int failing)
 {
 	struct state_claim req = { .run = id };
-	assert_int_equal(state_owner_self(&req.owner), 0);
+	assert_int_equal(proc_self(&req.owner), 0);
 	struct state_chunk c;
 	for (int nth = 1; state_claim_ready_chunk(st, &req, t, &c) == 1; nth++, t += 2) {
 		struct state_result res = { .ok = nth != failing, .exit_code = nth == failing,

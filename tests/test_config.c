@@ -243,6 +243,12 @@ static void test_job_file_stem(void **state)
 	assert_string_equal(job.type, "Makefile");
 	job_release(&job);
 	assert_int_equal(d.n, 0);
+	char *t = config_job_type_of("job_A.py");
+	assert_string_equal(t, "job_A");
+	free(t);
+	t = config_job_type_of("jobs/.hidden");
+	assert_string_equal(t, ".hidden");
+	free(t);
 }
 
 static void test_job_select_work_sqlite(void **state)

@@ -116,7 +116,7 @@ static int fake_wait(void *self, int timeout_ms, uint64_t *token, struct exec_re
 	return 1;
 }
 
-static int fake_kill(void *self, uint64_t token, int sig)
+static int fake_signal(void *self, uint64_t token, int sig)
 {
 	return 0;
 }
@@ -140,8 +140,37 @@ static void fake_destroy(void *self)
 	sb_release(&f->sleeps);
 }
 
-static const struct exec_ops fake_ops = { fake_start, fake_wait, fake_kill, fake_running,
-					  fake_destroy };
+/* Chunks of other processes: an owner is alive when it is this process. */
+static bool fake_owner_alive(void *self, const struct exec_record *r)
+{
+	return r->owner.pid == getpid();
+}
+
+static enum exec_signal fake_signal_recorded(void *self, const struct exec_record *r, int sig)
+{
+	struct fake *f = self;
+	sb_addf(&f->events, "signal chunk %lld %d\n", (long long)r->chunk, sig);
+	return r->owner.pid == getpid() ? EXEC_SIGNALLED : EXEC_OWNER_LOST;
+}
+
+static void fake_kill_lost(void *self, const struct exec_record *r)
+{
+	struct fake *f = self;
+	sb_addf(&f->events, "kill lost run %lld chunk %lld #%d child %ld%s\n", (long long)r->run,
+		(long long)r->chunk, r->attempt, (long)r->child,
+		r->dir && strstr(r->dir, "/stau-engine.") ? " in the project" : "");
+}
+
+static const struct exec_ops fake_ops = {
+	.start = fake_start,
+	.wait = fake_wait,
+	.signal = fake_signal,
+	.running = fake_running,
+	.destroy = fake_destroy,
+	.owner_alive = fake_owner_alive,
+	.signal_recorded = fake_signal_recorded,
+	.kill_lost = fake_kill_lost,
+};
 
 static int64_t fake_now(void *ctx)
 {
@@ -580,6 +609,30 @@ static void test_not_executable_fails_without_starting(void **state)
 	state_chunks_free(c, n);
 }
 
+static void test_lost_chunks_are_recovered_through_the_executor(void **state)
+{
+	struct fx *x = *state;
+	job(x, "a", "chunk_size: 1\nretries: 1\nretry_delay: 10s");
+	load(x);
+	int64_t id = queue(x, "a", "1-2", "{}");
+	/* chunk 1 was claimed by a stau that died after it recorded its child */
+	struct state_claim dead = { .owner = { .pid = getpid() + 100000, .start = 1 }, .run = id };
+	struct state_chunk c;
+	assert_int_equal(state_claim_ready_chunk(x->st, &dead, x->now, &c), 1);
+	assert_int_equal(state_chunk_set_child(x->st, c.id, 4242), 1);
+	state_chunk_release(&c);
+	run_engine(x, id, 1, true);
+	assert_string_equal(x->fake.events.buf,
+			    "start a 2/2 #1\nend a 2/2 exit 0\n"
+			    "kill lost run 1 chunk 1 #1 child 4242 in the project\n"
+			    "start a 1/2 #2\nend a 1/2 exit 0\n");
+	/* a look at the others a second later, as they were running; then the retry delay */
+	assert_string_equal(x->fake.sleeps.buf, "sleep +1\nsleep +9\n");
+	assert_int_equal(run_state(x, id, NULL), RUN_DONE);
+	/* nothing is lost any more */
+	assert_int_equal(engine_recover(x->st, &x->p, &x->ex, x->now, x->err, sizeof(x->err)), 0);
+}
+
 static void test_retry_time_policy(void **state)
 {
 	struct fx *x = *state;
@@ -611,6 +664,7 @@ int main(void)
 		T(test_huge_id_lists_only_in_the_file),
 		T(test_commands),
 		T(test_not_executable_fails_without_starting),
+		T(test_lost_chunks_are_recovered_through_the_executor),
 		T(test_retry_time_policy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -56,7 +56,7 @@ static void fixture_release(struct fixture *f)
 	free(f->log);
 }
 
-static void start(struct fixture *f, char *const *argv, char *const *env, int64_t timeout_ms,
+static pid_t start(struct fixture *f, char *const *argv, char *const *env, int64_t timeout_ms,
 		  uint64_t token)
 {
 	struct exec_spec spec = { .argv = argv, .env_add = env, .cwd = dir, .log_path = f->log,
@@ -67,6 +67,7 @@ static void start(struct fixture *f, char *const *argv, char *const *env, int64_
 	assert_string_equal(err, "");
 	assert_int_equal(rc, 0);
 	assert_true(pid > 0);
+	return pid;
 }
 
 /* Starts argv, waits for it and returns its log. */
@@ -286,13 +287,13 @@ static void test_kill_and_wait_limits(void **unused)
 	start(&f, argv, NULL, 0, 42);
 	assert_int_equal(f.ex.ops->running(f.ex.self), 2);
 	assert_int_equal(f.ex.ops->wait(f.ex.self, 50, &token, &res), 0);
-	assert_int_equal(f.ex.ops->kill(f.ex.self, 42, SIGINT), 0);
+	assert_int_equal(f.ex.ops->signal(f.ex.self, 42, SIGINT), 0);
 	assert_int_equal(f.ex.ops->wait(f.ex.self, -1, &token, &res), 1);
 	assert_int_equal(token, 42);
 	assert_int_equal(res.signal, SIGINT);
 	assert_false(res.timed_out);
 	assert_int_equal(f.ex.ops->running(f.ex.self), 1);
-	assert_int_equal(f.ex.ops->kill(f.ex.self, 99, SIGINT), -1);
+	assert_int_equal(f.ex.ops->signal(f.ex.self, 99, SIGINT), -1);
 	fixture_release(&f); /* destroy ends the other one */
 }
 
@@ -322,6 +323,91 @@ static void test_destroy_kills_groups(void **unused)
 	prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
+/* ---- chunks of other stau processes ---- */
+
+/* The record of a chunk started by this process as child, with its STAU_* variables. */
+static struct exec_record record(pid_t child)
+{
+	struct exec_record r = { .run = 1, .chunk = 5, .attempt = 1, .dir = dir, .child = child };
+	assert_int_equal(proc_self(&r.owner), 0);
+	return r;
+}
+
+static char *chunk_env[] = { "STAU_RUN_ID=1", "STAU_CHUNK_ID=5", "STAU_ATTEMPT=1", NULL };
+
+/* Waits until process pid shows the chunk's environment: while a process execs, its
+ * environment reads as empty for a moment. */
+static void wait_env(struct fixture *f, pid_t pid)
+{
+	struct proc_chunk_env want = { .run = 1, .chunk = 5, .attempt = 1 };
+	uint64_t token;
+	while (proc_env_names(pid, &want) != PROC_ENV_MATCH)
+		assert_int_equal(f->ex.ops->wait(f->ex.self, 1, &token, &f->res), 0);
+}
+
+static void test_signal_recorded_checks_the_chunk(void **unused)
+{
+	struct fixture f;
+	fixture_init(&f);
+	uint64_t token;
+	char *argv[] = { "sleep", "5", NULL };
+	struct exec_record r = record(start(&f, argv, chunk_env, 0, 1));
+	wait_env(&f, r.child);
+	assert_true(f.ex.ops->owner_alive(f.ex.self, &r));
+	/* what is not sure to be the chunk's gets nothing */
+	struct exec_record other = r;
+	other.chunk = 6; /* the process names chunk 5 */
+	assert_int_equal(f.ex.ops->signal_recorded(f.ex.self, &other, SIGTERM), EXEC_ENDED);
+	other = r;
+	other.owner.start++; /* the owner is gone, its pid reused */
+	assert_false(f.ex.ops->owner_alive(f.ex.self, &other));
+	assert_int_equal(f.ex.ops->signal_recorded(f.ex.self, &other, SIGTERM), EXEC_OWNER_LOST);
+	other = r;
+	other.child = 0;
+	assert_int_equal(f.ex.ops->signal_recorded(f.ex.self, &other, SIGTERM), EXEC_NOT_STARTED);
+	pid_t lone = fork(); /* our child, but in our own process group */
+	if (lone == 0) {
+		pause();
+		_exit(0);
+	}
+	other.child = lone;
+	assert_int_equal(f.ex.ops->signal_recorded(f.ex.self, &other, SIGTERM), EXEC_ENDED);
+	kill(lone, SIGKILL);
+	assert_int_equal(waitpid(lone, NULL, 0), lone);
+	assert_int_equal(f.ex.ops->wait(f.ex.self, 50, &token, &f.res), 0); /* still running */
+	/* the chunk itself */
+	assert_int_equal(f.ex.ops->signal_recorded(f.ex.self, &r, SIGTERM), EXEC_SIGNALLED);
+	assert_int_equal(f.ex.ops->wait(f.ex.self, -1, &token, &f.res), 1);
+	assert_int_equal(f.res.signal, SIGTERM);
+	fixture_release(&f);
+}
+
+static void test_kill_lost_ends_the_group(void **unused)
+{
+	struct fixture f;
+	fixture_init(&f);
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	char *script = xasprintf("sleep 5 & echo $! > %s/gc.pid; wait", dir);
+	char *argv[] = { "/bin/sh", "-c", script, NULL };
+	struct exec_record r = record(start(&f, argv, chunk_env, 0, 1));
+	char *file = xasprintf("%s/gc.pid", dir), *text;
+	uint64_t token;
+	while (!(text = read_file(file, NULL)) || !*text) {
+		free(text);
+		assert_int_equal(f.ex.ops->wait(f.ex.self, 10, &token, &f.res), 0);
+	}
+	free(text);
+	wait_env(&f, read_pid(file));
+	f.ex.ops->kill_lost(f.ex.self, &r);
+	assert_int_equal(f.ex.ops->wait(f.ex.self, -1, &token, &f.res), 1);
+	assert_int_equal(f.res.signal, SIGKILL);
+	assert_int_equal(reaped_signal(read_pid(file)), SIGKILL);
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	free(file);
+	free(script);
+	fixture_release(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +427,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_timeout_reaches_grandchildren, make_tmpdir,
 						remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_kill_and_wait_limits, make_tmpdir,
+						remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_signal_recorded_checks_the_chunk, make_tmpdir,
+						remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_kill_lost_ends_the_group, make_tmpdir,
 						remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_destroy_kills_groups, make_tmpdir,
 						remove_tmpdir),

@@ -188,6 +188,21 @@ static void test_keys_are_escaped(void **state)
 	sb_release(&sb);
 }
 
+static void test_is_number(void **state)
+{
+	(void)state;
+	static const char *const yes[] = { "0", "-0", "7", "42", "-12", "1.5", "0.25", "1e9",
+					   "1E+3", "-2.5e-3", NULL };
+	static const char *const no[] = { "", "-", "01", "+1", "1.", ".5", "1e", "1e+", "0x10",
+					  "1 ", " 1", "NaN", "inf", "1_000", NULL };
+	for (const char *const *s = yes; *s; s++)
+		if (!json_is_number(*s))
+			fail_msg("'%s' is a JSON number", *s);
+	for (const char *const *s = no; *s; s++)
+		if (json_is_number(*s))
+			fail_msg("'%s' is not a JSON number", *s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_pretty_document),
 		cmocka_unit_test(test_top_level_values_and_raw_null),
 		cmocka_unit_test(test_keys_are_escaped),
+		cmocka_unit_test(test_is_number),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

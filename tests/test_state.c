@@ -150,7 +150,7 @@ static int64_t new_run(struct state *st, const char *job, const int64_t *ids, si
 static struct state_claim claim_any(void)
 {
 	struct state_claim c = { 0 };
-	assert_int_equal(state_owner_self(&c.owner), 0);
+	assert_int_equal(proc_self(&c.owner), 0);
 	return c;
 }
 
@@ -552,7 +552,7 @@ static void test_claim_respects_max_parallel(void **state)
 	/* running chunks are counted across processes: the second comes from another owner */
 	struct state_claim other = req;
 	other.owner.pid = getppid();
-	assert_int_equal(state_owner_of(other.owner.pid, &other.owner.start), 1);
+	assert_int_equal(proc_id_of(other.owner.pid, &other.owner), 1);
 	assert_int_equal(claim(f->st, &other, NOW), c[1]);
 	assert_int_equal(claim(f->st, &req, NOW), 0);
 	int64_t n;
@@ -617,7 +617,7 @@ static void test_concurrent_claims_never_share(void **state)
 			if (state_open(f->dir, &st, err, sizeof(err)))
 				_exit(2);
 			struct state_claim req = { 0 };
-			state_owner_self(&req.owner);
+			proc_self(&req.owner);
 			struct state_chunk c;
 			int rc;
 			while ((rc = state_claim_ready_chunk(st, &req, NOW, &c)) == 1) {
@@ -866,6 +866,13 @@ static int64_t retry_in_a_minute(void *ctx, const char *job, int attempt, int64_
 	return strcmp(job, "job_X") == 0 && attempt == 1 ? now + 60 : 0;
 }
 
+/* The liveness of owners as the local executor sees it. */
+static bool owner_alive(void *ctx, const struct state_owned *c)
+{
+	(*(int *)ctx)++;
+	return proc_alive(&c->owner);
+}
+
 static void test_recover_orphans(void **state)
 {
 	struct fx *f = *state;
@@ -878,7 +885,21 @@ static void test_recover_orphans(void **state)
 	assert_int_equal(claim(f->st, &dead, NOW), c[0]);
 	assert_int_equal(claim(f->st, &mine, NOW), c[1]);
 	assert_int_equal(claim(f->st, &reused, NOW), c[2]);
-	assert_int_equal(state_recover_orphans(f->st, NOW + 5, retry_in_a_minute, NULL), 2);
+	assert_int_equal(state_chunk_set_child(f->st, c[2], 4242), 1);
+	int asked = 0;
+	struct state_recovery how = { .alive = owner_alive, .alive_ctx = &asked,
+				      .retry = retry_in_a_minute };
+	struct state_owned *lost;
+	assert_int_equal(state_recover_orphans(f->st, NOW + 5, &how, &lost), 2);
+	assert_int_equal(asked, 6); /* each owner looked at twice: before the lock, under it */
+	assert_int_equal(lost[0].id, c[0]);
+	assert_int_equal(lost[0].run, run);
+	assert_int_equal(lost[0].attempt, 1);
+	assert_int_equal(lost[0].child, 0); /* never recorded */
+	assert_int_equal(lost[0].owner.pid, dead.owner.pid);
+	assert_int_equal(lost[1].id, c[2]);
+	assert_int_equal(lost[1].child, 4242);
+	free(lost);
 	struct state_chunk ch;
 	assert_int_equal(state_chunk_get(f->st, c[0], &ch), 1);
 	assert_string_equal(chunk_state_name(ch.state), "PENDING"); /* retried */
@@ -890,7 +911,9 @@ static void test_recover_orphans(void **state)
 	assert_string_equal(chunk_state_name(ch.state), "FAILED"); /* job_Y: no retry */
 	assert_string_equal(ch.message, "runner lost");
 	state_chunk_release(&ch);
-	assert_int_equal(state_recover_orphans(f->st, NOW + 6, NULL, NULL), 0);
+	how.retry = NULL;
+	assert_int_equal(state_recover_orphans(f->st, NOW + 6, &how, &lost), 0);
+	assert_null(lost);
 }
 
 /* ---- freshness at scale ---- */

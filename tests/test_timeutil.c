@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "timeutil.h"
+#include "util.h"
 
 static void assert_duration(const char *s, int64_t want)
 {
@@ -59,7 +60,7 @@ static void test_duration_parse(void **state)
 static void assert_format(int64_t secs, const char *want)
 {
 	char buf[32];
-	duration_format(secs, buf, sizeof(buf));
+	duration_format(secs * 1000, DURATION_EXACT, buf, sizeof(buf));
 	assert_string_equal(buf, want);
 }
 
@@ -79,7 +80,7 @@ static void test_duration_format(void **state)
 		char buf[32];
 		int64_t back;
 		char err[128];
-		duration_format(s, buf, sizeof(buf));
+		duration_format(s * 1000, DURATION_EXACT, buf, sizeof(buf));
 		assert_int_equal(duration_parse(buf, &back, err, sizeof(err)), 0);
 		assert_int_equal(back, s);
 	}

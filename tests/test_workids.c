@@ -267,7 +267,7 @@ static void test_command_failures(void **unused)
 	char *killed[] = { "python3", "-c", "import os; os.kill(os.getpid(), 9)", NULL };
 	assert_string_equal(run_cmd(killed, NULL), "ERR");
 	assert_string_equal(err, "select_work command 'python3 -c import os; os.kill(os.getpid(), "
-				 "9)' was killed by signal 9 (Killed)");
+				 "9)' was killed by signal KILL");
 	char *empty[] = { NULL };
 	assert_string_equal(run_cmd(empty, NULL), "ERR");
 	assert_string_equal(err, "select_work command is empty");

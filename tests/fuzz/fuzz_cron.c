@@ -12,6 +12,7 @@
 
 #include "cron.h"
 #include "timeutil.h"
+#include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -59,7 +60,7 @@ static void check_duration(const char *text, int64_t after)
 	int64_t secs, back;
 	if (duration_parse(text, &secs, err, sizeof(err)))
 		return;
-	duration_format(secs, buf, sizeof(buf));
+	duration_format(secs * 1000, DURATION_EXACT, buf, sizeof(buf));
 	if (duration_parse(buf, &back, err, sizeof(err)) || back != secs)
 		abort();
 	if (secs > 0) {
