@@ -16,13 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Exit status (SPEC §9). */
-enum {
-	EXIT_OK = 0,	 /* success */
-	EXIT_FAILED = 1, /* a job failed */
-	EXIT_USAGE = 2,	 /* usage or configuration error */
-	EXIT_STATE = 3,	 /* the database cannot be opened, is too new, or stayed locked */
-};
+#include "exitcode.h"
+#include "usage.h"
 
 /* What stau.c resolved before the command runs. */
 struct ctx {
@@ -43,9 +38,6 @@ int cmd_init(struct ctx *ctx, int argc, char **argv);
 int cmd_retry(struct ctx *ctx, int argc, char **argv);
 int cmd_cancel(struct ctx *ctx, int argc, char **argv);
 int cmd_prune(struct ctx *ctx, int argc, char **argv);
-
-/* Prints "stau: MSG" and "see 'stau CMD --help'" and returns EXIT_USAGE. */
-int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- executing a run to its end: `stau run` and `stau retry` (cmd_run.c) ---- */
 

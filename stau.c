@@ -3,7 +3,6 @@
  * Each command is a row: its name, what it needs resolved first, a summary for `stau --help`
  * and its usage text for `stau CMD --help`. The commands themselves live in cmd_*.c. */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,19 +132,6 @@ static void print_help(FILE *f)
 	      "  --no-color   no colours (also NO_COLOR)\n"
 	      "  --version    print the version\n\n"
 	      "'stau COMMAND --help' tells more about a command.\n", f);
-}
-
-int usage_error(const char *cmd, const char *fmt, ...)
-{
-	struct strbuf sb = STRBUF_INIT;
-	va_list ap;
-	va_start(ap, fmt);
-	sb_vaddf(&sb, fmt, ap);
-	va_end(ap);
-	error("%s", sb.buf);
-	fprintf(stderr, "see 'stau %s --help'\n", cmd);
-	sb_release(&sb);
-	return EXIT_USAGE;
 }
 
 static bool wants_help(int argc, char **argv)

@@ -26,18 +26,6 @@
 static char dir[64];
 static char *out, *err; /* what the last command printed */
 
-/* stau.c's usage_error, which is not in the library. */
-int usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("stau: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\nsee 'stau %s --help'\n", cmd);
-	va_end(ap);
-	return EXIT_USAGE;
-}
-
 static void write_text(const char *rel, const char *text, mode_t mode)
 {
 	char *path = xasprintf("%s/%s", dir, rel);
