@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "cmdopt.h"
 #include "engine.h"
 #include "msg.h"
 #include "project.h"
@@ -60,49 +61,6 @@ static int64_t mono_ms(void)
 static const char *plural(int64_t n)
 {
 	return n == 1 ? "" : "s";
-}
-
-static int bad_option(const char *cmd, int c, char **argv)
-{
-	if (c == ':')
-		return usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-	return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-}
-
-static int parse_now(const char *cmd, const char *arg, int64_t *now)
-{
-	char err[256];
-	if (time_parse(arg, now, err, sizeof(err)))
-		return usage_error(cmd, "--now: %s", err);
-	return EXIT_OK;
-}
-
-/* The one RUN argument left after the options ("42" or "#42", as show takes it). */
-static int parse_run_arg(const char *cmd, int argc, char **argv, int64_t *id)
-{
-	if (optind >= argc)
-		return usage_error(cmd, "which run? give its number, e.g. 'stau %s 42'; "
-				   "'stau status JOB' lists runs", cmd);
-	if (optind + 1 < argc)
-		return usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
-	const char *s = argv[optind];
-	if (*s == '#')
-		s++;
-	if (parse_int64(s, id) || *id <= 0)
-		return usage_error(cmd, "'%s' is not a run id; 'stau status JOB' lists runs", s);
-	return EXIT_OK;
-}
-
-static int no_run(int64_t id)
-{
-	error("no run %lld; 'stau status JOB' lists runs", (long long)id);
-	return EXIT_USAGE;
-}
-
-static int state_error(struct state *st)
-{
-	error("%s", state_errmsg(st));
-	return EXIT_STATE;
 }
 
 static bool have_database(const char *dir)
@@ -139,26 +97,13 @@ struct retry {
 
 static int parse_retry_opts(struct retry *r, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "now", required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int64_t j;
-	int c, rc = EXIT_OK;
-	r->now = time(NULL);
-	while (rc == EXIT_OK && (c = getopt_long(argc, argv, ":j:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'n': rc = parse_now("retry", optarg, &r->now); break;
-		case 'j':
-			if (parse_int64(optarg, &j) || j < 1 || j > 100000)
-				rc = usage_error("retry", "-j: '%s' is not a number from 1 to 100000",
-						 optarg);
-			r->jobs = (size_t)j;
-			break;
-		default: rc = bad_option("retry", c, argv);
-		}
-	}
-	return rc == EXIT_OK ? parse_run_arg("retry", argc, argv, &r->id) : rc;
+	static const struct option longopts[] = { OPTION_NOW, { NULL, 0, NULL, 0 } };
+	struct cmdopt o;
+	cmdopt_init(&o, "retry");
+	int rc = cmdopt_parse(&o, argc, argv, ":j:", longopts);
+	r->now = o.now;
+	r->jobs = o.jobs;
+	return rc == EXIT_OK ? cmdopt_run_arg("retry", argc, argv, &r->id) : rc;
 }
 
 /* Says why run is not one to retry and returns EXIT_USAGE, or returns EXIT_OK. */
@@ -246,12 +191,12 @@ static int reset_run(struct retry *r)
 {
 	r->reset = state_run_retry(r->st, r->id, r->now);
 	if (r->reset < 0)
-		return state_error(r->st);
+		return error_state(r->st);
 	if (r->reset > 0)
 		return EXIT_OK;
 	int q = state_run_requeue(r->st, r->id);
 	if (q < 0)
-		return state_error(r->st);
+		return error_state(r->st);
 	if (q == 0) {
 		error("run %lld has no failed or canceled chunks: nothing to retry",
 		      (long long)r->id);
@@ -268,10 +213,10 @@ static int reopen_run(struct retry *r)
 {
 	struct state_run run;
 	if (state_begin(r->st))
-		return state_error(r->st);
+		return error_state(r->st);
 	int rc, got = state_run_get(r->st, r->id, &run);
 	if (got <= 0) {
-		rc = got < 0 ? state_error(r->st) : no_run(r->id);
+		rc = got < 0 ? error_state(r->st) : error_no_run(r->id);
 	} else {
 		r->job = xstrdup(run.job);
 		rc = retry_refusal(&run);
@@ -280,12 +225,12 @@ static int reopen_run(struct retry *r)
 	if (rc == EXIT_OK)
 		rc = reset_run(r);
 	if (rc == EXIT_OK && clear_broken(r))
-		rc = state_error(r->st);
+		rc = error_state(r->st);
 	if (rc != EXIT_OK) {
 		state_rollback(r->st);
 		return rc;
 	}
-	return state_commit(r->st) ? state_error(r->st) : EXIT_OK;
+	return state_commit(r->st) ? error_state(r->st) : EXIT_OK;
 }
 
 /* Says how the run ended. Returns EXIT_OK when it is DONE, EXIT_FAILED when it failed or
@@ -295,7 +240,7 @@ static int retry_report(struct retry *r, int64_t elapsed_ms)
 	struct state_run run;
 	int got = state_run_get(r->st, r->id, &run);
 	if (got <= 0)
-		return got < 0 ? state_error(r->st) : no_run(r->id);
+		return got < 0 ? error_state(r->st) : error_no_run(r->id);
 	size_t total = 0;
 	for (int s = 0; s < CHUNK_STATE_N; s++)
 		total += run.counts[s];
@@ -327,7 +272,7 @@ static int execute(struct retry *r)
 static int retry(struct retry *r, struct ctx *ctx)
 {
 	if (!have_database(ctx->dir))
-		return no_run(r->id);
+		return error_no_run(r->id);
 	project_load(ctx->dir, &r->p);
 	int rc = open_state(ctx, &r->st);
 	if (rc == EXIT_OK)
@@ -375,15 +320,12 @@ struct cancel {
 
 static int parse_cancel_opts(struct cancel *k, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "now", required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c, rc = EXIT_OK;
-	k->now = time(NULL);
-	while (rc == EXIT_OK && (c = getopt_long(argc, argv, ":", longopts, NULL)) != -1)
-		rc = c == 'n' ? parse_now("cancel", optarg, &k->now) : bad_option("cancel", c, argv);
-	return rc == EXIT_OK ? parse_run_arg("cancel", argc, argv, &k->id) : rc;
+	static const struct option longopts[] = { OPTION_NOW, { NULL, 0, NULL, 0 } };
+	struct cmdopt o;
+	cmdopt_init(&o, "cancel");
+	int rc = cmdopt_parse(&o, argc, argv, ":", longopts);
+	k->now = o.now;
+	return rc == EXIT_OK ? cmdopt_run_arg("cancel", argc, argv, &k->id) : rc;
 }
 
 /* Cancels the run and its PENDING chunks in one transaction, after checking that it has not
@@ -392,11 +334,11 @@ static int end_run(struct cancel *k)
 {
 	struct state_run run;
 	if (state_begin(k->st))
-		return state_error(k->st);
+		return error_state(k->st);
 	int rc, got = state_run_get(k->st, k->id, &run);
 	if (got <= 0) {
 		state_rollback(k->st);
-		return got < 0 ? state_error(k->st) : no_run(k->id);
+		return got < 0 ? error_state(k->st) : error_no_run(k->id);
 	}
 	if (run.state != RUN_QUEUED && run.state != RUN_ACTIVE) {
 		error("run %lld has already ended (%s): nothing to cancel", (long long)k->id,
@@ -406,7 +348,7 @@ static int end_run(struct cancel *k)
 		k->was_queued = run.state == RUN_QUEUED;
 		k->pending = run.counts[CHUNK_PENDING];
 		rc = state_run_cancel(k->st, k->id, CANCEL_MESSAGE, k->now, NULL, NULL)
-			     ? state_error(k->st)
+			     ? error_state(k->st)
 			     : EXIT_OK;
 	}
 	state_run_release(&run);
@@ -414,7 +356,7 @@ static int end_run(struct cancel *k)
 		state_rollback(k->st);
 		return rc;
 	}
-	return state_commit(k->st) ? state_error(k->st) : EXIT_OK;
+	return state_commit(k->st) ? error_state(k->st) : EXIT_OK;
 }
 
 static bool owner_alive(const struct state_owner *o)
@@ -550,7 +492,7 @@ static void cancel_report(const struct cancel *k)
 static int cancel(struct cancel *k, struct ctx *ctx)
 {
 	if (!have_database(ctx->dir))
-		return no_run(k->id);
+		return error_no_run(k->id);
 	int rc = open_state(ctx, &k->st);
 	if (rc == EXIT_OK)
 		rc = end_run(k);
@@ -560,7 +502,7 @@ static int cancel(struct cancel *k, struct ctx *ctx)
 	project_load(ctx->dir, &k->p);
 	if (state_recover_orphans(k->st, k->now, engine_retry_time, &k->p) < 0 ||
 	    signal_running(k))
-		return state_error(k->st);
+		return error_state(k->st);
 	cancel_report(k);
 	return EXIT_OK;
 }
@@ -590,26 +532,22 @@ static int parse_prune_opts(struct prune *pr, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "older-than", required_argument, NULL, 'o' },
-		{ "now", required_argument, NULL, 'n' },
+		OPTION_NOW,
 		{ NULL, 0, NULL, 0 },
 	};
 	char err[256];
+	struct cmdopt o;
 	int c, rc = EXIT_OK;
-	pr->now = time(NULL);
+	cmdopt_init(&o, "prune");
 	pr->older_than = -1;
 	while (rc == EXIT_OK && (c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'n': rc = parse_now("prune", optarg, &pr->now); break;
-		case 'o':
-			if (duration_parse(optarg, &pr->older_than, err, sizeof(err)))
-				rc = usage_error("prune", "--older-than: %s", err);
-			break;
-		default: rc = bad_option("prune", c, argv);
-		}
+		if (c != 'o')
+			rc = cmdopt_common(&o, c, argv);
+		else if (duration_parse(optarg, &pr->older_than, err, sizeof(err)))
+			rc = usage_error("prune", "--older-than: %s", err);
 	}
-	if (rc == EXIT_OK && optind < argc)
-		rc = usage_error("prune", "unexpected argument '%s'", argv[optind]);
-	return rc;
+	pr->now = o.now;
+	return rc == EXIT_OK ? cmdopt_no_args("prune", argc, argv) : rc;
 }
 
 /* The retention of schedule.yaml into pr->older_than. Returns EXIT_OK or EXIT_USAGE (said). */
@@ -654,7 +592,7 @@ static int prune(struct prune *pr, struct ctx *ctx)
 	char **logs;
 	int n = state_prune_counted(st, pr->now - pr->older_than, &logs, &pr->chunks);
 	if (n < 0) {
-		rc = state_error(st);
+		rc = error_state(st);
 	} else {
 		pr->runs = n;
 		remove_logs(pr, ctx->dir, logs);

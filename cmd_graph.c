@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "cmdopt.h"
 #include "project.h"
 #include "util.h"
 
@@ -131,7 +132,7 @@ int cmd_graph(struct ctx *ctx, int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c != 'd')
-			return usage_error("graph", "unknown option '%s'", argv[optind - 1]);
+			return cmdopt_bad("graph", c, argv);
 		dot = true;
 	}
 	if (argc - optind > 1)

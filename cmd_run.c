@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "cmdopt.h"
 #include "engine.h"
 #include "json.h"
 #include "msg.h"
@@ -162,15 +163,12 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "ids", required_argument, NULL, 'i' },   { "ids-file", required_argument, NULL, 'I' },
 		{ "kw", required_argument, NULL, 'k' },	   { "force", no_argument, NULL, 'f' },
-		{ "dry-run", no_argument, NULL, 'd' },	   { "now", required_argument, NULL, 'n' },
+		{ "dry-run", no_argument, NULL, 'd' },	   OPTION_NOW,
 		{ NULL, 0, NULL, 0 },
 	};
-	char err[256];
-	int64_t j;
+	struct cmdopt co;
 	int c, rc = EXIT_OK;
-	opterr = 0;
-	optind = 0;
-	o->now = time(NULL);
+	cmdopt_init(&co, "run");
 	while (rc == EXIT_OK && (c = getopt_long(argc, argv, ":j:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i': rc = add_ids(o, "--ids", optarg, strlen(optarg)); break;
@@ -178,23 +176,11 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 		case 'k': rc = add_kw(o, optarg); break;
 		case 'f': o->force = true; break;
 		case 'd': o->dry_run = true; break;
-		case 'n':
-			if (time_parse(optarg, &o->now, err, sizeof(err)))
-				rc = usage_error("run", "--now: %s", err);
-			break;
-		case 'j':
-			if (parse_int64(optarg, &j) || j < 1 || j > 100000)
-				rc = usage_error("run", "-j: '%s' is not a number from 1 to 100000",
-						 optarg);
-			o->jobs = (size_t)j;
-			break;
-		case ':':
-			rc = usage_error("run", "option '%s' needs a value", argv[optind - 1]);
-			break;
-		default:
-			rc = usage_error("run", "unknown option '%s'", argv[optind - 1]);
+		default: rc = cmdopt_common(&co, c, argv);
 		}
 	}
+	o->now = co.now;
+	o->jobs = co.jobs;
 	if (rc != EXIT_OK)
 		return rc;
 	if (optind >= argc)

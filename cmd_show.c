@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "cmdopt.h"
 #include "json.h"
 #include "msg.h"
 #include "state.h"
@@ -30,16 +31,6 @@
 
 #define IDS_SHOWN_CHUNK 30 /* columns of a chunk's IDs before "… (N IDs)" */
 #define IDS_SHOWN_RUN 70   /* the same for the run's own IDs */
-
-/* Parses RUN ("42" or "#42"). */
-static int parse_run_id(const char *cmd, const char *s, int64_t *id)
-{
-	if (*s == '#')
-		s++;
-	if (parse_int64(s, id) || *id <= 0)
-		return usage_error(cmd, "'%s' is not a run id; 'stau status JOB' lists runs", s);
-	return EXIT_OK;
-}
 
 /* Reads run id into *r. Returns EXIT_OK, EXIT_USAGE when there is no such run (said), or
  * EXIT_STATE. */
@@ -317,36 +308,20 @@ static int show_run(struct view *v, int64_t id)
 
 int cmd_show(struct ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "now", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char err[256];
-	struct view v = { .now = time(NULL) };
-	int c;
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j': v.json = true; break;
-		case 't':
-			if (time_parse(optarg, &v.now, err, sizeof(err)))
-				return usage_error("show", "--now: %s", err);
-			break;
-		case ':':
-			return usage_error("show", "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return usage_error("show", "unknown option '%s'", argv[optind - 1]);
-		}
-	}
+	static const struct option longopts[] = { OPTION_JSON, OPTION_NOW, { NULL, 0, NULL, 0 } };
+	struct cmdopt o;
+	cmdopt_init(&o, "show");
+	int rc = cmdopt_parse(&o, argc, argv, ":", longopts);
+	if (rc != EXIT_OK)
+		return rc;
 	if (argc - optind != 1)
 		return usage_error("show", "%s",
 				   argc == optind ? "missing the run id" : "give one run id");
 	int64_t id;
-	int rc = parse_run_id("show", argv[optind], &id);
+	rc = cmdopt_run_id("show", argv[optind], &id);
 	if (rc != EXIT_OK)
 		return rc;
+	struct view v = { .now = o.now, .json = o.json };
 	rc = view_init(&v, ctx);
 	if (rc == EXIT_OK)
 		rc = show_run(&v, id);
@@ -450,23 +425,23 @@ static int logs_of_run(struct view *v, int64_t id, const char *sel)
 
 int cmd_logs(struct ctx *ctx, int argc, char **argv)
 {
-	int c;
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", (const struct option[]){ { 0 } }, NULL)) != -1)
-		return usage_error("logs", "unknown option '%s'", argv[optind - 1]);
+	static const struct option longopts[] = { { NULL, 0, NULL, 0 } };
+	struct cmdopt o;
+	cmdopt_init(&o, "logs");
+	int rc = cmdopt_parse(&o, argc, argv, ":", longopts);
+	if (rc != EXIT_OK)
+		return rc;
 	if (argc - optind < 1 || argc - optind > 2)
 		return usage_error("logs", argc == optind ? "missing the run id"
 							  : "give a run id and at most one chunk");
 	int64_t id;
-	int rc = parse_run_id("logs", argv[optind], &id);
+	rc = cmdopt_run_id("logs", argv[optind], &id);
 	if (rc != EXIT_OK)
 		return rc;
-	struct view v = { .ctx = ctx, .now = time(NULL) };
+	struct view v = { .ctx = ctx, .now = o.now };
 	rc = view_open_state(&v);
 	if (rc == EXIT_OK)
 		rc = logs_of_run(&v, id, optind + 1 < argc ? argv[optind + 1] : NULL);
 	state_close(v.st);
 	return rc;
 }
-

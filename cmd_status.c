@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "cmdopt.h"
 #include "json.h"
 #include "msg.h"
 #include "project.h"
@@ -598,35 +599,22 @@ struct status_opts {
 
 static int parse_status_opts(int argc, char **argv, struct status_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "now", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char err[256];
-	int c;
-	opterr = 0;
-	optind = 0;
-	o->now = time(NULL);
+	static const struct option longopts[] = { OPTION_JSON, OPTION_NOW, { NULL, 0, NULL, 0 } };
+	struct cmdopt co;
+	int c, rc = EXIT_OK;
+	cmdopt_init(&co, "status");
 	o->limit = DEFAULT_RUNS;
-	while ((c = getopt_long(argc, argv, ":n:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j': o->json = true; break;
-		case 't':
-			if (time_parse(optarg, &o->now, err, sizeof(err)))
-				return usage_error("status", "--now: %s", err);
-			break;
-		case 'n':
-			if (parse_int64(optarg, &o->limit) || o->limit < 1)
-				return usage_error("status", "-n: '%s' is not a number of runs "
-						   "(1 or more)", optarg);
-			break;
-		case ':':
-			return usage_error("status", "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return usage_error("status", "unknown option '%s'", argv[optind - 1]);
-		}
+	while (rc == EXIT_OK && (c = getopt_long(argc, argv, ":n:", longopts, NULL)) != -1) {
+		if (c != 'n')
+			rc = cmdopt_common(&co, c, argv);
+		else if (parse_int64(optarg, &o->limit) || o->limit < 1)
+			rc = usage_error("status", "-n: '%s' is not a number of runs (1 or more)",
+					 optarg);
 	}
+	o->now = co.now;
+	o->json = co.json;
+	if (rc != EXIT_OK)
+		return rc;
 	if (argc - optind > 1)
 		return usage_error("status", "give at most one job");
 	o->job = optind < argc ? argv[optind] : NULL;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "cmdopt.h"
 #include "due.h"
 #include "engine.h"
 #include "msg.h"
@@ -50,37 +51,13 @@ struct tick {
 
 static int parse_tick_opts(struct tick *t, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "now", required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char err[256];
-	int64_t j;
-	int c;
-	opterr = 0;
-	optind = 0;
-	t->now = time(NULL);
-	while ((c = getopt_long(argc, argv, ":j:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			if (time_parse(optarg, &t->now, err, sizeof(err)))
-				return usage_error("tick", "--now: %s", err);
-			break;
-		case 'j':
-			if (parse_int64(optarg, &j) || j < 1 || j > 100000)
-				return usage_error("tick", "-j: '%s' is not a number from 1 to 100000",
-						   optarg);
-			t->jobs = (size_t)j;
-			break;
-		case ':':
-			return usage_error("tick", "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return usage_error("tick", "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return usage_error("tick", "unexpected argument '%s'", argv[optind]);
-	return EXIT_OK;
+	static const struct option longopts[] = { OPTION_NOW, { NULL, 0, NULL, 0 } };
+	struct cmdopt o;
+	cmdopt_init(&o, "tick");
+	int rc = cmdopt_parse(&o, argc, argv, ":j:", longopts);
+	t->now = o.now;
+	t->jobs = o.jobs;
+	return rc == EXIT_OK ? cmdopt_no_args("tick", argc, argv) : rc;
 }
 
 static int state_fail(struct tick *t, const char *msg)

@@ -67,6 +67,8 @@ static int run_ctx(struct ctx *ctx, int (*cmd)(struct ctx *, int, char **), cons
 	int so = dup(1), se = dup(2);
 	dup2(fileno(fo), 1);
 	dup2(fileno(fe), 2);
+	optind = 0; /* as stau.c does before a command */
+	opterr = 0;
 	int rc = cmd(ctx, argc, argv);
 	fflush(stdout);
 	fflush(stderr);
