@@ -39,33 +39,4 @@ int cmd_retry(struct ctx *ctx, int argc, char **argv);
 int cmd_cancel(struct ctx *ctx, int argc, char **argv);
 int cmd_prune(struct ctx *ctx, int argc, char **argv);
 
-/* ---- executing a run to its end: `stau run` and `stau retry` (cmd_run.c) ---- */
-
-struct state;
-struct project;
-
-/* Expands QUEUED run `id`, waiting while another run holds open chunks of a job type it
- * needs: said once on stderr ("stau: run 4 waits for ..."), then tried again every second,
- * *now moving on by the seconds waited. Returns EXIT_OK when the run is ACTIVE or has
- * ended, or EXIT_STATE after printing the state error. */
-int run_expand_waiting(struct state *st, const struct project *p, int64_t id, int64_t *now);
-
-/* What run_execute runs, and how it shows progress. */
-struct run_exec {
-	int64_t run;	/* the run, ACTIVE or ended */
-	size_t jobs;	/* -j: at most this many chunks at once here; 0: only max_parallel */
-	int64_t now;	/* the time when the engine starts (--now) */
-	bool live;	/* one progress line redrawn in place (a terminal); else one plain line
-			 * per chunk start and end on stdout */
-};
-
-/* Runs the chunks of run x->run with the local executor until the run has ended, its
- * retries and the chunks that other processes run included, as `stau run` does: progress
- * on stdout (none with -q), each chunk that fails for good on stderr. SIGINT, SIGTERM and
- * SIGHUP end our chunks and cancel the run ("interrupted"). On return no progress line is
- * left on the terminal and *elapsed_ms holds the time the engine took. Returns EXIT_OK
- * (read the run's state to say how it ended), or EXIT_STATE after printing why. */
-int run_execute(struct state *st, const struct project *p, const struct run_exec *x,
-		int64_t *elapsed_ms);
-
 #endif

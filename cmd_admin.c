@@ -7,7 +7,7 @@
  * run that failed before it had chunks (a broken job, an unknown dependency) is queued again
  * and expanded anew instead. Checking the run's state, resetting it and clearing the marks are
  * one transaction, so two retries of one run cannot both reset it. Expanding and executing
- * are `stau run`'s own code (run_expand_waiting, run_execute in cmd_run.c); retry shows the
+ * are `stau run`'s own code (run_expand_waiting, run_execute in runprogress.c); retry shows the
  * plain progress lines even in a terminal, and says at the end how many chunks it retried.
  *
  * cancel: PENDING chunks become CANCELED and the run CANCELED, in one transaction; chunks
@@ -40,6 +40,7 @@
 #include "engine.h"
 #include "msg.h"
 #include "project.h"
+#include "runprogress.h"
 #include "state.h"
 #include "term.h"
 #include "timeutil.h"
@@ -233,40 +234,13 @@ static int reopen_run(struct retry *r)
 	return state_commit(r->st) ? error_state(r->st) : EXIT_OK;
 }
 
-/* Says how the run ended. Returns EXIT_OK when it is DONE, EXIT_FAILED when it failed or
- * was canceled, EXIT_STATE. */
-static int retry_report(struct retry *r, int64_t elapsed_ms)
-{
-	struct state_run run;
-	int got = state_run_get(r->st, r->id, &run);
-	if (got <= 0)
-		return got < 0 ? error_state(r->st) : error_no_run(r->id);
-	size_t total = 0;
-	for (int s = 0; s < CHUNK_STATE_N; s++)
-		total += run.counts[s];
-	size_t n = r->requeued ? total : (size_t)r->reset;
-	char el[32];
-	term_duration_ms(elapsed_ms, el, sizeof(el));
-	int rc = run.state == RUN_DONE ? EXIT_OK : EXIT_FAILED;
-	if (rc == EXIT_OK && msg_verbosity >= 0)
-		printf("%s run %lld done: %zu chunk%s retried in %s\n", run.job, (long long)run.id, n,
-		       plural((int64_t)n), el);
-	else if (rc != EXIT_OK)
-		error("%s run %lld %s: %s", run.job, (long long)run.id,
-		      run.state == RUN_CANCELED ? "canceled" : "failed",
-		      run.message ? run.message : run_state_name(run.state));
-	state_run_release(&run);
-	return rc;
-}
-
 /* Runs the chunks of the run until it has ended, as `stau run` does, with its progress as
  * `stau run` prints it outside a terminal: one line per chunk start and end. */
 static int execute(struct retry *r)
 {
-	struct run_exec x = { .run = r->id, .jobs = r->jobs, .now = r->now, .live = false };
-	int64_t elapsed_ms;
-	int rc = run_execute(r->st, &r->p, &x, &elapsed_ms);
-	return rc == EXIT_OK ? retry_report(r, elapsed_ms) : rc;
+	struct run_exec x = { .run = r->id, .jobs = r->jobs, .now = r->now, .live = false,
+			      .retry = true, .retried = r->requeued ? 0 : (size_t)r->reset };
+	return run_execute(r->st, &r->p, &x);
 }
 
 static int retry(struct retry *r, struct ctx *ctx)

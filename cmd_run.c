@@ -4,14 +4,9 @@
  * The run goes through the same steps as a scheduled one (queue, expand, engine), so a run
  * started by hand and one started by cron are recorded alike and may share chunks with
  * ticks running at the same time; this process only claims chunks of its own run and waits
- * until the run has ended, retries included.
- *
- * Progress: in a terminal, one line redrawn in place ("[3/10 done, 1 failed, 2 running] 4.2s
- * job_B 2/5"), at most ten times a second, since each redraw counts the run's chunks in the
- * database. Elsewhere (a pipe, a log file) one plain line per chunk start and end, which is
- * what a reader of a log wants. Failures go to stderr in the same words as tick's. `stau
- * retry` executes the run it reopened through the same code (run_expand_waiting, run_execute),
- * with the plain lines.
+ * until the run has ended, retries included. Executing it, with its progress (live in a
+ * terminal, plain lines elsewhere) and the line that says how it ended, is runprogress.c's,
+ * which `stau retry` uses too.
  *
  * Exit status: 0 when the run is DONE, and also when it was canceled for "no work" (its
  * select_work, or --ids, gave no IDs: nothing failed, there was nothing to run; said on
@@ -24,8 +19,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,13 +32,12 @@
 #include "msg.h"
 #include "plan.h"
 #include "project.h"
+#include "runprogress.h"
 #include "state.h"
 #include "term.h"
 #include "timeutil.h"
 #include "util.h"
 #include "workids.h"
-
-#define REDRAW_MS 100
 
 struct run_opts {
 	const char *job;
@@ -65,25 +57,6 @@ struct run_cmd {
 	int64_t id;
 	bool selected;	      /* the work IDs came from the job's select_work */
 };
-
-/* The progress of one run executed by this process (run_execute). */
-struct progress {
-	struct state *st;
-	int64_t run;
-	bool live;	      /* redraw one line in place */
-	int64_t t0_ms;	      /* when the engine started, monotonic */
-	int64_t drawn_ms;     /* last redraw of the progress line */
-	bool line_shown;      /* a progress line is on the terminal */
-	char *last_started;   /* "job_B 2/5" */
-	size_t running;	      /* chunks of ours running */
-};
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- options ---- */
 
@@ -192,103 +165,6 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* ---- progress ---- */
-
-static void clear_line(struct progress *g)
-{
-	if (g->line_shown) {
-		fputs("\r\033[K", stdout);
-		fflush(stdout);
-		g->line_shown = false;
-	}
-}
-
-static void draw(struct progress *g, bool force)
-{
-	int64_t now = mono_ms();
-	if (!g->live || msg_verbosity < 0 || (!force && now - g->drawn_ms < REDRAW_MS))
-		return;
-	struct state_run run;
-	if (state_run_get(g->st, g->run, &run) != 1)
-		return;
-	size_t total = 0;
-	for (int s = 0; s < CHUNK_STATE_N; s++)
-		total += run.counts[s];
-	char el[32];
-	term_duration_ms(now - g->t0_ms, el, sizeof(el));
-	struct strbuf sb = STRBUF_INIT;
-	sb_addf(&sb, "\r\033[K[%zu/%zu done", run.counts[CHUNK_DONE], total);
-	if (run.counts[CHUNK_FAILED])
-		sb_addf(&sb, ", %zu failed", run.counts[CHUNK_FAILED]);
-	if (run.counts[CHUNK_CANCELED])
-		sb_addf(&sb, ", %zu canceled", run.counts[CHUNK_CANCELED]);
-	sb_addf(&sb, ", %zu running] %s", run.counts[CHUNK_RUNNING], el);
-	if (g->last_started && g->running)
-		sb_addf(&sb, " %s", g->last_started);
-	fputs(sb.buf, stdout);
-	fflush(stdout);
-	sb_release(&sb);
-	state_run_release(&run);
-	g->line_shown = true;
-	g->drawn_ms = now;
-}
-
-static void plain(struct progress *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void plain(struct progress *g, const char *fmt, ...)
-{
-	if (g->live || msg_verbosity < 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fflush(stdout);
-}
-
-static void run_started(void *ctx, const struct state_chunk *c)
-{
-	struct progress *g = ctx;
-	free(g->last_started);
-	g->last_started = xasprintf("%s %zu/%zu", c->job, c->index, c->count);
-	g->running++;
-	plain(g, "start %s %zu/%zu (chunk %lld, attempt %d)\n", c->job, c->index, c->count,
-	      (long long)c->id, c->attempt);
-	draw(g, false);
-}
-
-static void run_finished(void *ctx, const struct state_chunk *c, const struct engine_finish *f)
-{
-	struct progress *g = ctx;
-	char *text = engine_failure_text(f);
-	char d[40];
-	if (f->started && g->running)
-		g->running--;
-	switch (f->outcome) {
-	case ENGINE_DONE:
-		term_duration_ms(f->duration_ms, d, sizeof(d));
-		plain(g, "done %s %zu/%zu in %s\n", c->job, c->index, c->count, d);
-		break;
-	case ENGINE_RETRY:
-		time_format(f->retry_at, NULL, d, sizeof(d));
-		plain(g, "retry %s %zu/%zu: %s; again at %s\n", c->job, c->index, c->count, text,
-		      d);
-		break;
-	case ENGINE_FAILED:
-		clear_line(g);
-		plain(g, "failed %s %zu/%zu: %s\n", c->job, c->index, c->count, text);
-		error("%s run %lld chunk %zu/%zu failed: %s; log %s", c->job, (long long)c->run,
-		      c->index, c->count, text, c->log_path);
-		break;
-	}
-	free(text);
-	draw(g, f->outcome == ENGINE_FAILED);
-}
-
-static void run_idle(void *ctx)
-{
-	draw(ctx, false);
-}
-
 /* ---- dry run ---- */
 
 static void print_ids(struct strbuf *sb, const int64_t *ids, size_t n)
@@ -365,94 +241,11 @@ static int dry_run(struct run_cmd *r, const struct graph_node *master, const cha
 
 /* ---- the run ---- */
 
-int run_expand_waiting(struct state *st, const struct project *p, int64_t id, int64_t *now)
-{
-	char err[512];
-	bool told = false;
-	for (;;) {
-		char *why = NULL;
-		int x = engine_expand(st, p, id, *now, &why, err, sizeof(err));
-		if (x < 0)
-			return error("%s", err), EXIT_STATE;
-		if (x != EXPAND_WAITING) {
-			free(why);
-			return EXIT_OK;
-		}
-		if (!told && msg_verbosity >= 0)
-			fprintf(stderr, "stau: run %lld %s\n", (long long)id, why);
-		told = true;
-		free(why);
-		sleep(1);
-		(*now)++;
-	}
-}
-
-int run_execute(struct state *st, const struct project *p, const struct run_exec *x,
-		int64_t *elapsed_ms)
-{
-	struct exec_runner ex;
-	char err[512];
-	if (exec_local_new(&ex, err, sizeof(err)))
-		return error("%s", err), EXIT_STATE;
-	/* Ctrl-C (or SIGTERM, SIGHUP) ends our chunks and cancels the run */
-	volatile sig_atomic_t *interrupted = engine_stop_on_signals();
-	struct engine_opts o = { .run = x->run, .jobs = x->jobs, .wait_run = true,
-				 .now = x->now, .stop = interrupted };
-	struct progress g = { .st = st, .run = x->run, .live = x->live, .t0_ms = mono_ms() };
-	struct engine_hooks h = { run_started, run_finished, run_idle, &g };
-	int rc = engine_run(st, p, &ex, &o, &h, NULL, err, sizeof(err));
-	ex.ops->destroy(ex.self);
-	clear_line(&g);
-	free(g.last_started);
-	*elapsed_ms = mono_ms() - g.t0_ms;
-	if (rc)
-		return error("%s", err), EXIT_STATE;
-	if (*interrupted && state_run_cancel(st, x->run, "interrupted", x->now, NULL, NULL))
-		return error("%s", state_errmsg(st)), EXIT_STATE;
-	return EXIT_OK;
-}
-
-/* Whether run ended because it had no work IDs (SPEC §6): nothing failed, nothing ran. */
-static bool no_work(const struct state_run *run)
-{
-	return run->state == RUN_CANCELED && run->message && !strcmp(run->message, "no work");
-}
-
-/* Says how the run ended. Returns EXIT_OK when it is DONE or had no work, EXIT_FAILED when it
- * failed or a person canceled it, EXIT_STATE. */
-static int finish_report(struct run_cmd *r, int64_t elapsed_ms)
-{
-	struct state_run run;
-	int got = state_run_get(r->st, r->id, &run);
-	if (got != 1)
-		return got < 0 ? (error("%s", state_errmsg(r->st)), EXIT_STATE) : EXIT_STATE;
-	size_t total = 0;
-	for (int s = 0; s < CHUNK_STATE_N; s++)
-		total += run.counts[s];
-	char el[32];
-	term_duration_ms(elapsed_ms, el, sizeof(el));
-	int rc = run.state == RUN_DONE || no_work(&run) ? EXIT_OK : EXIT_FAILED;
-	if (rc != EXIT_OK)
-		error("%s run %lld %s: %s", run.job, (long long)run.id,
-		      run.state == RUN_CANCELED ? "canceled" : "failed",
-		      run.message ? run.message : run_state_name(run.state));
-	else if (msg_verbosity >= 0 && run.state == RUN_DONE)
-		printf("%s run %lld done: %zu chunk%s in %s\n", run.job, (long long)run.id, total,
-		       total == 1 ? "" : "s", el);
-	else if (msg_verbosity >= 0)
-		printf("%s run %lld canceled: no work (%s)\n", run.job, (long long)run.id,
-		       r->selected ? "select_work gave no IDs" : "no IDs given");
-	state_run_release(&run);
-	return rc;
-}
-
 static int execute(struct run_cmd *r)
 {
 	struct run_exec x = { .run = r->id, .jobs = r->o.jobs, .now = r->o.now,
-			      .live = r->ctx->tty };
-	int64_t elapsed_ms;
-	int rc = run_execute(r->st, &r->p, &x, &elapsed_ms);
-	return rc == EXIT_OK ? finish_report(r, elapsed_ms) : rc;
+			      .live = r->ctx->tty, .selected = r->selected };
+	return run_execute(r->st, &r->p, &x);
 }
 
 static int start_run(struct run_cmd *r, const char *kwargs)
