@@ -16,15 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmdctx.h"
 #include "exitcode.h"
 #include "usage.h"
-
-/* What stau.c resolved before the command runs. */
-struct ctx {
-	const char *dir; /* the project directory, absolute; NULL for commands that need none */
-	bool color;	 /* colour on stdout: a terminal, no NO_COLOR, no --no-color */
-	bool tty;	 /* stdout is a terminal */
-};
 
 int cmd_tick(struct ctx *ctx, int argc, char **argv);
 int cmd_run(struct ctx *ctx, int argc, char **argv);

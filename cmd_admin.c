@@ -64,33 +64,13 @@ static const char *plural(int64_t n)
 	return n == 1 ? "" : "s";
 }
 
-static bool have_database(const char *dir)
-{
-	char *path = xasprintf("%s/.stau/stau.db", dir);
-	struct stat sb;
-	bool ok = stat(path, &sb) == 0;
-	free(path);
-	return ok;
-}
-
-/* Opens the project's database. Returns EXIT_OK, or EXIT_STATE after saying why. */
-static int open_state(const struct ctx *ctx, struct state **st)
-{
-	char err[512];
-	if (state_open(ctx->dir, st, err, sizeof(err))) {
-		error("%s", err);
-		return EXIT_STATE;
-	}
-	return EXIT_OK;
-}
-
 /* ---- stau retry RUN ---- */
 
 struct retry {
 	int64_t id, now;
 	size_t jobs;	/* -j */
-	struct state *st;
-	struct project p;
+	struct state *st;		/* the command's */
+	const struct project *p;	/* the command's */
 	char *job;	/* the run's master job */
 	int reset;	/* chunks made PENDING again */
 	bool requeued;	/* the run had no chunks and was queued again */
@@ -174,7 +154,7 @@ static int clear_broken(struct retry *r)
 		grow(&names, &cap, n + 1, sizeof(*names));
 		names[n++] = c[i].job;
 	}
-	add_graph_types(&r->p.graph, r->job, &names, &n, &cap);
+	add_graph_types(&r->p->graph, r->job, &names, &n, &cap);
 	if (n)
 		qsort(names, n, sizeof(*names), cmp_str);
 	int rc = 0;
@@ -240,17 +220,16 @@ static int execute(struct retry *r)
 {
 	struct run_exec x = { .run = r->id, .jobs = r->jobs, .now = r->now, .live = false,
 			      .retry = true, .retried = r->requeued ? 0 : (size_t)r->reset };
-	return run_execute(r->st, &r->p, &x);
+	return run_execute(r->st, r->p, &x);
 }
 
 static int retry(struct retry *r, struct ctx *ctx)
 {
-	if (!have_database(ctx->dir))
+	if (!ctx->st)
 		return error_no_run(r->id);
-	project_load(ctx->dir, &r->p);
-	int rc = open_state(ctx, &r->st);
-	if (rc == EXIT_OK)
-		rc = reopen_run(r);
+	r->st = ctx->st;
+	r->p = &ctx->p;
+	int rc = reopen_run(r);
 	if (rc != EXIT_OK)
 		return rc;
 	if (msg_verbosity >= 0) {
@@ -261,7 +240,7 @@ static int retry(struct retry *r, struct ctx *ctx)
 			       r->job, (long long)r->id);
 		fflush(stdout);
 	}
-	if (r->requeued && (rc = run_expand_waiting(r->st, &r->p, r->id, &r->now)) != EXIT_OK)
+	if (r->requeued && (rc = run_expand_waiting(r->st, r->p, r->id, &r->now)) != EXIT_OK)
 		return rc;
 	return execute(r);
 }
@@ -272,8 +251,6 @@ int cmd_retry(struct ctx *ctx, int argc, char **argv)
 	int rc = parse_retry_opts(&r, argc, argv);
 	if (rc == EXIT_OK)
 		rc = retry(&r, ctx);
-	state_close(r.st);
-	project_release(&r.p);
 	free(r.job);
 	return rc;
 }
@@ -282,8 +259,7 @@ int cmd_retry(struct ctx *ctx, int argc, char **argv)
 
 struct cancel {
 	int64_t id, now;
-	struct state *st;
-	struct project p;
+	struct state *st;	/* the command's */
 	bool was_queued;
 	size_t pending;		/* PENDING chunks canceled */
 	int64_t *done;		/* RUNNING chunks already looked at (signalled or not) */
@@ -465,16 +441,14 @@ static void cancel_report(const struct cancel *k)
 
 static int cancel(struct cancel *k, struct ctx *ctx)
 {
-	if (!have_database(ctx->dir))
+	if (!ctx->st)
 		return error_no_run(k->id);
-	int rc = open_state(ctx, &k->st);
-	if (rc == EXIT_OK)
-		rc = end_run(k);
+	k->st = ctx->st;
+	int rc = end_run(k);
 	if (rc != EXIT_OK)
 		return rc;
 	/* chunks whose stau died cannot be signalled: record them now, as any stau would */
-	project_load(ctx->dir, &k->p);
-	if (state_recover_orphans(k->st, k->now, engine_retry_time, &k->p) < 0 ||
+	if (state_recover_orphans(k->st, k->now, engine_retry_time, &ctx->p) < 0 ||
 	    signal_running(k))
 		return error_state(k->st);
 	cancel_report(k);
@@ -487,8 +461,6 @@ int cmd_cancel(struct ctx *ctx, int argc, char **argv)
 	int rc = parse_cancel_opts(&k, argc, argv);
 	if (rc == EXIT_OK)
 		rc = cancel(&k, ctx);
-	state_close(k.st);
-	project_release(&k.p);
 	free(k.done);
 	return rc;
 }
@@ -525,14 +497,10 @@ static int parse_prune_opts(struct prune *pr, int argc, char **argv)
 }
 
 /* The retention of schedule.yaml into pr->older_than. Returns EXIT_OK or EXIT_USAGE (said). */
-static int read_retention(struct prune *pr, const char *dir)
+static int read_retention(struct prune *pr, const struct project *p)
 {
-	struct project p;
-	project_load(dir, &p);
-	bool ok = p.sched_ok;
-	pr->older_than = p.sched.settings.retention;
-	project_release(&p);
-	if (ok)
+	pr->older_than = p->sched.settings.retention;
+	if (p->sched_ok)
 		return EXIT_OK;
 	error("schedule.yaml has problems, so its retention is not known; fix them "
 	      "(see 'stau check') or give --older-than");
@@ -557,22 +525,16 @@ static void remove_logs(struct prune *pr, const char *dir, char **logs)
 
 static int prune(struct prune *pr, struct ctx *ctx)
 {
-	int rc = pr->older_than < 0 ? read_retention(pr, ctx->dir) : EXIT_OK;
-	if (rc != EXIT_OK || !have_database(ctx->dir))
-		return rc;
-	struct state *st;
-	if ((rc = open_state(ctx, &st)) != EXIT_OK)
+	int rc = pr->older_than < 0 ? read_retention(pr, &ctx->p) : EXIT_OK;
+	if (rc != EXIT_OK || !ctx->st)
 		return rc;
 	char **logs;
-	int n = state_prune_counted(st, pr->now - pr->older_than, &logs, &pr->chunks);
-	if (n < 0) {
-		rc = error_state(st);
-	} else {
-		pr->runs = n;
-		remove_logs(pr, ctx->dir, logs);
-	}
-	state_close(st);
-	return rc;
+	int n = state_prune_counted(ctx->st, pr->now - pr->older_than, &logs, &pr->chunks);
+	if (n < 0)
+		return error_state(ctx->st);
+	pr->runs = n;
+	remove_logs(pr, ctx->dir, logs);
+	return EXIT_OK;
 }
 
 int cmd_prune(struct ctx *ctx, int argc, char **argv)

@@ -137,15 +137,12 @@ int cmd_graph(struct ctx *ctx, int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return usage_error("graph", "give at most one job");
-	struct project p;
-	project_load(ctx->dir, &p);
-	diags_print(&p.diags, stderr);
-	int rc = p.diags.n ? EXIT_USAGE : EXIT_OK;
-	const struct graph *g = &p.graph;
+	diags_print(&ctx->p.diags, stderr);
+	int rc = ctx->p.diags.n ? EXIT_USAGE : EXIT_OK;
+	const struct graph *g = &ctx->p.graph;
 	const struct graph_node *only = NULL;
 	if (optind < argc && !(only = graph_find(g, argv[optind]))) {
 		error("unknown job '%s'; 'stau check' lists the jobs", argv[optind]);
-		project_release(&p);
 		return EXIT_USAGE;
 	}
 	bool *marks = xcalloc(g->n ? g->n : 1, sizeof(*marks));
@@ -167,6 +164,5 @@ int cmd_graph(struct ctx *ctx, int argc, char **argv)
 		free(needed);
 	}
 	free(marks);
-	project_release(&p);
 	return rc;
 }

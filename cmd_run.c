@@ -52,8 +52,8 @@ struct run_opts {
 struct run_cmd {
 	struct ctx *ctx;
 	struct run_opts o;
-	struct state *st;
-	struct project p;
+	struct state *st;	      /* the command's, opened once the job is known */
+	const struct project *p;      /* the command's */
 	int64_t id;
 	bool selected;	      /* the work IDs came from the job's select_work */
 };
@@ -216,15 +216,15 @@ static int dry_run(struct run_cmd *r, const struct graph_node *master, const cha
 	char *why;
 	const struct job *job = master->job;
 	if (!r->o.has_ids &&
-	    engine_select_work(&r->p, job, &r->o.ids, &r->o.has_ids, err, sizeof(err))) {
+	    engine_select_work(r->p, job, &r->o.ids, &r->o.has_ids, err, sizeof(err))) {
 		error("%s: %s", r->o.job, err);
 		return EXIT_FAILED;
 	}
-	if (engine_job_problem(r->st, &r->p, r->o.job, &why, err, sizeof(err)))
+	if (engine_job_problem(r->st, r->p, r->o.job, &why, err, sizeof(err)))
 		return error("%s", err), EXIT_STATE;
 	struct plan pl;
 	struct freshness_src fresh = state_freshness_src(r->st);
-	int rc = plan_expand(&pl, &r->p.graph, master, r->o.ids.v, r->o.ids.n, r->o.has_ids, kwargs,
+	int rc = plan_expand(&pl, &r->p->graph, master, r->o.ids.v, r->o.ids.n, r->o.has_ids, kwargs,
 			     r->o.now, r->o.force, &fresh, err, sizeof(err));
 	if (rc) {
 		free(why);
@@ -245,28 +245,28 @@ static int execute(struct run_cmd *r)
 {
 	struct run_exec x = { .run = r->id, .jobs = r->o.jobs, .now = r->o.now,
 			      .live = r->ctx->tty, .selected = r->selected };
-	return run_execute(r->st, &r->p, &x);
+	return run_execute(r->st, r->p, &x);
 }
 
 static int start_run(struct run_cmd *r, const char *kwargs)
 {
 	char err[512];
-	const struct job *job = project_job(&r->p, r->o.job);
+	const struct job *job = project_job(r->p, r->o.job);
 	char *fail = NULL;
 	r->selected = !r->o.has_ids;
 	if (!r->o.has_ids &&
-	    engine_select_work(&r->p, job, &r->o.ids, &r->o.has_ids, err, sizeof(err)))
+	    engine_select_work(r->p, job, &r->o.ids, &r->o.has_ids, err, sizeof(err)))
 		fail = xstrdup(err);
-	char *git = engine_git_commit(r->p.dir);
+	char *git = engine_git_commit(r->p->dir);
 	struct engine_new_run n = { .job = r->o.job, .kwargs = kwargs, .ids = r->o.ids.v,
 				    .nids = r->o.ids.n, .has_ids = r->o.has_ids,
 				    .force = r->o.force, .git = git, .fail = fail };
-	int rc = engine_queue_run(r->st, &r->p, &n, r->o.now, &r->id, err, sizeof(err));
+	int rc = engine_queue_run(r->st, r->p, &n, r->o.now, &r->id, err, sizeof(err));
 	free(git);
 	free(fail);
 	if (rc)
 		return error("%s", err), EXIT_STATE;
-	rc = run_expand_waiting(r->st, &r->p, r->id, &r->o.now);
+	rc = run_expand_waiting(r->st, r->p, r->id, &r->o.now);
 	return rc == EXIT_OK ? execute(r) : rc;
 }
 
@@ -287,28 +287,24 @@ static int unknown_job(const struct project *p, const char *type)
 
 int cmd_run(struct ctx *ctx, int argc, char **argv)
 {
-	struct run_cmd r = { .ctx = ctx };
+	struct run_cmd r = { .ctx = ctx, .p = &ctx->p };
 	int rc = parse_run_opts(&r.o, argc, argv);
-	char err[512];
 	if (rc != EXIT_OK)
 		goto out;
-	project_load(ctx->dir, &r.p);
-	const struct graph_node *master = graph_find(&r.p.graph, r.o.job);
+	const struct graph_node *master = graph_find(&r.p->graph, r.o.job);
 	if (!master) {
-		rc = unknown_job(&r.p, r.o.job);
+		rc = unknown_job(r.p, r.o.job);
 		goto out;
 	}
-	if (state_open(ctx->dir, &r.st, err, sizeof(err))) {
-		error("%s", err);
-		rc = EXIT_STATE;
+	/* only now: a mistyped job name must not create a database */
+	rc = ctx_open_state(ctx, true);
+	if (rc != EXIT_OK)
 		goto out;
-	}
+	r.st = ctx->st;
 	char *kwargs = kv_to_json(&r.o.kw);
 	rc = r.o.dry_run ? dry_run(&r, master, kwargs) : start_run(&r, kwargs);
 	free(kwargs);
 out:
-	state_close(r.st);
-	project_release(&r.p);
 	idlist_release(&r.o.ids);
 	kvlist_release(&r.o.kw);
 	return rc;

@@ -322,11 +322,8 @@ int cmd_show(struct ctx *ctx, int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 	struct view v = { .now = o.now, .json = o.json };
-	rc = view_init(&v, ctx);
-	if (rc == EXIT_OK)
-		rc = show_run(&v, id);
-	view_release(&v);
-	return rc;
+	view_init(&v, ctx);
+	return show_run(&v, id);
 }
 
 /* ---- stau logs RUN [CHUNK] ---- */
@@ -438,10 +435,6 @@ int cmd_logs(struct ctx *ctx, int argc, char **argv)
 	rc = cmdopt_run_id("logs", argv[optind], &id);
 	if (rc != EXIT_OK)
 		return rc;
-	struct view v = { .ctx = ctx, .now = o.now };
-	rc = view_open_state(&v);
-	if (rc == EXIT_OK)
-		rc = logs_of_run(&v, id, optind + 1 < argc ? argv[optind + 1] : NULL);
-	state_close(v.st);
-	return rc;
+	struct view v = { .ctx = ctx, .st = ctx->st, .now = o.now };
+	return logs_of_run(&v, id, optind + 1 < argc ? argv[optind + 1] : NULL);
 }

@@ -163,8 +163,8 @@ static int stored_broken(struct view *v, const struct job *job, char **reason)
 /* Gives every row the entries that run its job: one pass over the schedule. */
 static void attach_entries(const struct view *v, struct status_data *d)
 {
-	for (size_t k = 0; k < v->p.sched.nentries; k++) {
-		const struct entry *e = &v->p.sched.entries[k];
+	for (size_t k = 0; k < v->p->sched.nentries; k++) {
+		const struct entry *e = &v->p->sched.entries[k];
 		struct job_row *row = (struct job_row *)find_by_name(e->job, d->rows, d->nrows,
 								      sizeof(*d->rows), row_job);
 		if (!row)
@@ -200,9 +200,9 @@ static int collect_rows(struct view *v, struct status_data *d, const char *only)
 		      state_last_chunks(v->st, &d->last_chunks, &d->nlast_chunks) ||
 		      state_entries_all(v->st, &d->entries, &d->nentries)))
 		return view_state_error(v);
-	d->rows = xcalloc(v->p.njobs ? v->p.njobs : 1, sizeof(*d->rows));
-	for (size_t i = 0; i < v->p.njobs; i++) {
-		const struct job *job = &v->p.jobs[i];
+	d->rows = xcalloc(v->p->njobs ? v->p->njobs : 1, sizeof(*d->rows));
+	for (size_t i = 0; i < v->p->njobs; i++) {
+		const struct job *job = &v->p->jobs[i];
 		if (only && strcmp(only, job->type))
 			continue;
 		d->rows[d->nrows++].job = job;
@@ -628,12 +628,6 @@ int cmd_status(struct ctx *ctx, int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 	struct view v = { .now = o.now, .json = o.json };
-	rc = view_init(&v, ctx);
-	if (rc == EXIT_OK && o.job)
-		rc = status_of_job(&v, o.job, (size_t)o.limit);
-	else if (rc == EXIT_OK)
-		rc = status_all(&v);
-	view_release(&v);
-	return rc;
+	view_init(&v, ctx);
+	return o.job ? status_of_job(&v, o.job, (size_t)o.limit) : status_all(&v);
 }
-

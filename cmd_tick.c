@@ -43,15 +43,7 @@ int cmd_tick(struct ctx *ctx, int argc, char **argv)
 	o.stop = engine_stop_on_signals();
 	struct sched_out out = { print_line, NULL };
 	struct sched_result res;
-	struct state *st;
-	char err[512];
-	if (state_open(ctx->dir, &st, err, sizeof(err))) {
-		error("%s", err);
-		return EXIT_STATE;
-	}
-	rc = sched_tick(st, ctx->dir, &o, &out, &res);
-	state_close(st);
-	if (rc)
+	if (sched_tick(ctx->st, ctx->dir, &o, &out, &res))
 		return EXIT_STATE;
 	if (res.unusable)
 		return EXIT_USAGE;

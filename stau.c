@@ -19,8 +19,6 @@
 #define STAU_VERSION "0.1.0"
 #endif
 
-enum { NEED_PROJECT = 1 }; /* resolve -C / $STAU_DIR / cwd into ctx.dir */
-
 struct command {
 	const char *name;
 	int (*fn)(struct ctx *, int, char **);
@@ -30,7 +28,7 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "tick", cmd_tick, NEED_PROJECT, "schedule, expand and run what is due (run by cron)",
+	{ "tick", cmd_tick, NEED_STATE, "schedule, expand and run what is due (run by cron)",
 	  "usage: stau tick [--now TIME] [-j N]\n\n"
 	  "Recovers chunks whose stau died, queues a run for each schedule entry that is due,\n"
 	  "expands queued runs, runs ready chunks until none is ready, and prunes runs older\n"
@@ -38,7 +36,7 @@ static const struct command commands[] = {
 	  "failed. Exits 1 if a chunk failed, 3 if the database cannot be used.\n"
 	  "  --now TIME   act as if it were TIME (ISO 8601 or @EPOCH)\n"
 	  "  -j N         run at most N chunks at once in this process\n" },
-	{ "run", cmd_run, NEED_PROJECT, "run a job and its dependencies now, showing progress",
+	{ "run", cmd_run, NEED_CONFIG, "run a job and its dependencies now, showing progress",
 	  "usage: stau run JOB [--ids LIST] [--ids-file F] [--kw K=V]... [--force] [--dry-run]\n"
 	  "                [-j N] [--now TIME]\n\n"
 	  "Runs JOB with the dependencies that are not fresh, and waits until the run ends.\n"
@@ -51,7 +49,7 @@ static const struct command commands[] = {
 	  "  --dry-run      print the chunks that would run and the fresh ones left out\n"
 	  "  -j N           run at most N chunks at once\n"
 	  "  --now TIME     act as if it were TIME (ISO 8601 or @EPOCH)\n" },
-	{ "check", cmd_check, NEED_PROJECT, "validate every job header and the schedule",
+	{ "check", cmd_check, NEED_CONFIG, "validate every job header and the schedule",
 	  "usage: stau check\n\n"
 	  "Validates schedule.yaml and the header of every file in jobs/, and lists every\n"
 	  "problem as FILE:LINE:COL. Exits 2 if there is any.\n" },
@@ -64,30 +62,30 @@ static const struct command commands[] = {
 	  "usage: stau init [DIR]\n\n"
 	  "Creates DIR (default: the current directory) with schedule.yaml and jobs/hello.py,\n"
 	  "keeping files that already exist, and prints the crontab line that runs it.\n" },
-	{ "graph", cmd_graph, NEED_PROJECT, "show the job graph as a tree or Graphviz DOT",
+	{ "graph", cmd_graph, NEED_CONFIG, "show the job graph as a tree or Graphviz DOT",
 	  "usage: stau graph [JOB] [--dot]\n\n"
 	  "Prints the dependency tree of JOB (default: every job that nothing depends on).\n"
 	  "  --dot   print Graphviz DOT instead (edges labelled with max_lag)\n" },
-	{ "status", cmd_status, NEED_PROJECT, "show every job's last run, schedule and health",
+	{ "status", cmd_status, NEED_CONFIG | NEED_STATE_GENTLY, "show every job's last run, schedule and health",
 	  "usage: stau status [JOB] [--json] [--now TIME] [-n N]\n\n"
 	  "Lists every job: its schedule entries, last run and result, when it finished and\n"
 	  "how long it took, its last success (FRESH), the next fire time, missed fire times\n"
 	  "and BROKEN marks. With JOB, that job and its N (default 10) most recent runs.\n"
 	  "  --json       print the same as JSON (described in stau(1))\n"
 	  "  --now TIME   compute ages and next fire times as seen at TIME\n" },
-	{ "show", cmd_show, NEED_PROJECT, "show a run: trigger, work IDs and every chunk",
+	{ "show", cmd_show, NEED_CONFIG | NEED_STATE_GENTLY, "show a run: trigger, work IDs and every chunk",
 	  "usage: stau show RUN [--json] [--now TIME]\n\n"
 	  "Shows run RUN: its trigger, kwargs, work IDs, git commit, state and times, then\n"
 	  "each chunk with its IDs, state, attempt, duration, exit status and log file, and\n"
 	  "the last lines of output of the chunks that failed.\n"
 	  "  --json       print the same as JSON (described in stau(1))\n"
 	  "  --now TIME   count the time of what is still running up to TIME\n" },
-	{ "logs", cmd_logs, NEED_PROJECT, "print the log files of a run's chunks",
+	{ "logs", cmd_logs, NEED_STATE_GENTLY, "print the log files of a run's chunks",
 	  "usage: stau logs RUN [CHUNK]\n\n"
 	  "Prints the log of every attempt of every chunk of run RUN, each under a line\n"
 	  "'==> .stau/logs/JOB/RUN-CHUNK-ATTEMPT.log <=='. CHUNK limits it to one chunk, given\n"
 	  "by its id or as JOB:I (the I-th chunk of job JOB, as 'stau show RUN' numbers them).\n" },
-	{ "retry", cmd_retry, NEED_PROJECT, "run the failed and canceled chunks of a run again",
+	{ "retry", cmd_retry, NEED_CONFIG | NEED_STATE_GENTLY, "run the failed and canceled chunks of a run again",
 	  "usage: stau retry RUN [-j N] [--now TIME]\n\n"
 	  "Makes the FAILED and CANCELED chunks of run RUN pending again, with the same work IDs\n"
 	  "and kwargs, clears the BROKEN marks of its job types, and runs them now as 'stau run'\n"
@@ -96,13 +94,13 @@ static const struct command commands[] = {
 	  "unknown, still queued or running, or done.\n"
 	  "  -j N         run at most N chunks at once\n"
 	  "  --now TIME   act as if it were TIME (ISO 8601 or @EPOCH)\n" },
-	{ "cancel", cmd_cancel, NEED_PROJECT, "cancel a run: pending chunks, and SIGTERM to running ones",
+	{ "cancel", cmd_cancel, NEED_CONFIG | NEED_STATE_GENTLY, "cancel a run: pending chunks, and SIGTERM to running ones",
 	  "usage: stau cancel RUN [--now TIME]\n\n"
 	  "Cancels run RUN: its pending chunks are canceled at once, and the process group of\n"
 	  "each running chunk gets SIGTERM; the stau process that started a chunk records it as\n"
 	  "failed when it has ended. Exits 2 when RUN is unknown or has already ended.\n"
 	  "  --now TIME   record the cancellation at TIME (ISO 8601 or @EPOCH)\n" },
-	{ "prune", cmd_prune, NEED_PROJECT, "delete finished runs and their logs older than a duration",
+	{ "prune", cmd_prune, NEED_CONFIG | NEED_STATE_GENTLY, "delete finished runs and their logs older than a duration",
 	  "usage: stau prune [--older-than D] [--now TIME]\n\n"
 	  "Deletes the runs that finished more than D ago, with their chunks and log files, and\n"
 	  "says how many it removed (nothing with -q). Runs still queued or running are kept.\n"
@@ -164,29 +162,25 @@ static int run_command(const struct command *c, const char *dir_opt, bool no_col
 		fputs(c->usage, stdout);
 		return EXIT_OK;
 	}
-	struct ctx ctx = { 0 };
-	char *dir = NULL;
-	if (c->needs & NEED_PROJECT) {
-		dir = project_find_dir(dir_opt);
-		if (!dir)
-			return EXIT_USAGE;
-		ctx.dir = dir;
-	}
-	ctx.tty = isatty(STDOUT_FILENO);
+	struct ctx ctx = { .tty = isatty(STDOUT_FILENO) };
 	const char *nc = getenv("NO_COLOR");
 	ctx.color = ctx.tty && !no_color && !(nc && *nc);
-	/* glibc: 0 starts getopt afresh (permuting, so options may follow arguments) instead of
-	 * keeping the "+" mode of main()'s own option parsing; commands report bad options */
-	optind = 0;
-	opterr = 0;
-	int rc = c->fn(&ctx, argc, argv);
+	int rc = ctx_setup(&ctx, c->needs, dir_opt);
+	if (rc == EXIT_OK) {
+		/* glibc: 0 starts getopt afresh (permuting, so options may follow arguments)
+		 * instead of keeping the "+" mode of main()'s own option parsing; commands
+		 * report bad options */
+		optind = 0;
+		opterr = 0;
+		rc = c->fn(&ctx, argc, argv);
+	}
+	ctx_release(&ctx);
 	/* a full disk must not look like success (git's run_builtin does the same) */
 	if (fflush(stdout) || ferror(stdout)) {
 		error("cannot write to standard output");
 		if (rc == EXIT_OK)
 			rc = EXIT_STATE;
 	}
-	free(dir);
 	return rc;
 }
 
