@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "msg.h"
+#include "usage.h"
 #include "util.h"
 
 
@@ -228,3 +229,10 @@ void view_print_json(struct strbuf *sb)
 	sb_release(sb);
 }
 
+int view_get_run(struct view *v, int64_t id, struct state_run *r)
+{
+	int rc = v->st ? state_run_get(v->st, id, r) : 0;
+	if (rc < 0)
+		return view_state_error(v);
+	return rc == 0 ? error_no_run(id) : EXIT_OK;
+}

@@ -35,6 +35,9 @@ struct view {
 void view_init(struct view *v, const struct ctx *ctx);
 /* Prints the last state error of v->st and returns EXIT_STATE. */
 int view_state_error(struct view *v);
+/* Reads run id into *r (state_run_release it). Returns EXIT_OK, EXIT_USAGE when there is no
+ * such run (also when there is no database; said), or EXIT_STATE (said). */
+int view_get_run(struct view *v, int64_t id, struct state_run *r);
 
 /* t in zone as ISO 8601 into buf (>= 48 bytes), or "-" for 0 and INT64_MIN; returns buf. */
 const char *view_time(int64_t t, const struct tz *zone, char *buf, size_t len);
