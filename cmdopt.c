@@ -3,6 +3,7 @@
  * so that every command says a bad -j or --now in the same words. */
 #include "cmdopt.h"
 
+#include <string.h>
 #include <time.h>
 
 #include "timeutil.h"
@@ -81,4 +82,58 @@ int cmdopt_no_args(const char *cmd, int argc, char **argv)
 	if (optind < argc)
 		return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	return EXIT_OK;
+}
+
+/* ---- global options ---- */
+
+/* Whether word is one of the space-separated names in list. */
+static bool listed(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; p && (p = strstr(p, word)); p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+/* Applies word when it is a global option that takes no value (-q, -v, -qv, --no-color,
+ * --version); returns whether it was one. */
+static bool take_flag(const char *word, struct global_opts *g)
+{
+	if (!strcmp(word, "--no-color"))
+		return g->no_color = true;
+	if (!strcmp(word, "--version"))
+		return g->version = true;
+	if (word[0] != '-' || !word[1] || word[strspn(word + 1, "qv") + 1])
+		return false;
+	for (const char *c = word + 1; *c; c++)
+		g->verbosity = *c == 'q' ? -1 : g->verbosity + 1;
+	return true;
+}
+
+int cmdopt_take_globals(int argc, char **argv, const char *valued, struct global_opts *g)
+{
+	int out = 1, i = 1;
+	while (i < argc && strcmp(argv[i], "--")) {
+		const char *w = argv[i];
+		if (!strcmp(w, "-C") && i + 1 >= argc)
+			return usage_error(argv[0], "option '-C' needs a value"), -1;
+		if (!strcmp(w, "-C")) {
+			g->dir = argv[i + 1];
+			i += 2;
+		} else if (!strncmp(w, "-C", 2)) {
+			g->dir = w + 2;
+			i++;
+		} else if (take_flag(w, g)) {
+			i++;
+		} else {
+			int n = listed(valued, w) && i + 1 < argc ? 2 : 1;
+			for (int k = 0; k < n; k++)
+				argv[out++] = argv[i++];
+		}
+	}
+	while (i < argc)
+		argv[out++] = argv[i++];
+	argv[out] = NULL;
+	return out;
 }

@@ -127,12 +127,88 @@ static void test_run_ids(void **state)
 	free(text);
 }
 
+/* Takes the global options out of words (single spaces) as stau.c does for a command whose
+ * options "-j --now --kw" take a value; returns the words left, joined by single spaces. */
+static char *globals(const char *words, struct global_opts *g)
+{
+	static char *argv[32];
+	static char *copy; /* g->dir points into it until the next call */
+	free(copy);
+	copy = xstrdup(words);
+	int argc = 0;
+	for (char *w = strtok(copy, " "); w && argc < 31; w = strtok(NULL, " "))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	*g = (struct global_opts){ .verbosity = 0 };
+	int n = cmdopt_take_globals(argc, argv, "-j --now --kw", g);
+	if (n >= 0)
+		assert_null(argv[n]);
+	struct strbuf sb = STRBUF_INIT;
+	for (int i = 0; i < n; i++)
+		sb_addf(&sb, "%s%s", i ? " " : "", argv[i]);
+	return n < 0 ? (sb_release(&sb), NULL) : sb_detach(&sb);
+}
+
+static void test_global_options_among_the_words(void **state)
+{
+	(void)state;
+	struct global_opts g;
+	char *left = globals("status --no-color job_A -C /p -v --json", &g);
+	assert_string_equal(left, "status job_A --json");
+	assert_string_equal(g.dir, "/p");
+	assert_true(g.no_color);
+	assert_int_equal(g.verbosity, 1);
+	free(left);
+	left = globals("tick -vv -C/q -j 2 -qv", &g);
+	assert_string_equal(left, "tick -j 2");
+	assert_string_equal(g.dir, "/q");
+	assert_int_equal(g.verbosity, 0); /* -vv, then -q (-1), then -v */
+	free(left);
+	left = globals("show 3 --version", &g);
+	assert_string_equal(left, "show 3");
+	assert_true(g.version);
+	assert_null(g.dir);
+	free(left);
+}
+
+static void test_values_and_double_dash_are_left_alone(void **state)
+{
+	(void)state;
+	struct global_opts g;
+	/* the value of an option of the command, and everything after "--" */
+	char *left = globals("run job --kw -v --now -q -- -C x -v", &g);
+	assert_string_equal(left, "run job --kw -v --now -q -- -C x -v");
+	assert_int_equal(g.verbosity, 0);
+	assert_null(g.dir);
+	free(left);
+	/* a value given in the same word is no reason to skip the next one */
+	left = globals("run job --kw=a=1 -v -j4 -q", &g);
+	assert_string_equal(left, "run job --kw=a=1 -j4");
+	assert_int_equal(g.verbosity, -1);
+	free(left);
+	/* -C without its value */
+	fflush(stderr);
+	FILE *fe = tmpfile();
+	int se = dup(2);
+	dup2(fileno(fe), 2);
+	assert_null(globals("status -C", &g));
+	fflush(stderr);
+	dup2(se, 2);
+	close(se);
+	char *text = slurp(fe);
+	fclose(fe);
+	assert_string_equal(text, "stau: option '-C' needs a value\nsee 'stau status --help'\n");
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shared_options),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_run_ids),
+		cmocka_unit_test(test_global_options_among_the_words),
+		cmocka_unit_test(test_values_and_double_dash_are_left_alone),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	free(err);
