@@ -184,11 +184,9 @@ static size_t chunk_total(const struct state_run *run)
 /* The closing line of a run that went well: done, or (`stau run`) canceled for no work. */
 static void say_success(const struct run_exec *x, const struct state_run *run, const char *el)
 {
-	size_t n = chunk_total(run);
-	if (x->retry && x->retried)
-		n = x->retried;
 	if (msg_verbosity < 0)
 		return;
+	size_t n = x->retry && x->retried ? x->retried : chunk_total(run);
 	if (run->state == RUN_DONE)
 		printf("%s run %lld done: %zu chunk%s %sin %s\n", run->job, (long long)run->id, n,
 		       n == 1 ? "" : "s", x->retry ? "retried " : "", el);
@@ -226,9 +224,9 @@ static int report_end(struct state *st, const struct run_exec *x, int64_t elapse
 static int execute(struct state *st, const struct project *p, const struct run_exec *x,
 		   int64_t *elapsed_ms)
 {
-	struct exec_runner ex;
+	struct exec_runner local, *ex = x->ex;
 	char err[512];
-	if (exec_local_new(&ex, err, sizeof(err)))
+	if (!ex && exec_local_new(&local, err, sizeof(err)))
 		return error("%s", err), EXIT_STATE;
 	/* Ctrl-C (or SIGTERM, SIGHUP) ends our chunks and cancels the run */
 	volatile sig_atomic_t *interrupted = engine_stop_on_signals();
@@ -236,8 +234,9 @@ static int execute(struct state *st, const struct project *p, const struct run_e
 				 .now = x->now, .stop = interrupted };
 	struct progress g = { .st = st, .run = x->run, .live = x->live, .t0_ms = mono_ms() };
 	struct engine_hooks h = { run_started, run_finished, run_idle, &g };
-	int rc = engine_run(st, p, &ex, &o, &h, NULL, err, sizeof(err));
-	ex.ops->destroy(ex.self);
+	int rc = engine_run(st, p, ex ? ex : &local, &o, &h, NULL, err, sizeof(err));
+	if (!ex)
+		local.ops->destroy(local.self);
 	clear_line(&g);
 	free(g.last_started);
 	*elapsed_ms = mono_ms() - g.t0_ms;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "exec.h"
 #include "exitcode.h"
 #include "project.h"
 #include "state.h"
@@ -33,9 +34,11 @@ struct run_exec {
 	size_t retried; /* retry: the chunks made pending again; 0: the run was queued again,
 			 * and all of its chunks count */
 	bool selected;	/* `stau run`: the IDs came from select_work (said when there were none) */
+	struct exec_runner *ex; /* the executor, still the caller's to destroy; NULL: the local
+				 * one */
 };
 
-/* Runs the chunks of run x->run with the local executor until the run has ended, its
+/* Runs the chunks of run x->run (with the local executor, unless x->ex) until the run has ended, its
  * retries and the chunks that other processes run included: progress on stdout (none with
  * -q), each chunk that fails for good on stderr. SIGINT, SIGTERM and SIGHUP end our chunks
  * and cancel the run ("interrupted"). No progress line is left on the terminal; then one line
