@@ -1,14 +1,22 @@
-/* cmd.h - the stau commands, called by stau.c's command table.
+/* cmd.h - the stau commands, called by stau.c's command table. A command parses its options,
+ * calls the library and prints; what it decides lives in a library file with unit tests
+ * (sched.c for tick, runprogress.c for run and retry). No command calls another cmd_*.c file
+ * or anything of stau.c.
  *
  * Adding a command:
- *   1. write `int cmd_NAME(struct ctx *ctx, int argc, char **argv)` in cmd_NAME.c (or next to
- *      its siblings), parsing its own options with getopt_long (optind is reset to 0,
- *      opterr to 0 so the command names a bad option itself, and argv[0] is the command
- *      name);
+ *   1. write `int cmd_NAME(struct ctx *ctx, int argc, char **argv)` in cmd_NAME.c. argv[0] is
+ *      the command's name and the global options are already taken out of argv; stau.c has
+ *      reset optind and opterr, so parse with getopt_long, the shared options and errors of
+ *      cmdopt.h, and name a bad option through cmdopt_bad;
  *   2. declare it below;
- *   3. add a row to `commands[]` in stau.c with its one-line summary and usage text;
- *   4. add an end-to-end test in tests/e2e/ and a line to stau.1.
- * A command returns one of the exit codes below; it prints its own errors through msg.h. */
+ *   3. add a row to `commands[]` in stau.c: what it needs set up before it runs (cmdctx.h:
+ *      NEED_PROJECT gives ctx->dir, NEED_CONFIG ctx->p, NEED_STATE ctx->st, created when
+ *      missing, NEED_STATE_GENTLY ctx->st only when the database exists, so that reading
+ *      never creates one), its options that take a value as a separate word, its one-line
+ *      summary and its usage text;
+ *   4. add an end-to-end test in tests/e2e/, a line to stau.1 and to README's table.
+ * A command returns an exit code of exitcode.h (usage_error, error_state and error_no_run of
+ * usage.h say an error and return its code) and prints its own errors through msg.h. */
 #ifndef STAU_CMD_H
 #define STAU_CMD_H
 
@@ -16,20 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Exit status (SPEC §9). */
-enum {
-	EXIT_OK = 0,	 /* success */
-	EXIT_FAILED = 1, /* a job failed */
-	EXIT_USAGE = 2,	 /* usage or configuration error */
-	EXIT_STATE = 3,	 /* the database cannot be opened, is too new, or stayed locked */
-};
-
-/* What stau.c resolved before the command runs. */
-struct ctx {
-	const char *dir; /* the project directory, absolute; NULL for commands that need none */
-	bool color;	 /* colour on stdout: a terminal, no NO_COLOR, no --no-color */
-	bool tty;	 /* stdout is a terminal */
-};
+#include "cmdctx.h"
+#include "exitcode.h"
+#include "usage.h"
 
 int cmd_tick(struct ctx *ctx, int argc, char **argv);
 int cmd_run(struct ctx *ctx, int argc, char **argv);
@@ -43,37 +40,5 @@ int cmd_init(struct ctx *ctx, int argc, char **argv);
 int cmd_retry(struct ctx *ctx, int argc, char **argv);
 int cmd_cancel(struct ctx *ctx, int argc, char **argv);
 int cmd_prune(struct ctx *ctx, int argc, char **argv);
-
-/* Prints "stau: MSG" and "see 'stau CMD --help'" and returns EXIT_USAGE. */
-int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* ---- executing a run to its end: `stau run` and `stau retry` (cmd_run.c) ---- */
-
-struct state;
-struct project;
-
-/* Expands QUEUED run `id`, waiting while another run holds open chunks of a job type it
- * needs: said once on stderr ("stau: run 4 waits for ..."), then tried again every second,
- * *now moving on by the seconds waited. Returns EXIT_OK when the run is ACTIVE or has
- * ended, or EXIT_STATE after printing the state error. */
-int run_expand_waiting(struct state *st, const struct project *p, int64_t id, int64_t *now);
-
-/* What run_execute runs, and how it shows progress. */
-struct run_exec {
-	int64_t run;	/* the run, ACTIVE or ended */
-	size_t jobs;	/* -j: at most this many chunks at once here; 0: only max_parallel */
-	int64_t now;	/* the time when the engine starts (--now) */
-	bool live;	/* one progress line redrawn in place (a terminal); else one plain line
-			 * per chunk start and end on stdout */
-};
-
-/* Runs the chunks of run x->run with the local executor until the run has ended, its
- * retries and the chunks that other processes run included, as `stau run` does: progress
- * on stdout (none with -q), each chunk that fails for good on stderr. SIGINT, SIGTERM and
- * SIGHUP end our chunks and cancel the run ("interrupted"). On return no progress line is
- * left on the terminal and *elapsed_ms holds the time the engine took. Returns EXIT_OK
- * (read the run's state to say how it ended), or EXIT_STATE after printing why. */
-int run_execute(struct state *st, const struct project *p, const struct run_exec *x,
-		int64_t *elapsed_ms);
 
 #endif

@@ -12,25 +12,23 @@ int cmd_check(struct ctx *ctx, int argc, char **argv)
 {
 	if (argc > 1)
 		return usage_error("check", "unexpected argument '%s'", argv[1]);
-	struct project p;
-	project_load(ctx->dir, &p);
-	for (size_t i = 0; i < p.diags.n; i++) {
-		char *s = diag_format(&p.diags.v[i]);
+	const struct project *p = &ctx->p;
+	for (size_t i = 0; i < p->diags.n; i++) {
+		char *s = diag_format(&p->diags.v[i]);
 		printf("%s\n", s);
 		free(s);
 	}
-	for (size_t i = 0; i < p.nnot_jobs; i++)
-		printf("%s: note: no header, so not a job\n", p.not_jobs[i]);
+	for (size_t i = 0; i < p->nnot_jobs; i++)
+		printf("%s: note: no header, so not a job\n", p->not_jobs[i]);
 	size_t broken = 0;
-	for (size_t i = 0; i < p.njobs; i++)
-		broken += p.jobs[i].broken != NULL;
-	int rc = p.diags.n ? EXIT_USAGE : EXIT_OK;
-	if (p.diags.n)
-		printf("%zu problem%s\n", p.diags.n, p.diags.n == 1 ? "" : "s");
+	for (size_t i = 0; i < p->njobs; i++)
+		broken += p->jobs[i].broken != NULL;
+	int rc = p->diags.n ? EXIT_USAGE : EXIT_OK;
+	if (p->diags.n)
+		printf("%zu problem%s\n", p->diags.n, p->diags.n == 1 ? "" : "s");
 	else
-		printf("ok: %zu job%s, %zu schedule entr%s\n", p.njobs - broken,
-		       p.njobs - broken == 1 ? "" : "s", p.sched.nentries,
-		       p.sched.nentries == 1 ? "y" : "ies");
-	project_release(&p);
+		printf("ok: %zu job%s, %zu schedule entr%s\n", p->njobs - broken,
+		       p->njobs - broken == 1 ? "" : "s", p->sched.nentries,
+		       p->sched.nentries == 1 ? "y" : "ies");
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "cmdopt.h"
 #include "project.h"
 #include "util.h"
 
@@ -132,20 +133,17 @@ int cmd_graph(struct ctx *ctx, int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c != 'd')
-			return usage_error("graph", "unknown option '%s'", argv[optind - 1]);
+			return cmdopt_bad("graph", c, argv);
 		dot = true;
 	}
 	if (argc - optind > 1)
 		return usage_error("graph", "give at most one job");
-	struct project p;
-	project_load(ctx->dir, &p);
-	diags_print(&p.diags, stderr);
-	int rc = p.diags.n ? EXIT_USAGE : EXIT_OK;
-	const struct graph *g = &p.graph;
+	diags_print(&ctx->p.diags, stderr);
+	int rc = ctx->p.diags.n ? EXIT_USAGE : EXIT_OK;
+	const struct graph *g = &ctx->p.graph;
 	const struct graph_node *only = NULL;
 	if (optind < argc && !(only = graph_find(g, argv[optind]))) {
 		error("unknown job '%s'; 'stau check' lists the jobs", argv[optind]);
-		project_release(&p);
 		return EXIT_USAGE;
 	}
 	bool *marks = xcalloc(g->n ? g->n : 1, sizeof(*marks));
@@ -167,6 +165,5 @@ int cmd_graph(struct ctx *ctx, int argc, char **argv)
 		free(needed);
 	}
 	free(marks);
-	project_release(&p);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "cmdopt.h"
 #include "cron.h"
 #include "msg.h"
 #include "project.h"
@@ -39,8 +40,6 @@ static int parse_next_opts(int argc, char **argv, struct next_opts *o)
 	};
 	char err[256];
 	int c;
-	opterr = 0;
-	optind = 0; /* glibc: start afresh, permuting, whatever main()'s getopt left behind */
 	o->from = time(NULL);
 	o->count = 5;
 	while ((c = getopt_long(argc, argv, ":n:", longopts, NULL)) != -1) {
@@ -51,18 +50,16 @@ static int parse_next_opts(int argc, char **argv, struct next_opts *o)
 						   optarg, MAX_COUNT);
 			break;
 		case 'f':
-			if (time_parse(optarg, &o->from, err, sizeof(err)))
-				return usage_error("next", "--from: %s", err);
+			if (cmdopt_time("next", "--from", optarg, &o->from))
+				return EXIT_USAGE;
 			break;
 		case 'z':
 			o->zone = tz_get(optarg, err, sizeof(err));
 			if (!o->zone)
 				return usage_error("next", "--tz: %s", err);
 			break;
-		case ':':
-			return usage_error("next", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage_error("next", "unknown option '%s'", argv[optind - 1]);
+			return cmdopt_bad("next", c, argv);
 		}
 	}
 	if (optind == argc)

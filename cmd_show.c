@@ -1,16 +1,10 @@
-/* cmd_show.c - `stau show RUN` (a run and its chunks) and `stau logs RUN [CHUNK]`.
+/* cmd_show.c - `stau show RUN [--json] [--now TIME]`: a run and its chunks.
  *
  * show prints what a person needs to understand a run without opening the database: its
  * trigger, kwargs and work IDs, then one table row per chunk in plan order (dependencies
  * first), then the last lines of output of the chunks that failed, so that the usual
  * question ("why did it fail?") is answered without a second command. Long ID lists are cut
- * at a comma with the count ("1-6,9,… (1000 IDs)"); --json always has them whole.
- *
- * logs prints the log file of every attempt, like tail(1) does for several files. The file
- * names follow SPEC §9 (.stau/logs/JOB/RUN-CHUNK-ATTEMPT.log), so earlier attempts are found
- * even though the database keeps only the last attempt's path. Logs can be large: they are
- * copied through a buffer, never read whole. */
-#include <errno.h>
+ * at a comma with the count ("1-6,9,… (1000 IDs)"); --json always has them whole. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +12,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "cmdopt.h"
 #include "json.h"
 #include "msg.h"
 #include "proc.h"
@@ -30,32 +25,6 @@
 
 #define IDS_SHOWN_CHUNK 30 /* columns of a chunk's IDs before "… (N IDs)" */
 #define IDS_SHOWN_RUN 70   /* the same for the run's own IDs */
-
-/* Parses RUN ("42" or "#42"). */
-static int parse_run_id(const char *cmd, const char *s, int64_t *id)
-{
-	if (*s == '#')
-		s++;
-	if (parse_int64(s, id) || *id <= 0)
-		return usage_error(cmd, "'%s' is not a run id; 'stau status JOB' lists runs", s);
-	return EXIT_OK;
-}
-
-/* Reads run id into *r. Returns EXIT_OK, EXIT_USAGE when there is no such run (said), or
- * EXIT_STATE. */
-static int get_run(struct view *v, int64_t id, struct state_run *r)
-{
-	int rc = v->st ? state_run_get(v->st, id, r) : 0;
-	if (rc < 0)
-		return view_state_error(v);
-	if (rc == 0) {
-		error("no run %lld; 'stau status JOB' lists runs", (long long)id);
-		return EXIT_USAGE;
-	}
-	return EXIT_OK;
-}
-
-/* ---- stau show RUN ---- */
 
 /* ids[0..n) compactly, cut at a comma to at most max columns and then ending in
  * ",… (N IDs)"; "-" when there are none. *cut (may be NULL) tells whether it was cut.
@@ -274,7 +243,7 @@ static void print_show_json(const struct view *v, const struct state_run *r, con
 static int show_run(struct view *v, int64_t id)
 {
 	struct state_run r;
-	int rc = get_run(v, id, &r);
+	int rc = view_get_run(v, id, &r);
 	if (rc != EXIT_OK)
 		return rc;
 	int64_t *ids = NULL;
@@ -298,156 +267,20 @@ static int show_run(struct view *v, int64_t id)
 
 int cmd_show(struct ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "now", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char err[256];
-	struct view v = { .now = time(NULL) };
-	int c;
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j': v.json = true; break;
-		case 't':
-			if (time_parse(optarg, &v.now, err, sizeof(err)))
-				return usage_error("show", "--now: %s", err);
-			break;
-		case ':':
-			return usage_error("show", "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return usage_error("show", "unknown option '%s'", argv[optind - 1]);
-		}
-	}
+	static const struct option longopts[] = { OPTION_JSON, OPTION_NOW, { NULL, 0, NULL, 0 } };
+	struct cmdopt o;
+	cmdopt_init(&o, "show");
+	int rc = cmdopt_parse(&o, argc, argv, ":", longopts);
+	if (rc != EXIT_OK)
+		return rc;
 	if (argc - optind != 1)
 		return usage_error("show", "%s",
 				   argc == optind ? "missing the run id" : "give one run id");
 	int64_t id;
-	int rc = parse_run_id("show", argv[optind], &id);
+	rc = cmdopt_run_id("show", argv[optind], &id);
 	if (rc != EXIT_OK)
 		return rc;
-	rc = view_init(&v, ctx);
-	if (rc == EXIT_OK)
-		rc = show_run(&v, id);
-	view_release(&v);
-	return rc;
+	struct view v = { .now = o.now, .json = o.json };
+	view_init(&v, ctx);
+	return show_run(&v, id);
 }
-
-/* ---- stau logs RUN [CHUNK] ---- */
-
-/* Copies the log file rel (relative to dir) to stdout under a "==> rel <==" line, like
- * tail(1) with several files. A file that cannot be read is said on stderr. */
-static void print_log(const char *dir, const char *rel, bool *first)
-{
-	char *path = xasprintf("%s/%s", dir, rel);
-	FILE *f = fopen(path, "rb");
-	free(path);
-	if (!f) {
-		fflush(stdout);
-		warn("cannot read '%s': %s", rel, strerror(errno));
-		return;
-	}
-	printf("%s==> %s <==\n", *first ? "" : "\n", rel);
-	*first = false;
-	char buf[65536];
-	size_t n, total = 0;
-	char last = '\n';
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		fwrite(buf, 1, n, stdout);
-		last = buf[n - 1];
-		total += n;
-	}
-	if (ferror(f)) {
-		fflush(stdout);
-		warn("cannot read '%s': %s", rel, strerror(errno));
-	}
-	if (total && last != '\n')
-		putchar('\n');
-	fclose(f);
-}
-
-/* Prints every attempt's log of chunk c, oldest first. Returns how many it tried. */
-static int print_chunk_logs(const char *dir, const struct state_chunk *c, bool *first)
-{
-	for (int a = 1; a <= c->attempt; a++) {
-		char *rel = a == c->attempt && c->log_path
-				    ? xstrdup(c->log_path)
-				    : xasprintf(".stau/logs/%s/%lld-%lld-%d.log", c->job,
-						(long long)c->run, (long long)c->id, a);
-		print_log(dir, rel, first);
-		free(rel);
-	}
-	return c->attempt;
-}
-
-/* Whether chunk c is the one named by sel: its id ("33") or JOB:INDEX ("job_A:2"). */
-static bool chunk_matches(const struct state_chunk *c, const char *sel)
-{
-	int64_t n;
-	const char *colon = strrchr(sel, ':');
-	if (!colon)
-		return !parse_int64(sel, &n) && n == c->id;
-	size_t len = (size_t)(colon - sel);
-	return strlen(c->job) == len && !strncmp(c->job, sel, len) && !parse_int64(colon + 1, &n) &&
-	       n > 0 && (size_t)n == c->index;
-}
-
-static int logs_of_run(struct view *v, int64_t id, const char *sel)
-{
-	struct state_run r;
-	int rc = get_run(v, id, &r);
-	if (rc != EXIT_OK)
-		return rc;
-	struct state_chunk *cs = NULL;
-	size_t n = 0;
-	if (state_run_chunks(v->st, id, false, &cs, &n)) {
-		state_run_release(&r);
-		return view_state_error(v);
-	}
-	bool first = true;
-	size_t matched = 0, tried = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (sel && !chunk_matches(&cs[i], sel))
-			continue;
-		matched++;
-		tried += (size_t)print_chunk_logs(v->ctx->dir, &cs[i], &first);
-	}
-	if (sel && !matched) {
-		error("no chunk '%s' in run %lld; 'stau show %lld' lists its chunks", sel,
-		      (long long)id, (long long)id);
-		rc = EXIT_USAGE;
-	} else if (!tried && sel) {
-		warn("chunk '%s' of run %lld has not started yet, so it has no log", sel,
-		     (long long)id);
-	} else if (!tried) {
-		warn("no chunk of run %lld has started yet, so there are no logs", (long long)id);
-	}
-	state_chunks_free(cs, n);
-	state_run_release(&r);
-	return rc;
-}
-
-int cmd_logs(struct ctx *ctx, int argc, char **argv)
-{
-	int c;
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", (const struct option[]){ { 0 } }, NULL)) != -1)
-		return usage_error("logs", "unknown option '%s'", argv[optind - 1]);
-	if (argc - optind < 1 || argc - optind > 2)
-		return usage_error("logs", argc == optind ? "missing the run id"
-							  : "give a run id and at most one chunk");
-	int64_t id;
-	int rc = parse_run_id("logs", argv[optind], &id);
-	if (rc != EXIT_OK)
-		return rc;
-	struct view v = { .ctx = ctx, .now = time(NULL) };
-	rc = view_open_state(&v);
-	if (rc == EXIT_OK)
-		rc = logs_of_run(&v, id, optind + 1 < argc ? argv[optind + 1] : NULL);
-	state_close(v.st);
-	return rc;
-}
-

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "cmdopt.h"
 #include "json.h"
 #include "msg.h"
 #include "project.h"
@@ -162,8 +163,8 @@ static int stored_broken(struct view *v, const struct job *job, char **reason)
 /* Gives every row the entries that run its job: one pass over the schedule. */
 static void attach_entries(const struct view *v, struct status_data *d)
 {
-	for (size_t k = 0; k < v->p.sched.nentries; k++) {
-		const struct entry *e = &v->p.sched.entries[k];
+	for (size_t k = 0; k < v->p->sched.nentries; k++) {
+		const struct entry *e = &v->p->sched.entries[k];
 		struct job_row *row = (struct job_row *)find_by_name(e->job, d->rows, d->nrows,
 								      sizeof(*d->rows), row_job);
 		if (!row)
@@ -199,9 +200,9 @@ static int collect_rows(struct view *v, struct status_data *d, const char *only)
 		      state_last_chunks(v->st, &d->last_chunks, &d->nlast_chunks) ||
 		      state_entries_all(v->st, &d->entries, &d->nentries)))
 		return view_state_error(v);
-	d->rows = xcalloc(v->p.njobs ? v->p.njobs : 1, sizeof(*d->rows));
-	for (size_t i = 0; i < v->p.njobs; i++) {
-		const struct job *job = &v->p.jobs[i];
+	d->rows = xcalloc(v->p->njobs ? v->p->njobs : 1, sizeof(*d->rows));
+	for (size_t i = 0; i < v->p->njobs; i++) {
+		const struct job *job = &v->p->jobs[i];
 		if (only && strcmp(only, job->type))
 			continue;
 		d->rows[d->nrows++].job = job;
@@ -598,35 +599,22 @@ struct status_opts {
 
 static int parse_status_opts(int argc, char **argv, struct status_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "now", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char err[256];
-	int c;
-	opterr = 0;
-	optind = 0;
-	o->now = time(NULL);
+	static const struct option longopts[] = { OPTION_JSON, OPTION_NOW, { NULL, 0, NULL, 0 } };
+	struct cmdopt co;
+	int c, rc = EXIT_OK;
+	cmdopt_init(&co, "status");
 	o->limit = DEFAULT_RUNS;
-	while ((c = getopt_long(argc, argv, ":n:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j': o->json = true; break;
-		case 't':
-			if (time_parse(optarg, &o->now, err, sizeof(err)))
-				return usage_error("status", "--now: %s", err);
-			break;
-		case 'n':
-			if (parse_int64(optarg, &o->limit) || o->limit < 1)
-				return usage_error("status", "-n: '%s' is not a number of runs "
-						   "(1 or more)", optarg);
-			break;
-		case ':':
-			return usage_error("status", "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return usage_error("status", "unknown option '%s'", argv[optind - 1]);
-		}
+	while (rc == EXIT_OK && (c = getopt_long(argc, argv, ":n:", longopts, NULL)) != -1) {
+		if (c != 'n')
+			rc = cmdopt_common(&co, c, argv);
+		else if (parse_int64(optarg, &o->limit) || o->limit < 1)
+			rc = usage_error("status", "-n: '%s' is not a number of runs (1 or more)",
+					 optarg);
 	}
+	o->now = co.now;
+	o->json = co.json;
+	if (rc != EXIT_OK)
+		return rc;
 	if (argc - optind > 1)
 		return usage_error("status", "give at most one job");
 	o->job = optind < argc ? argv[optind] : NULL;
@@ -640,12 +628,6 @@ int cmd_status(struct ctx *ctx, int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 	struct view v = { .now = o.now, .json = o.json };
-	rc = view_init(&v, ctx);
-	if (rc == EXIT_OK && o.job)
-		rc = status_of_job(&v, o.job, (size_t)o.limit);
-	else if (rc == EXIT_OK)
-		rc = status_all(&v);
-	view_release(&v);
-	return rc;
+	view_init(&v, ctx);
+	return o.job ? status_of_job(&v, o.job, (size_t)o.limit) : status_all(&v);
 }
-

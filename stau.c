@@ -1,9 +1,11 @@
 /* stau.c - main(): global options, the command table, and the exit code. Nothing else.
  *
- * Each command is a row: its name, what it needs resolved first, a summary for `stau --help`
- * and its usage text for `stau CMD --help`. The commands themselves live in cmd_*.c. */
+ * Each command is a row: its name, what it needs set up first (the project directory, the
+ * loaded project, the database: cmdctx.h, as git's RUN_SETUP), which of its options take a
+ * value, a summary for `stau --help` and its usage text for `stau CMD --help`. The commands
+ * themselves live in cmd_*.c. The global options (-C DIR, -q, -v, --no-color, --version) may
+ * come before the command or among its words. */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "cmdopt.h"
 #include "msg.h"
 #include "project.h"
 #include "timeutil.h"
@@ -20,18 +23,19 @@
 #define STAU_VERSION "0.1.0"
 #endif
 
-enum { NEED_PROJECT = 1 }; /* resolve -C / $STAU_DIR / cwd into ctx.dir */
-
 struct command {
 	const char *name;
 	int (*fn)(struct ctx *, int, char **);
-	int needs;
+	int needs;		/* what stau.c sets up first: NEED_* of cmdctx.h */
+	const char *valued;	/* its options that take a value as the next word ("-j --now"),
+				 * so that a value is never taken for a global option */
 	const char *summary;
 	const char *usage;
 };
 
 static const struct command commands[] = {
-	{ "tick", cmd_tick, NEED_PROJECT, "schedule, expand and run what is due (run by cron)",
+	{ "tick", cmd_tick, NEED_STATE, "-j --now",
+	  "schedule, expand and run what is due (run by cron)",
 	  "usage: stau tick [--now TIME] [-j N]\n\n"
 	  "Recovers chunks whose stau died, queues a run for each schedule entry that is due,\n"
 	  "expands queued runs, runs ready chunks until none is ready, and prunes runs older\n"
@@ -39,7 +43,8 @@ static const struct command commands[] = {
 	  "failed. Exits 1 if a chunk failed, 3 if the database cannot be used.\n"
 	  "  --now TIME   act as if it were TIME (ISO 8601 or @EPOCH)\n"
 	  "  -j N         run at most N chunks at once in this process\n" },
-	{ "run", cmd_run, NEED_PROJECT, "run a job and its dependencies now, showing progress",
+	{ "run", cmd_run, NEED_CONFIG, "-j --now --ids --ids-file --kw",
+	  "run a job and its dependencies now, showing progress",
 	  "usage: stau run JOB [--ids LIST] [--ids-file F] [--kw K=V]... [--force] [--dry-run]\n"
 	  "                [-j N] [--now TIME]\n\n"
 	  "Runs JOB with the dependencies that are not fresh, and waits until the run ends.\n"
@@ -52,43 +57,51 @@ static const struct command commands[] = {
 	  "  --dry-run      print the chunks that would run and the fresh ones left out\n"
 	  "  -j N           run at most N chunks at once\n"
 	  "  --now TIME     act as if it were TIME (ISO 8601 or @EPOCH)\n" },
-	{ "check", cmd_check, NEED_PROJECT, "validate every job header and the schedule",
+	{ "check", cmd_check, NEED_CONFIG, "",
+	  "validate every job header and the schedule",
 	  "usage: stau check\n\n"
 	  "Validates schedule.yaml and the header of every file in jobs/, and lists every\n"
 	  "problem as FILE:LINE:COL. Exits 2 if there is any.\n" },
-	{ "next", cmd_next, NEED_PROJECT, "print the next fire times of a cron expression or entry",
+	{ "next", cmd_next, NEED_PROJECT, "-n --from --tz",
+	  "print the next fire times of a cron expression or entry",
 	  "usage: stau next EXPR|ENTRY_ID [--from TIME] [-n N] [--tz ZONE]\n\n"
 	  "Prints the next N (default 5) fire times strictly after TIME (default now), one per\n"
 	  "line, in the zone of the entry or ZONE (default UTC).\n"
 	  "TIME is ISO 8601 (2026-03-29T01:30:00Z, 2026-03-29T03:30:00+02:00) or @EPOCH.\n" },
-	{ "init", cmd_init, 0, "create a project with an example job and schedule",
+	{ "init", cmd_init, 0, "",
+	  "create a project with an example job and schedule",
 	  "usage: stau init [DIR]\n\n"
 	  "Creates DIR (default: the current directory) with schedule.yaml and jobs/hello.py,\n"
 	  "keeping files that already exist, and prints the crontab line that runs it.\n" },
-	{ "graph", cmd_graph, NEED_PROJECT, "show the job graph as a tree or Graphviz DOT",
+	{ "graph", cmd_graph, NEED_CONFIG, "",
+	  "show the job graph as a tree or Graphviz DOT",
 	  "usage: stau graph [JOB] [--dot]\n\n"
 	  "Prints the dependency tree of JOB (default: every job that nothing depends on).\n"
 	  "  --dot   print Graphviz DOT instead (edges labelled with max_lag)\n" },
-	{ "status", cmd_status, NEED_PROJECT, "show every job's last run, schedule and health",
+	{ "status", cmd_status, NEED_CONFIG | NEED_STATE_GENTLY, "-n --now",
+	  "show every job's last run, schedule and health",
 	  "usage: stau status [JOB] [--json] [--now TIME] [-n N]\n\n"
 	  "Lists every job: its schedule entries, last run and result, when it finished and\n"
 	  "how long it took, its last success (FRESH), the next fire time, missed fire times\n"
 	  "and BROKEN marks. With JOB, that job and its N (default 10) most recent runs.\n"
 	  "  --json       print the same as JSON (described in stau(1))\n"
 	  "  --now TIME   compute ages and next fire times as seen at TIME\n" },
-	{ "show", cmd_show, NEED_PROJECT, "show a run: trigger, work IDs and every chunk",
+	{ "show", cmd_show, NEED_CONFIG | NEED_STATE_GENTLY, "--now",
+	  "show a run: trigger, work IDs and every chunk",
 	  "usage: stau show RUN [--json] [--now TIME]\n\n"
 	  "Shows run RUN: its trigger, kwargs, work IDs, git commit, state and times, then\n"
 	  "each chunk with its IDs, state, attempt, duration, exit status and log file, and\n"
 	  "the last lines of output of the chunks that failed.\n"
 	  "  --json       print the same as JSON (described in stau(1))\n"
 	  "  --now TIME   count the time of what is still running up to TIME\n" },
-	{ "logs", cmd_logs, NEED_PROJECT, "print the log files of a run's chunks",
+	{ "logs", cmd_logs, NEED_STATE_GENTLY, "",
+	  "print the log files of a run's chunks",
 	  "usage: stau logs RUN [CHUNK]\n\n"
 	  "Prints the log of every attempt of every chunk of run RUN, each under a line\n"
 	  "'==> .stau/logs/JOB/RUN-CHUNK-ATTEMPT.log <=='. CHUNK limits it to one chunk, given\n"
 	  "by its id or as JOB:I (the I-th chunk of job JOB, as 'stau show RUN' numbers them).\n" },
-	{ "retry", cmd_retry, NEED_PROJECT, "run the failed and canceled chunks of a run again",
+	{ "retry", cmd_retry, NEED_CONFIG | NEED_STATE_GENTLY, "-j --now",
+	  "run the failed and canceled chunks of a run again",
 	  "usage: stau retry RUN [-j N] [--now TIME]\n\n"
 	  "Makes the FAILED and CANCELED chunks of run RUN pending again, with the same work IDs\n"
 	  "and kwargs, clears the BROKEN marks of its job types, and runs them now as 'stau run'\n"
@@ -97,13 +110,15 @@ static const struct command commands[] = {
 	  "unknown, still queued or running, or done.\n"
 	  "  -j N         run at most N chunks at once\n"
 	  "  --now TIME   act as if it were TIME (ISO 8601 or @EPOCH)\n" },
-	{ "cancel", cmd_cancel, NEED_PROJECT, "cancel a run: pending chunks, and SIGTERM to running ones",
+	{ "cancel", cmd_cancel, NEED_CONFIG | NEED_STATE_GENTLY, "--now",
+	  "cancel a run: pending chunks, and SIGTERM to running ones",
 	  "usage: stau cancel RUN [--now TIME]\n\n"
 	  "Cancels run RUN: its pending chunks are canceled at once, and the process group of\n"
 	  "each running chunk gets SIGTERM; the stau process that started a chunk records it as\n"
 	  "failed when it has ended. Exits 2 when RUN is unknown or has already ended.\n"
 	  "  --now TIME   record the cancellation at TIME (ISO 8601 or @EPOCH)\n" },
-	{ "prune", cmd_prune, NEED_PROJECT, "delete finished runs and their logs older than a duration",
+	{ "prune", cmd_prune, NEED_CONFIG | NEED_STATE_GENTLY, "--older-than --now",
+	  "delete finished runs and their logs older than a duration",
 	  "usage: stau prune [--older-than D] [--now TIME]\n\n"
 	  "Deletes the runs that finished more than D ago, with their chunks and log files, and\n"
 	  "says how many it removed (nothing with -q). Runs still queued or running are kept.\n"
@@ -127,25 +142,12 @@ static void print_help(FILE *f)
 	      "commands:\n", f);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fputs("\noptions:\n"
+	fputs("\noptions, before or after the command:\n"
 	      "  -C DIR       the project directory (default $STAU_DIR, else the current directory)\n"
 	      "  -q, -v       quieter, more verbose\n"
 	      "  --no-color   no colours (also NO_COLOR)\n"
 	      "  --version    print the version\n\n"
 	      "'stau COMMAND --help' tells more about a command.\n", f);
-}
-
-int usage_error(const char *cmd, const char *fmt, ...)
-{
-	struct strbuf sb = STRBUF_INIT;
-	va_list ap;
-	va_start(ap, fmt);
-	sb_vaddf(&sb, fmt, ap);
-	va_end(ap);
-	error("%s", sb.buf);
-	fprintf(stderr, "see 'stau %s --help'\n", cmd);
-	sb_release(&sb);
-	return EXIT_USAGE;
 }
 
 static bool wants_help(int argc, char **argv)
@@ -170,37 +172,41 @@ static int unknown_command(const char *name)
 	return EXIT_USAGE;
 }
 
-/* Runs a command with the setup its row asks for; returns its exit code. */
-static int run_command(const struct command *c, const char *dir_opt, bool no_color, int argc,
-		       char **argv)
+/* Runs a command with the setup its row asks for; returns its exit code. g holds the global
+ * options given before the command; those among its words are taken out first. */
+static int run_command(const struct command *c, struct global_opts *g, int argc, char **argv)
 {
+	argc = cmdopt_take_globals(argc, argv, c->valued, g);
+	if (argc < 0)
+		return EXIT_USAGE;
+	msg_verbosity = g->verbosity;
+	if (g->version) {
+		printf("stau %s\n", STAU_VERSION);
+		return EXIT_OK;
+	}
 	if (wants_help(argc, argv)) {
 		fputs(c->usage, stdout);
 		return EXIT_OK;
 	}
-	struct ctx ctx = { 0 };
-	char *dir = NULL;
-	if (c->needs & NEED_PROJECT) {
-		dir = project_find_dir(dir_opt);
-		if (!dir)
-			return EXIT_USAGE;
-		ctx.dir = dir;
-	}
-	ctx.tty = isatty(STDOUT_FILENO);
+	struct ctx ctx = { .tty = isatty(STDOUT_FILENO) };
 	const char *nc = getenv("NO_COLOR");
-	ctx.color = ctx.tty && !no_color && !(nc && *nc);
-	/* glibc: 0 starts getopt afresh (permuting, so options may follow arguments) instead of
-	 * keeping the "+" mode of main()'s own option parsing; commands report bad options */
-	optind = 0;
-	opterr = 0;
-	int rc = c->fn(&ctx, argc, argv);
+	ctx.color = ctx.tty && !g->no_color && !(nc && *nc);
+	int rc = ctx_setup(&ctx, c->needs, g->dir);
+	if (rc == EXIT_OK) {
+		/* glibc: 0 starts getopt afresh (permuting, so options may follow arguments)
+		 * instead of keeping the "+" mode of main()'s own option parsing; commands
+		 * report bad options */
+		optind = 0;
+		opterr = 0;
+		rc = c->fn(&ctx, argc, argv);
+	}
+	ctx_release(&ctx);
 	/* a full disk must not look like success (git's run_builtin does the same) */
 	if (fflush(stdout) || ferror(stdout)) {
 		error("cannot write to standard output");
 		if (rc == EXIT_OK)
 			rc = EXIT_STATE;
 	}
-	free(dir);
 	return rc;
 }
 
@@ -210,15 +216,14 @@ int main(int argc, char **argv)
 		{ "no-color", no_argument, NULL, 'N' }, { "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },	{ NULL, 0, NULL, 0 },
 	};
-	const char *dir_opt = NULL;
-	bool no_color = false;
+	struct global_opts g = { .verbosity = 0 };
 	int c;
 	while ((c = getopt_long(argc, argv, "+C:qvh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'C': dir_opt = optarg; break;
-		case 'q': msg_verbosity = -1; break;
-		case 'v': msg_verbosity++; break;
-		case 'N': no_color = true; break;
+		case 'C': g.dir = optarg; break;
+		case 'q': g.verbosity = -1; break;
+		case 'v': g.verbosity++; break;
+		case 'N': g.no_color = true; break;
 		case 'V': printf("stau %s\n", STAU_VERSION); return EXIT_OK;
 		case 'h': print_help(stdout); return EXIT_OK;
 		default: fputs("see 'stau --help'\n", stderr); return EXIT_USAGE;
@@ -231,7 +236,7 @@ int main(int argc, char **argv)
 	const struct command *cmd = find_command(argv[optind]);
 	if (!cmd)
 		return unknown_command(argv[optind]);
-	int rc = run_command(cmd, dir_opt, no_color, argc - optind, argv + optind);
+	int rc = run_command(cmd, &g, argc - optind, argv + optind);
 	tz_cache_free();
 	return rc;
 }

@@ -1,5 +1,4 @@
-/* view.c - what the read-only views share: opening the database without creating it, and
- * showing times, runs and chunks in text and JSON.
+/* view.c - what the read-only views share: showing times, runs and chunks in text and JSON.
  *
  * The views take no lock: in WAL mode a reader never blocks a tick and never restarts the
  * WAL, so `stau status` in a terminal can never stall the executor. */
@@ -8,49 +7,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "msg.h"
+#include "usage.h"
 #include "util.h"
 
 
-/* Opens the database when it exists. Returns EXIT_OK (v->st may stay NULL) or EXIT_STATE. */
-int view_open_state(struct view *v)
-{
-	char *path = xasprintf("%s/.stau/stau.db", v->ctx->dir);
-	bool exists = access(path, F_OK) == 0;
-	free(path);
-	if (!exists)
-		return EXIT_OK;
-	char err[512];
-	if (state_open(v->ctx->dir, &v->st, err, sizeof(err))) {
-		error("%s", err);
-		return EXIT_STATE;
-	}
-	return EXIT_OK;
-}
-
-/* Loads the project and opens the database; the project's problems are `stau check`'s to
- * list, so only a summary goes to stderr. */
-int view_init(struct view *v, const struct ctx *ctx)
+/* The project's problems are `stau check`'s to list, so only a summary goes to stderr. */
+void view_init(struct view *v, const struct ctx *ctx)
 {
 	char err[256];
 	v->ctx = ctx;
-	project_load(ctx->dir, &v->p);
-	if (!v->p.sched_ok)
+	v->p = &ctx->p;
+	v->st = ctx->st;
+	if (!v->p->sched_ok)
 		warn("schedule.yaml has problems; 'stau check' lists them");
 	v->utc = tz_get("UTC", err, sizeof(err));
-	v->zone = tz_get(v->p.sched.settings.timezone ? v->p.sched.settings.timezone : "UTC", err,
-			 sizeof(err));
+	v->zone = tz_get(v->p->sched.settings.timezone ? v->p->sched.settings.timezone : "UTC",
+			 err, sizeof(err));
 	if (!v->zone)
 		v->zone = v->utc;
-	return view_open_state(v);
-}
-
-void view_release(struct view *v)
-{
-	state_close(v->st);
-	project_release(&v->p);
 }
 
 int view_state_error(struct view *v)
@@ -144,7 +120,7 @@ char *view_trigger(const struct view *v, const char *entry, int64_t fire_time)
 	char buf[48];
 	if (!entry)
 		return xstrdup("manual");
-	view_time(fire_time, view_entry_zone(v, view_find_entry(&v->p, entry)), buf, sizeof(buf));
+	view_time(fire_time, view_entry_zone(v, view_find_entry(v->p, entry)), buf, sizeof(buf));
 	return xasprintf("%s %s", entry, buf);
 }
 
@@ -253,3 +229,10 @@ void view_print_json(struct strbuf *sb)
 	sb_release(sb);
 }
 
+int view_get_run(struct view *v, int64_t id, struct state_run *r)
+{
+	int rc = v->st ? state_run_get(v->st, id, r) : 0;
+	if (rc < 0)
+		return view_state_error(v);
+	return rc == 0 ? error_no_run(id) : EXIT_OK;
+}

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cmd.h"
+#include "cmdctx.h"
 #include "json.h"
 #include "project.h"
 #include "state.h"
@@ -20,25 +20,24 @@
 /* What every view works with. */
 struct view {
 	const struct ctx *ctx;
-	struct project p;	/* loaded by view_init only */
-	struct state *st;	/* NULL: there is no database yet */
+	const struct project *p; /* the command's (NEED_CONFIG); set by view_init only */
+	struct state *st;	/* the command's; NULL: there is no database yet */
 	const struct tz *zone;	/* the project's time zone */
 	const struct tz *utc;
 	int64_t now;		/* --now, or the clock */
 	bool json;
 };
 
-/* Opens .stau/stau.db when it exists (v->st stays NULL when it does not: reading never
- * creates it). Returns EXIT_OK, or EXIT_STATE after printing state.h's message (a database
- * newer than this stau, or one that cannot be opened). v->ctx must be set. */
-int view_open_state(struct view *v);
-/* Sets v->ctx, loads the project (warning once when schedule.yaml has problems, which
- * 'stau check' lists), resolves the zones and opens the database. Returns EXIT_OK or
- * EXIT_STATE; release v with view_release in both cases. */
-int view_init(struct view *v, const struct ctx *ctx);
-void view_release(struct view *v);
+/* Sets v->ctx, the project and the database from ctx, which stau.c set up with NEED_CONFIG
+ * and NEED_STATE_GENTLY (ctx->st is NULL before the first run: reading never creates the
+ * database), warns once when schedule.yaml has problems (which 'stau check' lists), and
+ * resolves the zones. v holds nothing of its own to release. */
+void view_init(struct view *v, const struct ctx *ctx);
 /* Prints the last state error of v->st and returns EXIT_STATE. */
 int view_state_error(struct view *v);
+/* Reads run id into *r (state_run_release it). Returns EXIT_OK, EXIT_USAGE when there is no
+ * such run (also when there is no database; said), or EXIT_STATE (said). */
+int view_get_run(struct view *v, int64_t id, struct state_run *r);
 
 /* t in zone as ISO 8601 into buf (>= 48 bytes), or "-" for 0 and INT64_MIN; returns buf. */
 const char *view_time(int64_t t, const struct tz *zone, char *buf, size_t len);

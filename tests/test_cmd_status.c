@@ -26,18 +26,6 @@
 static char dir[64];
 static char *out, *err; /* what the last command printed */
 
-/* stau.c's usage_error, which is not in the library. */
-int usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("stau: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\nsee 'stau %s --help'\n", cmd);
-	va_end(ap);
-	return EXIT_USAGE;
-}
-
 static void write_text(const char *rel, const char *text, mode_t mode)
 {
 	char *path = xasprintf("%s/%s", dir, rel);
@@ -61,8 +49,11 @@ static char *slurp(int fd)
 	return sb_detach(&sb);
 }
 
-/* Runs cmd with ctx and the words of args (separated by single spaces), capturing stdout and stderr
- * into out and err. Returns the exit code. */
+/* What stau.c's command table sets up for status and show (logs needs less). */
+#define VIEW_NEEDS (NEED_CONFIG | NEED_STATE_GENTLY)
+
+/* Runs cmd with ctx, set up as stau.c does, and the words of args (separated by single
+ * spaces), capturing stdout and stderr into out and err. Returns the exit code. */
 static int run_ctx(struct ctx *ctx, int (*cmd)(struct ctx *, int, char **), const char *args)
 {
 	char *copy = xstrdup(args);
@@ -79,7 +70,12 @@ static int run_ctx(struct ctx *ctx, int (*cmd)(struct ctx *, int, char **), cons
 	int so = dup(1), se = dup(2);
 	dup2(fileno(fo), 1);
 	dup2(fileno(fe), 2);
-	int rc = cmd(ctx, argc, argv);
+	int rc = ctx_setup(ctx, VIEW_NEEDS, dir);
+	optind = 0; /* as stau.c does before a command */
+	opterr = 0;
+	if (rc == EXIT_OK)
+		rc = cmd(ctx, argc, argv);
+	ctx_release(ctx);
 	fflush(stdout);
 	fflush(stderr);
 	dup2(so, 1);
@@ -96,7 +92,7 @@ static int run_ctx(struct ctx *ctx, int (*cmd)(struct ctx *, int, char **), cons
 
 static int run(int (*cmd)(struct ctx *, int, char **), const char *args)
 {
-	struct ctx ctx = { .dir = dir };
+	struct ctx ctx = { .tty = false };
 	return run_ctx(&ctx, cmd, args);
 }
 
@@ -207,7 +203,7 @@ static void test_status_lists_every_job(void **state)
 static void test_status_colours_results_in_a_terminal(void **state)
 {
 	(void)state;
-	struct ctx ctx = { .dir = dir, .color = true, .tty = true };
+	struct ctx ctx = { .color = true, .tty = true };
 	assert_int_equal(run_ctx(&ctx, cmd_status, "status --now " NOW), EXIT_OK);
 	assert_non_null(strstr(out, "  \033[31mFAILED\033[0m  59m ago"));
 	assert_non_null(strstr(out, "  \033[32mDONE\033[0m    59m ago"));

@@ -1,0 +1,556 @@
+/* sched.c - one tick of the scheduler: what `stau tick` does once a minute (docs/design.md,
+ * "Scheduling").
+ *
+ * One tick: recover chunks whose stau died; load the project and report each problem once
+ * per version of its file; queue a run for every schedule entry that is due (or record the
+ * fire time as missed or skipped); expand queued runs; run ready chunks until none is ready;
+ * prune what is older than the retention. Whether an entry is due is due.c's pure rule (fire
+ * time, last handled, now: it is spelled out at the top of due.c); this file reads what that
+ * rule needs from the state and records what it decided.
+ *
+ * Several ticks may overlap (a slow job, a manual run): each decision that must happen once
+ * is taken inside a state transaction after re-reading what it depends on. An entry's
+ * decision is first made from a cheap read of every entry; only an entry that needs a write
+ * is decided again under the lock, with its select_work already run outside it (a command
+ * may take seconds, and the lock would stop every other stau meanwhile).
+ *
+ * Most ticks have nothing to do, and must cost little (docs/design.md, "Performance").
+ * Parsing every job header was most of that cost, so a tick first compares
+ * project_fingerprint (stat of every file) with the one its last full load stored, and when
+ * no file changed and no run is open it reads schedule.yaml alone to see that no entry is
+ * due, then prunes (quiet_tick).
+ *
+ * Nothing is printed here: each line goes to the caller's struct sched_out, so that cron
+ * mails what `stau tick` prints and a unit test reads the same lines. */
+#include "sched.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "due.h"
+#include "project.h"
+#include "term.h"
+#include "timeutil.h"
+#include "util.h"
+#include "workids.h"
+
+struct tick {
+	const char *dir;
+	int64_t now;
+	const struct sched_opts *o;
+	const struct sched_out *out;
+	struct sched_result *res;
+	struct state *st;
+	struct project p;
+	size_t ended;	/* chunks that ended in this tick, done or not */
+	size_t waiting; /* queued runs left waiting by the last expansion */
+	bool state_failed;
+};
+
+static void say(struct tick *t, enum sched_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void say(struct tick *t, enum sched_level level, const char *fmt, ...)
+{
+	if (!t->out || !t->out->say)
+		return;
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	sb_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	t->out->say(t->out->ctx, level, sb.buf);
+	sb_release(&sb);
+}
+
+static int state_fail(struct tick *t, const char *msg)
+{
+	say(t, SCHED_ERROR, "%s", msg);
+	t->state_failed = true;
+	return -1;
+}
+
+/* ---- problems, reported once per version of their file ---- */
+
+/* Reports the diagnostics d[from..to) of `file` unless they were reported for this very
+ * content of the file and this very text. */
+static int report_file_problems(struct tick *t, const char *file, size_t from, size_t to)
+{
+	struct strbuf msg = STRBUF_INIT;
+	for (size_t i = from; i < to; i++) {
+		char *line = diag_format(&t->p.diags.v[i]);
+		sb_addf(&msg, "%s\n", line);
+		free(line);
+	}
+	char *path = xasprintf("%s/%s", t->p.dir, file);
+	size_t len = 0;
+	char *text = read_file(path, &len);
+	uint64_t h = hash_fnv1a(HASH_FNV1A_INIT, msg.buf, msg.len);
+	h = hash_fnv1a(h, text ? text : "", text ? len : 0);
+	char version[32];
+	snprintf(version, sizeof(version), "%016llx", (unsigned long long)h);
+	int rc = state_problem_once(t->st, file, version, msg.buf, t->now);
+	for (size_t i = from; rc == 1 && i < to; i++) {
+		char *line = diag_format(&t->p.diags.v[i]);
+		say(t, SCHED_ERROR, "%s", line);
+		free(line);
+	}
+	free(text);
+	free(path);
+	sb_release(&msg);
+	return rc < 0 ? state_fail(t, state_errmsg(t->st)) : 0;
+}
+
+static int report_problems(struct tick *t)
+{
+	const struct diags *d = &t->p.diags;
+	for (size_t i = 0; i < d->n;) {
+		size_t j = i + 1;
+		const char *file = d->v[i].file ? d->v[i].file : "";
+		while (j < d->n && !strcmp(d->v[j].file ? d->v[j].file : "", file))
+			j++;
+		if (report_file_problems(t, file, i, j))
+			return -1;
+		i = j;
+	}
+	return 0;
+}
+
+/* ---- schedule entries ---- */
+
+static const struct state_entry *stored_entry(const struct state_entry *v, size_t n,
+					      const char *id)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(v[mid].id, id);
+		if (!c)
+			return &v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static struct due_decision decide(struct tick *t, const struct entry *e,
+				  const struct state_entry *se, bool job_active)
+{
+	const struct job *job = project_job(&t->p, e->job);
+	struct due_input in = {
+		.trigger = &e->trigger,
+		.fingerprint = e->trigger_text,
+		.stored_fingerprint = se ? se->fingerprint : NULL,
+		.last_handled = se ? se->last_handled : INT64_MIN,
+		.now = t->now,
+		.misfire_grace = t->p.sched.settings.misfire_grace,
+		.job_active = job_active,
+		.allow_multiple = job && job->allow_multiple_jobs,
+	};
+	return due_decide(&in);
+}
+
+/* The IDs and trigger of a run of entry e, prepared outside the lock. */
+struct prepared {
+	struct idlist ids;
+	bool has_ids;
+	char *fail;
+	char *git;
+	char *kwargs;
+};
+
+static void prepare_run(struct tick *t, const struct entry *e, struct prepared *pr)
+{
+	char err[512];
+	memset(pr, 0, sizeof(*pr));
+	if (e->has_work_ids) {
+		for (size_t i = 0; i < e->nwork_ids; i++)
+			idlist_push(&pr->ids, e->work_ids[i]);
+		idlist_sort_unique(&pr->ids);
+		pr->has_ids = true;
+	} else if (engine_select_work(&t->p, project_job(&t->p, e->job), &pr->ids,
+				      &pr->has_ids, err, sizeof(err))) {
+		pr->fail = xstrdup(err);
+	}
+	pr->git = engine_git_commit(t->p.dir);
+	pr->kwargs = kv_to_json(&e->kwargs);
+}
+
+static void prepared_release(struct prepared *pr)
+{
+	idlist_release(&pr->ids);
+	free(pr->fail);
+	free(pr->git);
+	free(pr->kwargs);
+}
+
+static int queue_entry_run(struct tick *t, const struct entry *e, int64_t fire,
+			   struct prepared *pr, int64_t *id)
+{
+	char err[512];
+	struct engine_new_run r = { .job = e->job, .entry = e->id, .fire_time = fire,
+				    .kwargs = pr->kwargs, .ids = pr->ids.v, .nids = pr->ids.n,
+				    .has_ids = pr->has_ids, .git = pr->git, .fail = pr->fail };
+	if (engine_queue_run(t->st, &t->p, &r, t->now, id, err, sizeof(err)))
+		return state_fail(t, err);
+	if (pr->fail) {
+		say(t, SCHED_ERROR, "%s run %lld of entry '%s' failed: %s", e->job, (long long)*id,
+		    e->id, pr->fail);
+		t->res->failed++;
+	}
+	return 0;
+}
+
+/* Re-decides entry e under the lock and acts: queue, record missed or skipped, store. */
+static int handle_entry_locked(struct tick *t, const struct entry *e, struct prepared *pr)
+{
+	struct state_entry se = { 0 };
+	int got = state_entry_get(t->st, e->id, &se);
+	if (got < 0)
+		return -1;
+	int active = state_job_active(t->st, e->job);
+	if (active < 0)
+		return -1;
+	struct due_decision d = decide(t, e, got ? &se : NULL, active);
+	int rc = 0;
+	if (d.store) {
+		if (!got) {
+			se.id = xstrdup(e->id);
+			se.last_missed = se.last_skipped = INT64_MIN;
+		}
+		free(se.fingerprint);
+		se.fingerprint = xstrdup(e->trigger_text);
+		se.last_handled = d.last_handled;
+		if (d.action == DUE_MISSED)
+			se.last_missed = d.fire;
+		if (d.action == DUE_SKIPPED)
+			se.last_skipped = d.fire;
+		if (d.action == DUE_RUN) {
+			if (!pr->kwargs) /* not foreseen outside the lock: rare, do it now */
+				prepare_run(t, e, pr);
+			rc = queue_entry_run(t, e, d.fire, pr, &se.last_run);
+		}
+		if (!rc)
+			rc = state_entry_set(t->st, &se);
+	}
+	if (d.action == DUE_MISSED || d.action == DUE_SKIPPED) {
+		char buf[40];
+		time_format(d.fire, NULL, buf, sizeof(buf));
+		say(t, SCHED_INFO, "entry '%s': fire time %s %s", e->id, buf,
+		    due_action_name(d.action));
+	}
+	state_entry_release(&se);
+	return rc;
+}
+
+static int handle_entry(struct tick *t, const struct entry *e, const struct state_entry *se)
+{
+	struct due_decision d = decide(t, e, se, false);
+	if (!d.store)
+		return 0;
+	struct prepared pr = { 0 };
+	if (d.action == DUE_RUN && (state_job_active(t->st, e->job) == 0 ||
+				    project_job(&t->p, e->job)->allow_multiple_jobs))
+		prepare_run(t, e, &pr);
+	int rc = state_begin(t->st);
+	if (!rc && handle_entry_locked(t, e, &pr)) {
+		state_rollback(t->st);
+		rc = -1;
+	} else if (!rc) {
+		rc = state_commit(t->st);
+	}
+	prepared_release(&pr);
+	if (rc && !t->state_failed)
+		state_fail(t, state_errmsg(t->st));
+	return rc;
+}
+
+static int schedule_entries(struct tick *t)
+{
+	struct state_entry *stored;
+	size_t n;
+	if (state_entries_all(t->st, &stored, &n))
+		return state_fail(t, state_errmsg(t->st));
+	int rc = 0;
+	for (size_t i = 0; !rc && i < t->p.sched.nentries; i++) {
+		const struct entry *e = &t->p.sched.entries[i];
+		if (e->enabled && project_job(&t->p, e->job))
+			rc = handle_entry(t, e, stored_entry(stored, n, e->id));
+	}
+	state_entries_free(stored, n);
+	return rc;
+}
+
+/* ---- queued runs ---- */
+
+/* A run that failed at expansion because a job it needs is broken is reported once per
+ * reason, not every time the schedule fires it again (SPEC §10). */
+static int report_run_failure(struct tick *t, const struct state_run *r, const char *why)
+{
+	char *key = xasprintf("run-of:%s", r->job);
+	char version[32];
+	snprintf(version, sizeof(version), "%016llx",
+		 (unsigned long long)hash_fnv1a(HASH_FNV1A_INIT, why, strlen(why)));
+	int rc = state_problem_once(t->st, key, version, why, t->now);
+	if (rc == 1)
+		say(t, SCHED_ERROR, "%s run %lld failed: %s", r->job, (long long)r->id, why);
+	free(key);
+	t->res->failed++;
+	return rc < 0 ? state_fail(t, state_errmsg(t->st)) : 0;
+}
+
+static int expand_queued(struct tick *t)
+{
+	struct state_run *runs;
+	size_t n;
+	char err[512];
+	if (state_runs_queued(t->st, &runs, &n))
+		return state_fail(t, state_errmsg(t->st));
+	int rc = 0;
+	t->waiting = 0;
+	for (size_t i = 0; !rc && i < n; i++) {
+		char *why = NULL;
+		int x = engine_expand(t->st, &t->p, runs[i].id, t->now, &why, err, sizeof(err));
+		t->waiting += x == EXPAND_WAITING;
+		if (x < 0) {
+			rc = state_fail(t, err);
+		} else if (x == EXPAND_WAITING) {
+			say(t, SCHED_INFO, "%s run %lld %s", runs[i].job, (long long)runs[i].id,
+			    why);
+		} else if (x == EXPAND_ENDED && why) {
+			if (!strcmp(why, "no work"))
+				say(t, SCHED_INFO, "%s run %lld canceled: no work", runs[i].job,
+				    (long long)runs[i].id);
+			else
+				rc = report_run_failure(t, &runs[i], why);
+		}
+		free(why);
+	}
+	state_runs_free(runs, n);
+	return rc;
+}
+
+/* ---- running chunks ---- */
+
+static void tick_started(void *ctx, const struct state_chunk *c)
+{
+	say(ctx, SCHED_INFO, "%s run %lld chunk %zu/%zu started (attempt %d)", c->job,
+	    (long long)c->run, c->index, c->count, c->attempt);
+}
+
+static void tick_finished(void *ctx, const struct state_chunk *c, const struct engine_finish *f)
+{
+	struct tick *t = ctx;
+	char *text = engine_failure_text(f);
+	char d[40];
+	t->ended++;
+	switch (f->outcome) {
+	case ENGINE_DONE:
+		term_duration_ms(f->duration_ms, d, sizeof(d));
+		say(t, SCHED_INFO, "%s run %lld chunk %zu/%zu done in %s", c->job,
+		    (long long)c->run, c->index, c->count, d);
+		break;
+	case ENGINE_RETRY:
+		time_format(f->retry_at, NULL, d, sizeof(d));
+		say(t, SCHED_INFO, "%s run %lld chunk %zu/%zu failed: %s; retry at %s; log %s",
+		    c->job, (long long)c->run, c->index, c->count, text, d, c->log_path);
+		break;
+	case ENGINE_FAILED:
+		say(t, SCHED_ERROR, "%s run %lld chunk %zu/%zu failed: %s; log %s", c->job,
+		    (long long)c->run, c->index, c->count, text, c->log_path);
+		t->res->failed++;
+		break;
+	}
+	free(text);
+}
+
+static int run_chunks(struct tick *t)
+{
+	struct exec_runner local, *ex = t->o->ex;
+	char err[512];
+	if (!ex && exec_local_new(&local, err, sizeof(err)))
+		return state_fail(t, err);
+	struct engine_opts o = { .jobs = t->o->jobs, .now = t->now, .stop = t->o->stop,
+				 .clock = t->o->clock };
+	struct engine_hooks h = { .started = tick_started, .finished = tick_finished, .ctx = t };
+	int rc = engine_run(t->st, &t->p, ex ? ex : &local, &o, &h, NULL, err, sizeof(err));
+	if (!ex)
+		local.ops->destroy(local.self);
+	return rc ? state_fail(t, err) : 0;
+}
+
+/* Chunks whose stau died are failed ("runner lost") and what they left is killed, through
+ * the executor: only it knows how its chunks run. Returns how many, or -1. */
+static int recover_lost(struct tick *t)
+{
+	struct exec_runner local, *ex = t->o->ex;
+	char err[512];
+	if (!ex && exec_local_new(&local, err, sizeof(err)))
+		return state_fail(t, err);
+	int lost = engine_recover(t->st, &t->p, ex ? ex : &local, t->now, err, sizeof(err));
+	if (!ex)
+		local.ops->destroy(local.self);
+	return lost < 0 ? state_fail(t, err) : lost;
+}
+
+/* ---- retention ---- */
+
+static int prune(struct tick *t)
+{
+	char **logs = NULL;
+	int64_t retention = t->p.sched.settings.retention;
+	if (retention <= 0)
+		return 0;
+	int n = state_prune(t->st, t->now - retention, &logs);
+	if (n < 0)
+		return state_fail(t, state_errmsg(t->st));
+	for (size_t i = 0; logs && logs[i]; i++) {
+		char *path = xasprintf("%s/%s", t->p.dir, logs[i]);
+		unlink(path);
+		free(path);
+		free(logs[i]);
+	}
+	free(logs);
+	if (n > 0)
+		say(t, SCHED_INFO, "pruned %d run%s older than the retention", n,
+		    n == 1 ? "" : "s");
+	return 0;
+}
+
+/* ---- a tick with nothing to do ---- */
+
+/* Where the fingerprint of the last full load is kept, with whether its schedule was usable
+ * ("<fingerprint>:1"); "jobs/" names no job file, so it cannot collide with one. */
+#define LOADED_KEY "jobs/"
+
+static char *loaded_value(const char *fp, bool sched_ok)
+{
+	return xasprintf("%s:%d", fp, sched_ok ? 1 : 0);
+}
+
+/* Whether entry e, stored as se, needs a decision written. A decision depends only on the
+ * trigger (its canonical text), the stored fingerprint and last fire handled, and the time:
+ * entries that share all of them (one cron expression, handled by one tick) are decided
+ * once, as computing the last fire time of a rare expression is not cheap. */
+static bool entry_due(struct tick *t, const struct entry *e, const struct state_entry *se,
+		      const struct state_entry **quiet_as)
+{
+	const struct state_entry *q = *quiet_as;
+	if (q && se && !strcmp(se->fingerprint, e->trigger_text) &&
+	    !strcmp(q->fingerprint, e->trigger_text) && q->last_handled == se->last_handled)
+		return false;
+	if (decide(t, e, se, false).store)
+		return true;
+	if (se)
+		*quiet_as = se;
+	return false;
+}
+
+/* Whether the schedule alone shows that no entry needs a decision written. */
+static int no_entry_due(struct tick *t)
+{
+	struct state_entry *stored;
+	size_t n;
+	if (state_entries_all(t->st, &stored, &n))
+		return state_fail(t, state_errmsg(t->st));
+	int quiet = 1;
+	const struct state_entry *quiet_as = NULL;
+	for (size_t i = 0; quiet && i < t->p.sched.nentries; i++) {
+		const struct entry *e = &t->p.sched.entries[i];
+		if (e->enabled && entry_due(t, e, stored_entry(stored, n, e->id), &quiet_as))
+			quiet = 0;
+	}
+	state_entries_free(stored, n);
+	return quiet;
+}
+
+/* The tick cron starts every minute usually has nothing to do (SPEC §13): no file changed
+ * since the last full load, which reported every problem; no run is queued or active, so no
+ * chunk can be ready or lost; no entry is due. Then parsing every job header would change
+ * nothing, so only schedule.yaml is read, and retention is applied. Returns 1 when the tick
+ * is thereby done, 0 when a full tick is needed, -1 on a state error. */
+static int quiet_tick(struct tick *t, const char *fp)
+{
+	char *stored = NULL;
+	int got = state_file_hash_get(t->st, LOADED_KEY, 0, 0, &stored);
+	if (got < 0)
+		return state_fail(t, state_errmsg(t->st));
+	char *mine_ok = loaded_value(fp, true), *mine_bad = loaded_value(fp, false);
+	bool same = got && (!strcmp(stored, mine_ok) || !strcmp(stored, mine_bad));
+	bool sched_ok = got && !strcmp(stored, mine_ok);
+	free(stored);
+	free(mine_ok);
+	free(mine_bad);
+	if (!same)
+		return 0;
+	int open = state_any_open_run(t->st);
+	if (open)
+		return open < 0 ? state_fail(t, state_errmsg(t->st)) : 0;
+	project_load_schedule(t->dir, &t->p);
+	int quiet = sched_ok ? no_entry_due(t) : 1;
+	if (quiet == 1 && prune(t))
+		quiet = -1;
+	project_release(&t->p);
+	return quiet;
+}
+
+static int remember_load(struct tick *t, const char *fp)
+{
+	char *v = loaded_value(fp, t->p.sched_ok);
+	int rc = state_file_hash_set(t->st, LOADED_KEY, 0, 0, v);
+	free(v);
+	return rc ? state_fail(t, state_errmsg(t->st)) : 0;
+}
+
+static int tick(struct tick *t)
+{
+	if (report_problems(t))
+		return -1;
+	if (t->p.unusable) {
+		say(t, SCHED_ERROR, "nothing can run until that is fixed");
+		t->res->unusable = true;
+		return 0;
+	}
+	int lost = recover_lost(t);
+	if (lost < 0)
+		return -1;
+	if (lost > 0) /* the stau that ran them cannot say so: cron must hear it from us */
+		say(t, SCHED_WARN, "marked %d chunk%s FAILED 'runner lost': the stau process "
+		    "running %s died; retried if the job allows, see 'stau status'", lost,
+		    lost == 1 ? "" : "s", lost == 1 ? "it" : "them");
+	if (t->p.sched_ok && schedule_entries(t))
+		return -1;
+	/* A run that waited for another run's chunks of its dependencies can expand once this
+	 * tick has run them, so expand and run again while running chunks unblocked something:
+	 * an entry due this minute then runs this minute, not at the next tick. */
+	size_t ended;
+	do {
+		ended = t->ended;
+		if (expand_queued(t) || run_chunks(t))
+			return -1;
+	} while (t->waiting && t->ended > ended && !(t->o->stop && *t->o->stop));
+	return prune(t);
+}
+
+int sched_tick(struct state *st, const char *dir, const struct sched_opts *o,
+	       const struct sched_out *out, struct sched_result *res)
+{
+	struct tick t = { .dir = dir, .now = o->now, .o = o, .out = out, .res = res, .st = st };
+	*res = (struct sched_result){ 0 };
+	char *fp = project_fingerprint(dir);
+	int rc = quiet_tick(&t, fp);
+	res->quiet = rc == 1;
+	if (rc == 0) {
+		project_load(dir, &t.p);
+		rc = tick(&t);
+		if (!rc && !res->unusable)
+			rc = remember_load(&t, fp);
+		project_release(&t.p);
+	}
+	free(fp);
+	return rc < 0 || t.state_failed ? -1 : 0;
+}

@@ -1,0 +1,255 @@
+/* test_runprogress.c - a run executed to its end in the foreground, as `stau run` and `stau
+ * retry` do: the plain progress lines, the closing line and the exit status. The state is a
+ * real database in a temporary project; chunks run on a fake executor that ends each one at
+ * once. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "engine.h"
+#include "msg.h"
+#include "runprogress.h"
+#include "util.h"
+
+#define NOW 1800000000LL
+
+/* ---- the fake executor: every child ends at once with exit_code ---- */
+
+struct fake {
+	uint64_t *tokens;
+	size_t n, cap;
+	int exit_code;
+};
+
+static int fake_start(void *self, const struct exec_spec *spec, uint64_t token, pid_t *pid,
+		      char *err, size_t errlen)
+{
+	struct fake *f = self;
+	grow(&f->tokens, &f->cap, f->n + 1, sizeof(*f->tokens));
+	f->tokens[f->n++] = token;
+	*pid = 100000 + (pid_t)token;
+	return 0;
+}
+
+static int fake_wait(void *self, int timeout_ms, uint64_t *token, struct exec_result *res)
+{
+	struct fake *f = self;
+	if (!f->n)
+		return -1;
+	*token = f->tokens[0];
+	memmove(f->tokens, f->tokens + 1, --f->n * sizeof(*f->tokens));
+	memset(res, 0, sizeof(*res));
+	res->exit_code = f->exit_code;
+	res->duration_ms = 10;
+	return 1;
+}
+
+static int fake_kill(void *self, uint64_t token, int sig)
+{
+	return 0;
+}
+
+static size_t fake_running(void *self)
+{
+	return ((struct fake *)self)->n;
+}
+
+static void fake_destroy(void *self)
+{
+	free(((struct fake *)self)->tokens);
+}
+
+static const struct exec_ops fake_ops = { .start = fake_start, .wait = fake_wait,
+					  .signal = fake_kill, .running = fake_running,
+					  .destroy = fake_destroy };
+
+/* ---- a project in a temporary directory ---- */
+
+struct fx {
+	char dir[64];
+	struct state *st;
+	struct project p;
+	struct fake fake;
+	struct exec_runner ex;
+	char *out, *err; /* what the last run_execute printed */
+};
+
+static void put(struct fx *x, const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", x->dir, name);
+	assert_int_equal(write_file_atomic(path, text, strlen(text), 0755), 0);
+	free(path);
+}
+
+static int setup(void **state)
+{
+	struct fx *x = xcalloc(1, sizeof(*x));
+	snprintf(x->dir, sizeof(x->dir), "/tmp/stau-runprogress.XXXXXX");
+	assert_non_null(mkdtemp(x->dir));
+	char *jobs = xasprintf("%s/jobs", x->dir);
+	assert_int_equal(mkdir(jobs, 0700), 0);
+	free(jobs);
+	put(x, "jobs/a.sh", "#!/bin/sh\n# ---\n# chunk_size: 2\n# ---\nexit 0\n");
+	put(x, "schedule.yaml", "settings:\n  max_parallel: 1\n");
+	project_load(x->dir, &x->p);
+	x->ex = (struct exec_runner){ &fake_ops, &x->fake };
+	char err[512];
+	if (state_open(x->dir, &x->st, err, sizeof(err)))
+		fail_msg("state_open: %s", err);
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *x = *state;
+	state_close(x->st);
+	project_release(&x->p);
+	fake_destroy(&x->fake);
+	free(x->out);
+	free(x->err);
+	char *cmd = xasprintf("rm -rf '%s'", x->dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(x);
+	return 0;
+}
+
+/* Queues a run of job a over ids[0..n) and expands it; returns its id. */
+static int64_t queue(struct fx *x, const int64_t *ids, size_t n)
+{
+	char err[512];
+	struct engine_new_run r = { .job = "a", .ids = ids, .nids = n, .has_ids = true };
+	int64_t id, now = NOW;
+	assert_int_equal(engine_queue_run(x->st, &x->p, &r, NOW, &id, err, sizeof(err)), 0);
+	assert_int_equal(run_expand_waiting(x->st, &x->p, id, &now), EXIT_OK);
+	return id;
+}
+
+static char *slurp(FILE *f)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char buf[4096];
+	size_t n;
+	rewind(f);
+	sb_adds(&sb, "");
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		sb_add(&sb, buf, n);
+	return sb_detach(&sb);
+}
+
+/* run_execute with x's executor and plain progress, stdout and stderr into x->out, x->err. */
+static int execute(struct fx *x, struct run_exec *e)
+{
+	e->now = NOW;
+	e->ex = &x->ex;
+	FILE *fo = tmpfile(), *fe = tmpfile();
+	fflush(stdout);
+	fflush(stderr);
+	int so = dup(1), se = dup(2);
+	dup2(fileno(fo), 1);
+	dup2(fileno(fe), 2);
+	int rc = run_execute(x->st, &x->p, e);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	free(x->out);
+	free(x->err);
+	x->out = slurp(fo);
+	x->err = slurp(fe);
+	fclose(fo);
+	fclose(fe);
+	return rc;
+}
+
+/* The text up to " in " of the last line of s (the time it took varies). */
+static char *without_time(const char *s)
+{
+	const char *in = strstr(s, " in ");
+	return in ? xstrndup(s, (size_t)(in - s)) : xstrdup(s);
+}
+
+/* ---- tests ---- */
+
+static const int64_t ids[] = { 1, 2, 3, 4 };
+
+static void test_a_run_that_is_done(void **state)
+{
+	struct fx *x = *state;
+	struct run_exec e = { .run = queue(x, ids, 4) };
+	assert_int_equal(execute(x, &e), EXIT_OK);
+	char *head = without_time(strstr(x->out, "a run 1 done"));
+	assert_string_equal(head, "a run 1 done: 2 chunks");
+	free(head);
+	assert_non_null(strstr(x->out, "start a 1/2 (chunk 1, attempt 1)\ndone a 1/2 in 0.0s\n"
+				       "start a 2/2 (chunk 2, attempt 1)\ndone a 2/2 in 0.0s\n"));
+	assert_string_equal(x->err, "");
+}
+
+static void test_a_run_that_failed(void **state)
+{
+	struct fx *x = *state;
+	x->fake.exit_code = 1;
+	struct run_exec e = { .run = queue(x, ids, 2) };
+	assert_int_equal(execute(x, &e), EXIT_FAILED);
+	assert_string_equal(x->out, "start a 1/1 (chunk 1, attempt 1)\n"
+				    "failed a 1/1: exit 1 after 0.0s\n");
+	assert_string_equal(x->err, "stau: a run 1 chunk 1/1 failed: exit 1 after 0.0s; log "
+				    ".stau/logs/a/1-1-1.log\n"
+				    "stau: a run 1 failed: 1 chunk failed\n");
+}
+
+static void test_a_run_without_work(void **state)
+{
+	struct fx *x = *state;
+	struct run_exec e = { .run = queue(x, ids, 0) };
+	assert_int_equal(execute(x, &e), EXIT_OK);
+	assert_string_equal(x->out, "a run 1 canceled: no work (no IDs given)\n");
+	e.selected = true;
+	assert_int_equal(execute(x, &e), EXIT_OK);
+	assert_string_equal(x->out, "a run 1 canceled: no work (select_work gave no IDs)\n");
+	/* for a retry, a run that has nothing to do has not succeeded */
+	e.retry = true;
+	assert_int_equal(execute(x, &e), EXIT_FAILED);
+	assert_string_equal(x->out, "");
+	assert_string_equal(x->err, "stau: a run 1 canceled: no work\n");
+}
+
+static void test_a_retry_counts_the_chunks_it_retried(void **state)
+{
+	struct fx *x = *state;
+	struct run_exec e = { .run = queue(x, ids, 4), .retry = true, .retried = 1 };
+	assert_int_equal(execute(x, &e), EXIT_OK);
+	char *head = without_time(strstr(x->out, "a run 1 done"));
+	assert_string_equal(head, "a run 1 done: 1 chunk retried");
+	free(head);
+	/* -q: nothing on stdout */
+	msg_verbosity = -1;
+	e.retried = 0;
+	assert_int_equal(execute(x, &e), EXIT_OK);
+	msg_verbosity = 0;
+	assert_string_equal(x->out, "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_a_run_that_is_done, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_run_that_failed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_run_without_work, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_retry_counts_the_chunks_it_retried, setup,
+						teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

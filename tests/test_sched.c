@@ -1,0 +1,308 @@
+/* test_sched.c - one tick as a library call: due entries queue one run, missed and skipped
+ * fire times, problems reported once per version of their file, the quiet tick. The state is
+ * a real database in a temporary project; chunks run on a fake executor that ends each one
+ * at once with exit 0, and a fake clock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sched.h"
+#include "timeutil.h"
+#include "util.h"
+
+#define DAY1_0300 1767236400LL /* 2026-01-01T03:00:00Z */
+#define DAY 86400
+
+/* ---- the fake executor: every child ends at once with exit 0 ---- */
+
+struct fake {
+	uint64_t *tokens;
+	size_t n, cap;
+	size_t started;
+};
+
+static int fake_start(void *self, const struct exec_spec *spec, uint64_t token, pid_t *pid,
+		      char *err, size_t errlen)
+{
+	struct fake *f = self;
+	grow(&f->tokens, &f->cap, f->n + 1, sizeof(*f->tokens));
+	f->tokens[f->n++] = token;
+	f->started++;
+	*pid = 100000 + (pid_t)token;
+	return 0;
+}
+
+static int fake_wait(void *self, int timeout_ms, uint64_t *token, struct exec_result *res)
+{
+	struct fake *f = self;
+	if (!f->n)
+		return -1;
+	*token = f->tokens[--f->n];
+	memset(res, 0, sizeof(*res));
+	res->duration_ms = 10;
+	return 1;
+}
+
+static int fake_kill(void *self, uint64_t token, int sig)
+{
+	return 0;
+}
+
+static size_t fake_running(void *self)
+{
+	return ((struct fake *)self)->n;
+}
+
+static void fake_destroy(void *self)
+{
+	free(((struct fake *)self)->tokens);
+}
+
+static const struct exec_ops fake_ops = { .start = fake_start, .wait = fake_wait,
+					  .signal = fake_kill, .running = fake_running,
+					  .destroy = fake_destroy };
+
+static int64_t clock_now;
+
+static int64_t fake_now(void *ctx)
+{
+	return clock_now;
+}
+
+static void fake_sleep_until(void *ctx, int64_t t)
+{
+	clock_now = t;
+}
+
+/* ---- a project in a temporary directory ---- */
+
+struct fx {
+	char dir[64];
+	struct state *st;
+	struct fake fake;
+	struct exec_runner ex;
+	struct engine_clock clock;
+	struct strbuf said; /* "error: ...\n" per line the tick said */
+	struct sched_result res;
+};
+
+static void put(struct fx *x, const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", x->dir, name);
+	assert_int_equal(write_file_atomic(path, text, strlen(text), 0755), 0);
+	free(path);
+}
+
+static void collect(void *ctx, enum sched_level level, const char *text)
+{
+	static const char *const names[] = { "info", "warn", "error" };
+	sb_addf(ctx, "%s: %s\n", names[level], text);
+}
+
+/* Runs one tick at time now; returns what sched_tick returned. */
+static int tick(struct fx *x, int64_t now)
+{
+	sb_release(&x->said);
+	sb_adds(&x->said, "");
+	clock_now = now;
+	struct sched_opts o = { .now = now, .ex = &x->ex, .clock = &x->clock };
+	struct sched_out out = { collect, &x->said };
+	return sched_tick(x->st, x->dir, &o, &out, &x->res);
+}
+
+static int setup(void **state)
+{
+	struct fx *x = xcalloc(1, sizeof(*x));
+	snprintf(x->dir, sizeof(x->dir), "/tmp/stau-sched.XXXXXX");
+	assert_non_null(mkdtemp(x->dir));
+	char *jobs = xasprintf("%s/jobs", x->dir);
+	assert_int_equal(mkdir(jobs, 0700), 0);
+	free(jobs);
+	put(x, "jobs/report.sh", "#!/bin/sh\n# ---\n# description: the report\n# ---\nexit 0\n");
+	put(x, "schedule.yaml", "schedule:\n  - id: nightly\n    job: report\n"
+				"    cron: \"0 3 * * *\"\n");
+	x->ex = (struct exec_runner){ &fake_ops, &x->fake };
+	x->clock = (struct engine_clock){ fake_now, fake_sleep_until, NULL };
+	char err[512];
+	if (state_open(x->dir, &x->st, err, sizeof(err)))
+		fail_msg("state_open: %s", err);
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *x = *state;
+	state_close(x->st);
+	fake_destroy(&x->fake);
+	sb_release(&x->said);
+	char *cmd = xasprintf("rm -rf '%s'", x->dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(x);
+	tz_cache_free();
+	return 0;
+}
+
+static struct state_entry entry(struct fx *x, const char *id)
+{
+	struct state_entry e;
+	assert_int_equal(state_entry_get(x->st, id, &e), 1);
+	return e;
+}
+
+static enum run_state run_state(struct fx *x, int64_t id)
+{
+	struct state_run r;
+	assert_int_equal(state_run_get(x->st, id, &r), 1);
+	enum run_state s = r.state;
+	state_run_release(&r);
+	return s;
+}
+
+/* ---- tests ---- */
+
+static void test_a_due_entry_queues_one_run(void **state)
+{
+	struct fx *x = *state;
+	assert_int_equal(tick(x, DAY1_0300 + 10), 0);
+	assert_false(x->res.quiet);
+	assert_int_equal(x->res.failed, 0);
+	assert_int_equal(x->fake.started, 1);
+	struct state_entry e = entry(x, "nightly");
+	assert_int_equal(e.last_handled, DAY1_0300);
+	assert_int_equal(e.last_run, 1);
+	state_entry_release(&e);
+	assert_int_equal(run_state(x, 1), RUN_DONE);
+	/* a minute later the entry is not due again: no second run */
+	assert_int_equal(tick(x, DAY1_0300 + 70), 0);
+	assert_int_equal(x->fake.started, 1);
+	assert_int_equal(state_run_get(x->st, 2, &(struct state_run){ 0 }), 0);
+}
+
+static void test_a_fire_time_past_the_grace_is_missed(void **state)
+{
+	struct fx *x = *state;
+	assert_int_equal(tick(x, DAY1_0300 + 10), 0);
+	/* the next fire time, day 2 at 03:00, is two hours old at the next tick */
+	assert_int_equal(tick(x, DAY1_0300 + DAY + 7200), 0);
+	assert_int_equal(x->fake.started, 1);
+	assert_int_equal(x->res.failed, 0);
+	struct state_entry e = entry(x, "nightly");
+	assert_int_equal(e.last_missed, DAY1_0300 + DAY);
+	assert_int_equal(e.last_handled, DAY1_0300 + DAY);
+	assert_int_equal(e.last_run, 1);
+	state_entry_release(&e);
+	assert_string_equal(x->said.buf,
+			    "info: entry 'nightly': fire time 2026-01-02T03:00:00+00:00 missed\n");
+}
+
+static void test_a_fire_time_while_the_job_runs_is_skipped(void **state)
+{
+	struct fx *x = *state;
+	char err[512];
+	struct project p;
+	project_load(x->dir, &p);
+	struct engine_new_run r = { .job = "report" };
+	int64_t id;
+	assert_int_equal(engine_queue_run(x->st, &p, &r, DAY1_0300, &id, err, sizeof(err)), 0);
+	project_release(&p);
+	assert_int_equal(tick(x, DAY1_0300 + 10), 0);
+	struct state_entry e = entry(x, "nightly");
+	assert_int_equal(e.last_skipped, DAY1_0300);
+	assert_int_equal(e.last_run, 0);
+	state_entry_release(&e);
+	assert_string_equal(x->said.buf,
+			    "info: entry 'nightly': fire time 2026-01-01T03:00:00+00:00 skipped\n"
+			    "info: report run 1 chunk 1/1 started (attempt 1)\n"
+			    "info: report run 1 chunk 1/1 done in 0.0s\n");
+	/* the run that was queued ran in this tick: the only one */
+	assert_int_equal(run_state(x, id), RUN_DONE);
+	assert_int_equal(x->fake.started, 1);
+}
+
+static void test_a_problem_is_reported_once_per_file_version(void **state)
+{
+	struct fx *x = *state;
+	const char *bad = "#!/bin/sh\n# ---\n# chunck_size: 2\n# ---\n";
+	const char *said = "error: jobs/bad.sh:3:3: unknown key 'chunck_size' (did you mean "
+			   "'chunk_size'?)\n";
+	put(x, "jobs/bad.sh", bad);
+	assert_int_equal(tick(x, DAY1_0300 - 600), 0);
+	assert_string_equal(x->said.buf, said);
+	/* another file changed: a full tick again, but the problem is not said again */
+	put(x, "jobs/report.sh", "#!/bin/sh\n# ---\n# description: changed\n# ---\nexit 0\n");
+	assert_int_equal(tick(x, DAY1_0300 - 540), 0);
+	assert_false(x->res.quiet);
+	assert_string_equal(x->said.buf, "");
+	/* the same file rewritten with the same content: the same version */
+	put(x, "jobs/bad.sh", bad);
+	assert_int_equal(tick(x, DAY1_0300 - 480), 0);
+	assert_false(x->res.quiet);
+	assert_string_equal(x->said.buf, "");
+	/* a new version of it with the same problem is reported again */
+	put(x, "jobs/bad.sh", "#!/bin/sh\n# ---\n# chunck_size: 2\n# ---\necho new\n");
+	assert_int_equal(tick(x, DAY1_0300 - 420), 0);
+	assert_string_equal(x->said.buf, said);
+	assert_int_equal(x->res.failed, 0);
+}
+
+static void test_a_tick_with_nothing_changed_is_quiet(void **state)
+{
+	struct fx *x = *state;
+	assert_int_equal(tick(x, DAY1_0300 - 600), 0);
+	assert_false(x->res.quiet);
+	assert_int_equal(tick(x, DAY1_0300 - 540), 0);
+	assert_true(x->res.quiet);
+	assert_string_equal(x->said.buf, "");
+	/* a due entry is not quiet, even with nothing changed */
+	assert_int_equal(tick(x, DAY1_0300 + 5), 0);
+	assert_false(x->res.quiet);
+	assert_int_equal(x->fake.started, 1);
+	assert_int_equal(tick(x, DAY1_0300 + 65), 0);
+	assert_true(x->res.quiet);
+	/* a changed job file is not quiet either */
+	put(x, "jobs/report.sh", "#!/bin/sh\n# ---\n# description: changed\n# ---\nexit 0\n");
+	assert_int_equal(tick(x, DAY1_0300 + 125), 0);
+	assert_false(x->res.quiet);
+	assert_int_equal(x->fake.started, 1);
+}
+
+static void test_an_unreadable_jobs_directory(void **state)
+{
+	struct fx *x = *state;
+	char *jobs = xasprintf("%s/jobs", x->dir), *away = xasprintf("%s/jobs.away", x->dir);
+	assert_int_equal(rename(jobs, away), 0);
+	assert_int_equal(tick(x, DAY1_0300 + 10), 0);
+	assert_int_equal(rename(away, jobs), 0);
+	assert_true(x->res.unusable);
+	assert_int_equal(x->fake.started, 0);
+	assert_non_null(strstr(x->said.buf, "error: nothing can run until that is fixed\n"));
+	free(jobs);
+	free(away);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_a_due_entry_queues_one_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_fire_time_past_the_grace_is_missed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_a_fire_time_while_the_job_runs_is_skipped,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_problem_is_reported_once_per_file_version,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_tick_with_nothing_changed_is_quiet, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_an_unreadable_jobs_directory, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
