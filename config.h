@@ -8,7 +8,12 @@
  *
  * Only config*.c and yamldoc.c include <yaml.h> (through the private yamldoc.h and
  * config_fields.h): config_job.c reads job headers, config_schedule.c reads schedule.yaml,
- * config.c holds the kvlists and the fields both share. */
+ * config.c holds the fields both share.
+ *
+ * Maps of names to values (kwargs, custom_kwargs, env, slurm) are kvlists (kvlist.h), their
+ * values JSON texts: YAML scalars become JSON strings, numbers, booleans or null by their
+ * YAML 1.1 plain-scalar meaning (quoted scalars stay strings); sequences and maps become JSON
+ * arrays and objects. Order is the file's order; keys are unique. struct loc is kvlist.h's. */
 #ifndef STAU_CONFIG_H
 #define STAU_CONFIG_H
 
@@ -17,24 +22,8 @@
 #include <stdint.h>
 
 #include "cron.h"
+#include "kvlist.h"
 #include "msg.h"
-
-struct loc {
-	int line, col; /* 1-based position in the file the struct came from */
-};
-
-/* A map of string keys to JSON values: YAML scalars become JSON strings, numbers, booleans or
- * null by their YAML 1.1 plain-scalar meaning (quoted scalars stay strings); sequences and
- * maps become JSON arrays and objects. Order is the file's order; keys are unique. */
-struct kv {
-	char *key;
-	char *json;
-	struct loc loc;
-};
-struct kvlist {
-	struct kv *v;
-	size_t n, cap;
-};
 
 enum executor { EXECUTOR_DEFAULT = 0, EXECUTOR_LOCAL, EXECUTOR_SLURM };
 
@@ -137,17 +126,5 @@ char *config_job_type_of(const char *path);
 int config_parse_schedule(const char *file, const char *text, size_t len, struct schedule *s,
 			  struct diags *d);
 void schedule_release(struct schedule *s);
-
-/* Finds the value of key in l, or NULL. */
-const struct kv *kv_find(const struct kvlist *l, const char *key);
-/* The text of a JSON string value (unescaped; a newly allocated string the caller frees), or
- * the JSON text itself for non-strings. */
-char *kv_string(const struct kv *kv);
-/* Sets key to json (copied) in l, replacing an existing value: used to overlay kwargs. */
-void kv_set(struct kvlist *l, const char *key, const char *json);
-/* l as a JSON object text "{...}"; newly allocated. */
-char *kv_to_json(const struct kvlist *l);
-void kvlist_copy(struct kvlist *dst, const struct kvlist *src);
-void kvlist_release(struct kvlist *l);
 
 #endif

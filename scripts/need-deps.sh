@@ -1,6 +1,7 @@
 #!/bin/sh
 # need-deps.sh WHAT... - make sure the Debian packages that stau's build needs are installed.
-# WHAT is "build" (sqlite3, libyaml, pkg-config) and/or "test" (cmocka, python3, valgrind).
+# WHAT is "build" (sqlite3, libyaml, pkg-config) and/or "test" (cmocka, python3, prove,
+# valgrind, sqlite3, graphviz, clang and its libFuzzer).
 # As root, installs what is missing with apt-get; otherwise prints the one line to run.
 set -u
 pkgs=""
@@ -18,6 +19,7 @@ for what in "$@"; do
 	test)
 		has_pc cmocka || need libcmocka-dev
 		command -v python3 >/dev/null 2>&1 || need python3
+		command -v prove >/dev/null 2>&1 || need perl
 		command -v valgrind >/dev/null 2>&1 || need valgrind
 		command -v strace >/dev/null 2>&1 || need strace
 		command -v sqlite3 >/dev/null 2>&1 || need sqlite3
