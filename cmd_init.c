@@ -1,4 +1,4 @@
-/* cmd_init.c - `stau init [DIR]`: scaffold a project and print the crontab line (SPEC §2).
+/* cmd_init.c - `stau init [DIR]`: scaffold a project and print the crontab line (docs/design.md, "Projects and job files").
  *
  * Never overwrites: an existing schedule.yaml or jobs/hello.py is left as it is and said so,
  * so running init twice, or in an existing project, is harmless. */

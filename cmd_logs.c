@@ -1,7 +1,7 @@
 /* cmd_logs.c - `stau logs RUN [CHUNK]`: the log files of a run's chunks.
  *
  * logs prints the log file of every attempt, like tail(1) does for several files. The file
- * names follow SPEC §9 (.stau/logs/JOB/RUN-CHUNK-ATTEMPT.log), so earlier attempts are found
+ * names follow docs/design.md, "Starting a chunk" (.stau/logs/JOB/RUN-CHUNK-ATTEMPT.log), so earlier attempts are found
  * even though the database keeps only the last attempt's path. Logs can be large: they are
  * copied through a buffer, never read whole. */
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* cmd_next.c - `stau next EXPR|ENTRY_ID [--from TIME] [-n N] [--tz ZONE]`: fire times (§5).
+/* cmd_next.c - `stau next EXPR|ENTRY_ID [--from TIME] [-n N] [--tz ZONE]`: fire times (docs/design.md, "Cron and time").
  *
  * The argument is an entry of schedule.yaml when it is one word that does not start with '@'
  * (a cron expression has five fields and a macro starts with '@'); the project is loaded

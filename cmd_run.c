@@ -1,5 +1,5 @@
 /* cmd_run.c - `stau run JOB [--ids LIST] [--ids-file F] [--kw K=V]... [--force] [--dry-run]
- * [-j N] [--now TIME]`: a manual run, now, with live progress (SPEC §9).
+ * [-j N] [--now TIME]`: a manual run, now, with live progress (docs/design.md, "Commands and exit status").
  *
  * The run goes through the same steps as a scheduled one (queue, expand, engine), so a run
  * started by hand and one started by cron are recorded alike and may share chunks with

@@ -8,7 +8,7 @@
  * "Last run" is the job's newest run as master job; a job that only runs as another job's
  * dependency has none, so its newest chunk in any run stands for it (and also when that chunk
  * is newer than its own last run). FRESH is the last success of any chunk of the job type,
- * which is what freshness (SPEC §6) reads. A job type that has runs but no file any more is
+ * which is what freshness (docs/design.md, "Work IDs, chunks and freshness") reads. A job type that has runs but no file any more is
  * left out of the table; `stau status JOB` still lists its runs.
  *
  * Ages are relative to --now so that tests can replay a moment; --json has the same data with

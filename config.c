@@ -1,8 +1,8 @@
 /* config.c - the fields that job headers and schedule.yaml share.
  *
  * config.h's parsers are split by what they read: yamldoc.c loads the YAML and holds the
- * checks that any field may use, config_job.c knows job headers (SPEC §3), config_schedule.c
- * knows schedule.yaml (SPEC §4). This file keeps what is left when those are taken out and
+ * checks that any field may use, config_job.c knows job headers (docs/design.md, "Projects and job files"), config_schedule.c
+ * knows schedule.yaml (docs/design.md, "Scheduling"). This file keeps what is left when those are taken out and
  * both still need: the field parsers that fill kvlists (kwargs, env and srun options; the
  * type itself is kvlist.c's), plus 'executor', which both files accept. Each struct's
  * release function lives beside its parser, so that the code that allocates a field and the

@@ -1,4 +1,4 @@
-/* config.h - job headers (SPEC §3) and schedule.yaml (SPEC §4) as plain validated structs.
+/* config.h - job headers (docs/design.md, "Projects and job files") and schedule.yaml (docs/design.md, "Scheduling") as plain validated structs.
  *
  * Every value that a later check may complain about keeps its location (struct loc) in the
  * file. Loading never stops at the first problem: every problem is appended to the caller's
@@ -86,7 +86,7 @@ struct entry {
 	char *job;
 	struct loc job_loc; /* for "unknown job" reported by project.c */
 	struct trigger trigger;
-	char *trigger_text; /* canonical text of the trigger and zone, for the §4 fingerprint */
+	char *trigger_text; /* canonical text of the trigger and zone, for the trigger fingerprint */
 	char *cron_text;    /* the cron expression as written (for people), or NULL */
 	struct kvlist kwargs;
 	int64_t *work_ids; /* NULL when the entry gives none */

@@ -1,4 +1,4 @@
-/* config_job.c - a job file's header (SPEC §3) into a struct job.
+/* config_job.c - a job file's header (docs/design.md, "Projects and job files") into a struct job.
  *
  * header.c finds the header and strips its comment leaders; yamldoc.c loads the YAML and
  * reports positions in the job file through the header's line map. This file knows the keys

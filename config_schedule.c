@@ -1,4 +1,4 @@
-/* config_schedule.c - schedule.yaml (SPEC §4) into a struct schedule: settings and entries.
+/* config_schedule.c - schedule.yaml (docs/design.md, "Scheduling") into a struct schedule: settings and entries.
  *
  * yamldoc.c loads the YAML; this file knows the two top-level keys. 'settings' is read
  * first wherever it is written, because every entry takes its default time zone from it. An
@@ -7,7 +7,7 @@
  * has been read: one trigger, 'start' only with 'every', the zone a trigger runs in. Those
  * later reports are put back in file order by yd_sort_diags.
  *
- * Each kept entry gets trigger_text, a canonical text of its trigger and zone for §4's
+ * Each kept entry gets trigger_text, a canonical text of its trigger and zone for the scheduler's
  * fingerprint: two expressions with the same meaning give the same text, so rewriting a
  * trigger without changing when it fires does not count as a change.
  *

@@ -1,6 +1,6 @@
 /* cron.c - cron expressions and interval triggers: parsing, and next and previous fire times.
  *
- * Syntax (SPEC §5). Five fields - minute, hour, day of month, month, day of week - each a list
+ * Syntax (docs/design.md, "Cron and time"). Five fields - minute, hour, day of month, month, day of week - each a list
  * of items, an item being `*`, a number or a range `a-b`, optionally with a step `/n`; `5/10`
  * means `5-max/10`. Months JAN-DEC and days SUN-SAT are accepted in any case, in ranges too
  * (`MON-FRI`; `FRI-SUN` ends on Sunday as 7). Day of week 7 is folded into 0 (Sunday). The
@@ -11,7 +11,7 @@
  * is, neither field starts with `*` - a day matches if either matches; otherwise both must
  * (a field starting with `*` matches by its own bits, so `*` alone matches every day).
  *
- * Daylight saving (the policy of Vixie cron and cronie, which SPEC §5 adopts). An entry's
+ * Daylight saving (the policy of Vixie cron and cronie, docs/design.md, "Cron and time"). An entry's
  * fields describe local wall times in its zone. When clocks change, a wall time may not
  * exist (spring forward: 02:00-02:59 skipped) or exist twice (fall back: 01:00-01:59 seen
  * in summer time, then again in winter time).

@@ -1,6 +1,6 @@
-/* due.c - the §4 scheduling policy: when is a schedule entry due, and what happens then.
+/* due.c - the scheduling policy: when is a schedule entry due, and what happens then.
  *
- * The rule (SPEC §4), in the terms used below:
+ * The rule (docs/design.md, "Scheduling"), in the terms used below:
  *
  *   fire time     an instant at which the entry's trigger fires (trigger_prev/trigger_next);
  *   last handled  the latest fire time the entry has already dealt with (run, missed or

@@ -1,4 +1,4 @@
-/* due.h - the §4 scheduling policy: is a schedule entry due, and what to do about it; pure.
+/* due.h - the scheduling policy: is a schedule entry due, and what to do about it; pure.
  *
  * Nothing here reads the clock or the database: the caller passes the entry's trigger, what
  * state.h remembers of it and the time, and stores the decision's new last-handled value. */
@@ -35,7 +35,7 @@ struct due_decision {
 	bool store;		/* last_handled or the fingerprint changed: the entry must be stored */
 };
 
-/* Applies the §4 rule to in (the rule is spelled out at the top of due.c) and returns the
+/* Applies the rule to in (the rule is spelled out at the top of due.c) and returns the
  * decision. Earlier unhandled fire times are coalesced into the latest one. Never fails. */
 struct due_decision due_decide(const struct due_input *in);
 

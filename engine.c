@@ -9,7 +9,7 @@
  *   wait:  for one child to end (or for the next retry time), through the executor, taking
  *          every other child that has ended by then too.
  *
- * Group commit (SPEC §8, §13): a round's transaction is not synced on its own. Outcomes and
+ * Group commit (docs/design.md, "Group commit"): a round's transaction is not synced on its own. Outcomes and
  * starts wait in a queue and are told (the hooks: progress lines, counts) only after one
  * fdatasync of the WAL has made them durable, at most 10 ms after the oldest; a power loss
  * keeps a prefix of the WAL, so it can only forget what nobody was told, and those chunks run
@@ -27,7 +27,7 @@
  * runs on with the real (monotonic) clock, so durations and retry delays keep their meaning
  * in a replayed tick, and a test can pass a fake clock instead.
  *
- * A chunk's command (SPEC §3, §7): `command` with `{file}` replaced (the file appended when no
+ * A chunk's command (docs/design.md, "Starting a chunk"): `command` with `{file}` replaced (the file appended when no
  * word holds it), else the file itself, which must then be executable; with main_func, the
  * Python runner that stau carries (pyrunner.py, embedded by the Makefile). The work IDs go
  * in STAU_WORK_IDS (left empty above 100,000 bytes: Linux refuses an environment string
@@ -35,7 +35,7 @@
  * slot, .stau/work/PID-SLOT.ids, kept open and rewritten for each chunk the slot starts, and
  * removed when the engine is done. It needs no fsync: it only has to outlive the child.
  *
- * Broken jobs (SPEC §10): a job whose header or dependencies have problems, or that ended
+ * Broken jobs (docs/design.md, "Faults"): a job whose header or dependencies have problems, or that ended
  * with the runner's exit 3 or one of its fatal_exit_codes, is never started; its chunks fail
  * at once with the reason. A fatal exit is stored in state against the file's content hash
  * (FNV-1a, cached by path, size and mtime), so editing the file clears it. */
@@ -351,7 +351,7 @@ static void set_health(struct engine *e, const struct job *job, char *problem)
 	*h = (struct job_health){ true, problem };
 }
 
-/* ---- a chunk's command and environment (SPEC §3, §7) ---- */
+/* ---- a chunk's command and environment (docs/design.md, "Starting a chunk") ---- */
 
 static char *replace_all(const char *s, const char *from, const char *to)
 {
@@ -565,7 +565,7 @@ static char *log_tail(const char *path)
 static bool fatal_code(const struct job *job, int code)
 {
 	if (job->main_func && code == 3)
-		return true; /* the runner could not load the job: always fatal (SPEC §7) */
+		return true; /* the runner could not load the job: always fatal (docs/design.md, "The Python runner") */
 	for (size_t i = 0; i < job->nfatal; i++)
 		if (job->fatal_exit_codes[i] == code)
 			return true;

@@ -1,5 +1,5 @@
 /* engine.h - the run loop: queue and expand runs, claim ready chunks, start them through an
- * executor, record their outcomes (ninja's Builder; SPEC §6, §7, §10).
+ * executor, record their outcomes (ninja's Builder; docs/design.md, "Starting a chunk").
  *
  * The engine owns nothing between processes: every decision is read from and written to
  * state.h, so any number of stau processes may run engines on one project at once. It talks
@@ -82,9 +82,9 @@ struct engine_stats {
 /* Runs ready chunks until none is ready and none of this process runs (or, with wait_run,
  * until the run has ended). Claims honour settings.max_parallel (0: the CPU count) across
  * every process and each job type's max_parallel; at most opts.jobs children run here.
- * Each chunk gets the argv and environment of SPEC §7 and a log file; a chunk that cannot
+ * Each chunk gets the argv and environment of docs/design.md, "Starting a chunk", and a log file; a chunk that cannot
  * start (its job is gone, broken, not executable) fails without running. Outcomes follow
- * §10: exit 0 DONE; otherwise a retry while the job has retries left, else FAILED (its
+ * docs/design.md, "Faults": exit 0 DONE; otherwise a retry while the job has retries left, else FAILED (its
  * dependents canceled by state); an exit of the Python runner with 3 or one of the job's
  * fatal_exit_codes marks the job BROKEN for its file content and is never retried.
  * Returns 0, or -1 with a message in err on a state error (exit 3): the caller then
@@ -94,7 +94,7 @@ int engine_run(struct state *st, const struct project *p, struct exec_runner *ex
 	       const struct engine_opts *opts, const struct engine_hooks *hooks,
 	       struct engine_stats *stats, char *err, size_t errlen);
 
-/* The retry policy of SPEC §3 as a state_retry_fn (ctx is the struct project): the time
+/* The retry policy (README.md, "Failure handling") as a state_retry_fn (ctx is the struct project): the time
  * when a chunk of `job` that failed on `attempt` (1 for the first) at `now` is tried again,
  * retry_delay doubling each time, or 0 when its retries are used up or the job is unknown. */
 int64_t engine_retry_time(void *project, const char *job, int attempt, int64_t now);
@@ -126,7 +126,7 @@ struct engine_new_run {
 				 * failed), or NULL */
 };
 
-/* The work IDs of a run of master whose IDs were not given (SPEC §6): the output of its
+/* The work IDs of a run of master whose IDs were not given (docs/design.md, "Work IDs, chunks and freshness"): the output of its
  * select_work, appended to ids sorted and unique, and *has_ids = true; a master without
  * select_work gives no IDs and *has_ids = false. Runs a command or a query: call it outside
  * any state transaction. Returns 0, or -1 with the reason in err. An empty result is not an
@@ -147,7 +147,7 @@ enum engine_expand_result {
 			 * no longer QUEUED */
 };
 
-/* Expands QUEUED run `id` (SPEC §6): checks that every job type it needs exists and is not
+/* Expands QUEUED run `id` (docs/design.md, "Work IDs, chunks and freshness"): checks that every job type it needs exists and is not
  * broken (else the run FAILS at once with the reason: "job 'job_B' is broken: ..."), waits
  * while a dependency type has PENDING or RUNNING chunks in another run, and otherwise plans
  * it with state's freshness and stores the plan (ACTIVE). Safe against other processes

@@ -12,7 +12,7 @@
  *     the log, which is then useful on its own.
  *   - Each child is the leader of its own process group, so a timeout or destroy reaches
  *     everything the job started (a shell's children, a Python pool). PR_SET_PDEATHSIG makes
- *     the child die with its stau (SPEC §10); the getppid() check closes the window in which
+ *     the child die with its stau (docs/design.md, "Lost-runner recovery"); the getppid() check closes the window in which
  *     stau died between vfork and prctl.
  *   - Reaping is an event loop over a signalfd for SIGCHLD: SIGCHLD is blocked while an
  *     executor exists (and unblocked in each child), so a child that ends between our
@@ -455,7 +455,7 @@ static enum exec_signal local_signal_recorded(void *self, const struct exec_reco
 	return EXEC_SIGNALLED;
 }
 
-/* SPEC §10: a lost chunk's processes do not outlive its stau. The group's leader died with
+/* (docs/design.md, "Lost-runner recovery") A lost chunk's processes do not outlive its stau. The group's leader died with
  * its owner (PR_SET_PDEATHSIG), but what it started (a shell's commands, a Python pool) may
  * still run. The engine stores a child's pid with its next transaction, a few milliseconds
  * after the start; for an owner that died before that, the processes are found by their

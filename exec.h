@@ -4,7 +4,7 @@
  * A child is execve'd (never through a shell) in its own process group, with stdin from
  * /dev/null, stdout and stderr appended to its log file, and PR_SET_PDEATHSIG so that it dies
  * with its stau. The executor is an ops struct so that the engine can be driven by a fake in
- * unit tests and by Slurm later (SPEC §12). Every process stau signals goes through it: its
+ * unit tests and by Slurm later (docs/design.md, "Slurm"). Every process stau signals goes through it: its
  * own children by token, and the chunks of other stau processes (stau cancel, recovery of a
  * chunk whose stau died) by the record the state keeps of them, struct exec_record. */
 #ifndef STAU_EXEC_H

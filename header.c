@@ -1,6 +1,6 @@
 /* header.c - find the comment-wrapped YAML header of a job file and strip its comment leaders.
  *
- * The rules (SPEC §3), line by line from the top of the file:
+ * The rules (docs/design.md, "Projects and job files"), line by line from the top of the file:
  *
  *   - A UTF-8 byte order mark at the very start is skipped. Line 1 may be a shebang ("#!...").
  *   - Before the opening line there may be blank lines and comment lines of any leader: an

@@ -1,6 +1,6 @@
 /* header.h - find the comment-wrapped YAML header of a job file and strip its comment leaders.
  *
- * The header (SPEC §3) opens with a line whose text after a comment leader (#, //, --, ; or %)
+ * The header (docs/design.md, "Projects and job files") opens with a line whose text after a comment leader (#, //, --, ; or %)
  * is "---", and closes with the same leader followed by "---". Every line between loses the
  * leader and one following space. What may come before the opening line is documented in
  * header.c. The stripped YAML keeps a map back to the file so that errors name file:line:col. */

@@ -1,6 +1,6 @@
-/* plan.c - the expansion of a run into tasks and chunks (SPEC §6); pure.
+/* plan.c - the expansion of a run into tasks and chunks (docs/design.md, "Work IDs, chunks and freshness"); pure.
  *
- * The steps, as SPEC §6 gives them, for a master job M over the sorted unique work IDs W:
+ * The steps of docs/design.md, "Work IDs, chunks and freshness", for a master job M over the sorted unique work IDs W:
  *   1. The job-type graph below M (graph.c has already refused cycles and unknown jobs).
  *   2. W is cut into groups of G IDs, G the largest chunk_size among M and the job types
  *      below it. When no job type there has a chunk_size, G is all of W: one group.
@@ -23,7 +23,7 @@
  *   7. M's own chunks are always kept: it is the job asked for (the engine treats them as the
  *      placeholder). A run without IDs has one chunk per task and judges freshness per type.
  *
- * Where §6 leaves room, this is what plan.c does, and why:
+ * Where the design leaves room, this is what plan.c does, and why:
  *   - A chunk is a fixed slot of the group, never trimmed to the IDs its parents need: plan
  *     chunks are contiguous slices of the run's IDs (plan.h), boundaries then do not move
  *     with freshness, and Stau's worked example (E's one chunk [1..6]) reads that way. Only

@@ -1,7 +1,7 @@
-/* plan.h - the expansion of a run into chunks (SPEC §6); pure.
+/* plan.h - the expansion of a run into chunks (docs/design.md, "Work IDs, chunks and freshness"); pure.
  *
  * plan_expand turns a master job, its work IDs and the run's kwargs into tasks (a job type
- * with its kwargs, shared or copied per §6 step 5) and chunks (a slice of the run's sorted
+ * with its kwargs, shared or copied per step 5 at the top of plan.c) and chunks (a slice of the run's sorted
  * work IDs, with the chunks it waits for). Freshness is asked through struct freshness_src,
  * which state.c implements over SQLite and tests implement with arrays: plan.c never includes
  * state.h. The expansion steps are described at the top of plan.c. */
@@ -28,7 +28,7 @@ struct freshness_src {
 /* A job type as it takes part in the run: one per (node, kwargs) unless unique edges copy it. */
 struct plan_task {
 	const struct graph_node *node;
-	char *kwargs_json;	/* the chunk's kwargs, a JSON object (§6 step 6) */
+	char *kwargs_json;	/* the chunk's kwargs, a JSON object (step 6 at the top of plan.c) */
 	size_t first_chunk;	/* its chunks are chunks[first_chunk .. first_chunk + nchunks) */
 	size_t nchunks;
 };

@@ -3,23 +3,23 @@
  * What counts as a job: every regular file directly in jobs/ (subdirectories such as
  * __pycache__ and names starting with '.' or ending in '~' are ignored) whose header
  * (header.c) opens near its top. Its job type is the file name without its last extension.
- * A symbolic link is followed only when it stays inside jobs/ (SPEC §11).
+ * A symbolic link is followed only when it stays inside jobs/ (docs/design.md, "Security").
  *
  * Like cron with an unsafe crontab, a job file or schedule.yaml that users other than its
- * owner can write is refused (SPEC §11): it is reported and, for a job, made broken, so no
+ * owner can write is refused (docs/design.md, "Security"): it is reported and, for a job, made broken, so no
  * run starts it. A file whose header does not validate stays in the job list as broken so
- * that status can show it and runs that need it fail with the reason (SPEC §10).
+ * that status can show it and runs that need it fail with the reason (docs/design.md, "Faults").
  *
  * A missing schedule.yaml is an empty schedule: `stau run` works in a project without one.
  *
- * Parsing every header each minute is most of what a tick with nothing due would cost (SPEC
- * §13), so project_fingerprint sums up, from readdir and stat alone, everything a load reads:
+ * Parsing every header each minute is most of what a tick with nothing due would cost
+ * (docs/design.md, "Scheduling"), so project_fingerprint sums up, from readdir and stat alone, everything a load reads:
  * each name in jobs/ with its size, mtime (ns), inode, mode and owner, the same of
  * schedule.yaml, and who runs stau (the permission checks depend on it). A caller that
  * remembers the fingerprint of its last full load knows, when it is unchanged, that every
  * file is the version it already loaded and reported, and may load the schedule alone
  * (project_load_schedule) to find out whether anything is due. A changed size, mtime or
- * inode means a new version, so a broken file is still reported once per version (§10). */
+ * inode means a new version, so a broken file is still reported once per version (docs/design.md, "Faults"). */
 #include "project.h"
 
 #include <dirent.h>
@@ -127,7 +127,7 @@ static char *owner_reason(const struct stat *st, const char *shown)
 			 (long)st->st_uid, pw ? pw->pw_name : "$USER", shown);
 }
 
-/* Says why a file that other users can write may not be used (SPEC §11; cron refuses such a
+/* Says why a file that other users can write may not be used (docs/design.md, "Security"; cron refuses such a
  * crontab in the same way): writable by group or others, or owned by another user than the
  * one running stau or root, who can write it whatever its mode. NULL if fine. */
 static char *writable_reason(const struct stat *st, const char *shown)

@@ -1,4 +1,4 @@
-/* project.h - a stau project on disk: its directory, its jobs/ and its schedule.yaml (SPEC §2).
+/* project.h - a stau project on disk: its directory, its jobs/ and its schedule.yaml (docs/design.md, "Projects and job files").
  *
  * project_load reads every file under jobs/ and schedule.yaml, parses them through config.h,
  * checks what spans files (duplicate job types, unknown jobs in the schedule, unsafe
@@ -17,7 +17,7 @@
 struct project {
 	char *dir;		/* absolute path */
 	struct job *jobs;	/* every job, sorted by type; a job whose header does not validate
-				 * is here too, with only type, path and `broken` set (SPEC §10:
+				 * is here too, with only type, path and `broken` set (docs/design.md, "Faults":
 				 * runs that need it fail at once with that reason) */
 	size_t njobs;
 	char **not_jobs;	/* files in jobs/ without a header, "jobs/helper.py" */

@@ -1,4 +1,4 @@
-# The runner for Python jobs with main_func (SPEC §7), carried inside the stau binary.
+# The runner for Python jobs with main_func (docs/design.md, "The Python runner"), carried inside the stau binary.
 # argv: runner JOB_FILE MAIN_FUNC. Work IDs come from STAU_WORK_IDS_FILE, kwargs from
 # STAU_KWARGS (a JSON object). Exit 0 when the function returns, 1 with the traceback on
 # stderr when it raises, 3 when the job cannot be loaded or has no such function.

@@ -288,7 +288,7 @@ static int schedule_entries(struct tick *t)
 /* ---- queued runs ---- */
 
 /* A run that failed at expansion because a job it needs is broken is reported once per
- * reason, not every time the schedule fires it again (SPEC §10). */
+ * reason, not every time the schedule fires it again (docs/design.md, "Faults"). */
 static int report_run_failure(struct tick *t, const struct state_run *r, const char *why)
 {
 	char *key = xasprintf("run-of:%s", r->job);
@@ -468,7 +468,7 @@ static int no_entry_due(struct tick *t)
 	return quiet;
 }
 
-/* The tick cron starts every minute usually has nothing to do (SPEC §13): no file changed
+/* The tick cron starts every minute usually has nothing to do (docs/design.md, "Scheduling"): no file changed
  * since the last full load, which reported every problem; no run is queued or active, so no
  * chunk can be ready or lost; no entry is due. Then parsing every job header would change
  * nothing, so only schedule.yaml is read, and retention is applied. Returns 1 when the tick

@@ -19,7 +19,7 @@
  *       PENDING): partial indexes stay small and a finish writes no index page for DONE; the
  *       chunks table is rebuilt with its state CHECK spelled with OR instead of IN
  *
- * Choices that follow from SPEC §6, §8 and §13:
+ * Choices (docs/design.md, "State"):
  *   - Work IDs are stored in workids.h's compact text form ("1-6,9,12-14"): a run over a
  *     million consecutive IDs is a dozen bytes, and the sqlite3 shell still shows them.
  *     The ids column is the last of its row: SQLite reads columns in order, and a column
@@ -526,7 +526,7 @@ static int64_t wal_size(const struct state *st)
 
 /* A passive checkpoint leaves the WAL file its size, and the next process to open the
  * database then reads all of it to rebuild the WAL index, and checkpoints it again at close:
- * every tick with nothing to do would read megabytes and sync (SPEC §13). So the checkpoint
+ * every tick with nothing to do would read megabytes and sync (docs/design.md, "The lock"). So the checkpoint
  * at close truncates the WAL; it does not wait for readers (busy timeout 0), and a busy WAL
  * is simply truncated by a later close. */
 static void checkpoint_truncate(struct state *st)

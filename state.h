@@ -1,6 +1,6 @@
 /* state.h - persistent state in SQLite; the in-memory graph is graph.h.
  *
- * Everything stau remembers between processes lives in .stau/stau.db (SPEC §8): runs, their
+ * Everything stau remembers between processes lives in .stau/stau.db (docs/design.md, "State"): runs, their
  * tasks and chunks with dependencies, freshness per job type and work ID, schedule entries,
  * broken jobs, file hashes and problems already reported. Only the state*.c files (behind
  * their private state_db.h) include <sqlite3.h> for this database; state.c's design comment
@@ -132,14 +132,14 @@ int state_runs_of_job(struct state *st, const char *job, size_t limit, struct st
 /* For every job type that has runs, its newest run, sorted by job type. Returns 0 or -1. */
 int state_last_runs(struct state *st, struct state_run **runs, size_t *n);
 
-/* Whether a run of master job `job` is QUEUED or ACTIVE (for allow_multiple_jobs, SPEC §4).
+/* Whether a run of master job `job` is QUEUED or ACTIVE (for allow_multiple_jobs; docs/design.md, "Scheduling").
  * Returns 1, 0, or -1. */
 int state_job_active(struct state *st, const char *job);
 /* 1 when any run is QUEUED or ACTIVE (an indexed read), 0 when none, -1 on error. */
 int state_any_open_run(struct state *st);
 
 /* Whether chunks of job type `type` are PENDING or RUNNING in any run other than
- * `except_run` (0: none excepted): a new run that needs `type` then waits (SPEC §6).
+ * `except_run` (0: none excepted): a new run that needs `type` then waits (docs/design.md, "Work IDs, chunks and freshness").
  * Returns 1, 0, or -1. */
 int state_job_has_open_chunks(struct state *st, const char *type, int64_t except_run);
 
@@ -283,7 +283,7 @@ struct state_recovery {
 	void *retry_ctx;
 };
 
-/* SPEC §10: every RUNNING chunk whose owner is no longer alive (how->alive says so) fails
+/* (docs/design.md, "Lost-runner recovery") Every RUNNING chunk whose owner is no longer alive (how->alive says so) fails
  * with "runner lost", as state_chunk_finish would, with the retry time that how->retry
  * gives. A cheap read finds them first; then one transaction looks at their owners again
  * under the lock and records them, so that when two processes recover at once, each chunk
@@ -370,7 +370,7 @@ int state_last_chunks(struct state *st, struct state_chunk **out, size_t *n);
 
 /* ---- group commit (added for the engine) ---- */
 
-/* Group commit (SPEC §8, §13). With deferred true, this connection's commits are no longer
+/* Group commit (docs/design.md, "Group commit"). With deferred true, this connection's commits are no longer
  * synced one by one (WAL with synchronous=NORMAL): a commit is an append to the WAL, at once
  * visible to every other process and safe from a crash of stau, but not from a power loss
  * until the next state_sync(). The WAL is a log with checksummed frames, so what a power loss

@@ -1,4 +1,4 @@
-/* workids.c - work ID lists: parsing, select_work (SPEC §6), and the compact text form.
+/* workids.c - work ID lists: parsing, select_work (docs/design.md, "Work IDs, chunks and freshness"), and the compact text form.
  *
  * One tokenizer serves every text source. A token is a run of bytes that are neither white
  * space nor commas, so "1, 2,3\n4" and "1 2 3 4" mean the same; a token is an integer or, where
@@ -8,7 +8,7 @@
  * that state.c stores for a million-ID run is parsed back on every read, and a hand loop
  * needs no NUL-terminated copy of each token.
  *
- * select_work commands run without a shell (SPEC §11), through proc_capture: execvp of the
+ * select_work commands run without a shell (docs/design.md, "Security"), through proc_capture: execvp of the
  * argv that config.c split, in the project directory, in a process group of its own that
  * dies with stau; "no such command" is told apart from a command that ran and failed. SQLite
  * sources are opened read-only and never created; a statement that

@@ -1,4 +1,4 @@
-/* workids.h - work ID lists: parsing, select_work (SPEC §6), and the compact text form.
+/* workids.h - work ID lists: parsing, select_work (docs/design.md, "Work IDs, chunks and freshness"), and the compact text form.
  *
  * Work IDs are 64-bit integers. They reach stau as text (`--ids 1-100,205`, `--ids-file`,
  * the output of a select_work command), as rows of a read-only SQLite query, or from the

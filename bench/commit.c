@@ -1,4 +1,4 @@
-/* commit.c - what a durable commit costs on this disk right now (SPEC §8 gives 0.2-0.26 ms).
+/* commit.c - what a durable commit costs on this disk right now (docs/design.md, "State", gives 0.2-0.26 ms).
  *
  *   commit DIR N   makes DIR/commit.db (WAL, synchronous=FULL), times N single-row commits
  *                  and prints "MEDIAN MIN MAX" in seconds; removes the database again

@@ -1,4 +1,4 @@
-/* expand.c - benchmark of SPEC §13: expanding a five-job chain over 1,000,000 work IDs.
+/* expand.c - benchmark of docs/design.md, "Performance": expanding a five-job chain over 1,000,000 work IDs.
  *
  *   expand fill DIR           record 1,000,000 freshness rows in DIR/.stau/stau.db
  *   expand run DIR SCENARIO   expand the chain three times; print the median wall time and

@@ -1,5 +1,5 @@
 #!/bin/sh
-# expand.sh - SPEC §13: expand a five-job chain over 1,000,000 work IDs (chunk sizes 10 to
+# expand.sh - (docs/design.md, "Performance"): expand a five-job chain over 1,000,000 work IDs (chunk sizes 10 to
 # 1,000) with freshness read from a real stau database of 1,000,000 rows; target <= 2 s and
 # <= 300 MB peak memory. See bench/expand.c for the scenarios.
 set -eu

@@ -1,4 +1,4 @@
-/* floor.c - the floor of a tick (SPEC §13): a C program that only opens a stau database and
+/* floor.c - the floor of a tick (docs/design.md, "Performance"): a C program that only opens a stau database and
  * runs one query.
  *
  *   floor DB [SQL]   opens DB read-write, as stau does, runs SQL (default: count the schedule

@@ -1,4 +1,4 @@
-/* forkloop.c - the floor of a DAG executor (SPEC §13): N fork+execve of /bin/true, J at once.
+/* forkloop.c - the floor of a DAG executor (docs/design.md, "Performance"): N fork+execve of /bin/true, J at once.
  *
  *   forkloop N [J]   J defaults to 2, as `stau run -j 2` and `make -j2`
  *

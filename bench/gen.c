@@ -1,4 +1,4 @@
-/* gen.c - writes the projects that bench/run.sh measures (SPEC §13).
+/* gen.c - writes the projects that bench/run.sh measures (docs/design.md, "Performance").
  *
  *   gen tick N DIR         a project of N job files and N schedule entries, none of them due
  *                          between the bench's first tick and its measured ticks

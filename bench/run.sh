@@ -1,5 +1,5 @@
 #!/bin/sh
-# run.sh - the SPEC §13 benchmarks: stau next to its peers, measured in the same run.
+# run.sh - the benchmarks of docs/design.md, "Performance": stau next to its peers, measured in the same run.
 #
 #   make bench       (or: sh bench/run.sh, after make)
 #
@@ -269,7 +269,7 @@ table_head() {
 	fs=$(df -T "$WORK" 2>/dev/null | awk 'NR == 2 { print $2 }')
 	cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
 	{
-		echo "# stau benchmarks (SPEC §13)"
+		echo "# stau benchmarks (docs/design.md, "Performance")"
 		echo
 		echo "$(uname -srm), $(nproc) CPUs (${cpu:-unknown}), ${fs:-unknown} file system;" \
 			"SQLite $(pkg-config --modversion sqlite3), $(make --version | head -n 1)," \
@@ -278,7 +278,7 @@ table_head() {
 			"peak RSS of stau from /usr/bin/time -v. Load average before: $LOAD_BEFORE."
 		echo
 		echo "| workload | runs | stau median [min–max] | peer | peer median [min–max] | stau/peer |" \
-			"stau peak RSS | target (§13) |"
+			"stau peak RSS | target |"
 		echo "|---|---|---|---|---|---|---|---|"
 	} >"$TABLE"
 }

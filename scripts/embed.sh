@@ -1,6 +1,6 @@
 #!/bin/sh
 # embed.sh NAME < FILE > FILE.c - turn a text file into `const char NAME[]`, so that the
-# binary carries it (the Python runner of SPEC §7).
+# binary carries it (docs/design.md, "The Python runner").
 set -eu
 echo "/* generated from a source file by scripts/embed.sh; do not edit */"
 echo "const char $1[] ="

@@ -710,7 +710,7 @@ static void test_schedule_example(void **state)
 {
 	(void)state;
 	struct schedule s;
-	good_schedule("# the example of SPEC §4\n"
+	good_schedule("# the example of README.md\n"
 		      "settings:\n"
 		      "  timezone: Europe/Copenhagen\n"
 		      "  max_parallel: 4\n"

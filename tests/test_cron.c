@@ -1,4 +1,4 @@
-/* test_cron.c - cron syntax and errors, next and previous fire times, daylight saving (§5),
+/* test_cron.c - cron syntax and errors, next and previous fire times, daylight saving,
  * intervals, and cron_next against slow minute-by-minute references. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -548,7 +548,7 @@ static void test_oracle_utc(void **state)
 }
 
 /* The daylight-saving reference, minute by minute in real time with libc's localtime_r and
- * the rules of §5 read literally: a real instant whose wall time matches fires, unless the
+ * the rules at the top of cron.c read literally: a real instant whose wall time matches fires, unless the
  * hour field is restricted and the same wall time was already shown earlier; with a
  * restricted hour, a forward change fires when a wall time in the gap it opens matches. */
 static int32_t libc_offset(int64_t t)

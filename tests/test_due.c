@@ -1,4 +1,4 @@
-/* test_due.c - the §4 policy: due, coalesced, missed, skipped, first sight, trigger change. */
+/* test_due.c - the scheduling policy: due, coalesced, missed, skipped, first sight, trigger change. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

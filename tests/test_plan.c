@@ -1,4 +1,4 @@
-/* test_plan.c - expansion of a run into chunks (SPEC §6) against a fake freshness source. */
+/* test_plan.c - expansion of a run into chunks (docs/design.md, "Work IDs, chunks and freshness") against a fake freshness source. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Work IDs, chunks and freshness (SPEC §6) and Python main_func jobs (SPEC §7), checked through
+# Work IDs, chunks and freshness (docs/design.md, "Work IDs, chunks and freshness") and Python main_func jobs (docs/design.md, "Starting a chunk"), checked through
 # what the jobs themselves record.
 . "$(dirname "$0")/lib.sh"
 

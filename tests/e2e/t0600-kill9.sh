@@ -1,6 +1,6 @@
 #!/bin/sh
 # kill -9: a tick killed at varied moments of a run of 200 one-ID chunks, again and again,
-# then recovered by later ticks. What stau promises (SPEC §8, §10): a chunk left RUNNING by
+# then recovered by later ticks. What stau promises (docs/design.md, "Exactly once"): a chunk left RUNNING by
 # a dead stau is marked FAILED "runner lost" and retried; an outcome once recorded is never
 # lost, so a recorded success is never run again. A chunk killed mid-run may or may not
 # have written its line, so exactly-once means: each attempt of a chunk runs at most once

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Timeouts (SPEC §3, §10): at `timeout` the job's process group gets SIGTERM, and SIGKILL a
+# Timeouts (docs/design.md, "Starting a chunk"): at `timeout` the job's process group gets SIGTERM, and SIGKILL a
 # grace later (10 s; STAU_KILL_GRACE_MS shortens it here). A job that dies on SIGTERM ends
 # at once; one that traps it and goes on is killed with its children. Either is FAILED
 # "timed out after 1s", nothing of it survives, and its retries wait for retry_delay.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Security (SPEC §11): stau never starts a file outside jobs/, refuses job files and
+# Security (docs/design.md, "Security"): stau never starts a file outside jobs/, refuses job files and
 # schedule.yaml that other users can write, takes no hostile file name for a job, passes
 # kwargs and IDs to jobs without a shell, opens select_work databases read-only, and keeps
 # .stau/ private whatever the umask.

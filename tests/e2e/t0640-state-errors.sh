@@ -1,5 +1,5 @@
 #!/bin/sh
-# State errors (SPEC §8, §9): a database that cannot be opened or written, one locked past
+# State errors (docs/design.md, "State"): a database that cannot be opened or written, one locked past
 # the busy timeout, or one newer than this stau exit 3 with a message naming it, and leave
 # what was recorded intact. The full disk is a small tmpfs mounted on .stau/ (as root).
 . "$(dirname "$0")/lib.sh"

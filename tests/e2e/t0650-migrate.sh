@@ -1,5 +1,5 @@
 #!/bin/sh
-# Schema migrations (SPEC §8): a database of an older schema is migrated forward by the first
+# Schema migrations (docs/design.md, "State"): a database of an older schema is migrated forward by the first
 # command that opens it, keeping everything recorded, and the engine goes on with it.
 . "$(dirname "$0")/lib.sh"
 
