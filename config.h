@@ -38,6 +38,20 @@ struct kvlist {
 
 enum executor { EXECUTOR_DEFAULT = 0, EXECUTOR_LOCAL, EXECUTOR_SLURM };
 
+/* A `slurm:` map (a job's, or the default in settings), checked: slurm.h says how each value
+ * reaches sbatch. NULL and 0 mean "not given". */
+struct slurm_opts {
+	char *partition;	/* one name, or several separated by commas */
+	int64_t time;		/* seconds, or SLURM_TIME_UNLIMITED */
+	char *mem;		/* as sbatch's --mem reads it: "4096", "4G" */
+	int64_t cpus_per_task;
+	char *account, *qos;
+	char **extra_args;	/* more sbatch options, one whole option per item ("--gres=gpu:1");
+				 * NULL-terminated; an empty list (given as []) is {NULL} */
+	struct loc loc;		/* of the map; line 0 when there is none */
+};
+#define SLURM_TIME_UNLIMITED (-1)
+
 struct dep {
 	char *job_type;
 	int64_t max_lag; /* seconds; a bare integer in the file means minutes; default 0 */
