@@ -89,7 +89,7 @@ struct job {
 	struct kvlist env; /* values are JSON strings: use kv_string() for the text */
 	char **data_sources, **data_sinks; /* NULL-terminated, may be NULL */
 	enum executor executor;
-	struct kvlist slurm; /* srun options, e.g. partition, time, mem, cpus_per_task */
+	struct slurm_opts slurm;
 	struct loc header_loc; /* the opening "---" line */
 	char *broken; /* set by project.c, not by the parser: why this job's file does not
 		       * validate (then only type and path are meaningful); freed by job_release */
@@ -102,7 +102,7 @@ struct settings {
 	int64_t retention;     /* seconds, default 30d */
 	char *python;	       /* NULL = $STAU_PYTHON or python3 */
 	enum executor executor;
-	struct kvlist slurm;
+	struct slurm_opts slurm;
 };
 
 struct entry {
