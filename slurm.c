@@ -445,8 +445,11 @@ static int squeue_line(const char *s, size_t n, struct slurm_job *job)
 		return -1;
 	s += k + 1;
 	n -= k + 1;
-	if (!n || n >= sizeof(job->state) || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") < n)
+	if (!n || n >= sizeof(job->state))
 		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] >= 'A' && s[i] <= 'Z') && s[i] != '_')
+			return -1;
 	memcpy(job->state, s, n);
 	job->state[n] = '\0';
 	job->phase = phase_of(job->state);

@@ -323,6 +323,14 @@ static void test_parse_squeue(void **state)
 	assert_ptr_equal(slurm_queue_find(&q, 45), &q.v[4]);
 	assert_null(slurm_queue_find(&q, 50));
 	slurm_queue_release(&q);
+	/* the text need not end with a NUL: a buffer of exactly its bytes */
+	char *exact = xmalloc(4);
+	memcpy(exact, "1 RU", 4);
+	assert_int_equal(slurm_parse_squeue(exact, 4, &q, err, sizeof(err)), 0);
+	assert_string_equal(q.v[0].state, "RU");
+	assert_int_equal(q.v[0].phase, SLURM_RUNNING);
+	free(exact);
+	slurm_queue_release(&q);
 	/* nothing known: no lines */
 	assert_int_equal(slurm_parse_squeue("", 0, &q, err, sizeof(err)), 0);
 	assert_int_equal(q.n, 0);
