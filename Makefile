@@ -41,7 +41,7 @@ all: stau
 # a .c file that is in none of them stops the build.
 LAYER0 := util msg json kvlist
 LAYER1 := timeutil cron term yamldoc header
-LAYER2 := proc config config_job config_schedule graph workids
+LAYER2 := proc slurm config config_job config_schedule graph workids
 LAYER3 := project plan due
 LAYER4 := state state_sql state_runs state_chunks state_fresh state_prune exec pyrunner_gen
 LAYER5 := engine engine_runs sched runprogress usage view
@@ -64,7 +64,7 @@ LINK_test_cron := cron timeutil util
 LINK_test_term := term util
 LINK_test_header := header msg util
 LINK_test_graph := graph msg util
-LINK_test_config := config_job config_schedule config yamldoc header cron timeutil kvlist \
+LINK_test_config := config_job config_schedule config slurm yamldoc header cron timeutil kvlist \
 	json msg util
 LINK_test_due := due cron timeutil util
 LINK_test_plan := plan graph workids proc kvlist json msg util
@@ -74,26 +74,28 @@ LINK_test_util := util
 LINK_test_workids := workids proc util
 LINK_test_state := state state_sql state_runs state_chunks state_fresh state_prune proc workids util
 LINK_test_engine := engine engine_runs pyrunner_gen exec state state_sql state_runs state_chunks \
-	state_fresh project plan config_job config_schedule config graph proc workids yamldoc \
+	state_fresh project plan config_job config_schedule config slurm graph proc workids yamldoc \
 	header cron term timeutil kvlist json msg util
 LINK_test_sched := sched engine engine_runs pyrunner_gen exec state state_sql state_runs \
-	state_chunks state_fresh state_prune due project plan config_job config_schedule config \
+	state_chunks state_fresh state_prune due project plan config_job config_schedule config slurm \
 	graph proc workids yamldoc header cron term timeutil kvlist json msg util
 LINK_test_runprogress := runprogress engine engine_runs pyrunner_gen exec state state_sql \
-	state_runs state_chunks state_fresh project plan config_job config_schedule config graph \
+	state_runs state_chunks state_fresh project plan config_job config_schedule config slurm graph \
 	proc workids yamldoc header cron term timeutil kvlist json msg util
 LINK_test_view := view usage state state_sql state_runs project config_job config_schedule \
-	config graph proc workids yamldoc header cron term timeutil kvlist json msg util
+	config slurm graph proc workids yamldoc header cron term timeutil kvlist json msg util
 LINK_test_cmdopt := cmdopt usage state state_sql proc workids timeutil msg util
-LINK_test_cmdctx := cmdctx state state_sql project config_job config_schedule config graph \
+LINK_test_cmdctx := cmdctx state state_sql project config_job config_schedule config slurm graph \
 	proc workids yamldoc header cron timeutil kvlist json msg util
 LINK_test_cmd_status := cmd_status cmd_show cmd_logs cmdctx cmdopt usage view state state_sql \
-	state_runs state_chunks state_fresh project plan config_job config_schedule config graph \
+	state_runs state_chunks state_fresh project plan config_job config_schedule config slurm graph \
 	proc workids yamldoc header cron term timeutil kvlist json msg util
-LINK_fuzz_config := config_schedule config yamldoc header cron timeutil kvlist json msg util
+LINK_fuzz_config := config_schedule config slurm yamldoc header cron timeutil kvlist json msg util
 LINK_fuzz_cron := cron timeutil util
-LINK_fuzz_header := config_job config yamldoc header timeutil kvlist json msg util
+LINK_fuzz_header := config_job config slurm yamldoc header timeutil kvlist json msg util
 LINK_fuzz_ids := workids proc util
+LINK_test_slurm := slurm timeutil util
+LINK_fuzz_slurm := slurm timeutil util
 
 TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 FUZZERS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))

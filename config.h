@@ -27,6 +27,20 @@
 
 enum executor { EXECUTOR_DEFAULT = 0, EXECUTOR_LOCAL, EXECUTOR_SLURM };
 
+/* A `slurm:` map (a job's, or the default in settings), checked: slurm.h says how each value
+ * reaches sbatch. NULL and 0 mean "not given". */
+struct slurm_opts {
+	char *partition;	/* one name, or several separated by commas */
+	int64_t time;		/* seconds, or SLURM_TIME_UNLIMITED */
+	char *mem;		/* as sbatch's --mem reads it: "4096", "4G" */
+	int64_t cpus_per_task;
+	char *account, *qos;
+	char **extra_args;	/* more sbatch options, one whole option per item ("--gres=gpu:1");
+				 * NULL-terminated; an empty list (given as []) is {NULL} */
+	struct loc loc;		/* of the map; line 0 when there is none */
+};
+#define SLURM_TIME_UNLIMITED (-1)
+
 struct dep {
 	char *job_type;
 	int64_t max_lag; /* seconds; a bare integer in the file means minutes; default 0 */
@@ -64,7 +78,7 @@ struct job {
 	struct kvlist env; /* values are JSON strings: use kv_string() for the text */
 	char **data_sources, **data_sinks; /* NULL-terminated, may be NULL */
 	enum executor executor;
-	struct kvlist slurm; /* srun options, e.g. partition, time, mem, cpus_per_task */
+	struct slurm_opts slurm;
 	struct loc header_loc; /* the opening "---" line */
 	char *broken; /* set by project.c, not by the parser: why this job's file does not
 		       * validate (then only type and path are meaningful); freed by job_release */
@@ -77,7 +91,7 @@ struct settings {
 	int64_t retention;     /* seconds, default 30d */
 	char *python;	       /* NULL = $STAU_PYTHON or python3 */
 	enum executor executor;
-	struct kvlist slurm;
+	struct slurm_opts slurm;
 };
 
 struct entry {

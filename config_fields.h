@@ -16,7 +16,7 @@ yd_parse_fn config_field_executor;
 yd_parse_fn config_field_kwargs;
 /* struct kvlist *: environment variables to strings (JSON strings); 'STAU_*' is refused. */
 yd_parse_fn config_field_env;
-/* struct kvlist *: srun options to single values. */
+/* struct slurm_opts *: the keys of slurm.h's struct slurm_opts, each value checked there. */
 yd_parse_fn config_field_slurm;
 
 /* True when s is ASCII letters, digits and '_', not starting with a digit: the rule for

@@ -21,6 +21,7 @@
 
 #include "config_fields.h"
 #include "header.h"
+#include "slurm.h"
 #include "timeutil.h"
 #include "util.h"
 #include "yamldoc.h"
@@ -383,7 +384,7 @@ void job_release(struct job *job)
 	kvlist_release(&job->env);
 	strv_free(job->data_sources);
 	strv_free(job->data_sinks);
-	kvlist_release(&job->slurm);
+	slurm_opts_release(&job->slurm);
 	free(job->broken);
 	memset(job, 0, sizeof(*job));
 }

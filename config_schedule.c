@@ -22,6 +22,7 @@
 
 #include "config_fields.h"
 #include "cron.h"
+#include "slurm.h"
 #include "timeutil.h"
 #include "util.h"
 #include "yamldoc.h"
@@ -510,7 +511,7 @@ void schedule_release(struct schedule *s)
 {
 	free(s->settings.timezone);
 	free(s->settings.python);
-	kvlist_release(&s->settings.slurm);
+	slurm_opts_release(&s->settings.slurm);
 	for (size_t i = 0; i < s->nentries; i++)
 		entry_release(&s->entries[i]);
 	free(s->entries);

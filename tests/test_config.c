@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "slurm.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -191,8 +192,13 @@ static void test_job_every_field(void **state)
 	assert_null(job.data_sources[1]);
 	assert_string_equal(job.data_sinks[1], "out/b.csv");
 	assert_int_equal(job.executor, EXECUTOR_SLURM);
-	assert_kv(&job.slurm, "partition", "\"short\"");
-	assert_kv(&job.slurm, "cpus_per_task", "2");
+	assert_string_equal(job.slurm.partition, "short");
+	assert_int_equal(job.slurm.cpus_per_task, 2);
+	assert_null(job.slurm.mem);
+	assert_int_equal(job.slurm.time, 0);
+	assert_null(job.slurm.extra_args);
+	assert_int_equal(job.slurm.loc.line, 27);
+	assert_int_equal(job.slurm.loc.col, 10);
 	assert_int_equal(job.header_loc.line, 2);
 	assert_null(job.broken);
 	job_release(&job);
@@ -392,11 +398,11 @@ static void test_job_bad_fields(void **state)
 		{ "executor: k8s", "jobs/job_A.py:3:13: 'executor' must be 'local' or 'slurm', got "
 		  "'k8s'" },
 		{ "slurm: {partition: [a]}", "jobs/job_A.py:3:22: 'slurm.partition' must be a "
-		  "single value, got a list" },
-		{ "slurm: {'--x': 1}", "jobs/job_A.py:3:11: '--x' is not an srun option name such "
-		  "as 'partition' or 'cpus_per_task'" },
-		{ "slurm: short", "jobs/job_A.py:3:10: 'slurm' must be a map of srun options, got "
-		  "'short'" },
+		  "partition name, or several separated by commas, got a list" },
+		{ "slurm: {'--x': 1}", "jobs/job_A.py:3:11: unknown key '--x' in 'slurm' (give "
+		  "other sbatch options in 'extra_args', e.g. extra_args: ['--gres=gpu:1'])" },
+		{ "slurm: short", "jobs/job_A.py:3:10: 'slurm' must be a map of Slurm options such "
+		  "as 'partition' and 'time', got 'short'" },
 		{ "chunck_size: 10", "jobs/job_A.py:3:3: unknown key 'chunck_size' (did you mean "
 		  "'chunk_size'?)" },
 		{ "frobnicate: 10", "jobs/job_A.py:3:3: unknown key 'frobnicate'" },
@@ -704,6 +710,103 @@ static void test_alias_bombs(void **state)
 		   "jobs/job_A.py:2:8: merges ('<<') are nested too deeply");
 }
 
+static void test_slurm_options(void **state)
+{
+	(void)state;
+	struct job job;
+	good_job("# ---\n"
+		 "# executor: slurm\n"
+		 "# slurm:\n"
+		 "#   partition: short,long\n"
+		 "#   time: 1-12:00:00\n"
+		 "#   mem: 4G\n"
+		 "#   cpus_per_task: 8\n"
+		 "#   account: proj-42\n"
+		 "#   qos: high\n"
+		 "#   extra_args: ['--gres=gpu:1', -Cgpu, --requeue]\n"
+		 "# ---\n",
+		 &job);
+	assert_string_equal(job.slurm.partition, "short,long");
+	assert_int_equal(job.slurm.time, 36 * 3600);
+	assert_string_equal(job.slurm.mem, "4G");
+	assert_int_equal(job.slurm.cpus_per_task, 8);
+	assert_string_equal(job.slurm.account, "proj-42");
+	assert_string_equal(job.slurm.qos, "high");
+	assert_string_equal(job.slurm.extra_args[0], "--gres=gpu:1");
+	assert_string_equal(job.slurm.extra_args[1], "-Cgpu");
+	assert_string_equal(job.slurm.extra_args[2], "--requeue");
+	assert_null(job.slurm.extra_args[3]);
+	assert_int_equal(job.slurm.loc.line, 4);
+	assert_int_equal(job.slurm.loc.col, 5);
+	job_release(&job);
+	/* times in stau's form and in Slurm's; a bare number is minutes, as for sbatch */
+	good_job("# ---\n# slurm: {time: 90, mem: 512, extra_args: []}\n# ---\n", &job);
+	assert_int_equal(job.slurm.time, 90 * 60);
+	assert_string_equal(job.slurm.mem, "512");
+	assert_non_null(job.slurm.extra_args); /* an empty list, not "not given" */
+	assert_null(job.slurm.extra_args[0]);
+	job_release(&job);
+	good_job("# ---\n# slurm: {time: 2h30m}\n# ---\n", &job);
+	assert_int_equal(job.slurm.time, 9000);
+	job_release(&job);
+	good_job("# ---\n# slurm: {time: UNLIMITED}\n# ---\n", &job);
+	assert_int_equal(job.slurm.time, SLURM_TIME_UNLIMITED);
+	job_release(&job);
+	assert_field_ok("slurm: {time: '1:30'}");
+	assert_field_ok("slurm: ~");
+	assert_field_ok("slurm: {}");
+}
+
+static void test_slurm_options_bad(void **state)
+{
+	(void)state;
+	static const char *const cases[][2] = {
+		{ "slurm: {partiton: short}", "jobs/job_A.py:3:11: unknown key 'partiton' in "
+		  "'slurm' (did you mean 'partition'?)" },
+		{ "slurm: {cpus-per-task: 2}", "jobs/job_A.py:3:11: unknown key 'cpus-per-task' in "
+		  "'slurm' (did you mean 'cpus_per_task'?)" },
+		{ "slurm: {gres: 'gpu:1'}", "jobs/job_A.py:3:11: unknown key 'gres' in 'slurm' "
+		  "(give other sbatch options in 'extra_args', e.g. extra_args: ['--gres=gpu:1'])" },
+		{ "slurm: {partition: 'a b'}", "jobs/job_A.py:3:22: 'slurm.partition' must be a "
+		  "partition name, or several separated by commas, got 'a b'" },
+		{ "slurm: {partition: 'a,,b'}", "jobs/job_A.py:3:22: 'slurm.partition' must be a "
+		  "partition name, or several separated by commas, got 'a,,b'" },
+		{ "slurm: {account: 'a,b'}", "jobs/job_A.py:3:20: 'slurm.account' must be a name "
+		  "without white space, '=' or ',', got 'a,b'" },
+		{ "slurm: {qos: -x}", "jobs/job_A.py:3:16: 'slurm.qos' must be a name without white "
+		  "space, '=' or ',', got '-x'" },
+		{ "slurm: {time: 2x}", "jobs/job_A.py:3:17: 'slurm.time' must be a time limit above "
+		  "zero: minutes, '90m', '2h', '1-12:00:00' or 'UNLIMITED', got '2x'" },
+		{ "slurm: {time: 0}", "jobs/job_A.py:3:17: 'slurm.time' must be a time limit above "
+		  "zero: minutes, '90m', '2h', '1-12:00:00' or 'UNLIMITED', got '0'" },
+		{ "slurm: {time: '1:2:3:4'}", "jobs/job_A.py:3:17: 'slurm.time' must be a time "
+		  "limit above zero: minutes, '90m', '2h', '1-12:00:00' or 'UNLIMITED', got "
+		  "'1:2:3:4'" },
+		{ "slurm: {mem: 1.5G}", "jobs/job_A.py:3:16: 'slurm.mem' must be a memory size such "
+		  "as '4G' or '512M', or megabytes, got '1.5G'" },
+		{ "slurm: {mem: [1]}", "jobs/job_A.py:3:16: 'slurm.mem' must be a memory size such "
+		  "as '4G' or '512M', or megabytes, got a list" },
+		{ "slurm: {cpus_per_task: 0}", "jobs/job_A.py:3:26: 'slurm.cpus_per_task' must be an "
+		  "integer >= 1, got '0'" },
+		{ "slurm: {extra_args: --x}", "jobs/job_A.py:3:23: 'slurm.extra_args' must be a list "
+		  "of sbatch options, got '--x'" },
+		{ "slurm: {extra_args: [--gres, 'gpu:1']}", "jobs/job_A.py:3:32: 'slurm.extra_args' "
+		  "item 'gpu:1' is not an sbatch option (write each option with its value as one "
+		  "item, e.g. '--gres=gpu:1')" },
+		{ "slurm: {extra_args: [--output=x.log]}", "jobs/job_A.py:3:24: 'slurm.extra_args' "
+		  "item '--output=x.log' sets '--output', which stau sets itself or which stops "
+		  "sbatch from submitting the job" },
+		{ "slurm: {extra_args: [-pshort]}", "jobs/job_A.py:3:24: 'slurm.extra_args' item "
+		  "'-pshort' sets '--partition': use 'slurm.partition' instead" },
+		{ "slurm: {extra_args: [--ti=5]}", "jobs/job_A.py:3:24: 'slurm.extra_args' item "
+		  "'--ti=5' sets '--time': use 'slurm.time' instead" },
+		{ "slurm: {extra_args: [[a]]}", "jobs/job_A.py:3:24: 'slurm.extra_args' must be a "
+		  "list of sbatch options, got a list" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		assert_field_error(cases[i][0], cases[i][1]);
+}
+
 /* ---- schedule.yaml ------------------------------------------------------------------ */
 
 static void test_schedule_example(void **state)
@@ -744,7 +847,7 @@ static void test_schedule_example(void **state)
 	assert_int_equal(s.settings.retention, 7 * 86400);
 	assert_string_equal(s.settings.python, "python3.11");
 	assert_int_equal(s.settings.executor, EXECUTOR_SLURM);
-	assert_kv(&s.settings.slurm, "partition", "\"batch\"");
+	assert_string_equal(s.settings.slurm.partition, "batch");
 	assert_int_equal(s.nentries, 3);
 	struct entry *e = &s.entries[0];
 	assert_string_equal(e->id, "say-hello");
@@ -1087,6 +1190,8 @@ int main(void)
 		cmocka_unit_test(test_schedule_defaults_and_empty),
 		cmocka_unit_test(test_schedule_settings_zone_applies_everywhere),
 		cmocka_unit_test(test_schedule_trigger_text),
+		cmocka_unit_test(test_slurm_options),
+		cmocka_unit_test(test_slurm_options_bad),
 		cmocka_unit_test(test_schedule_bad),
 		cmocka_unit_test(test_schedule_duplicate_ids),
 		cmocka_unit_test(test_schedule_bad_settings_zone_keeps_entries),
