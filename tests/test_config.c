@@ -439,6 +439,22 @@ static void test_job_duplicate_key(void **state)
 		   "jobs/job_A.py:2:21: duplicate key 'A' (first at 2:9)");
 }
 
+static void test_yaml_tags_are_errors(void **state)
+{
+	(void)state;
+	assert_job("#!/bin/sh\n# ---\n# chunk_size: !!str 5\n# ---\n", -1,
+		   "jobs/job_A.py:3:15: YAML tag '!!str' is not allowed (write the value without a "
+		   "tag)");
+	assert_job("# ---\n# env: !!python/object:os.system {A: b}\n# ---\n", -1,
+		   "jobs/job_A.py:2:8: YAML tag '!!python/object:os.system' is not allowed (write "
+		   "the value without a tag)");
+	assert_job("# ---\n# env: !mine {A: b}\n# ---\n", -1,
+		   "jobs/job_A.py:2:8: YAML tag '!mine' is not allowed (write the value without a "
+		   "tag)");
+	/* a '!' in a value is no tag */
+	assert_job("# ---\n# description: \"Thanks!\"\n# env: {A: hi!}\n# ---\n", 1, "");
+}
+
 static void test_job_yaml_syntax(void **state)
 {
 	(void)state;
@@ -1092,6 +1108,7 @@ int main(void)
 		cmocka_unit_test(test_schedule_bad_settings_zone_keeps_entries),
 		cmocka_unit_test(test_schedule_ten_mistakes),
 		cmocka_unit_test(test_schedule_crlf),
+		cmocka_unit_test(test_yaml_tags_are_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown_zones);
 }
