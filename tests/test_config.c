@@ -302,16 +302,20 @@ static void test_job_bad_fields(void **state)
 		{ "description: [a, b]", "jobs/job_A.py:3:16: 'description' must be a string, got "
 		  "a list" },
 		{ "description:", "jobs/job_A.py:3:15: 'description' must be a string, got nothing" },
-		{ "chunk_size: ten", "jobs/job_A.py:3:15: 'chunk_size' must be an integer >= 1, got "
-		  "'ten'" },
-		{ "chunk_size: 0", "jobs/job_A.py:3:15: 'chunk_size' must be an integer >= 1, got "
-		  "'0'" },
-		{ "chunk_size: \"10\"", "jobs/job_A.py:3:15: 'chunk_size' must be an integer >= 1, "
-		  "got '10'" },
-		{ "chunk_size: 1.5", "jobs/job_A.py:3:15: 'chunk_size' must be an integer >= 1, "
-		  "got '1.5'" },
+		{ "chunk_size: ten", "jobs/job_A.py:3:15: 'chunk_size' must be an integer >= 1 or "
+		  "'all', got 'ten'" },
+		{ "chunk_size: 0", "jobs/job_A.py:3:15: 'chunk_size' must be an integer >= 1 or "
+		  "'all', got '0'" },
+		{ "chunk_size: \"10\"", "jobs/job_A.py:3:15: 'chunk_size' must be an integer >= 1 "
+		  "or 'all', got '10'" },
+		{ "chunk_size: \"all\"", "jobs/job_A.py:3:15: 'chunk_size' must be an integer >= 1 "
+		  "or 'all', got 'all'" },
+		{ "chunk_size: ALL", "jobs/job_A.py:3:15: 'chunk_size' must be an integer >= 1 or "
+		  "'all', got 'ALL'" },
+		{ "chunk_size: 1.5", "jobs/job_A.py:3:15: 'chunk_size' must be an integer >= 1 or "
+		  "'all', got '1.5'" },
 		{ "chunk_size: 99999999999999999999", "jobs/job_A.py:3:15: 'chunk_size' must be an "
-		  "integer >= 1, got '99999999999999999999'" },
+		  "integer >= 1 or 'all', got '99999999999999999999'" },
 		{ "dependencies: job_B", "jobs/job_A.py:3:17: 'dependencies' must be a list of maps "
 		  "with 'job_type', got 'job_B'" },
 		{ "dependencies: [job_B]", "jobs/job_A.py:3:18: 'dependencies' must be a list of "
