@@ -119,6 +119,9 @@ static int load_entry_trigger(const char *dir, const char *id, struct trigger *t
 	if (e) {
 		*t = e->trigger;
 		*zone = e->trigger.zone;
+		if (!e->enabled) /* the times are still worth seeing, but not as if they ran */
+			warn("entry '%s' is disabled (enabled: false): tick does not run it at these "
+			     "times", id);
 	} else {
 		rc = no_such_entry(&p, id);
 	}

@@ -58,11 +58,13 @@ struct select_work {
 	struct loc loc;
 };
 
+#define CHUNK_SIZE_ALL ((int64_t)-1) /* chunk_size: all */
+
 struct job {
 	char *type;	   /* file stem: jobs/job_A.py -> job_A */
 	char *path;	   /* as given to the loader, e.g. "jobs/job_A.py" */
 	char *description;
-	int64_t chunk_size; /* 0: all IDs in one chunk */
+	int64_t chunk_size; /* 0: one chunk per group; CHUNK_SIZE_ALL: one chunk over all IDs */
 	struct dep *deps;
 	size_t ndeps;
 	char *main_func;

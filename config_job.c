@@ -107,6 +107,20 @@ static void parse_job_type(struct yamldoc *y, const struct yd_pair *p, void *dst
 	}
 }
 
+/* An integer >= 1, or `all`: one chunk over all the run's IDs (a summary or a report). */
+static void parse_chunk_size(struct yamldoc *y, const struct yd_pair *p, void *dst)
+{
+	int64_t *out = dst, v;
+	const yaml_node_t *n = p->value;
+	if (n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    !strcmp((const char *)n->data.scalar.value, "all"))
+		*out = CHUNK_SIZE_ALL;
+	else if (yd_plain_int(n, &v) && v >= 1)
+		*out = v;
+	else
+		yd_bad_value(y, n, NULL, p->name, "an integer >= 1 or 'all'");
+}
+
 static void parse_main_func(struct yamldoc *y, const struct yd_pair *p, void *dst)
 {
 	const char *s = yd_scalar_text(y, p->value, p->name, "a Python function name");
@@ -295,7 +309,7 @@ static void parse_deps(struct yamldoc *y, const struct yd_pair *p, void *dst)
 static const struct yd_field job_fields[] = {
 	{ "job_type", parse_job_type, 0 },
 	{ "description", yd_parse_string, offsetof(struct job, description) },
-	{ "chunk_size", yd_parse_positive, offsetof(struct job, chunk_size) },
+	{ "chunk_size", parse_chunk_size, offsetof(struct job, chunk_size) },
 	{ "dependencies", parse_deps, 0 },
 	{ "main_func", parse_main_func, offsetof(struct job, main_func) },
 	{ "select_work", parse_select_work, offsetof(struct job, select_work) },

@@ -6,7 +6,8 @@
  *      below it. When no job type there has a chunk_size, G is all of W: one group.
  *   3. Within a group each job type is cut into chunks of its own chunk_size, counted from the
  *      group's first ID; a job type without chunk_size has one chunk per group, the whole
- *      group. A chunk of a parent depends on every chunk of a dependency whose IDs intersect.
+ *      group. A job type with `chunk_size: all` has one chunk over all of W, across groups
+ *      (a summary or a report); G ignores it. A chunk of a parent depends on every chunk of a dependency whose IDs intersect.
  *   4. A dependency D of J is stale for an ID when D has no successful run covering it within
  *      the edge's max_lag of now (fresh means finish > 0 and now - finish <= max_lag); with
  *      allow_missing_work_ids the latest finish of D at all stands for every ID. max_lag 0 and
@@ -70,6 +71,7 @@ struct task {
 	int64_t *need_type;  /* the same, through edges judged per job type */
 	size_t unit;	     /* slot width: chunk_size, or G */
 	size_t per_group;    /* slots per group */
+	bool all;	     /* chunk_size: all: one slot over every group */
 	size_t nslots;
 	size_t *kept_of;     /* per slot: its ordinal among kept slots, or NO_SLOT */
 	size_t *kept;	     /* kept slots, ascending */
@@ -240,6 +242,11 @@ static size_t group_size(const struct expander *x, const struct graph_node *mast
 static void slot_range(const struct expander *x, const struct task *t, size_t s, size_t *a,
 		       size_t *b)
 {
+	if (t->all) {
+		*a = 0;
+		*b = x->nunits;
+		return;
+	}
 	size_t group_start = s / t->per_group * x->group;
 	size_t group_end = group_start + x->group < x->nunits ? group_start + x->group : x->nunits;
 	*a = group_start + s % t->per_group * t->unit;
@@ -250,7 +257,7 @@ static void slot_range(const struct expander *x, const struct task *t, size_t s,
 
 static size_t slot_of(const struct expander *x, const struct task *t, size_t unit)
 {
-	return unit / x->group * t->per_group + unit % x->group / t->unit;
+	return t->all ? 0 : unit / x->group * t->per_group + unit % x->group / t->unit;
 }
 
 /* ---- tasks ---------------------------------------------------------------------------- */
@@ -272,6 +279,9 @@ static size_t task_new(struct expander *x, const struct graph_node *node, struct
 	t->unit = c > 0 && (uint64_t)c < x->group && x->has_ids ? (size_t)c : x->group;
 	t->per_group = (x->group + t->unit - 1) / t->unit;
 	t->nslots = (x->nunits + x->group - 1) / x->group * t->per_group;
+	t->all = c == CHUNK_SIZE_ALL && x->has_ids;
+	if (t->all)
+		t->nslots = x->nunits ? 1 : 0;
 	size_t i = x->nt++;
 	t->next_of_node = x->first_of_node[node->index];
 	x->first_of_node[node->index] = i;

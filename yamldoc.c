@@ -213,6 +213,55 @@ static void report_syntax(struct yamldoc *y, const yaml_parser_t *p)
 	}
 }
 
+/* The tag of an event as written, "!!str" for YAML's own ("tag:yaml.org,2002:str"). */
+static const char *event_tag(const yaml_event_t *e, char *buf, size_t len)
+{
+	const unsigned char *t = NULL;
+	if (e->type == YAML_SCALAR_EVENT)
+		t = e->data.scalar.tag;
+	else if (e->type == YAML_SEQUENCE_START_EVENT)
+		t = e->data.sequence_start.tag;
+	else if (e->type == YAML_MAPPING_START_EVENT)
+		t = e->data.mapping_start.tag;
+	if (!t)
+		return NULL;
+	const char *core = "tag:yaml.org,2002:";
+	if (!strncmp((const char *)t, core, strlen(core)))
+		snprintf(buf, len, "!!%s", (const char *)t + strlen(core));
+	else
+		snprintf(buf, len, "%s", (const char *)t);
+	return buf;
+}
+
+/* Reports every explicit YAML tag ("!!str 5", "!!python/object:os.system"): stau gives no
+ * tag a meaning, and a tag ignored in silence would make "!!str 5" the number 5 for us and
+ * a string for another reader. libyaml's document keeps no trace of which tags were written,
+ * so the events are read again, only for a text that has a '!' at all. */
+static void report_tags(struct yamldoc *y)
+{
+	if (!memchr(y->text, '!', y->len))
+		return;
+	yaml_parser_t parser;
+	if (!yaml_parser_initialize(&parser))
+		return;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)y->text, y->len);
+	yaml_event_t e;
+	while (yaml_parser_parse(&parser, &e)) {
+		char buf[128];
+		const char *tag = event_tag(&e, buf, sizeof(buf));
+		if (tag) {
+			struct loc l = yaml_loc(y, e.start_mark.line, e.start_mark.column);
+			diag_add(y->d, y->file, l.line, l.col, "write the value without a tag",
+				 "YAML tag '%s' is not allowed", tag);
+		}
+		bool end = e.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&e);
+		if (end)
+			break;
+	}
+	yaml_parser_delete(&parser);
+}
+
 /* Loads the one document of text into y->doc. Returns its root node, or NULL when it is
  * empty or does not parse (then reported). y->doc is always to be deleted. */
 yaml_node_t *yd_load(struct yamldoc *y, const char *file, const struct header *h,
@@ -237,6 +286,7 @@ yaml_node_t *yd_load(struct yamldoc *y, const char *file, const struct header *h
 		memset(&y->doc, 0, sizeof(y->doc));
 		return NULL;
 	}
+	report_tags(y);
 	yaml_node_t *root = yaml_document_get_root_node(&y->doc);
 	if (root) {
 		yaml_document_t extra;

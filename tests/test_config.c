@@ -308,16 +308,20 @@ static void test_job_bad_fields(void **state)
 		{ "description: [a, b]", "jobs/job_A.py:3:16: 'description' must be a string, got "
 		  "a list" },
 		{ "description:", "jobs/job_A.py:3:15: 'description' must be a string, got nothing" },
-		{ "chunk_size: ten", "jobs/job_A.py:3:15: 'chunk_size' must be an integer >= 1, got "
-		  "'ten'" },
-		{ "chunk_size: 0", "jobs/job_A.py:3:15: 'chunk_size' must be an integer >= 1, got "
-		  "'0'" },
-		{ "chunk_size: \"10\"", "jobs/job_A.py:3:15: 'chunk_size' must be an integer >= 1, "
-		  "got '10'" },
-		{ "chunk_size: 1.5", "jobs/job_A.py:3:15: 'chunk_size' must be an integer >= 1, "
-		  "got '1.5'" },
+		{ "chunk_size: ten", "jobs/job_A.py:3:15: 'chunk_size' must be an integer >= 1 or "
+		  "'all', got 'ten'" },
+		{ "chunk_size: 0", "jobs/job_A.py:3:15: 'chunk_size' must be an integer >= 1 or "
+		  "'all', got '0'" },
+		{ "chunk_size: \"10\"", "jobs/job_A.py:3:15: 'chunk_size' must be an integer >= 1 "
+		  "or 'all', got '10'" },
+		{ "chunk_size: \"all\"", "jobs/job_A.py:3:15: 'chunk_size' must be an integer >= 1 "
+		  "or 'all', got 'all'" },
+		{ "chunk_size: ALL", "jobs/job_A.py:3:15: 'chunk_size' must be an integer >= 1 or "
+		  "'all', got 'ALL'" },
+		{ "chunk_size: 1.5", "jobs/job_A.py:3:15: 'chunk_size' must be an integer >= 1 or "
+		  "'all', got '1.5'" },
 		{ "chunk_size: 99999999999999999999", "jobs/job_A.py:3:15: 'chunk_size' must be an "
-		  "integer >= 1, got '99999999999999999999'" },
+		  "integer >= 1 or 'all', got '99999999999999999999'" },
 		{ "dependencies: job_B", "jobs/job_A.py:3:17: 'dependencies' must be a list of maps "
 		  "with 'job_type', got 'job_B'" },
 		{ "dependencies: [job_B]", "jobs/job_A.py:3:18: 'dependencies' must be a list of "
@@ -443,6 +447,22 @@ static void test_job_duplicate_key(void **state)
 		   "jobs/job_A.py:5:3: duplicate key 'chunk_size' (first at 3:3)");
 	assert_job("# ---\n# env: {A: 1, B: 2, A: 3}\n# ---\n", -1,
 		   "jobs/job_A.py:2:21: duplicate key 'A' (first at 2:9)");
+}
+
+static void test_yaml_tags_are_errors(void **state)
+{
+	(void)state;
+	assert_job("#!/bin/sh\n# ---\n# chunk_size: !!str 5\n# ---\n", -1,
+		   "jobs/job_A.py:3:15: YAML tag '!!str' is not allowed (write the value without a "
+		   "tag)");
+	assert_job("# ---\n# env: !!python/object:os.system {A: b}\n# ---\n", -1,
+		   "jobs/job_A.py:2:8: YAML tag '!!python/object:os.system' is not allowed (write "
+		   "the value without a tag)");
+	assert_job("# ---\n# env: !mine {A: b}\n# ---\n", -1,
+		   "jobs/job_A.py:2:8: YAML tag '!mine' is not allowed (write the value without a "
+		   "tag)");
+	/* a '!' in a value is no tag */
+	assert_job("# ---\n# description: \"Thanks!\"\n# env: {A: hi!}\n# ---\n", 1, "");
 }
 
 static void test_job_yaml_syntax(void **state)
@@ -1197,6 +1217,7 @@ int main(void)
 		cmocka_unit_test(test_schedule_bad_settings_zone_keeps_entries),
 		cmocka_unit_test(test_schedule_ten_mistakes),
 		cmocka_unit_test(test_schedule_crlf),
+		cmocka_unit_test(test_yaml_tags_are_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown_zones);
 }

@@ -633,6 +633,48 @@ static void test_jobs_without_chunk_size(void **unused)
 	free_render();
 }
 
+/* chunk_size: all is one chunk over every ID of the run, across groups, waiting for every
+ * chunk below it; it does not change the group size of the others. */
+static void test_chunk_size_all(void **unused)
+{
+	job("report", CHUNK_SIZE_ALL);
+	job("stores", 4);
+	job("sales", 0);
+	dep("report", "stores", 0);
+	dep("stores", "sales", 0);
+	assert_int_equal(expand("report", 1, 10, "{}", false), 0);
+	assert_string_equal(render(&f.p),
+			    "c0 sales 1/3 1-4 <-\n"
+			    "c1 sales 2/3 5-8 <-\n"
+			    "c2 sales 3/3 9-10 <-\n"
+			    "c3 stores 1/3 1-4 <- c0\n"
+			    "c4 stores 2/3 5-8 <- c1\n"
+			    "c5 stores 3/3 9-10 <- c2\n"
+			    "c6 report 1/1 1-10 <- c3 c4 c5\n");
+	free_render();
+
+	/* below the master: every chunk of its parent waits for the one chunk */
+	job("ref", CHUNK_SIZE_ALL);
+	dep("sales", "ref", 0);
+	assert_int_equal(expand("stores", 1, 6, "{}", false), 0);
+	assert_string_equal(render(&f.p),
+			    "c0 ref 1/1 1-6 <-\n"
+			    "c1 sales 1/2 1-4 <- c0\n"
+			    "c2 sales 2/2 5-6 <- c0\n"
+			    "c3 stores 1/2 1-4 <- c1\n"
+			    "c4 stores 2/2 5-6 <- c2\n");
+	free_render();
+
+	/* a run without IDs: one chunk, as for any job */
+	assert_int_equal(expand("report", 1, 0, "{}", false), 0);
+	assert_string_equal(render(&f.p),
+			    "c0 ref 1/1 - <-\n"
+			    "c1 sales 1/1 - <- c0\n"
+			    "c2 stores 1/1 - <- c1\n"
+			    "c3 report 1/1 - <- c2\n");
+	free_render();
+}
+
 /* Chunk sizes of job types outside the master's graph do not change G. */
 static void test_group_size_is_the_masters_graph(void **unused)
 {
@@ -692,6 +734,7 @@ int main(void)
 		T(test_run_without_ids),
 		T(test_chunk_size_larger_than_group),
 		T(test_jobs_without_chunk_size),
+		T(test_chunk_size_all),
 		T(test_group_size_is_the_masters_graph),
 		T(test_freshness_error),
 		T(test_no_work),

@@ -109,6 +109,28 @@ run_stau next
 check "no argument" "2 stau: missing a cron expression or schedule entry id" \
 	"$rc $(printf '%s\n' "$err" | head -n 1)"
 
+mkproject nextentries
+job a.sh '#!/bin/sh
+# ---
+# ---'
+cat >"$P/schedule.yaml" <<'YAML'
+schedule:
+  - id: every
+    job: a
+    every: 15m
+    start: 2026-01-01T00:05:00Z
+  - id: off
+    job: a
+    cron: "0 * * * *"
+    enabled: false
+YAML
+run_stau -C "$P" next every --from 2026-03-01T10:00:00Z -n 2
+check "an every: entry, from its start" "0|2026-03-01T10:05:00+00:00
+2026-03-01T10:20:00+00:00|" "$rc|$out|$err"
+run_stau -C "$P" next off --from 2026-03-01T10:00:00Z -n 1
+check "a disabled entry says so" "0|2026-03-01T11:00:00+00:00|stau: entry 'off' is disabled \
+(enabled: false): tick does not run it at these times" "$rc|$out|$err"
+
 run_stau next '*/10 * * * *'
 check "from now by default: five lines" 5 "$(printf '%s\n' "$out" | grep -c '^[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9]0:00+00:00$')"
 done_testing
