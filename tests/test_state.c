@@ -916,14 +916,9 @@ static void test_recover_orphans(void **state)
 	assert_null(lost);
 }
 
-/* ---- freshness at scale ---- */
-
-static double ms_since(const struct timespec *t0)
-{
-	struct timespec t1;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
-}
+/* ---- freshness at scale ----
+ * Correctness only: how fast it is, bench/expand.sh measures beside its floor (a timed unit
+ * test fails on a loaded machine and under valgrind). */
 
 static void test_freshness_of_many_ids(void **state)
 {
@@ -939,10 +934,7 @@ static void test_freshness_of_many_ids(void **state)
 	assert_int_equal(state_run_activate(f->st, run, &b.p, NOW), 0);
 	struct state_claim req = claim_any();
 	int64_t c = claim(f->st, &req, NOW);
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(finish(f->st, c, true, NOW + 7), RUN_DONE);
-	double write_ms = ms_since(&t0);
 
 	/* ask about 0..2N-1: a third of them are fresh */
 	for (size_t i = 0; i < 2 * N; i++)
@@ -950,23 +942,15 @@ static void test_freshness_of_many_ids(void **state)
 	int64_t *fin = xmalloc(2 * N * sizeof(*fin));
 	struct freshness_src src = state_freshness_src(f->st);
 	char err[256];
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(src.per_ids(src.ctx, "job_F", ids, 2 * N, fin, err, sizeof(err)), 0);
-	double read_ms = ms_since(&t0);
 	for (size_t i = 0; i < 2 * N; i++)
 		if (fin[i] != (i % 3 == 0 && i < 3 * N ? NOW + 7 : 0))
 			fail_msg("id %zu: %lld", i, (long long)fin[i]);
 	/* sparse questions re-seek instead of scanning the rows between */
 	int64_t sparse[] = { -1, 3, 150000, 299997, 299998, 1000000 }, sf[6];
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(src.per_ids(src.ctx, "job_F", sparse, 6, sf, err, sizeof(err)), 0);
-	double sparse_ms = ms_since(&t0);
 	int64_t want[] = { 0, NOW + 7, NOW + 7, NOW + 7, 0, 0 };
 	assert_memory_equal(sf, want, sizeof(want));
-	print_message("freshness: wrote %d IDs in %.1f ms, read %d in %.1f ms, 6 sparse in %.2f ms\n",
-		      N, write_ms, 2 * N, read_ms, sparse_ms);
-	assert_true(read_ms < 1000);
-	assert_true(sparse_ms < 20);
 	free(ids);
 	free(fin);
 }
@@ -993,22 +977,19 @@ static int64_t chain_of(struct state *st, size_t n)
 	return run;
 }
 
-static void test_claim_finish_speed(void **state)
+static void test_claim_finish_chains(void **state)
 {
 	struct fx *f = *state;
 	enum { N = 1000 };
 	int64_t run = chain_of(f->st, N), first = 1;
 	struct state_claim req = claim_any();
 	req.run = run;
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; i < N; i++) {
 		int64_t c = claim(f->st, &req, NOW);
 		assert_int_equal(c, first + (int64_t)i);
 		assert_int_equal(claim(f->st, &req, NOW), 0);
 		finish(f->st, c, true, NOW);
 	}
-	double ms = ms_since(&t0);
 	assert_string_equal(run_state_of(f->st, run), "DONE");
 
 	/* finishing a chunk and claiming the next in one transaction: one sync per chunk */
@@ -1016,7 +997,6 @@ static void test_claim_finish_speed(void **state)
 	first += N;
 	struct state_chunk c;
 	assert_int_equal(state_claim_ready_chunk(f->st, &req, NOW, &c), 1);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; i < N; i++) {
 		assert_int_equal(c.id, first + (int64_t)i);
 		int64_t id = c.id;
@@ -1028,12 +1008,7 @@ static void test_claim_finish_speed(void **state)
 		assert_int_equal(state_commit(f->st), 0);
 		assert_int_equal(rc, i + 1 < N);
 	}
-	double ms2 = ms_since(&t0);
 	assert_string_equal(run_state_of(f->st, req.run), "DONE");
-	print_message("claim + finish: %.3f ms per chunk, %.3f ms in one transaction (chains of "
-		      "%d)\n", ms / N, ms2 / N, N);
-	assert_true(ms / N < 25); /* about 0.5 ms with fsync; generous for valgrind */
-	assert_true(ms2 / N < 25);
 }
 
 /* ---- entries and once-only records ---- */
@@ -1185,7 +1160,7 @@ int main(void)
 		T(test_job_has_open_chunks),
 		T(test_recover_orphans),
 		T(test_freshness_of_many_ids),
-		T(test_claim_finish_speed),
+		T(test_claim_finish_chains),
 		T(test_entries),
 		T(test_entries_in_one_transaction),
 		T(test_broken_hashes_and_problems),
