@@ -117,7 +117,7 @@ struct state {
 	char errmsg[512];
 };
 
-/* ---- errors (state.c) ---- */
+/* ---- errors (state_sql.c) ---- */
 
 /* Formats the message into st->errmsg; returns -1. */
 int db_fail(struct state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -179,7 +179,7 @@ static inline char *col_str(sqlite3_stmt *s, int i)
 	return t ? xstrdup((const char *)t) : NULL;
 }
 
-/* ---- names and work IDs (state.c) ---- */
+/* ---- names and work IDs (state_sql.c) ---- */
 
 /* The names stored in the state columns of runs and chunks, by enum value. */
 extern const char *const run_names[RUN_STATE_N];
