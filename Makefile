@@ -43,7 +43,8 @@ LAYER0 := util msg json kvlist
 LAYER1 := timeutil cron term yamldoc header
 LAYER2 := proc config config_job config_schedule graph workids
 LAYER3 := project plan due
-LAYER4 := state state_sql state_runs state_chunks state_fresh state_prune exec pyrunner_gen
+LAYER4 := state_sql state state_runs state_fresh state_chunks state_entries state_health \
+	state_views state_prune exec pyrunner_gen
 LAYER5 := engine engine_runs sched runprogress usage view
 LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show \
 	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune
@@ -72,15 +73,16 @@ LINK_test_exec := exec proc util
 LINK_test_proc := proc util
 LINK_test_util := util
 LINK_test_workids := workids proc util
-LINK_test_state := state state_sql state_runs state_chunks state_fresh state_prune proc workids util
+LINK_test_state := state state_sql state_runs state_fresh state_chunks state_entries state_health \
+	state_views state_prune proc workids util
 LINK_test_engine := engine engine_runs pyrunner_gen exec state state_sql state_runs state_chunks \
-	state_fresh project plan config_job config_schedule config graph proc workids yamldoc \
-	header cron term timeutil kvlist json msg util
+	state_fresh state_health state_views project plan config_job config_schedule config graph proc \
+	workids yamldoc header cron term timeutil kvlist json msg util
 LINK_test_sched := sched engine engine_runs pyrunner_gen exec state state_sql state_runs \
-	state_chunks state_fresh state_prune due project plan config_job config_schedule config \
+	state_chunks state_fresh state_entries state_health state_prune due project plan config_job config_schedule config \
 	graph proc workids yamldoc header cron term timeutil kvlist json msg util
 LINK_test_runprogress := runprogress engine engine_runs pyrunner_gen exec state state_sql \
-	state_runs state_chunks state_fresh project plan config_job config_schedule config graph \
+	state_runs state_chunks state_fresh state_health project plan config_job config_schedule config graph \
 	proc workids yamldoc header cron term timeutil kvlist json msg util
 LINK_test_view := view usage state state_sql state_runs project config_job config_schedule \
 	config graph proc workids yamldoc header cron term timeutil kvlist json msg util
@@ -88,7 +90,7 @@ LINK_test_cmdopt := cmdopt usage state state_sql proc workids timeutil msg util
 LINK_test_cmdctx := cmdctx state state_sql project config_job config_schedule config graph \
 	proc workids yamldoc header cron timeutil kvlist json msg util
 LINK_test_cmd_status := cmd_status cmd_show cmd_logs cmdctx cmdopt usage view state state_sql \
-	state_runs state_chunks state_fresh project plan config_job config_schedule config graph \
+	state_runs state_chunks state_fresh state_entries state_health state_views project plan config_job config_schedule config graph \
 	proc workids yamldoc header cron term timeutil kvlist json msg util
 LINK_fuzz_config := config_schedule config yamldoc header cron timeutil kvlist json msg util
 LINK_fuzz_cron := cron timeutil util

@@ -60,15 +60,20 @@
  * queue on the flock, SQLite's busy handler rarely runs; the flock wait has the same limit as
  * the busy timeout, and past it the caller gets a "locked" state error (exit 3).
  *
- * Files, by concern (state_db.h is what they share):
- *   state.c         this comment, the schema and its migrations, opening and closing, the
- *                   lock, transactions, group commit
+ * Files, by concern (state_db.h is what they share), each calling only files above it in
+ * this list, so that no two of them call each other:
  *   state_sql.c     every statement kept prepared on the connection, and running them;
  *                   errors, state names, work IDs in columns: the floor the others stand on
+ *   state.c         this comment, the schema and its migrations, opening and closing, the
+ *                   lock, transactions, group commit
  *   state_runs.c    runs: create, read, activate with a plan, cancel, fail, retry, requeue
- *   state_chunks.c  claiming, finishing and what it releases or cancels, chunk reads,
- *                   recovery of orphaned chunks
- *   state_fresh.c   freshness, schedule entries, broken jobs, job file hashes, problems
+ *   state_fresh.c   freshness: the last success of each job type and work ID
+ *   state_chunks.c  chunks: claiming, finishing and what it releases or cancels, reading
+ *                   one, recovery of orphaned chunks
+ *   state_entries.c schedule entries: trigger fingerprints, the last fire times handled
+ *   state_health.c  job health: BROKEN marks, job file hashes, problems reported once
+ *   state_views.c   read-only views for the commands: runs of a job, the last run and last
+ *                   chunk of each job type, a run's chunks with their dependencies
  *   state_prune.c   retention: deleting old runs and naming their logs */
 #include "state.h"
 
@@ -285,6 +290,13 @@ int db_finish_tx(struct state *st, int rc)
 		return -1;
 	}
 	return state_commit(st) ? -1 : rc;
+}
+
+int db_write1(struct state *st, sqlite3_stmt *s)
+{
+	if (state_begin(st))
+		return -1;
+	return db_finish_tx(st, db_exec(st, s));
 }
 
 /* ---- group commit ---- */
