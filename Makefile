@@ -40,7 +40,7 @@ all: stau
 # below (docs/design.md, "Data flow"). A new module is one more word in one of these lists;
 # a .c file that is in none of them stops the build.
 LAYER0 := util msg json kvlist
-LAYER1 := timeutil cron term yamldoc header
+LAYER1 := timeutil cron term yamldoc jobheader
 LAYER2 := proc config config_job config_schedule graph workids
 LAYER3 := project plan due
 LAYER4 := state_sql state state_runs state_fresh state_chunks state_entries state_health \
@@ -63,9 +63,9 @@ LINK_test_json := json util
 LINK_test_timeutil := timeutil util
 LINK_test_cron := cron timeutil util
 LINK_test_term := term util
-LINK_test_header := header msg util
+LINK_test_jobheader := jobheader msg util
 LINK_test_graph := graph msg util
-LINK_test_config := config_job config_schedule config yamldoc header cron timeutil kvlist \
+LINK_test_config := config_job config_schedule config yamldoc jobheader cron timeutil kvlist \
 	json msg util
 LINK_test_due := due cron timeutil util
 LINK_test_plan := plan graph workids proc kvlist json msg util
@@ -77,24 +77,24 @@ LINK_test_state := state state_sql state_runs state_fresh state_chunks state_ent
 	state_views state_prune proc workids util
 LINK_test_engine := engine engine_runs pyrunner_gen exec state state_sql state_runs state_chunks \
 	state_fresh state_health state_views project plan config_job config_schedule config graph proc \
-	workids yamldoc header cron term timeutil kvlist json msg util
+	workids yamldoc jobheader cron term timeutil kvlist json msg util
 LINK_test_sched := sched engine engine_runs pyrunner_gen exec state state_sql state_runs \
 	state_chunks state_fresh state_entries state_health state_prune due project plan config_job config_schedule config \
-	graph proc workids yamldoc header cron term timeutil kvlist json msg util
+	graph proc workids yamldoc jobheader cron term timeutil kvlist json msg util
 LINK_test_runprogress := runprogress engine engine_runs pyrunner_gen exec state state_sql \
 	state_runs state_chunks state_fresh state_health project plan config_job config_schedule config graph \
-	proc workids yamldoc header cron term timeutil kvlist json msg util
+	proc workids yamldoc jobheader cron term timeutil kvlist json msg util
 LINK_test_view := view usage state state_sql state_runs project config_job config_schedule \
-	config graph proc workids yamldoc header cron term timeutil kvlist json msg util
+	config graph proc workids yamldoc jobheader cron term timeutil kvlist json msg util
 LINK_test_cmdopt := cmdopt usage state state_sql proc workids timeutil msg util
 LINK_test_cmdctx := cmdctx state state_sql project config_job config_schedule config graph \
-	proc workids yamldoc header cron timeutil kvlist json msg util
+	proc workids yamldoc jobheader cron timeutil kvlist json msg util
 LINK_test_cmd_status := cmd_status cmd_show cmd_logs cmdctx cmdopt usage view state state_sql \
 	state_runs state_chunks state_fresh state_entries state_health state_views project plan config_job config_schedule config graph \
-	proc workids yamldoc header cron term timeutil kvlist json msg util
-LINK_fuzz_config := config_schedule config yamldoc header cron timeutil kvlist json msg util
+	proc workids yamldoc jobheader cron term timeutil kvlist json msg util
+LINK_fuzz_config := config_schedule config yamldoc jobheader cron timeutil kvlist json msg util
 LINK_fuzz_cron := cron timeutil util
-LINK_fuzz_header := config_job config yamldoc header timeutil kvlist json msg util
+LINK_fuzz_jobheader := config_job config yamldoc jobheader timeutil kvlist json msg util
 LINK_fuzz_ids := workids proc util
 
 TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))

@@ -2,7 +2,7 @@
  *
  * What counts as a job: every regular file directly in jobs/ (subdirectories such as
  * __pycache__ and names starting with '.' or ending in '~' are ignored) whose header
- * (header.c) opens near its top. Its job type is the file name without its last extension.
+ * (jobheader.c) opens near its top. Its job type is the file name without its last extension.
  * A symbolic link is followed only when it stays inside jobs/ (docs/design.md, "Security").
  *
  * Like cron with an unsafe crontab, a job file or schedule.yaml that users other than its
