@@ -121,7 +121,7 @@ struct engine_new_run {
 	size_t nids;
 	bool has_ids;		/* false: the run has no IDs (freshness per job type) */
 	bool force;
-	const char *git;	/* the project's commit (engine_git_commit), or NULL */
+	const char *git;	/* the project's commit (project_git_commit), or NULL */
 	const char *fail;	/* record the run FAILED at once with this message (select_work
 				 * failed), or NULL */
 };
@@ -169,10 +169,6 @@ int engine_job_problem(struct state *st, const struct project *p, const char *ty
  * read (err says why), or -1 with a message in err on a state error. */
 int engine_file_hash(struct state *st, const char *dir, const char *path, char **hash,
 		     char *err, size_t errlen);
-
-/* The current git commit of dir (`git rev-parse HEAD` run in dir through proc_capture, no
- * shell), or NULL when dir is not a git repository or git is missing. A new string. */
-char *engine_git_commit(const char *dir);
 
 /* How a chunk failed, for messages, as a new string: why, the duration, the note: "exit 1
  * after 2.1s", "timed out after 5s", "exit 3 after 0.4s; job 'job_A' is broken ...". */

@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "plan.h"
-#include "proc.h"
 #include "term.h"
 #include "util.h"
 
@@ -254,23 +253,6 @@ int engine_recover(struct state *st, const struct project *p, struct exec_runner
 	}
 	free(lost);
 	return n;
-}
-
-/* ---- small helpers for the commands ---- */
-
-char *engine_git_commit(const char *dir)
-{
-	char *argv[] = { "git", "rev-parse", "HEAD", NULL };
-	struct proc_cmd cmd = { .argv = argv, .dir = dir, .out_max = 128, .err = PROC_STDERR_NULL };
-	struct proc_result r;
-	char *commit = NULL;
-	if (!proc_capture(&cmd, &r) && r.exit_code == 0 && !r.out_cut) {
-		size_t len = strspn(r.out.buf, "0123456789abcdef");
-		if (len >= 40 && r.out.buf[len] == '\n')
-			commit = xstrndup(r.out.buf, len);
-	}
-	proc_result_release(&r);
-	return commit;
 }
 
 char *engine_failure_text(const struct engine_finish *f)
