@@ -120,12 +120,12 @@ struct job_health {
 
 /* A job type without a file, with why it cannot run (rare: a run planned before its file
  * went away). */
-struct lost_type {
+struct missing_type {
 	char *type;
 	char *problem;
 };
 
-/* Where a child of ours runs: at most `jobs` at once. */
+/* Where a child of ours runs: at most `nslots` at once. */
 struct slot {
 	bool busy;
 	char *path;	/* its IDs file (NULL until first used) */
@@ -158,10 +158,10 @@ struct engine {
 	struct real_clock real;
 	struct engine_clock clock;
 	struct state_claim claim;
-	size_t jobs;		/* slots: children of ours at once */
-	struct slot *slot;	/* [jobs] */
-	struct running *run;	/* our children */
-	size_t nrun, caprun;
+	size_t nslots;		/* slots: children of ours at once */
+	struct slot *slot;	/* [nslots] */
+	struct running *children; /* our children, running */
+	size_t nchildren, capchildren;
 	struct outcome *ended;	/* judged, not yet stored */
 	size_t nended, capended;
 	struct outcome *told;	/* to tell after the next sync, in order: outcomes stored, and
@@ -172,8 +172,8 @@ struct engine {
 	int64_t due_ms;		/* when pids must be stored and `told` told (monotonic);
 				 * 0: nothing waits */
 	struct job_health *health; /* one per p->jobs[] */
-	struct lost_type *lost;
-	size_t nlost, caplost;
+	struct missing_type *missing; /* job types without a file, asked about */
+	size_t nmissing, capmissing;
 	char *err;
 	size_t errlen;
 };
@@ -324,9 +324,9 @@ static int job_health(struct engine *e, const char *type, const char **why)
 		*why = h->problem;
 		return 0;
 	}
-	for (size_t i = 0; !h && i < e->nlost; i++) {
-		if (!strcmp(e->lost[i].type, type)) {
-			*why = e->lost[i].problem;
+	for (size_t i = 0; !h && i < e->nmissing; i++) {
+		if (!strcmp(e->missing[i].type, type)) {
+			*why = e->missing[i].problem;
 			return 0;
 		}
 	}
@@ -336,8 +336,8 @@ static int job_health(struct engine *e, const char *type, const char **why)
 	if (h) {
 		*h = (struct job_health){ true, problem };
 	} else {
-		grow(&e->lost, &e->caplost, e->nlost + 1, sizeof(*e->lost));
-		e->lost[e->nlost++] = (struct lost_type){ xstrdup(type), problem };
+		grow(&e->missing, &e->capmissing, e->nmissing + 1, sizeof(*e->missing));
+		e->missing[e->nmissing++] = (struct missing_type){ xstrdup(type), problem };
 	}
 	*why = problem;
 	return 0;
@@ -940,8 +940,8 @@ static int launch(struct engine *e, struct state_chunk *c)
 	set_due(e);
 	grow(&e->pids, &e->cappids, e->npids + 1, sizeof(*e->pids));
 	e->pids[e->npids++] = (struct started_pid){ c->id, pid };
-	grow(&e->run, &e->caprun, e->nrun + 1, sizeof(*e->run));
-	e->run[e->nrun++] = r;
+	grow(&e->children, &e->capchildren, e->nchildren + 1, sizeof(*e->children));
+	e->children[e->nchildren++] = r;
 	started(e, &r.c);
 	return 0;
 }
@@ -974,7 +974,8 @@ static int store_each(struct engine *e)
  * the outcomes are told after a later sync. */
 static int record_and_claim(struct engine *e)
 {
-	size_t want = stopping(e) || e->nrun >= e->jobs ? 0 : e->jobs - e->nrun, nnext = 0;
+	size_t want = stopping(e) || e->nchildren >= e->nslots ? 0 : e->nslots - e->nchildren;
+	size_t nnext = 0;
 	if (!e->nended && !e->npids && !want)
 		return 0;
 	int64_t now = engine_now(e);
@@ -1022,13 +1023,13 @@ static int record_and_claim(struct engine *e)
 
 /* ---- the loop ---- */
 
-/* The running chunk of child `token`, taken out of e->run; false when there is none. */
+/* The running chunk of child `token`, taken out of e->children; false when there is none. */
 static bool take_running(struct engine *e, uint64_t token, struct running *out)
 {
-	for (size_t i = 0; i < e->nrun; i++) {
-		if ((uint64_t)e->run[i].c.id == token) {
-			*out = e->run[i];
-			e->run[i] = e->run[--e->nrun];
+	for (size_t i = 0; i < e->nchildren; i++) {
+		if ((uint64_t)e->children[i].c.id == token) {
+			*out = e->children[i];
+			e->children[i] = e->children[--e->nchildren];
 			return true;
 		}
 	}
@@ -1042,7 +1043,7 @@ static size_t reap_children(struct engine *e, int timeout_ms)
 	uint64_t token;
 	struct exec_result x;
 	size_t n = 0;
-	while (e->nrun && e->ex->ops->wait(e->ex->self, n ? 0 : timeout_ms, &token, &x) == 1) {
+	while (e->nchildren && e->ex->ops->wait(e->ex->self, n ? 0 : timeout_ms, &token, &x) == 1) {
 		struct running r;
 		if (!take_running(e, token, &r))
 			continue; /* not ours: cannot happen */
@@ -1090,7 +1091,7 @@ static int wait_child(struct engine *e)
 	if (reap_children(e, 0))
 		return 0;
 	int timeout = -1;
-	if (e->nrun < e->jobs) {
+	if (e->nchildren < e->nslots) {
 		int64_t t;
 		if (state_next_retry(e->st, e->o->run, engine_now(e), &t))
 			return state_error(e);
@@ -1113,11 +1114,11 @@ static int wait_child(struct engine *e)
 
 static void engine_release(struct engine *e)
 {
-	for (size_t i = 0; i < e->nrun; i++) {
-		running_end(e, &e->run[i]);
-		state_chunk_release(&e->run[i].c);
+	for (size_t i = 0; i < e->nchildren; i++) {
+		running_end(e, &e->children[i]);
+		state_chunk_release(&e->children[i].c);
 	}
-	free(e->run);
+	free(e->children);
 	for (size_t i = 0; i < e->nended; i++)
 		outcome_release(&e->ended[i]);
 	free(e->ended);
@@ -1125,7 +1126,7 @@ static void engine_release(struct engine *e)
 		outcome_release(&e->told[i]);
 	free(e->told);
 	free(e->pids);
-	for (size_t i = 0; i < e->jobs; i++) {
+	for (size_t i = 0; i < e->nslots; i++) {
 		if (e->slot[i].fd >= 0)
 			close(e->slot[i].fd);
 		if (e->slot[i].path)
@@ -1136,11 +1137,11 @@ static void engine_release(struct engine *e)
 	for (size_t i = 0; i < e->p->njobs; i++)
 		free(e->health[i].problem);
 	free(e->health);
-	for (size_t i = 0; i < e->nlost; i++) {
-		free(e->lost[i].type);
-		free(e->lost[i].problem);
+	for (size_t i = 0; i < e->nmissing; i++) {
+		free(e->missing[i].type);
+		free(e->missing[i].problem);
 	}
-	free(e->lost);
+	free(e->missing);
 }
 
 /* The loop: rounds of record-and-claim, and waiting for children. */
@@ -1151,8 +1152,9 @@ static int run_loop(struct engine *e)
 		if (record_and_claim(e))
 			return -1;
 		if (stopping(e) && !killed) {
-			for (size_t i = 0; i < e->nrun; i++)
-				e->ex->ops->signal(e->ex->self, (uint64_t)e->run[i].c.id, SIGTERM);
+			for (size_t i = 0; i < e->nchildren; i++)
+				e->ex->ops->signal(e->ex->self, (uint64_t)e->children[i].c.id,
+						   SIGTERM);
 			killed = true;
 		}
 		if (e->nended) /* chunks that could not start: stored by the next round */
@@ -1160,7 +1162,7 @@ static int run_loop(struct engine *e)
 		if (catch_up(e, false))
 			return -1;
 		int rc;
-		if (e->nrun) {
+		if (e->nchildren) {
 			rc = wait_child(e);
 		} else if (e->o->wait_run && !stopping(e)) {
 			rc = wait_for_others(e);
@@ -1184,7 +1186,7 @@ int engine_run(struct state *st, const struct project *p, struct exec_runner *ex
 	e.clock = opts->clock ? *opts->clock
 			      : (struct engine_clock){ real_now, real_sleep_until, &e.real };
 	int64_t max = engine_max_parallel(p);
-	e.jobs = opts->jobs && (int64_t)opts->jobs < max ? opts->jobs : (size_t)max;
+	e.nslots = opts->jobs && (int64_t)opts->jobs < max ? opts->jobs : (size_t)max;
 	e.claim = (struct state_claim){ .run = opts->run, .max_running = max,
 					.job_limit = job_limit, .ctx = &e };
 	if (proc_self(&e.claim.owner)) {
@@ -1192,8 +1194,8 @@ int engine_run(struct state *st, const struct project *p, struct exec_runner *ex
 			 "cannot read this process's start time from the process table");
 		return -1;
 	}
-	e.slot = xcalloc(e.jobs, sizeof(*e.slot));
-	for (size_t i = 0; i < e.jobs; i++)
+	e.slot = xcalloc(e.nslots, sizeof(*e.slot));
+	for (size_t i = 0; i < e.nslots; i++)
 		e.slot[i] = (struct slot){ .fd = -1, .len = SIZE_MAX }; /* truncated at first use */
 	e.health = xcalloc(p->njobs + 1, sizeof(*e.health));
 	int rc = state_defer_sync(st, true) ? state_error(&e) : run_loop(&e);
