@@ -45,7 +45,7 @@ LAYER2 := proc config config_job config_schedule graph workids
 LAYER3 := project plan due
 LAYER4 := state_sql state state_runs state_fresh state_chunks state_entries state_health \
 	state_views state_prune exec pyrunner_gen
-LAYER5 := engine engine_runs sched runprogress usage view
+LAYER5 := engine_health engine_chunk engine_runs engine sched runprogress usage view
 LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show \
 	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune
 LAYER7 := stau
@@ -75,13 +75,13 @@ LINK_test_util := util
 LINK_test_workids := workids proc util
 LINK_test_state := state state_sql state_runs state_fresh state_chunks state_entries state_health \
 	state_views state_prune proc workids util
-LINK_test_engine := engine engine_runs pyrunner_gen exec state state_sql state_runs state_chunks \
+LINK_test_engine := engine engine_runs engine_chunk engine_health pyrunner_gen exec state state_sql state_runs state_chunks \
 	state_fresh state_health state_views project plan config_job config_schedule config graph proc \
 	workids yamldoc jobheader cron term timeutil kvlist json msg util
-LINK_test_sched := sched engine engine_runs pyrunner_gen exec state state_sql state_runs \
+LINK_test_sched := sched engine engine_runs engine_chunk engine_health pyrunner_gen exec state state_sql state_runs \
 	state_chunks state_fresh state_entries state_health state_prune due project plan config_job config_schedule config \
 	graph proc workids yamldoc jobheader cron term timeutil kvlist json msg util
-LINK_test_runprogress := runprogress engine engine_runs pyrunner_gen exec state state_sql \
+LINK_test_runprogress := runprogress engine engine_runs engine_chunk engine_health pyrunner_gen exec state state_sql \
 	state_runs state_chunks state_fresh state_health project plan config_job config_schedule config graph \
 	proc workids yamldoc jobheader cron term timeutil kvlist json msg util
 LINK_test_view := view usage state state_sql state_runs project config_job config_schedule \
