@@ -97,6 +97,16 @@ LINK_fuzz_cron := cron timeutil util
 LINK_fuzz_jobheader := config_job config yamldoc jobheader timeutil kvlist json msg util
 LINK_fuzz_ids := workids proc util
 
+# Test helpers: objects of tests/ that tests link beside their modules (fake_exec.c: a fake
+# executor for the tests that drive the engine). A test names its helpers in HELPERS_test_x;
+# a helper names the modules it calls in its LINK_ list, and each of them must be in the LINK_
+# list of every test that uses it, so that a helper cannot take a test above its layer.
+TEST_HELPERS := fake_exec
+LINK_fake_exec := util
+HELPERS_test_engine := fake_exec
+HELPERS_test_sched := fake_exec
+HELPERS_test_runprogress := fake_exec
+
 TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 FUZZERS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
@@ -122,6 +132,12 @@ $(foreach p,$(TESTS) $(FUZZERS),$(foreach m,$(filter-out $(MODULES),$(LINK_$(p))
 $(foreach p,$(TESTS) $(FUZZERS),$(if $(call above,$(p)),$(error LINK_$(p) names \
 	$(call above,$(p)), above the layer of '$(firstword $(LINK_$(p)))' (layer \
 	$(call layer_of,$(firstword $(LINK_$(p))))): link only the tested module and those below)))
+$(foreach h,$(filter-out $(TEST_HELPERS) test_%,$(basename $(notdir $(wildcard tests/*.c)))),\
+	$(error tests/$(h).c is no test (test_*.c) and no helper: add '$(h)' to TEST_HELPERS))
+$(foreach p,$(TESTS),$(foreach h,$(HELPERS_$(p)),$(if $(filter $(h),$(TEST_HELPERS)),,\
+	$(error HELPERS_$(p) names '$(h)', which is not in TEST_HELPERS))))
+$(foreach p,$(TESTS),$(foreach h,$(HELPERS_$(p)),$(foreach m,$(filter-out $(LINK_$(p)),\
+	$(LINK_$(h))),$(error tests/$(h).c calls '$(m)', which LINK_$(p) does not link))))
 endif
 
 # ---- One set of rules, three builds -----------------------------------------------------
@@ -156,8 +172,9 @@ test_LIBS = $(PKG_LIBS) $(CMOCKA_LIBS)
 fuzz_FLAGS = -fsanitize=fuzzer -I. $(PKG_CFLAGS) -MMD -MP
 fuzz_LIBS = $(PKG_LIBS)
 
-# The objects of modules $(2) in build $(1).
+# The objects of modules $(2) in build $(1); the objects of the helpers of test $(2).
 objs = $(patsubst %,$($(1)_DIR)/obj/%.o,$(2))
+helper_objs = $(patsubst %,$($(1)_DIR)/tests/%.o,$(HELPERS_$(2)))
 # FILE $(1) holds TEXT $(2) afterwards, and is written (so newer) only when it held other text.
 differ = $(subst x$(1)x,,x$(2)x)$(subst x$(2)x,,x$(1)x)
 remember = $(if $(call differ,$(file <$(1)),$(2)),$(shell mkdir -p $(dir $(1)))$(file >$(1),$(2)))
@@ -170,14 +187,19 @@ $($(1)_DIR)/obj/%.o: %.c $($(1)_DIR)/.flags | $($(1)_NEEDS)
 $($(1)_DIR)/obj/pyrunner_gen.o: build/gen/pyrunner.c $($(1)_DIR)/.flags | $($(1)_NEEDS)
 	@mkdir -p $$(@D)
 	$$($(1)_CC) $$(WARN) $$($(1)_CFLAGS) $$(CPPFLAGS) -c -o $$@ $$<
+$($(1)_DIR)/tests/%.o: tests/%.c $($(1)_DIR)/.flags | build/.deps-test
+	@mkdir -p $$(@D)
+	$$($(1)_CC) $$(WARN) $$($(1)_CFLAGS) $$(test_FLAGS) $$(CPPFLAGS) -c -o $$@ $$<
 $($(1)_DIR)/.flags: FORCE
 	$$(call remember,$$@,$$($(1)_CC) $$(WARN) $$($(1)_CFLAGS) $$(CPPFLAGS) $$(LDFLAGS))
 endef
 
 # $(call program,BUILD,KIND,TARGET,SOURCE,NAME): TARGET links SOURCE (a test or a harness,
-# compiled on the way; none for stau) with the objects of LINK_NAME from build BUILD.
+# compiled on the way; none for stau) with the objects of LINK_NAME from build BUILD, and
+# those of its HELPERS_NAME.
 define program
-$(3): $(4) $(call objs,$(1),$(LINK_$(5))) $($(1)_DIR)/.flags | $(if $(4),build/.deps-test)
+$(3): $(4) $(call objs,$(1),$(LINK_$(5))) $(call helper_objs,$(1),$(5)) $($(1)_DIR)/.flags \
+		| $(if $(4),build/.deps-test)
 	@mkdir -p $$(@D)
 	$$($(1)_CC) $$(WARN) $$($(1)_CFLAGS) $$($(2)_FLAGS) $$(CPPFLAGS) $$(LDFLAGS) -o $$@ \
 		$$(filter %.c %.o,$$^) $$($(2)_LIBS)
