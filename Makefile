@@ -2,7 +2,8 @@
 #
 #   make            build ./stau
 #   make check      build and run every test (unit, end-to-end, sanitizers, valgrind, fuzzers)
-#   make layers     check the rules of the layers below (scripts/check-layers.sh)
+#   make layers     check the rules of the layers below and the lengths of functions
+#                   (scripts/check-layers.sh)
 #   make demo       run the example pipeline in jobs/ and schedule.yaml
 #   make bench      measure stau against make, ninja and the floors; about 5 minutes
 #   make install    install a stripped stau and stau.1 under $(DESTDIR)$(PREFIX)
@@ -231,10 +232,9 @@ build/libstau.a: $(call objs,normal,$(filter-out stau,$(MODULES)))
 	rm -f $@ && ar rcs $@ $^
 
 # ---- Tests ------------------------------------------------------------------------------
-# The rules of the layers (scripts/check-layers.sh, `make layers`) do not hold yet while the
-# sources are being restructured. Once they do, turn them on as the first step of `make check`
-# by setting CHECK_LAYERS = yes below (or try it: `make check CHECK_LAYERS=yes`).
-CHECK_LAYERS ?= no
+# The rules of the layers and the function-length profile (scripts/check-layers.sh, `make
+# layers`) are the first step of `make check`; `make check CHECK_LAYERS=no` skips them.
+CHECK_LAYERS ?= yes
 check: $(if $(filter yes,$(CHECK_LAYERS)),layers) unit e2e unit-asan e2e-asan unit-valgrind \
 	e2e-valgrind fuzz-short
 
