@@ -74,25 +74,29 @@ LINK_test_exec := exec proc util
 LINK_test_proc := proc util
 LINK_test_util := util
 LINK_test_workids := workids proc util
-LINK_test_state := state state_sql state_runs state_fresh state_chunks state_entries state_health \
-	state_views state_prune proc workids util
-LINK_test_engine := engine engine_runs engine_chunk engine_health pyrunner_gen exec state state_sql state_runs state_chunks \
-	state_fresh state_health state_views project plan config_job config_schedule config graph proc \
-	workids yamldoc jobheader cron term timeutil kvlist json msg util
-LINK_test_sched := sched engine engine_runs engine_chunk engine_health pyrunner_gen exec state state_sql state_runs \
-	state_chunks state_fresh state_entries state_health state_prune due project plan config_job config_schedule config \
-	graph proc workids yamldoc jobheader cron term timeutil kvlist json msg util
-LINK_test_runprogress := runprogress engine engine_runs engine_chunk engine_health pyrunner_gen exec state state_sql \
-	state_runs state_chunks state_fresh state_health project plan config_job config_schedule config graph \
-	proc workids yamldoc jobheader cron term timeutil kvlist json msg util
+LINK_test_state := state state_sql state_runs state_fresh state_chunks state_entries \
+	state_health state_views state_prune proc workids util
+LINK_test_engine := engine engine_runs engine_chunk engine_health pyrunner_gen exec state \
+	state_sql state_runs state_chunks state_fresh state_health state_views project plan \
+	config_job config_schedule config graph proc workids yamldoc jobheader cron term \
+	timeutil kvlist json msg util
+LINK_test_sched := sched engine engine_runs engine_chunk engine_health pyrunner_gen exec state \
+	state_sql state_runs state_chunks state_fresh state_entries state_health state_prune due \
+	project plan config_job config_schedule config graph proc workids yamldoc jobheader cron \
+	term timeutil kvlist json msg util
+LINK_test_runprogress := runprogress engine engine_runs engine_chunk engine_health pyrunner_gen \
+	exec state state_sql state_runs state_chunks state_fresh state_health project plan \
+	config_job config_schedule config graph proc workids yamldoc jobheader cron term \
+	timeutil kvlist json msg util
 LINK_test_view := view usage state state_sql state_runs project config_job config_schedule \
 	config graph proc workids yamldoc jobheader cron term timeutil kvlist json msg util
 LINK_test_cmdopt := cmdopt usage state state_sql proc workids timeutil msg util
-LINK_test_cmdctx := cmdctx state state_sql project config_job config_schedule config graph \
-	proc workids yamldoc jobheader cron timeutil kvlist json msg util
+LINK_test_cmdctx := cmdctx state state_sql project config_job config_schedule config graph proc \
+	workids yamldoc jobheader cron timeutil kvlist json msg util
 LINK_test_cmd_status := cmd_status cmd_show cmd_logs cmdctx cmdopt usage view state state_sql \
-	state_runs state_chunks state_fresh state_entries state_health state_views project plan config_job config_schedule config graph \
-	proc workids yamldoc jobheader cron term timeutil kvlist json msg util
+	state_runs state_chunks state_fresh state_entries state_health state_views project plan \
+	config_job config_schedule config graph proc workids yamldoc jobheader cron term \
+	timeutil kvlist json msg util
 LINK_fuzz_config := config_schedule config yamldoc jobheader cron timeutil kvlist json msg util
 LINK_fuzz_cron := cron timeutil util
 LINK_fuzz_jobheader := config_job config yamldoc jobheader timeutil kvlist json msg util
