@@ -1,7 +1,8 @@
 # stau - a job orchestrator for cron.
 #
 #   make            build ./stau
-#   make check      build and run every test (unit, end-to-end, sanitizers, valgrind, fuzzers)
+#   make check      make layers, then build and run every test (unit, end-to-end, sanitizers,
+#                   valgrind, fuzzers)
 #   make layers     check the rules of the layers below and the lengths of functions
 #                   (scripts/check-layers.sh)
 #   make demo       run the example pipeline in jobs/ and schedule.yaml
