@@ -192,9 +192,13 @@ END {
 		fnlen[++nfn] = w[1] + 0
 		longest = line
 		if (w[1] + 0 > maxfn)
-			problem("no function over " maxfn " lines", w[2] ": " w[3] "(): " w[1] " lines")
+			problem("no function over " maxfn " lines",
+				w[2] ": " w[3] "(): " w[1] " lines")
 	}
-	median = nfn ? (nfn % 2 ? fnlen[(nfn + 1) / 2] : (fnlen[nfn / 2] + fnlen[nfn / 2 + 1]) / 2) : 0
+	if (nfn % 2)
+		median = fnlen[(nfn + 1) / 2]
+	else
+		median = nfn ? (fnlen[nfn / 2] + fnlen[nfn / 2 + 1]) / 2 : 0
 	if (median > maxmedian)
 		problem("functions: a median length of at most " maxmedian " lines",
 			"the median of " nfn " functions is " median " lines")

@@ -33,8 +33,9 @@ struct fake_exec {
 				  * record names it */
 
 	/* written down */
-	struct strbuf events;	 /* "start a 1/2 #1\n", "end a 1/2 exit 0\n", "signal a 1/2 15\n",
-				  * "signal chunk 3 15\n", "kill lost run 1 chunk 1 #1 child 42\n" */
+	struct strbuf events;	 /* "start a 1/2 #1\n", "end a 1/2 exit 0\n",
+				  * "signal a 1/2 15\n", "signal chunk 3 15\n",
+				  * "kill lost run 1 chunk 1 #1 child 42\n" */
 	struct strbuf envs;	 /* per start, its STAU_* environment but STAU_DIR and
 				  * STAU_WORK_IDS_FILE on one line, then " file[IDS]" with the
 				  * IDs file's lines joined by spaces */
