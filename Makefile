@@ -1,8 +1,10 @@
 # stau - a job orchestrator for cron.
 #
 #   make            build ./stau
-#   make check      build and run every test (unit, end-to-end, sanitizers, valgrind, fuzzers)
-#   make layers     check the rules of the layers below (scripts/check-layers.sh)
+#   make check      make layers, then build and run every test (unit, end-to-end, sanitizers,
+#                   valgrind, fuzzers)
+#   make layers     check the rules of the layers below and the lengths of functions
+#                   (scripts/check-layers.sh)
 #   make demo       run the example pipeline in jobs/ and schedule.yaml
 #   make bench      measure stau against make, ninja and the floors; about 5 minutes
 #   make install    install a stripped stau and stau.1 under $(DESTDIR)$(PREFIX)
@@ -40,11 +42,12 @@ all: stau
 # below (docs/design.md, "Data flow"). A new module is one more word in one of these lists;
 # a .c file that is in none of them stops the build.
 LAYER0 := util msg json kvlist
-LAYER1 := timeutil cron term yamldoc header
+LAYER1 := timeutil cron term yamldoc jobheader
 LAYER2 := proc slurm config config_job config_schedule graph workids
 LAYER3 := project plan due
-LAYER4 := state state_sql state_runs state_chunks state_fresh state_prune exec pyrunner_gen
-LAYER5 := engine engine_runs sched runprogress usage view
+LAYER4 := state_sql state state_runs state_fresh state_chunks state_entries state_health \
+	state_views state_prune exec pyrunner_gen
+LAYER5 := engine_health engine_chunk engine_runs engine sched runprogress usage view
 LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show \
 	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune
 LAYER7 := stau
@@ -62,9 +65,9 @@ LINK_test_json := json util
 LINK_test_timeutil := timeutil util
 LINK_test_cron := cron timeutil util
 LINK_test_term := term util
-LINK_test_header := header msg util
+LINK_test_jobheader := jobheader msg util
 LINK_test_graph := graph msg util
-LINK_test_config := config_job config_schedule config slurm yamldoc header cron timeutil kvlist \
+LINK_test_config := config_job config_schedule config slurm yamldoc jobheader cron timeutil kvlist \
 	json msg util
 LINK_test_due := due cron timeutil util
 LINK_test_plan := plan graph workids proc kvlist json msg util
@@ -72,30 +75,45 @@ LINK_test_exec := exec proc util
 LINK_test_proc := proc util
 LINK_test_util := util
 LINK_test_workids := workids proc util
-LINK_test_state := state state_sql state_runs state_chunks state_fresh state_prune proc workids util
-LINK_test_engine := engine engine_runs pyrunner_gen exec state state_sql state_runs state_chunks \
-	state_fresh project plan config_job config_schedule config slurm graph proc workids yamldoc \
-	header cron term timeutil kvlist json msg util
-LINK_test_sched := sched engine engine_runs pyrunner_gen exec state state_sql state_runs \
-	state_chunks state_fresh state_prune due project plan config_job config_schedule config slurm \
-	graph proc workids yamldoc header cron term timeutil kvlist json msg util
-LINK_test_runprogress := runprogress engine engine_runs pyrunner_gen exec state state_sql \
-	state_runs state_chunks state_fresh project plan config_job config_schedule config slurm graph \
-	proc workids yamldoc header cron term timeutil kvlist json msg util
+LINK_test_state := state state_sql state_runs state_fresh state_chunks state_entries \
+	state_health state_views state_prune proc workids util
+LINK_test_engine := engine engine_runs engine_chunk engine_health pyrunner_gen exec state \
+	state_sql state_runs state_chunks state_fresh state_health state_views project plan \
+	config_job config_schedule config slurm graph proc workids yamldoc jobheader cron term \
+	timeutil kvlist json msg util
+LINK_test_sched := sched engine engine_runs engine_chunk engine_health pyrunner_gen exec state \
+	state_sql state_runs state_chunks state_fresh state_entries state_health state_prune due \
+	project plan config_job config_schedule config slurm graph proc workids yamldoc jobheader cron \
+	term timeutil kvlist json msg util
+LINK_test_runprogress := runprogress engine engine_runs engine_chunk engine_health pyrunner_gen \
+	exec state state_sql state_runs state_chunks state_fresh state_health project plan \
+	config_job config_schedule config slurm graph proc workids yamldoc jobheader cron term \
+	timeutil kvlist json msg util
 LINK_test_view := view usage state state_sql state_runs project config_job config_schedule \
-	config slurm graph proc workids yamldoc header cron term timeutil kvlist json msg util
+	config slurm graph proc workids yamldoc jobheader cron term timeutil kvlist json msg util
 LINK_test_cmdopt := cmdopt usage state state_sql proc workids timeutil msg util
-LINK_test_cmdctx := cmdctx state state_sql project config_job config_schedule config slurm graph \
-	proc workids yamldoc header cron timeutil kvlist json msg util
+LINK_test_cmdctx := cmdctx state state_sql project config_job config_schedule config slurm graph proc \
+	workids yamldoc jobheader cron timeutil kvlist json msg util
 LINK_test_cmd_status := cmd_status cmd_show cmd_logs cmdctx cmdopt usage view state state_sql \
-	state_runs state_chunks state_fresh project plan config_job config_schedule config slurm graph \
-	proc workids yamldoc header cron term timeutil kvlist json msg util
-LINK_fuzz_config := config_schedule config slurm yamldoc header cron timeutil kvlist json msg util
+	state_runs state_chunks state_fresh state_entries state_health state_views project plan \
+	config_job config_schedule config slurm graph proc workids yamldoc jobheader cron term \
+	timeutil kvlist json msg util
+LINK_fuzz_config := config_schedule config slurm yamldoc jobheader cron timeutil kvlist json msg util
 LINK_fuzz_cron := cron timeutil util
-LINK_fuzz_header := config_job config slurm yamldoc header timeutil kvlist json msg util
+LINK_fuzz_jobheader := config_job config slurm yamldoc jobheader timeutil kvlist json msg util
 LINK_fuzz_ids := workids proc util
 LINK_test_slurm := slurm timeutil util
 LINK_fuzz_slurm := slurm timeutil util
+
+# Test helpers: objects of tests/ that tests link beside their modules (fake_exec.c: a fake
+# executor for the tests that drive the engine). A test names its helpers in HELPERS_test_x;
+# a helper names the modules it calls in its LINK_ list, and each of them must be in the LINK_
+# list of every test that uses it, so that a helper cannot take a test above its layer.
+TEST_HELPERS := fake_exec
+LINK_fake_exec := util
+HELPERS_test_engine := fake_exec
+HELPERS_test_sched := fake_exec
+HELPERS_test_runprogress := fake_exec
 
 TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 FUZZERS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -122,6 +140,12 @@ $(foreach p,$(TESTS) $(FUZZERS),$(foreach m,$(filter-out $(MODULES),$(LINK_$(p))
 $(foreach p,$(TESTS) $(FUZZERS),$(if $(call above,$(p)),$(error LINK_$(p) names \
 	$(call above,$(p)), above the layer of '$(firstword $(LINK_$(p)))' (layer \
 	$(call layer_of,$(firstword $(LINK_$(p))))): link only the tested module and those below)))
+$(foreach h,$(filter-out $(TEST_HELPERS) test_%,$(basename $(notdir $(wildcard tests/*.c)))),\
+	$(error tests/$(h).c is no test (test_*.c) and no helper: add '$(h)' to TEST_HELPERS))
+$(foreach p,$(TESTS),$(foreach h,$(HELPERS_$(p)),$(if $(filter $(h),$(TEST_HELPERS)),,\
+	$(error HELPERS_$(p) names '$(h)', which is not in TEST_HELPERS))))
+$(foreach p,$(TESTS),$(foreach h,$(HELPERS_$(p)),$(foreach m,$(filter-out $(LINK_$(p)),\
+	$(LINK_$(h))),$(error tests/$(h).c calls '$(m)', which LINK_$(p) does not link))))
 endif
 
 # ---- One set of rules, three builds -----------------------------------------------------
@@ -156,8 +180,9 @@ test_LIBS = $(PKG_LIBS) $(CMOCKA_LIBS)
 fuzz_FLAGS = -fsanitize=fuzzer -I. $(PKG_CFLAGS) -MMD -MP
 fuzz_LIBS = $(PKG_LIBS)
 
-# The objects of modules $(2) in build $(1).
+# The objects of modules $(2) in build $(1); the objects of the helpers of test $(2).
 objs = $(patsubst %,$($(1)_DIR)/obj/%.o,$(2))
+helper_objs = $(patsubst %,$($(1)_DIR)/tests/%.o,$(HELPERS_$(2)))
 # FILE $(1) holds TEXT $(2) afterwards, and is written (so newer) only when it held other text.
 differ = $(subst x$(1)x,,x$(2)x)$(subst x$(2)x,,x$(1)x)
 remember = $(if $(call differ,$(file <$(1)),$(2)),$(shell mkdir -p $(dir $(1)))$(file >$(1),$(2)))
@@ -170,14 +195,19 @@ $($(1)_DIR)/obj/%.o: %.c $($(1)_DIR)/.flags | $($(1)_NEEDS)
 $($(1)_DIR)/obj/pyrunner_gen.o: build/gen/pyrunner.c $($(1)_DIR)/.flags | $($(1)_NEEDS)
 	@mkdir -p $$(@D)
 	$$($(1)_CC) $$(WARN) $$($(1)_CFLAGS) $$(CPPFLAGS) -c -o $$@ $$<
+$($(1)_DIR)/tests/%.o: tests/%.c $($(1)_DIR)/.flags | build/.deps-test
+	@mkdir -p $$(@D)
+	$$($(1)_CC) $$(WARN) $$($(1)_CFLAGS) $$(test_FLAGS) $$(CPPFLAGS) -c -o $$@ $$<
 $($(1)_DIR)/.flags: FORCE
 	$$(call remember,$$@,$$($(1)_CC) $$(WARN) $$($(1)_CFLAGS) $$(CPPFLAGS) $$(LDFLAGS))
 endef
 
 # $(call program,BUILD,KIND,TARGET,SOURCE,NAME): TARGET links SOURCE (a test or a harness,
-# compiled on the way; none for stau) with the objects of LINK_NAME from build BUILD.
+# compiled on the way; none for stau) with the objects of LINK_NAME from build BUILD, and
+# those of its HELPERS_NAME.
 define program
-$(3): $(4) $(call objs,$(1),$(LINK_$(5))) $($(1)_DIR)/.flags | $(if $(4),build/.deps-test)
+$(3): $(4) $(call objs,$(1),$(LINK_$(5))) $(call helper_objs,$(1),$(5)) $($(1)_DIR)/.flags \
+		| $(if $(4),build/.deps-test)
 	@mkdir -p $$(@D)
 	$$($(1)_CC) $$(WARN) $$($(1)_CFLAGS) $$($(2)_FLAGS) $$(CPPFLAGS) $$(LDFLAGS) -o $$@ \
 		$$(filter %.c %.o,$$^) $$($(2)_LIBS)
@@ -209,10 +239,9 @@ build/libstau.a: $(call objs,normal,$(filter-out stau,$(MODULES)))
 	rm -f $@ && ar rcs $@ $^
 
 # ---- Tests ------------------------------------------------------------------------------
-# The rules of the layers (scripts/check-layers.sh, `make layers`) do not hold yet while the
-# sources are being restructured. Once they do, turn them on as the first step of `make check`
-# by setting CHECK_LAYERS = yes below (or try it: `make check CHECK_LAYERS=yes`).
-CHECK_LAYERS ?= no
+# The rules of the layers and the function-length profile (scripts/check-layers.sh, `make
+# layers`) are the first step of `make check`; `make check CHECK_LAYERS=no` skips them.
+CHECK_LAYERS ?= yes
 check: $(if $(filter yes,$(CHECK_LAYERS)),layers) unit e2e unit-asan e2e-asan unit-valgrind \
 	e2e-valgrind fuzz-short
 

@@ -227,7 +227,7 @@ static int start_run(struct run_cmd *r, const char *kwargs)
 	if (!r->o.has_ids &&
 	    engine_select_work(r->p, job, &r->o.ids, &r->o.has_ids, err, sizeof(err)))
 		fail = xstrdup(err);
-	char *git = engine_git_commit(r->p->dir);
+	char *git = project_git_commit(r->p->dir);
 	struct engine_new_run n = { .job = r->o.job, .kwargs = kwargs, .ids = r->o.ids.v,
 				    .nids = r->o.ids.n, .has_ids = r->o.has_ids,
 				    .force = r->o.force, .git = git, .fail = fail };

@@ -1,6 +1,6 @@
 /* config_job.c - a job file's header (docs/design.md, "Projects and job files") into a struct job.
  *
- * header.c finds the header and strips its comment leaders; yamldoc.c loads the YAML and
+ * jobheader.c finds the header and strips its comment leaders; yamldoc.c loads the YAML and
  * reports positions in the job file through the header's line map. This file knows the keys
  * of a header: job_fields below lists them, each with the function that checks its value.
  * Fields shared with schedule.yaml (env, slurm, executor, kwargs of a dependency) come from
@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "config_fields.h"
-#include "header.h"
+#include "jobheader.h"
 #include "slurm.h"
 #include "timeutil.h"
 #include "util.h"
@@ -342,13 +342,13 @@ char *config_job_type_of(const char *path)
 static int parse_job(const char *file, const char *text, size_t len, struct job *job,
 		     struct diags *d, bool keep)
 {
-	struct header h;
+	struct jobheader h;
 	size_t before = d->n;
 	memset(job, 0, sizeof(*job));
 	job->type = config_job_type_of(file);
 	job->path = xstrdup(file);
 	job->retry_delay = DEFAULT_RETRY_DELAY;
-	int rc = header_find(file, text, len, &h, d);
+	int rc = jobheader_find(file, text, len, &h, d);
 	if (rc == 1) {
 		job->header_loc = (struct loc){ h.first_line - 1, 1 };
 		struct yamldoc y;
@@ -358,7 +358,7 @@ static int parse_job(const char *file, const char *text, size_t len, struct job 
 		else if (root && !yd_is_null(root))
 			yd_root_not_map(&y, root, "a map of keys such as 'chunk_size: 10'");
 		yd_release(&y);
-		header_release(&h);
+		jobheader_release(&h);
 		yd_sort_diags(d, before);
 		rc = d->n > before ? -1 : 1;
 	}

@@ -1,5 +1,4 @@
-/* engine_runs.c - queueing and expanding runs, lost-runner recovery, and small helpers the
- * commands share.
+/* engine_runs.c - runs: queueing them, expanding them into chunks, and lost-runner recovery.
  *
  * A run is born QUEUED (engine_queue_run: the IDs and kwargs it was asked for) and becomes
  * ACTIVE when it is expanded into chunks (engine_expand: plan.c's expansion stored in one
@@ -15,8 +14,6 @@
 #include <string.h>
 
 #include "plan.h"
-#include "proc.h"
-#include "term.h"
 #include "util.h"
 
 int engine_queue_run(struct state *st, const struct project *p, const struct engine_new_run *r,
@@ -90,8 +87,9 @@ static int end_queued(struct state *st, int64_t id, char *why, int64_t now, char
 		int got = state_run_get(st, id, &r);
 		rc = got < 0 ? -1 : 0;
 		if (got == 1 && r.state == RUN_QUEUED)
-			rc = !strcmp(why, "no work") ? state_run_cancel(st, id, why, now, NULL, NULL)
-						     : state_run_fail(st, id, why, now);
+			rc = !strcmp(why, "no work")
+				     ? state_run_cancel(st, id, why, now, NULL, NULL)
+				     : state_run_fail(st, id, why, now);
 		if (got == 1)
 			state_run_release(&r);
 		rc = rc ? (state_rollback(st), -1) : state_commit(st);
@@ -254,35 +252,4 @@ int engine_recover(struct state *st, const struct project *p, struct exec_runner
 	}
 	free(lost);
 	return n;
-}
-
-/* ---- small helpers for the commands ---- */
-
-char *engine_git_commit(const char *dir)
-{
-	char *argv[] = { "git", "rev-parse", "HEAD", NULL };
-	struct proc_cmd cmd = { .argv = argv, .dir = dir, .out_max = 128, .err = PROC_STDERR_NULL };
-	struct proc_result r;
-	char *commit = NULL;
-	if (!proc_capture(&cmd, &r) && r.exit_code == 0 && !r.out_cut) {
-		size_t len = strspn(r.out.buf, "0123456789abcdef");
-		if (len >= 40 && r.out.buf[len] == '\n')
-			commit = xstrndup(r.out.buf, len);
-	}
-	proc_result_release(&r);
-	return commit;
-}
-
-char *engine_failure_text(const struct engine_finish *f)
-{
-	struct strbuf sb = STRBUF_INIT;
-	sb_adds(&sb, f->why ? f->why : "done");
-	if (f->started && strncmp(sb.buf, "timed out", 9)) {
-		char d[32];
-		term_duration_ms(f->duration_ms, d, sizeof(d));
-		sb_addf(&sb, " after %s", d);
-	}
-	if (f->note)
-		sb_addf(&sb, "; %s", f->note);
-	return sb_detach(&sb);
 }

@@ -1,10 +1,11 @@
-/* plan.h - the expansion of a run into chunks (docs/design.md, "Work IDs, chunks and freshness"); pure.
+/* plan.h - the expansion of a run into chunks (docs/design.md, "Work IDs, chunks and
+ * freshness"); pure.
  *
  * plan_expand turns a master job, its work IDs and the run's kwargs into tasks (a job type
- * with its kwargs, shared or copied per step 5 at the top of plan.c) and chunks (a slice of the run's sorted
- * work IDs, with the chunks it waits for). Freshness is asked through struct freshness_src,
- * which state.c implements over SQLite and tests implement with arrays: plan.c never includes
- * state.h. The expansion steps are described at the top of plan.c. */
+ * with its kwargs, shared or copied per step 5 at the top of plan.c) and chunks (a slice of
+ * the run's sorted work IDs, with the chunks it waits for). Freshness is asked through struct
+ * freshness_src, which state_fresh.c implements over SQLite and tests implement with arrays:
+ * plan.c never includes state.h. The expansion steps are described at the top of plan.c. */
 #ifndef STAU_PLAN_H
 #define STAU_PLAN_H
 

@@ -2,7 +2,7 @@
  *
  * What counts as a job: every regular file directly in jobs/ (subdirectories such as
  * __pycache__ and names starting with '.' or ending in '~' are ignored) whose header
- * (header.c) opens near its top. Its job type is the file name without its last extension.
+ * (jobheader.c) opens near its top. Its job type is the file name without its last extension.
  * A symbolic link is followed only when it stays inside jobs/ (docs/design.md, "Security").
  *
  * Like cron with an unsafe crontab, a job file or schedule.yaml that users other than its
@@ -11,6 +11,7 @@
  * that status can show it and runs that need it fail with the reason (docs/design.md, "Faults").
  *
  * A missing schedule.yaml is an empty schedule: `stau run` works in a project without one.
+ * project_git_commit names the commit the project's files are at, which each run records.
  *
  * Parsing every header each minute is most of what a tick with nothing due would cost
  * (docs/design.md, "Scheduling"), so project_fingerprint sums up, from readdir and stat alone, everything a load reads:
@@ -33,6 +34,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "proc.h"
 #include "util.h"
 
 char *project_find_dir(const char *dir_opt)
@@ -468,6 +470,21 @@ char *project_fingerprint(const char *dir)
 	free(jobs_real);
 	free(jobs_dir);
 	return xasprintf("%016llx", (unsigned long long)h);
+}
+
+char *project_git_commit(const char *dir)
+{
+	char *argv[] = { "git", "rev-parse", "HEAD", NULL };
+	struct proc_cmd cmd = { .argv = argv, .dir = dir, .out_max = 128, .err = PROC_STDERR_NULL };
+	struct proc_result r;
+	char *commit = NULL;
+	if (!proc_capture(&cmd, &r) && r.exit_code == 0 && !r.out_cut) {
+		size_t len = strspn(r.out.buf, "0123456789abcdef");
+		if (len >= 40 && r.out.buf[len] == '\n')
+			commit = xstrndup(r.out.buf, len);
+	}
+	proc_result_release(&r);
+	return commit;
 }
 
 int project_load_schedule(const char *dir, struct project *p)

@@ -44,6 +44,10 @@ int project_load(const char *dir, struct project *p);
  * never fails (what cannot be read counts as missing). */
 char *project_fingerprint(const char *dir);
 
+/* The current git commit of dir (`git rev-parse HEAD` run in dir through proc_capture, no
+ * shell), or NULL when dir is not a git repository or git is missing. A new string. */
+char *project_git_commit(const char *dir);
+
 /* Loads only schedule.yaml, as project_load does, leaving jobs and graph empty: for a caller
  * that already knows (by the fingerprint) that the jobs are as last loaded. Returns 0, or -1
  * when p->diags holds problems; *p must be released with project_release. */

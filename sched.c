@@ -176,7 +176,7 @@ static void prepare_run(struct tick *t, const struct entry *e, struct prepared *
 				      &pr->has_ids, err, sizeof(err))) {
 		pr->fail = xstrdup(err);
 	}
-	pr->git = engine_git_commit(t->p.dir);
+	pr->git = project_git_commit(t->p.dir);
 	pr->kwargs = kv_to_json(&e->kwargs);
 }
 

@@ -60,21 +60,26 @@
  * queue on the flock, SQLite's busy handler rarely runs; the flock wait has the same limit as
  * the busy timeout, and past it the caller gets a "locked" state error (exit 3).
  *
- * Files, by concern (state_db.h is what they share):
+ * Files, by concern (state_db.h is what they share), each calling only files above it in
+ * this list, so that no two of them call each other:
+ *   state_sql.c     every statement kept prepared on the connection, and running them;
+ *                   errors, state names, work IDs in columns: the floor the others stand on
  *   state.c         this comment, the schema and its migrations, opening and closing, the
- *                   lock, transactions, group commit, errors, state names
- *   state_sql.c     every statement kept prepared on the connection, and running them
+ *                   lock, transactions, group commit
  *   state_runs.c    runs: create, read, activate with a plan, cancel, fail, retry, requeue
- *   state_chunks.c  claiming, finishing and what it releases or cancels, chunk reads,
- *                   recovery of orphaned chunks
- *   state_fresh.c   freshness, schedule entries, broken jobs, job file hashes, problems
+ *   state_fresh.c   freshness: the last success of each job type and work ID
+ *   state_chunks.c  chunks: claiming, finishing and what it releases or cancels, reading
+ *                   one, recovery of orphaned chunks
+ *   state_entries.c schedule entries: trigger fingerprints, the last fire times handled
+ *   state_health.c  job health: BROKEN marks, job file hashes, problems reported once
+ *   state_views.c   read-only views for the commands: runs of a job, the last run and last
+ *                   chunk of each job type, a run's chunks with their dependencies
  *   state_prune.c   retention: deleting old runs and naming their logs */
 #include "state.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +90,6 @@
 
 #include "state_db.h"
 #include "util.h"
-#include "workids.h"
 
 #define BUSY_TIMEOUT_MS 10000
 #define CKPT_PAGES_COMMIT 4096 /* checkpoint after a commit leaving a WAL of 16 MB */
@@ -166,32 +170,6 @@ static const char *const migrations[] = {
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STATE_SCHEMA_VERSION,
 	       "one migration per schema version");
-
-/* ---- errors ---- */
-
-int db_fail(struct state *st, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(st->errmsg, sizeof(st->errmsg), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-int db_error(struct state *st)
-{
-	int code = sqlite3_extended_errcode(st->db) & 0xff;
-	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
-		return db_fail(st, "'%s' stayed locked for more than %d ms by another stau process; "
-			    "try again later", DB_SHOWN, st->busy_ms);
-	return db_fail(st, "cannot %s '%s': %s", code == SQLITE_READONLY || code == SQLITE_FULL ||
-		    code == SQLITE_IOERR ? "write" : "use", DB_SHOWN, sqlite3_errmsg(st->db));
-}
-
-const char *state_errmsg(const struct state *st)
-{
-	return st->errmsg;
-}
 
 /* ---- the lock and transactions ---- */
 
@@ -312,6 +290,13 @@ int db_finish_tx(struct state *st, int rc)
 		return -1;
 	}
 	return state_commit(st) ? -1 : rc;
+}
+
+int db_write1(struct state *st, sqlite3_stmt *s)
+{
+	if (state_begin(st))
+		return -1;
+	return db_finish_tx(st, db_exec(st, s));
 }
 
 /* ---- group commit ---- */
@@ -569,46 +554,4 @@ int state_schema_version(struct state *st)
 	if (pragma_int(st, "PRAGMA user_version", &v))
 		return -1;
 	return (int)v;
-}
-
-/* ---- names and work IDs ---- */
-
-const char *const run_names[RUN_STATE_N] = { "QUEUED", "ACTIVE", "DONE", "FAILED",
-						     "CANCELED" };
-const char *const chunk_names[CHUNK_STATE_N] = { "PENDING", "RUNNING", "DONE", "FAILED",
-							 "CANCELED" };
-
-const char *run_state_name(enum run_state s)
-{
-	return (unsigned)s < RUN_STATE_N ? run_names[s] : "?";
-}
-
-const char *chunk_state_name(enum chunk_state s)
-{
-	return (unsigned)s < CHUNK_STATE_N ? chunk_names[s] : "?";
-}
-
-int db_name_index(const char *const *names, int n, const unsigned char *text)
-{
-	for (int i = 0; text && i < n; i++)
-		if (!strcmp(names[i], (const char *)text))
-			return i;
-	return 0;
-}
-
-int db_col_ids(struct state *st, sqlite3_stmt *s, int i, int64_t **ids, size_t *n)
-{
-	struct idlist l = IDLIST_INIT;
-	const char *text = (const char *)sqlite3_column_text(s, i);
-	char err[200];
-	*ids = NULL;
-	*n = 0;
-	if (text && workids_parse("stored work IDs", text, (size_t)sqlite3_column_bytes(s, i),
-				  WORKIDS_RANGES, &l, err, sizeof(err))) {
-		idlist_release(&l);
-		return db_fail(st, "'%s' is damaged: %s", DB_SHOWN, err);
-	}
-	*ids = l.v;
-	*n = l.n;
-	return 0;
 }

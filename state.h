@@ -47,7 +47,7 @@ const char *chunk_state_name(enum chunk_state s);
 
 struct state;
 
-/* ---- opening and transactions ---- */
+/* ---- opening and transactions (state.c) ---- */
 
 /* Opens (creating when missing) DIR/.stau/stau.db: .stau/ is made mode 0700 and the database
  * and lock file 0600 whatever the umask; WAL with synchronous=FULL (a rollback journal where
@@ -78,7 +78,7 @@ int state_begin(struct state *st);
 int state_commit(struct state *st);
 void state_rollback(struct state *st);
 
-/* ---- runs ---- */
+/* ---- runs (state_runs.c) ---- */
 
 struct state_run_new {
 	const char *job;	/* the master job type */
@@ -125,13 +125,6 @@ int state_run_ids(struct state *st, int64_t id, int64_t **ids, size_t *n);
 /* The QUEUED runs, oldest first, in a new array (state_runs_free). Returns 0 or -1. */
 int state_runs_queued(struct state *st, struct state_run **runs, size_t *n);
 
-/* The runs whose master job is `job`, newest first, at most `limit` (0: all). Returns 0 or -1. */
-int state_runs_of_job(struct state *st, const char *job, size_t limit, struct state_run **runs,
-		      size_t *n);
-
-/* For every job type that has runs, its newest run, sorted by job type. Returns 0 or -1. */
-int state_last_runs(struct state *st, struct state_run **runs, size_t *n);
-
 /* Whether a run of master job `job` is QUEUED or ACTIVE (for allow_multiple_jobs; docs/design.md, "Scheduling").
  * Returns 1, 0, or -1. */
 int state_job_active(struct state *st, const char *job);
@@ -163,7 +156,14 @@ int state_run_fail(struct state *st, int64_t id, const char *message, int64_t no
  * kwargs, and the run ACTIVE again. Returns the number of chunks reset, or -1. */
 int state_run_retry(struct state *st, int64_t id, int64_t now);
 
-/* ---- chunks ---- */
+/* `stau retry` of a run that never got chunks (it failed or was canceled before it was
+ * expanded: a broken job, no work): FAILED or CANCELED run `id` with no chunks becomes QUEUED
+ * again, its finish time and message cleared, so that the next expansion plans it anew with
+ * its recorded work IDs and kwargs. Returns 1 when it was requeued, 0 when it has chunks, is
+ * not FAILED or CANCELED, or does not exist, or -1. */
+int state_run_requeue(struct state *st, int64_t id);
+
+/* ---- chunks: claims, finishing, lost-runner recovery (state_chunks.c) ---- */
 
 struct state_chunk {
 	int64_t id, run;
@@ -256,11 +256,6 @@ int state_chunk_finish(struct state *st, int64_t id, const struct state_result *
 /* Reads chunk `id` (ids read). Returns 1 and fills *out, 0 when there is none, or -1. */
 int state_chunk_get(struct state *st, int64_t id, struct state_chunk *out);
 
-/* The chunks of run `id` in plan order (dependencies first), with their deps; ids are read
- * only when with_ids. A new array freed with state_chunks_free. Returns 0 or -1. */
-int state_run_chunks(struct state *st, int64_t id, bool with_ids, struct state_chunk **out,
-		     size_t *n);
-
 /* Returns the retry time for a chunk of `job` that failed on `attempt` at `now`, or 0 for no
  * retry (the job's retries are used up, or it is unknown or broken). */
 typedef int64_t (*state_retry_fn)(void *ctx, const char *job, int attempt, int64_t now);
@@ -295,7 +290,7 @@ struct state_recovery {
 int state_recover_orphans(struct state *st, int64_t now, const struct state_recovery *how,
 			  struct state_owned **lost);
 
-/* ---- freshness ---- */
+/* ---- freshness (state_fresh.c) ---- */
 
 /* A struct freshness_src (plan.h) answering from this database; valid while st is open.
  * per_ids is one indexed pass over the sorted IDs. */
@@ -304,7 +299,7 @@ struct freshness_src state_freshness_src(struct state *st);
 /* The latest successful finish of any chunk of `type`, or 0 when none. Returns 0 or -1. */
 int state_job_last_success(struct state *st, const char *type, int64_t *t);
 
-/* ---- schedule entries ---- */
+/* ---- schedule entries (state_entries.c) ---- */
 
 struct state_entry {
 	char *id;
@@ -325,7 +320,7 @@ int state_entries_all(struct state *st, struct state_entry **out, size_t *n);
 /* Stores e (inserting or replacing by e->id). Returns 0 or -1. */
 int state_entry_set(struct state *st, const struct state_entry *e);
 
-/* ---- job files, broken jobs, problems reported once ---- */
+/* ---- job health: broken jobs, job file hashes, problems reported once (state_health.c) */
 
 /* Whether job type `type` is BROKEN for the file content `hash`: returns 1 and sets *reason
  * (newly allocated, may be NULL) when it was marked broken for this very hash, 0 when not (or
@@ -353,7 +348,7 @@ int state_problem_once(struct state *st, const char *key, const char *version,
 /* Forgets problem `key` (the file is fine again), so that a recurrence is reported anew. */
 int state_problem_clear(struct state *st, const char *key);
 
-/* ---- retention ---- */
+/* ---- retention (state_prune.c) ---- */
 
 /* Deletes runs that finished before `before`, with their tasks, chunks and dependencies, in
  * one transaction. *logs (may be NULL) receives a new NULL-terminated array of the log paths
@@ -361,14 +356,30 @@ int state_problem_clear(struct state *st, const char *key);
  * each and the array. Returns the number of runs deleted, or -1. */
 int state_prune(struct state *st, int64_t before, char ***logs);
 
-/* ---- read-only views (stau status) ---- */
+/* As state_prune, in one transaction, and *nchunks (may be NULL) receives the number of
+ * chunks deleted with the runs. Returns the number of runs deleted, or -1. */
+int state_prune_counted(struct state *st, int64_t before, char ***logs, int64_t *nchunks);
+
+/* ---- read-only views (state_views.c): stau status, show and logs ---- */
+
+/* The runs whose master job is `job`, newest first, at most `limit` (0: all). Returns 0 or -1. */
+int state_runs_of_job(struct state *st, const char *job, size_t limit, struct state_run **runs,
+		      size_t *n);
+
+/* For every job type that has runs, its newest run, sorted by job type. Returns 0 or -1. */
+int state_last_runs(struct state *st, struct state_run **runs, size_t *n);
+
+/* The chunks of run `id` in plan order (dependencies first), with their deps; ids are read
+ * only when with_ids. A new array freed with state_chunks_free. Returns 0 or -1. */
+int state_run_chunks(struct state *st, int64_t id, bool with_ids, struct state_chunk **out,
+		     size_t *n);
 
 /* For every job type with a chunk that has started (attempt >= 1), its latest such chunk, in
  * any run, without its IDs, sorted by job type: how a job that only runs as a dependency
  * last did. A new array freed with state_chunks_free. Returns 0 or -1. */
 int state_last_chunks(struct state *st, struct state_chunk **out, size_t *n);
 
-/* ---- group commit (added for the engine) ---- */
+/* ---- group commit (state.c) ---- */
 
 /* Group commit (docs/design.md, "Group commit"). With deferred true, this connection's commits are no longer
  * synced one by one (WAL with synchronous=NORMAL): a commit is an append to the WAL, at once
@@ -385,18 +396,5 @@ int state_defer_sync(struct state *st, bool deferred);
  * when nothing was committed since the last one. Returns 0, or -1 when the disk failed (what
  * was committed since the last sync may then be lost in a power loss). */
 int state_sync(struct state *st);
-
-/* ---- retry and prune (added for stau retry and stau prune) ---- */
-
-/* `stau retry` of a run that never got chunks (it failed or was canceled before it was
- * expanded: a broken job, no work): FAILED or CANCELED run `id` with no chunks becomes QUEUED
- * again, its finish time and message cleared, so that the next expansion plans it anew with
- * its recorded work IDs and kwargs. Returns 1 when it was requeued, 0 when it has chunks, is
- * not FAILED or CANCELED, or does not exist, or -1. */
-int state_run_requeue(struct state *st, int64_t id);
-
-/* As state_prune, in one transaction, and *nchunks (may be NULL) receives the number of
- * chunks deleted with the runs. Returns the number of runs deleted, or -1. */
-int state_prune_counted(struct state *st, int64_t before, char ***logs, int64_t *nchunks);
 
 #endif

@@ -1,5 +1,6 @@
-/* state_chunks.c - chunks in the state store: claiming, finishing, reads, orphan recovery
- * (whose owners' liveness the caller answers: this file only reads and writes the database).
+/* state_chunks.c - chunks in the state store: claiming, finishing (what a finish releases or
+ * cancels, and the end of its run), reading one chunk, and recovering orphans (whose owners'
+ * liveness the caller answers: this file only reads and writes the database).
  *
  * The engine's hot path: a claim and a finish are one transaction each, and each costs the
  * same for the first and the thousandth chunk of a run (state.c's design comment says how). */
@@ -32,8 +33,7 @@ void state_chunks_free(struct state_chunk *c, size_t n)
 	free(c);
 }
 
-/* Reads a row of CHUNK_COLS; the IDs only when with_ids. */
-static int chunk_from_row(struct state *st, sqlite3_stmt *s, bool with_ids, struct state_chunk *c)
+int db_chunk_from_row(struct state *st, sqlite3_stmt *s, bool with_ids, struct state_chunk *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->id = sqlite3_column_int64(s, 0);
@@ -82,7 +82,7 @@ int state_chunk_get(struct state *st, int64_t id, struct state_chunk *out)
 	int rc = db_step(st, s);
 	if (rc != 1)
 		return rc;
-	rc = chunk_from_row(st, s, true, out);
+	rc = db_chunk_from_row(st, s, true, out);
 	sqlite3_reset(s);
 	return rc ? -1 : 1;
 }
@@ -385,59 +385,6 @@ int state_chunk_finish(struct state *st, int64_t id, const struct state_result *
 	return rc;
 }
 
-/* Attaches the dependencies of run id to its chunks c[0..n) (sorted by id). */
-static int attach_deps(struct state *st, int64_t id, struct state_chunk *c, size_t n)
-{
-	sqlite3_stmt *s = db_stmt(st, Q_RUN_DEPS);
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	size_t i = 0, cap = 0;
-	int rc;
-	while ((rc = db_step(st, s)) == 1) {
-		int64_t chunk = sqlite3_column_int64(s, 0);
-		while (i < n && c[i].id < chunk) {
-			i++;
-			cap = 0;
-		}
-		if (i == n)
-			continue;
-		grow(&c[i].deps, &cap, c[i].ndeps + 1, sizeof(*c[i].deps));
-		c[i].deps[c[i].ndeps++] = sqlite3_column_int64(s, 1);
-	}
-	return rc;
-}
-
-int state_run_chunks(struct state *st, int64_t id, bool with_ids, struct state_chunk **out,
-		     size_t *n)
-{
-	sqlite3_stmt *s = db_stmt(st, Q_RUN_CHUNKS);
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	struct state_chunk *v = NULL;
-	size_t cap = 0, k = 0;
-	int rc;
-	while ((rc = db_step(st, s)) == 1) {
-		grow(&v, &cap, k + 1, sizeof(*v));
-		if (chunk_from_row(st, s, with_ids, &v[k])) {
-			sqlite3_reset(s);
-			rc = -1;
-			break;
-		}
-		k++;
-	}
-	if (!rc)
-		rc = attach_deps(st, id, v, k);
-	if (rc < 0) {
-		state_chunks_free(v, k);
-		return -1;
-	}
-	*out = v;
-	*n = k;
-	return 0;
-}
-
 /* ---- orphans ---- */
 
 struct orphan {
@@ -519,39 +466,4 @@ int state_recover_orphans(struct state *st, int64_t now, const struct state_reco
 	else
 		free(found);
 	return rc;
-}
-
-/* ---- read-only views (stau status) ---- */
-
-/* One pass over the chunks, grouped by job type; status asks once per command, so the
- * statement is prepared for this call only instead of being kept with the others. */
-int state_last_chunks(struct state *st, struct state_chunk **out, size_t *n)
-{
-	static const char q[] = "SELECT " CHUNK_COLS CHUNK_FROM " WHERE c.id IN"
-				" (SELECT max(id) FROM chunks WHERE attempt > 0 GROUP BY job)"
-				" ORDER BY c.job";
-	sqlite3_stmt *s;
-	*out = NULL;
-	*n = 0;
-	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL))
-		return db_error(st);
-	struct state_chunk *v = NULL;
-	size_t cap = 0, k = 0;
-	int rc;
-	while ((rc = db_step(st, s)) == 1) {
-		grow(&v, &cap, k + 1, sizeof(*v));
-		if (chunk_from_row(st, s, false, &v[k])) {
-			rc = -1;
-			break;
-		}
-		k++;
-	}
-	sqlite3_finalize(s);
-	if (rc < 0) {
-		state_chunks_free(v, k);
-		return -1;
-	}
-	*out = v;
-	*n = k;
-	return 0;
 }

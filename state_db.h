@@ -15,8 +15,8 @@
 
 #define DB_SHOWN ".stau/stau.db" /* the database as messages name it */
 
-/* The columns run_from_row (state_runs.c) and chunk_from_row (state_chunks.c) read, in that
- * order; CHUNK_FROM is the join the chunk columns come from. */
+/* The columns run_from_row (state_runs.c) and db_chunk_from_row (state_chunks.c) read, in
+ * that order; CHUNK_FROM is the join the chunk columns come from. */
 #define RUN_COLS                                                                               \
 	"r.id, r.job, r.entry, r.fire_time, r.kwargs, r.nids, r.has_ids, r.git, r.force,"     \
 	" r.created, r.started, r.finished, r.state, r.message"
@@ -117,7 +117,7 @@ struct state {
 	char errmsg[512];
 };
 
-/* ---- errors (state.c) ---- */
+/* ---- errors (state_sql.c) ---- */
 
 /* Formats the message into st->errmsg; returns -1. */
 int db_fail(struct state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -130,6 +130,9 @@ int db_error(struct state *st);
 /* Ends the transaction of a state_begin: commits when rc >= 0, else rolls back; returns rc
  * (or -1 when the commit fails). */
 int db_finish_tx(struct state *st, int rc);
+/* Runs s, a single-statement write, in a transaction of its own (or nested in the caller's):
+ * 0, or -1 on error. */
+int db_write1(struct state *st, sqlite3_stmt *s);
 
 /* ---- statements (state_sql.c) ---- */
 
@@ -179,7 +182,7 @@ static inline char *col_str(sqlite3_stmt *s, int i)
 	return t ? xstrdup((const char *)t) : NULL;
 }
 
-/* ---- names and work IDs (state.c) ---- */
+/* ---- names and work IDs (state_sql.c) ---- */
 
 /* The names stored in the state columns of runs and chunks, by enum value. */
 extern const char *const run_names[RUN_STATE_N];
@@ -190,7 +193,11 @@ int db_name_index(const char *const *names, int n, const unsigned char *text);
  * frees it); -1 with st->errmsg set when they are damaged. */
 int db_col_ids(struct state *st, sqlite3_stmt *s, int i, int64_t **ids, size_t *n);
 
-/* ---- runs (state_runs.c), for finishing chunks ---- */
+/* ---- runs (state_runs.c), for finishing chunks and for the views ---- */
+
+/* Reads every row of s (already bound) into a new array of runs with their counts (*runs,
+ * released with state_runs_free): 0, or -1 on error. */
+int db_runs_collect(struct state *st, sqlite3_stmt *s, struct state_run **runs, size_t *n);
 
 /* Fills r->counts, the number of chunks of run r->id in each state: 0, or -1 on error. */
 int db_run_counts(struct state *st, struct state_run *r);
@@ -199,6 +206,12 @@ int db_run_state_of(struct state *st, int64_t id, enum run_state *rs);
 /* Sets QUEUED/ACTIVE run id to state rs (finished = now) with message; no change to a run
  * that has ended already. 0, or -1 on error. */
 int db_run_end(struct state *st, int64_t id, enum run_state rs, const char *message, int64_t now);
+
+/* ---- chunks (state_chunks.c), for the views ---- */
+
+/* Reads a row of CHUNK_COLS into *c; the IDs only when with_ids. 0, or -1 with st->errmsg set
+ * (c is then released). */
+int db_chunk_from_row(struct state *st, sqlite3_stmt *s, bool with_ids, struct state_chunk *c);
 
 /* ---- freshness (state_fresh.c), for finishing chunks ---- */
 

@@ -87,8 +87,7 @@ static void run_from_row(sqlite3_stmt *s, struct state_run *r)
 	r->message = col_str(s, 13);
 }
 
-/* Reads every row of s (already bound) into a new array of runs with their counts. */
-static int runs_collect(struct state *st, sqlite3_stmt *s, struct state_run **runs, size_t *n)
+int db_runs_collect(struct state *st, sqlite3_stmt *s, struct state_run **runs, size_t *n)
 {
 	struct state_run *v = NULL;
 	size_t cap = 0, k = 0;
@@ -153,26 +152,8 @@ int state_run_ids(struct state *st, int64_t id, int64_t **ids, size_t *n)
 int state_runs_queued(struct state *st, struct state_run **runs, size_t *n)
 {
 	sqlite3_stmt *s = db_stmt(st, Q_RUNS_QUEUED);
-	return s ? runs_collect(st, s, runs, n) : -1;
+	return s ? db_runs_collect(st, s, runs, n) : -1;
 }
-
-int state_runs_of_job(struct state *st, const char *job, size_t limit, struct state_run **runs,
-		      size_t *n)
-{
-	sqlite3_stmt *s = db_stmt(st, Q_RUNS_OF_JOB);
-	if (!s)
-		return -1;
-	bind_text(s, 1, job);
-	sqlite3_bind_int64(s, 2, limit ? (int64_t)limit : -1);
-	return runs_collect(st, s, runs, n);
-}
-
-int state_last_runs(struct state *st, struct state_run **runs, size_t *n)
-{
-	sqlite3_stmt *s = db_stmt(st, Q_LAST_RUNS);
-	return s ? runs_collect(st, s, runs, n) : -1;
-}
-
 
 int state_job_active(struct state *st, const char *job)
 {

@@ -1,11 +1,21 @@
-/* state_sql.c - the SQL of the state module: every statement kept prepared, and running them.
+/* state_sql.c - the ground floor of the state module: every statement kept prepared and
+ * running them, the errors they report, and the names and work IDs stored in columns.
  *
  * All the SQL text the module binds and steps is here, in one table indexed by enum q
  * (state_db.h), so that a statement and its neighbours (the same table, the same index) are
  * read together. A statement is prepared on first use and kept for the connection
  * (SQLITE_PREPARE_PERSISTENT); no SQL is built from text. The few statements a command runs
- * once (stau status, retry, prune) are prepared where they are used instead. */
+ * once (stau status, retry, prune) are prepared where they are used instead.
+ *
+ * Every other state file calls into this one, and this one calls none of them: what they
+ * share sits here, below them all. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "state_db.h"
+#include "util.h"
+#include "workids.h"
 
 static const char *const sql[Q_N] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -187,4 +197,72 @@ int db_exists(struct state *st, sqlite3_stmt *s)
 	if (rc == 1)
 		sqlite3_reset(s);
 	return rc;
+}
+
+/* ---- errors ---- */
+
+int db_fail(struct state *st, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(st->errmsg, sizeof(st->errmsg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int db_error(struct state *st)
+{
+	int code = sqlite3_extended_errcode(st->db) & 0xff;
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+		return db_fail(st, "'%s' stayed locked for more than %d ms by another stau process; "
+			    "try again later", DB_SHOWN, st->busy_ms);
+	return db_fail(st, "cannot %s '%s': %s", code == SQLITE_READONLY || code == SQLITE_FULL ||
+		    code == SQLITE_IOERR ? "write" : "use", DB_SHOWN, sqlite3_errmsg(st->db));
+}
+
+const char *state_errmsg(const struct state *st)
+{
+	return st->errmsg;
+}
+
+/* ---- names and work IDs ---- */
+
+const char *const run_names[RUN_STATE_N] = { "QUEUED", "ACTIVE", "DONE", "FAILED",
+						     "CANCELED" };
+const char *const chunk_names[CHUNK_STATE_N] = { "PENDING", "RUNNING", "DONE", "FAILED",
+							 "CANCELED" };
+
+const char *run_state_name(enum run_state s)
+{
+	return (unsigned)s < RUN_STATE_N ? run_names[s] : "?";
+}
+
+const char *chunk_state_name(enum chunk_state s)
+{
+	return (unsigned)s < CHUNK_STATE_N ? chunk_names[s] : "?";
+}
+
+int db_name_index(const char *const *names, int n, const unsigned char *text)
+{
+	for (int i = 0; text && i < n; i++)
+		if (!strcmp(names[i], (const char *)text))
+			return i;
+	return 0;
+}
+
+int db_col_ids(struct state *st, sqlite3_stmt *s, int i, int64_t **ids, size_t *n)
+{
+	struct idlist l = IDLIST_INIT;
+	const char *text = (const char *)sqlite3_column_text(s, i);
+	char err[200];
+	*ids = NULL;
+	*n = 0;
+	if (text && workids_parse("stored work IDs", text, (size_t)sqlite3_column_bytes(s, i),
+				  WORKIDS_RANGES, &l, err, sizeof(err))) {
+		idlist_release(&l);
+		return db_fail(st, "'%s' is damaged: %s", DB_SHOWN, err);
+	}
+	*ids = l.v;
+	*n = l.n;
+	return 0;
 }

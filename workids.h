@@ -2,9 +2,9 @@
  *
  * Work IDs are 64-bit integers. They reach stau as text (`--ids 1-100,205`, `--ids-file`,
  * the output of a select_work command), as rows of a read-only SQLite query, or from the
- * database, where state.c keeps them in the compact form "1-6,9,12-14". Every function that
- * can fail returns 0 or -1 and writes one message (msg.h wording, without the "stau: "
- * prefix) into err[errlen]; none prints or exits. */
+ * database, where the state (state*.c) keeps them in the compact form "1-6,9,12-14". Every
+ * function that can fail returns 0 or -1 and writes one message (msg.h wording, without the
+ * "stau: " prefix) into err[errlen]; none prints or exits. */
 #ifndef STAU_WORKIDS_H
 #define STAU_WORKIDS_H
 

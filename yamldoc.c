@@ -14,8 +14,8 @@
  * config_job.c and config_schedule.c; the kvlist fields both share are in config.c.
  *
  * Positions: libyaml marks are 0-based in the text it parsed. Job headers are parsed from the
- * de-commented text of header.c, so their marks go through header_map() to name the line and
- * column in the job file; schedule.yaml marks only gain 1.
+ * de-commented text of jobheader.c, so their marks go through jobheader_map() to name the line
+ * and column in the job file; schedule.yaml marks only gain 1.
  *
  * Scalars are read as YAML 1.1 does, restricted to what is unambiguous:
  *   - null: empty, "~", "null", "Null", "NULL";
@@ -62,7 +62,7 @@ static struct loc text_loc(const struct yamldoc *y, size_t line0, size_t col0)
 {
 	struct loc l = { clamp_int(line0) + 1, clamp_int(col0) + 1 };
 	if (y->h)
-		header_map(y->h, l.line, l.col, &l.line, &l.col);
+		jobheader_map(y->h, l.line, l.col, &l.line, &l.col);
 	return l;
 }
 
@@ -264,7 +264,7 @@ static void report_tags(struct yamldoc *y)
 
 /* Loads the one document of text into y->doc. Returns its root node, or NULL when it is
  * empty or does not parse (then reported). y->doc is always to be deleted. */
-yaml_node_t *yd_load(struct yamldoc *y, const char *file, const struct header *h,
+yaml_node_t *yd_load(struct yamldoc *y, const char *file, const struct jobheader *h,
 		     const char *yaml, size_t len, struct diags *d)
 {
 	yaml_parser_t parser;

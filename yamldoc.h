@@ -16,7 +16,7 @@
 #include <yaml.h>
 
 #include "config.h"
-#include "header.h"
+#include "jobheader.h"
 #include "msg.h"
 #include "util.h"
 
@@ -32,7 +32,7 @@ struct yd_line {
 struct yamldoc {
 	yaml_document_t doc;
 	const char *file;
-	const struct header *h; /* job headers: positions are mapped back to the job file */
+	const struct jobheader *h; /* job headers: positions are mapped back to the job file */
 	const char *text;	/* the YAML text, for positions given as byte offsets */
 	size_t len;
 	struct yd_line *ylines; /* per libyaml line; NULL when its lines are the text's lines */
@@ -48,7 +48,7 @@ struct yamldoc {
  * is empty or does not parse (then reported in d, with a hint for the usual mistakes). A
  * second document after the first is reported too. file, h, yaml and d are borrowed and must
  * outlive *y. Call yd_release on *y in every case. */
-yaml_node_t *yd_load(struct yamldoc *y, const char *file, const struct header *h,
+yaml_node_t *yd_load(struct yamldoc *y, const char *file, const struct jobheader *h,
 		     const char *yaml, size_t len, struct diags *d);
 /* Frees what yd_load allocated; every node pointer into the document becomes invalid. */
 void yd_release(struct yamldoc *y);

@@ -15,12 +15,23 @@
 #   - "/proc", kill(), killpg(), fork, vfork and posix_spawn appear in the code (comments
 #     aside; calls through an executor's ops->kill are fine) of exec*.c and proc.c only:
 #     process control lives in the executor;
-#   - no .c file is over 1,000 lines.
+#   - no .c file is over 1,000 lines;
+#   - functions stay short: over every function of every *.c file at the top, the median
+#     length is at most 12 lines and the longest at most 60. A function's length counts its
+#     lines from the line of its opening brace to the line of its closing brace, both
+#     included, so a one-statement function is 3 lines. The sources put a function's braces
+#     alone at the start of a line ("{" and "}", as every function in stau has them), which
+#     is how a function is found: from a line that is exactly "{" to the next one that is
+#     exactly "}"; its name is the last identifier before "(" on the line that starts its
+#     declaration.
 # Every problem is printed under the rule it breaks; the exit status is 1 when there is any.
+# The function-length profile (count, median, longest) is printed on every run.
 set -u
 LC_ALL=C
 export LC_ALL
 MAX_LINES=1000
+MAX_FUNCTION_LINES=60
+MAX_FUNCTION_MEDIAN=12
 objdir=${1:?usage: check-layers.sh OBJDIR [LAYER]...}
 shift
 work=$(mktemp -d "${TMPDIR:-/tmp}/check-layers.XXXXXX")
@@ -94,7 +105,24 @@ while read -r m _; do
 	[ "$lines" -gt "$MAX_LINES" ] && echo "$m.c: $lines lines (at most $MAX_LINES)"
 done <"$work/modules" >"$work/long"
 
-awk -v modules="$work/modules" -v procf="$work/proc" -v longf="$work/long" '
+# Function lengths of every *.c at the top: "LINES FILE:LINE NAME", one per function.
+for f in *.c; do
+	[ -f "$f" ] || continue
+	awk -v f="$f" '
+	/^[A-Za-z_]/ && /\(/ { decl = $0 }
+	/^\{$/ { start = FNR; next }
+	/^\}$/ && start {
+		name = "?"
+		if (match(decl, /[A-Za-z_][A-Za-z0-9_]*[ \t]*\(/))
+			name = substr(decl, RSTART, RLENGTH - 1)
+		sub(/[ \t]+$/, "", name)
+		print FNR - start + 1, f ":" start, name
+		start = 0
+	}' "$f"
+done | sort -n >"$work/functions"
+
+awk -v modules="$work/modules" -v procf="$work/proc" -v longf="$work/long" \
+    -v funcf="$work/functions" -v maxfn="$MAX_FUNCTION_LINES" -v maxmedian="$MAX_FUNCTION_MEDIAN" '
 function problem(rule, text) {
 	if (!(rule in seen_rule)) { seen_rule[rule] = 1; rules[++nrules] = rule }
 	lines[rule] = lines[rule] "  " text "\n"
@@ -158,8 +186,29 @@ END {
 			line)
 	while ((getline line < longf) > 0)
 		problem("no .c file over 1,000 lines", line)
+	nfn = 0
+	while ((getline line < funcf) > 0) {
+		split(line, w, " ")
+		fnlen[++nfn] = w[1] + 0
+		longest = line
+		if (w[1] + 0 > maxfn)
+			problem("no function over " maxfn " lines",
+				w[2] ": " w[3] "(): " w[1] " lines")
+	}
+	if (nfn % 2)
+		median = fnlen[(nfn + 1) / 2]
+	else
+		median = nfn ? (fnlen[nfn / 2] + fnlen[nfn / 2 + 1]) / 2 : 0
+	if (median > maxmedian)
+		problem("functions: a median length of at most " maxmedian " lines",
+			"the median of " nfn " functions is " median " lines")
 	for (r = 1; r <= nrules; r++)
 		printf "check-layers: %s\n%s", rules[r], lines[rules[r]]
+	if (nfn) {
+		split(longest, w, " ")
+		printf "check-layers: %d functions, median %s lines, longest %d (%s %s())\n", nfn,
+			median, fnlen[nfn], w[2], w[3]
+	}
 	printf "check-layers: %d objects, %d calls between files, %d problem%s\n", nmod, nedges,
 		problems, (problems == 1 ? "" : "s")
 	exit (problems > 0 ? 1 : 0)

@@ -15,188 +15,39 @@
 #include <cmocka.h>
 
 #include "engine.h"
+#include "fake_exec.h"
 #include "util.h"
 #include "workids.h"
 
 #define NOW 1800000000LL
 
-/* ---- the fake executor ---- */
-
-struct fake_child {
-	uint64_t token;
-	char *job;
-	char *chunk; /* "i/n" */
-	int attempt;
-};
-
-struct fake {
-	struct fake_child *v;
-	size_t n, cap;
-	struct strbuf events;	 /* "start job_A 1/2 #1\n", "end job_A 1/2 exit 0\n" */
-	struct strbuf envs;	 /* the STAU_* environment of every start, one line each */
-	struct strbuf argvs;	 /* argv of every start, words joined by '|' */
-	size_t max_running;
-	size_t max_running_of[4]; /* per job type name "a", "b", "c", "d" */
-	/* exit code of an attempt; NULL: always 0 */
-	int (*exit_code)(const char *job, const char *chunk, int attempt);
-	int64_t *clock;
-	struct strbuf sleeps;	 /* "sleep +10\n" per fake-clock sleep */
-};
-
-static const char *env_get(char *const *env, const char *name)
-{
-	size_t n = strlen(name);
-	for (; env && *env; env++)
-		if (!strncmp(*env, name, n) && (*env)[n] == '=')
-			return *env + n + 1;
-	return NULL;
-}
-
-static size_t running_of(struct fake *f, const char *job)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < f->n; i++)
-		k += !strcmp(f->v[i].job, job);
-	return k;
-}
-
-static int fake_start(void *self, const struct exec_spec *spec, uint64_t token, pid_t *pid,
-		      char *err, size_t errlen)
-{
-	struct fake *f = self;
-	grow(&f->v, &f->cap, f->n + 1, sizeof(*f->v));
-	struct fake_child *c = &f->v[f->n++];
-	c->token = token;
-	c->job = xstrdup(env_get(spec->env_add, "STAU_JOB"));
-	c->chunk = xstrdup(env_get(spec->env_add, "STAU_CHUNK"));
-	c->attempt = atoi(env_get(spec->env_add, "STAU_ATTEMPT"));
-	sb_addf(&f->events, "start %s %s #%d\n", c->job, c->chunk, c->attempt);
-	for (char *const *e = spec->env_add; *e; e++)
-		if (strncmp(*e, "STAU_DIR=", 9) && strncmp(*e, "STAU_WORK_IDS_FILE=", 19))
-			sb_addf(&f->envs, "%s%s", e == spec->env_add ? "" : " ", *e);
-	const char *file = env_get(spec->env_add, "STAU_WORK_IDS_FILE");
-	char *ids = read_file(file, NULL);
-	for (char *p = ids; p && *p; p++)
-		if (*p == '\n')
-			*p = ' ';
-	sb_addf(&f->envs, " file[%s]\n", ids ? ids : "missing");
-	free(ids);
-	for (char *const *a = spec->argv; *a; a++)
-		sb_addf(&f->argvs, "%s%s", a == spec->argv ? "" : "|",
-			strlen(*a) > 40 ? "<long>" : *a);
-	sb_adds(&f->argvs, "\n");
-	if (f->n > f->max_running)
-		f->max_running = f->n;
-	size_t k = (size_t)(c->job[0] - 'a');
-	if (k < 4 && running_of(f, c->job) > f->max_running_of[k])
-		f->max_running_of[k] = running_of(f, c->job);
-	*pid = 100000 + (pid_t)token;
-	return 0;
-}
-
-/* Ends the oldest child, one second of fake time after the last event. */
-static int fake_wait(void *self, int timeout_ms, uint64_t *token, struct exec_result *res)
-{
-	struct fake *f = self;
-	if (!f->n)
-		return -1;
-	if (timeout_ms == 0)
-		return 0; /* children end one at a time, each after a fake second */
-	struct fake_child c = f->v[0];
-	memmove(f->v, f->v + 1, (f->n - 1) * sizeof(*f->v));
-	f->n--;
-	*f->clock += 1;
-	memset(res, 0, sizeof(*res));
-	res->exit_code = f->exit_code ? f->exit_code(c.job, c.chunk, c.attempt) : 0;
-	res->duration_ms = 1000;
-	sb_addf(&f->events, "end %s %s exit %d\n", c.job, c.chunk, res->exit_code);
-	*token = c.token;
-	free(c.job);
-	free(c.chunk);
-	return 1;
-}
-
-static int fake_signal(void *self, uint64_t token, int sig)
-{
-	return 0;
-}
-
-static size_t fake_running(void *self)
-{
-	return ((struct fake *)self)->n;
-}
-
-static void fake_destroy(void *self)
-{
-	struct fake *f = self;
-	for (size_t i = 0; i < f->n; i++) {
-		free(f->v[i].job);
-		free(f->v[i].chunk);
-	}
-	free(f->v);
-	sb_release(&f->events);
-	sb_release(&f->envs);
-	sb_release(&f->argvs);
-	sb_release(&f->sleeps);
-}
-
-/* Chunks of other processes: an owner is alive when it is this process. */
-static bool fake_owner_alive(void *self, const struct exec_record *r)
-{
-	return r->owner.pid == getpid();
-}
-
-static enum exec_signal fake_signal_recorded(void *self, const struct exec_record *r, int sig)
-{
-	struct fake *f = self;
-	sb_addf(&f->events, "signal chunk %lld %d\n", (long long)r->chunk, sig);
-	return r->owner.pid == getpid() ? EXEC_SIGNALLED : EXEC_OWNER_LOST;
-}
-
-static void fake_kill_lost(void *self, const struct exec_record *r)
-{
-	struct fake *f = self;
-	sb_addf(&f->events, "kill lost run %lld chunk %lld #%d child %ld%s\n", (long long)r->run,
-		(long long)r->chunk, r->attempt, (long)r->child,
-		r->dir && strstr(r->dir, "/stau-engine.") ? " in the project" : "");
-}
-
-static const struct exec_ops fake_ops = {
-	.start = fake_start,
-	.wait = fake_wait,
-	.signal = fake_signal,
-	.running = fake_running,
-	.destroy = fake_destroy,
-	.owner_alive = fake_owner_alive,
-	.signal_recorded = fake_signal_recorded,
-	.kill_lost = fake_kill_lost,
-};
-
-static int64_t fake_now(void *ctx)
-{
-	return *((struct fake *)ctx)->clock;
-}
-
-static void fake_sleep_until(void *ctx, int64_t t)
-{
-	struct fake *f = ctx;
-	sb_addf(&f->sleeps, "sleep +%lld\n", (long long)(t - *f->clock));
-	*f->clock = t;
-}
-
-/* ---- a project in a temporary directory ---- */
+/* ---- a project in a temporary directory, a fake executor and a fake clock ---- */
 
 struct fx {
 	char dir[64];
 	struct state *st;
 	struct project p;
-	struct fake fake;
+	struct fake_exec fake;	/* each child takes a second of fake time */
 	struct exec_runner ex;
 	struct engine_clock clock;
 	int64_t now;
+	struct strbuf sleeps;	/* "sleep +10\n" per fake-clock sleep */
 	struct engine_stats stats;
 	char err[512];
 };
+
+/* The fake clock: it moves only as children end (fake_exec) and when the engine sleeps. */
+static int64_t fake_now(void *ctx)
+{
+	return ((struct fx *)ctx)->now;
+}
+
+static void fake_sleep_until(void *ctx, int64_t t)
+{
+	struct fx *x = ctx;
+	sb_addf(&x->sleeps, "sleep +%lld\n", (long long)(t - x->now));
+	x->now = t;
+}
 
 /* The number of entries in the project's directory `sub` (0 when it does not exist). */
 static int count_files(struct fx *x, const char *sub)
@@ -250,8 +101,10 @@ static int setup(void **state)
 	put(x, "schedule.yaml", "settings:\n  max_parallel: 8\n", 0644);
 	x->now = NOW;
 	x->fake.clock = &x->now;
-	x->ex = (struct exec_runner){ &fake_ops, &x->fake };
-	x->clock = (struct engine_clock){ fake_now, fake_sleep_until, &x->fake };
+	x->fake.duration_ms = 1000;
+	x->fake.dir = x->dir;
+	x->ex = fake_exec_runner(&x->fake);
+	x->clock = (struct engine_clock){ fake_now, fake_sleep_until, x };
 	if (state_open(x->dir, &x->st, x->err, sizeof(x->err)))
 		fail_msg("state_open: %s", x->err);
 	*state = x;
@@ -263,7 +116,8 @@ static int teardown(void **state)
 	struct fx *x = *state;
 	project_release(&x->p);
 	state_close(x->st);
-	fake_destroy(&x->fake);
+	fake_exec_release(&x->fake);
+	sb_release(&x->sleeps);
 	char *cmd = xasprintf("rm -rf '%s'", x->dir);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
@@ -396,7 +250,7 @@ static void test_retries_double_the_delay(void **state)
 						"start a 1/1 #2\nend a 1/1 exit 7\n"
 						"start a 1/1 #3\nend a 1/1 exit 0\n");
 	/* each end takes one fake second: the retries wait 10 s, then 20 s */
-	assert_string_equal(x->fake.sleeps.buf, "sleep +10\nsleep +20\n");
+	assert_string_equal(x->sleeps.buf, "sleep +10\nsleep +20\n");
 	assert_int_equal(run_state(x, id, NULL), RUN_DONE);
 	assert_int_equal(x->stats.retried, 2);
 }
@@ -627,7 +481,7 @@ static void test_lost_chunks_are_recovered_through_the_executor(void **state)
 			    "kill lost run 1 chunk 1 #1 child 4242 in the project\n"
 			    "start a 1/2 #2\nend a 1/2 exit 0\n");
 	/* a look at the others a second later, as they were running; then the retry delay */
-	assert_string_equal(x->fake.sleeps.buf, "sleep +1\nsleep +9\n");
+	assert_string_equal(x->sleeps.buf, "sleep +1\nsleep +9\n");
 	assert_int_equal(run_state(x, id, NULL), RUN_DONE);
 	/* nothing is lost any more */
 	assert_int_equal(engine_recover(x->st, &x->p, &x->ex, x->now, x->err, sizeof(x->err)), 0);

@@ -1,7 +1,6 @@
 /* test_runprogress.c - a run executed to its end in the foreground, as `stau run` and `stau
  * retry` do: the plain progress lines, the closing line and the exit status. The state is a
- * real database in a temporary project; chunks run on a fake executor that ends each one at
- * once. */
+ * real database in a temporary project; chunks run on a fake executor (fake_exec.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,61 +14,18 @@
 #include <cmocka.h>
 
 #include "engine.h"
+#include "fake_exec.h"
 #include "msg.h"
 #include "runprogress.h"
 #include "util.h"
 
 #define NOW 1800000000LL
 
-/* ---- the fake executor: every child ends at once with exit_code ---- */
-
-struct fake {
-	uint64_t *tokens;
-	size_t n, cap;
-	int exit_code;
-};
-
-static int fake_start(void *self, const struct exec_spec *spec, uint64_t token, pid_t *pid,
-		      char *err, size_t errlen)
+/* The exit code of every chunk of a test that fails them all. */
+static int exits_1(const char *job, const char *chunk, int attempt)
 {
-	struct fake *f = self;
-	grow(&f->tokens, &f->cap, f->n + 1, sizeof(*f->tokens));
-	f->tokens[f->n++] = token;
-	*pid = 100000 + (pid_t)token;
-	return 0;
-}
-
-static int fake_wait(void *self, int timeout_ms, uint64_t *token, struct exec_result *res)
-{
-	struct fake *f = self;
-	if (!f->n)
-		return -1;
-	*token = f->tokens[0];
-	memmove(f->tokens, f->tokens + 1, --f->n * sizeof(*f->tokens));
-	memset(res, 0, sizeof(*res));
-	res->exit_code = f->exit_code;
-	res->duration_ms = 10;
 	return 1;
 }
-
-static int fake_kill(void *self, uint64_t token, int sig)
-{
-	return 0;
-}
-
-static size_t fake_running(void *self)
-{
-	return ((struct fake *)self)->n;
-}
-
-static void fake_destroy(void *self)
-{
-	free(((struct fake *)self)->tokens);
-}
-
-static const struct exec_ops fake_ops = { .start = fake_start, .wait = fake_wait,
-					  .signal = fake_kill, .running = fake_running,
-					  .destroy = fake_destroy };
 
 /* ---- a project in a temporary directory ---- */
 
@@ -77,7 +33,7 @@ struct fx {
 	char dir[64];
 	struct state *st;
 	struct project p;
-	struct fake fake;
+	struct fake_exec fake;
 	struct exec_runner ex;
 	char *out, *err; /* what the last run_execute printed */
 };
@@ -100,7 +56,7 @@ static int setup(void **state)
 	put(x, "jobs/a.sh", "#!/bin/sh\n# ---\n# chunk_size: 2\n# ---\nexit 0\n");
 	put(x, "schedule.yaml", "settings:\n  max_parallel: 1\n");
 	project_load(x->dir, &x->p);
-	x->ex = (struct exec_runner){ &fake_ops, &x->fake };
+	x->ex = fake_exec_runner(&x->fake);
 	char err[512];
 	if (state_open(x->dir, &x->st, err, sizeof(err)))
 		fail_msg("state_open: %s", err);
@@ -113,7 +69,7 @@ static int teardown(void **state)
 	struct fx *x = *state;
 	state_close(x->st);
 	project_release(&x->p);
-	fake_destroy(&x->fake);
+	fake_exec_release(&x->fake);
 	free(x->out);
 	free(x->err);
 	char *cmd = xasprintf("rm -rf '%s'", x->dir);
@@ -200,7 +156,7 @@ static void test_a_run_that_is_done(void **state)
 static void test_a_run_that_failed(void **state)
 {
 	struct fx *x = *state;
-	x->fake.exit_code = 1;
+	x->fake.exit_code = exits_1;
 	struct run_exec e = { .run = queue(x, ids, 2) };
 	assert_int_equal(execute(x, &e), EXIT_FAILED);
 	assert_string_equal(x->out, "start a 1/1 (chunk 1, attempt 1)\n"

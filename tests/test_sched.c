@@ -1,7 +1,7 @@
 /* test_sched.c - one tick as a library call: due entries queue one run, missed and skipped
  * fire times, problems reported once per version of their file, the quiet tick. The state is
- * a real database in a temporary project; chunks run on a fake executor that ends each one
- * at once with exit 0, and a fake clock. */
+ * a real database in a temporary project; chunks run on a fake executor (fake_exec.h) that
+ * ends each one with exit 0, and a fake clock. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "fake_exec.h"
 #include "sched.h"
 #include "timeutil.h"
 #include "util.h"
@@ -21,54 +22,7 @@
 #define DAY1_0300 1767236400LL /* 2026-01-01T03:00:00Z */
 #define DAY 86400
 
-/* ---- the fake executor: every child ends at once with exit 0 ---- */
-
-struct fake {
-	uint64_t *tokens;
-	size_t n, cap;
-	size_t started;
-};
-
-static int fake_start(void *self, const struct exec_spec *spec, uint64_t token, pid_t *pid,
-		      char *err, size_t errlen)
-{
-	struct fake *f = self;
-	grow(&f->tokens, &f->cap, f->n + 1, sizeof(*f->tokens));
-	f->tokens[f->n++] = token;
-	f->started++;
-	*pid = 100000 + (pid_t)token;
-	return 0;
-}
-
-static int fake_wait(void *self, int timeout_ms, uint64_t *token, struct exec_result *res)
-{
-	struct fake *f = self;
-	if (!f->n)
-		return -1;
-	*token = f->tokens[--f->n];
-	memset(res, 0, sizeof(*res));
-	res->duration_ms = 10;
-	return 1;
-}
-
-static int fake_kill(void *self, uint64_t token, int sig)
-{
-	return 0;
-}
-
-static size_t fake_running(void *self)
-{
-	return ((struct fake *)self)->n;
-}
-
-static void fake_destroy(void *self)
-{
-	free(((struct fake *)self)->tokens);
-}
-
-static const struct exec_ops fake_ops = { .start = fake_start, .wait = fake_wait,
-					  .signal = fake_kill, .running = fake_running,
-					  .destroy = fake_destroy };
+/* ---- the fake clock ---- */
 
 static int64_t clock_now;
 
@@ -87,7 +41,7 @@ static void fake_sleep_until(void *ctx, int64_t t)
 struct fx {
 	char dir[64];
 	struct state *st;
-	struct fake fake;
+	struct fake_exec fake; /* every child ends with exit 0 */
 	struct exec_runner ex;
 	struct engine_clock clock;
 	struct strbuf said; /* "error: ...\n" per line the tick said */
@@ -129,7 +83,7 @@ static int setup(void **state)
 	put(x, "jobs/report.sh", "#!/bin/sh\n# ---\n# description: the report\n# ---\nexit 0\n");
 	put(x, "schedule.yaml", "schedule:\n  - id: nightly\n    job: report\n"
 				"    cron: \"0 3 * * *\"\n");
-	x->ex = (struct exec_runner){ &fake_ops, &x->fake };
+	x->ex = fake_exec_runner(&x->fake);
 	x->clock = (struct engine_clock){ fake_now, fake_sleep_until, NULL };
 	char err[512];
 	if (state_open(x->dir, &x->st, err, sizeof(err)))
@@ -142,7 +96,7 @@ static int teardown(void **state)
 {
 	struct fx *x = *state;
 	state_close(x->st);
-	fake_destroy(&x->fake);
+	fake_exec_release(&x->fake);
 	sb_release(&x->said);
 	char *cmd = xasprintf("rm -rf '%s'", x->dir);
 	assert_int_equal(system(cmd), 0);

@@ -1,4 +1,4 @@
-/* header.c - find the comment-wrapped YAML header of a job file and strip its comment leaders.
+/* jobheader.c - find a job file's comment-wrapped YAML header and strip its comment leaders.
  *
  * The rules (docs/design.md, "Projects and job files"), line by line from the top of the file:
  *
@@ -26,7 +26,7 @@
  * first_line + k - 1, and a YAML column is shifted right by the number of bytes removed from
  * the front of that line (col_shift). The removed bytes are ASCII, so bytes and characters
  * agree and libyaml's character columns stay right. */
-#include "header.h"
+#include "jobheader.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -141,7 +141,7 @@ static int find_opening(struct lines *it, struct prefix *pre)
 	return 0;
 }
 
-static void add_yaml_line(struct header *h, size_t *cap, struct strbuf *sb, const struct line *l,
+static void add_yaml_line(struct jobheader *h, size_t *cap, struct strbuf *sb, const struct line *l,
 			  size_t skip)
 {
 	grow(&h->col_shift, cap, (size_t)h->nlines + 1, sizeof(*h->col_shift));
@@ -152,7 +152,7 @@ static void add_yaml_line(struct header *h, size_t *cap, struct strbuf *sb, cons
 
 /* Collects the YAML lines after the opening line up to the closing one. */
 static int read_body(const char *file, struct lines *it, const struct prefix *pre,
-		     struct header *h, struct diags *d)
+		     struct jobheader *h, struct diags *d)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t cap = 0;
@@ -185,8 +185,8 @@ fail:
 	return -1;
 }
 
-int header_find(const char *file, const char *text, size_t len, struct header *out,
-		struct diags *d)
+int jobheader_find(const char *file, const char *text, size_t len, struct jobheader *out,
+		   struct diags *d)
 {
 	struct lines it = { text, text + len, 0 };
 	struct prefix pre;
@@ -198,8 +198,8 @@ int header_find(const char *file, const char *text, size_t len, struct header *o
 	return read_body(file, &it, &pre, out, d);
 }
 
-void header_map(const struct header *h, int yaml_line, int yaml_col, int *file_line,
-		int *file_col)
+void jobheader_map(const struct jobheader *h, int yaml_line, int yaml_col, int *file_line,
+		   int *file_col)
 {
 	if (yaml_line < 1)
 		yaml_line = 1;
@@ -211,7 +211,7 @@ void header_map(const struct header *h, int yaml_line, int yaml_col, int *file_l
 		*file_col += h->col_shift[yaml_line - 1];
 }
 
-void header_release(struct header *h)
+void jobheader_release(struct jobheader *h)
 {
 	free(h->yaml);
 	free(h->col_shift);

@@ -1,4 +1,4 @@
-/* test_header.c - finding job headers: leaders, preambles, line ends, errors, position map. */
+/* test_jobheader.c - finding job headers: leaders, preambles, line ends, errors, position map. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,14 +8,14 @@
 
 #include <cmocka.h>
 
-#include "header.h"
+#include "jobheader.h"
 #include "util.h"
 
-/* Runs header_find on a NUL-terminated text; the result code, the YAML text (or NULL) and the
+/* Runs jobheader_find on a NUL-terminated text; the result code, the YAML text (or NULL) and the
  * first diagnostic formatted (or NULL). */
 struct found {
 	int rc;
-	struct header h;
+	struct jobheader h;
 	char *diag;
 	size_t ndiags;
 };
@@ -24,7 +24,7 @@ static struct found find(const char *text)
 {
 	struct found f = { 0 };
 	struct diags d = DIAGS_INIT;
-	f.rc = header_find("jobs/j.py", text, strlen(text), &f.h, &d);
+	f.rc = jobheader_find("jobs/j.py", text, strlen(text), &f.h, &d);
 	f.ndiags = d.n;
 	if (d.n)
 		f.diag = diag_format(&d.v[0]);
@@ -35,7 +35,7 @@ static struct found find(const char *text)
 static void found_release(struct found *f)
 {
 	if (f->rc == 1)
-		header_release(&f->h);
+		jobheader_release(&f->h);
 	free(f->diag);
 }
 
@@ -175,20 +175,20 @@ static void test_column_map(void **state)
 	assert_string_equal(f.h.yaml, "a: 1\nb: 2\n\n");
 	assert_int_equal(f.h.nlines, 3);
 	int line, col;
-	header_map(&f.h, 1, 1, &line, &col);
+	jobheader_map(&f.h, 1, 1, &line, &col);
 	assert_int_equal(line, 3);
 	assert_int_equal(col, 6);
-	header_map(&f.h, 1, 4, &line, &col);
+	jobheader_map(&f.h, 1, 4, &line, &col);
 	assert_int_equal(line, 3);
 	assert_int_equal(col, 9);
-	header_map(&f.h, 2, 1, &line, &col);
+	jobheader_map(&f.h, 2, 1, &line, &col);
 	assert_int_equal(line, 4);
 	assert_int_equal(col, 5);
-	header_map(&f.h, 3, 1, &line, &col);
+	jobheader_map(&f.h, 3, 1, &line, &col);
 	assert_int_equal(line, 5);
 	assert_int_equal(col, 5);
 	/* past the last YAML line (libyaml's end of input): the closing line */
-	header_map(&f.h, 4, 1, &line, &col);
+	jobheader_map(&f.h, 4, 1, &line, &col);
 	assert_int_equal(line, 6);
 	assert_int_equal(col, 1);
 	found_release(&f);
@@ -198,19 +198,19 @@ static void test_nul_bytes_and_binary(void **state)
 {
 	(void)state;
 	const char text[] = "# ---\n# a: \0x\n# ---\n";
-	struct header h;
+	struct jobheader h;
 	struct diags d = DIAGS_INIT;
-	assert_int_equal(header_find("f", text, sizeof(text) - 1, &h, &d), 1);
+	assert_int_equal(jobheader_find("f", text, sizeof(text) - 1, &h, &d), 1);
 	assert_int_equal(h.len, 6);
 	assert_memory_equal(h.yaml, "a: \0x\n", 6);
-	header_release(&h);
+	jobheader_release(&h);
 	/* not NUL-terminated: only len bytes are read */
 	const char cut[] = { '#', ' ', '-', '-', '-', '\n', '#', ' ', '-', '-', '-', 'X' };
-	assert_int_equal(header_find("f", cut, 11, &h, &d), 1);
+	assert_int_equal(jobheader_find("f", cut, 11, &h, &d), 1);
 	assert_string_equal(h.yaml, "");
-	header_release(&h);
+	jobheader_release(&h);
 	const char bin[] = "\x7f" "ELF\0\0\0\n# ---\n";
-	assert_int_equal(header_find("f", bin, sizeof(bin) - 1, &h, &d), 0);
+	assert_int_equal(jobheader_find("f", bin, sizeof(bin) - 1, &h, &d), 0);
 	assert_int_equal(d.n, 0);
 }
 
@@ -225,17 +225,17 @@ static void test_huge_lines(void **state)
 	sb_add(&sb, big, n);
 	sb_adds(&sb, "\n# ---\n");
 	sb_add(&sb, big, n);
-	struct header h;
+	struct jobheader h;
 	struct diags d = DIAGS_INIT;
-	assert_int_equal(header_find("f", sb.buf, sb.len, &h, &d), 1);
+	assert_int_equal(jobheader_find("f", sb.buf, sb.len, &h, &d), 1);
 	assert_int_equal(h.len, n + 4);
-	header_release(&h);
+	jobheader_release(&h);
 	/* a long comment preamble, then code: no header */
 	sb.len = 0;
 	for (int i = 0; i < 100000; i++)
 		sb_adds(&sb, "# a comment line\n");
 	sb_adds(&sb, "code\n# ---\n# ---\n");
-	assert_int_equal(header_find("f", sb.buf, sb.len, &h, &d), 0);
+	assert_int_equal(jobheader_find("f", sb.buf, sb.len, &h, &d), 0);
 	sb_release(&sb);
 	free(big);
 }

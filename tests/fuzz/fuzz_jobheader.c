@@ -1,4 +1,5 @@
-/* fuzz_header.c - libFuzzer harness: header_find and config_parse_job on arbitrary job files.
+/* fuzz_jobheader.c - libFuzzer harness: jobheader_find and config_parse_job on arbitrary job
+ * files.
  *
  * Any input must give a clean result (found, not found, or diagnostics) with no crash, no
  * undefined behaviour and no leak; every diagnostic must carry the file name and, when it has
@@ -8,7 +9,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "header.h"
+#include "jobheader.h"
 #include "timeutil.h"
 
 static int lines_in(const uint8_t *data, size_t size)
@@ -36,15 +37,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *text = (const char *)data;
 	int max_line = lines_in(data, size);
 	struct diags d = DIAGS_INIT;
-	struct header h;
-	int rc = header_find("jobs/fuzz.py", text, size, &h, &d);
+	struct jobheader h;
+	int rc = jobheader_find("jobs/fuzz.py", text, size, &h, &d);
 	if (rc == 1) {
 		int line, col;
 		if (h.len != strlen(h.yaml) && !memchr(h.yaml, 0, h.len))
 			abort();
 		for (int k = 0; k <= h.nlines + 1; k++)
-			header_map(&h, k, 1, &line, &col);
-		header_release(&h);
+			jobheader_map(&h, k, 1, &line, &col);
+		jobheader_release(&h);
 	} else if ((rc == 0) != (d.n == 0)) {
 		abort();
 	}

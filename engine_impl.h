@@ -1,0 +1,141 @@
+/* engine_impl.h - what the files of the engine share: its working set, and the functions that
+ * one of its files calls in another.
+ *
+ * Private to engine.c and engine_*.c; everyone else uses engine.h. The engine is split into
+ * files by concern (engine.c's design comment lists them); calls between them go one way,
+ * from the loop down to what it uses, so that no two of them call each other. */
+#ifndef STAU_ENGINE_IMPL_H
+#define STAU_ENGINE_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine.h"
+#include "util.h"
+
+/* The real clock, shifted so that it reads opts.now when the engine starts. */
+struct real_clock {
+	int64_t base;	  /* the time at start */
+	int64_t mono0_ms; /* CLOCK_MONOTONIC at start */
+};
+
+/* What this process knows about a job type's health: checked once per engine. */
+struct job_health {
+	bool known;
+	char *problem; /* why it cannot run, or NULL */
+};
+
+/* A job type without a file, with why it cannot run (rare: a run planned before its file
+ * went away). */
+struct missing_type {
+	char *type;
+	char *problem;
+};
+
+/* Where a child of ours runs: at most `nslots` at once. */
+struct slot {
+	bool busy;
+	char *path;	/* its IDs file (NULL until first used) */
+	int fd;		/* open on path, or -1 */
+	size_t len;	/* the size of the file */
+};
+
+/* A chunk of ours that is running. */
+struct running {
+	struct state_chunk c;
+	const struct job *job;
+	size_t slot;	/* its index in e->slot */
+	char *log;	/* absolute path of the log */
+	char *argv0;	/* the program started, for "cannot execute" */
+};
+
+/* One engine_run: what this process runs and what it has to store and tell. */
+struct engine {
+	struct state *st;
+	const struct project *p;
+	struct exec_runner *ex;
+	const struct engine_opts *o;
+	const struct engine_hooks *h;
+	struct engine_stats stats;
+	struct real_clock real;
+	struct engine_clock clock;
+	struct state_claim claim;
+	size_t nslots;		/* slots: children of ours at once */
+	struct slot *slot;	/* [nslots] */
+	struct running *children; /* our children, running */
+	size_t nchildren, capchildren;
+	struct outcome *ended;	/* judged, not yet stored */
+	size_t nended, capended;
+	struct outcome *told;	/* to tell after the next sync, in order: outcomes stored, and
+				 * starts (a copy of the chunk, started set in its verdict) */
+	size_t ntold, captold;
+	struct started_pid *pids; /* started, pid not yet stored */
+	size_t npids, cappids;
+	int64_t due_ms;		/* when pids must be stored and `told` told (monotonic);
+				 * 0: nothing waits */
+	struct job_health *health; /* one per p->jobs[] */
+	struct missing_type *missing; /* job types without a file, asked about */
+	size_t nmissing, capmissing;
+	char *err;
+	size_t errlen;
+};
+
+/* How an attempt ended, as stored and as told. */
+struct verdict {
+	struct state_result res;
+	enum engine_outcome outcome;
+	char *why;	/* the whole story, for output lines */
+	char *note;	/* said after the duration, or NULL */
+	char *message;	/* what state keeps beside the exit status, or NULL */
+	char *broken;	/* the job is broken from now on, for this reason; or NULL */
+	bool started;	/* a process ran */
+};
+
+/* The time on the engine's clock. */
+static inline int64_t engine_now(struct engine *e)
+{
+	return e->clock.now(e->clock.ctx);
+}
+
+/* Copies the state's error message into the engine's err; returns -1. */
+static inline int state_error(struct engine *e)
+{
+	snprintf(e->err, e->errlen, "%s", state_errmsg(e->st));
+	return -1;
+}
+
+/* ---- job health and verdicts (engine_health.c) ---- */
+
+/* Why job type `type` cannot run, from this engine's cache; *why borrowed (NULL: it can). */
+int job_health(struct engine *e, const char *type, const char **why);
+/* Marks job type `type` BROKEN in state for the content of its file, with reason, and
+ * remembers it in this engine's cache; inside the caller's transaction. 0, or -1 (e->err). */
+int mark_broken(struct engine *e, const char *type, const char *reason, int64_t now);
+
+/* The verdict on how child r ended (x): DONE on exit 0; else a retry while the job has
+ * retries left, or FAILED; a fatal exit also names why the job is broken from now on. */
+void judge_child(struct engine *e, const struct running *r, const struct exec_result *x,
+		 struct verdict *v);
+/* A verdict for a chunk that could not start: failed for good, with why (taken). */
+void judge_unstarted(struct verdict *v, char *why);
+void verdict_release(struct verdict *v);
+
+/* ---- a chunk's command, environment, IDs file and log (engine_chunk.c) ---- */
+
+/* The argv of a chunk of job into *argv, and how the log header shows it into *shown.
+ * Returns 0, or -1 with why it cannot start in *why (a new string). */
+int chunk_argv(const struct project *p, const struct job *job, struct strvec *argv,
+	       char **shown, char **why);
+/* Writes the chunk's IDs, one per line, to its slot's STAU_WORK_IDS_FILE. Returns 0, or -1
+ * with why it cannot start in *why (a new string). */
+int chunk_write_ids(struct engine *e, const struct running *r, char **why);
+/* Adds the environment of chunk r (docs/design.md, "Starting a chunk") to env. */
+void chunk_env(struct engine *e, const struct running *r, struct strvec *env);
+/* The first lines of chunk c's log, naming it and its command (shown); a new string. */
+char *chunk_log_header(const struct state_chunk *c, const char *shown);
+/* Writes a log for a chunk that did not start, so that `stau logs` tells why. */
+void chunk_write_unstarted_log(struct engine *e, const struct state_chunk *c, const char *why);
+
+#endif
