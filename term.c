@@ -219,6 +219,13 @@ char *term_escape(const char *s)
 	return sb_detach(&sb);
 }
 
+char *term_diag(const struct diag *g)
+{
+	char *raw = diag_format(g), *safe = term_escape(raw);
+	free(raw);
+	return safe;
+}
+
 /* ---- durations and ages ---- */
 
 void term_duration_ms(int64_t ms, char *buf, size_t len)

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "msg.h"
 #include "util.h"
 
 enum term_color { TERM_PLAIN, TERM_RED, TERM_GREEN, TERM_YELLOW, TERM_BLUE, TERM_BOLD, TERM_DIM };
@@ -33,6 +34,9 @@ void term_add_colored(struct strbuf *sb, bool color, enum term_color c, const ch
  * (NULL for NULL). */
 void term_add_escaped(struct strbuf *sb, const char *s, size_t n);
 char *term_escape(const char *s);
+/* A diagnostic as diag_format (msg.h) gives it, escaped as term_escape does: it holds file
+ * names and values quoted from headers. Newly allocated. */
+char *term_diag(const struct diag *g);
 
 /* The number of terminal columns that UTF-8 text s[0..n) takes: East Asian wide and emoji
  * characters count 2, combining marks, zero-width characters, control characters and ANSI
