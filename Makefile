@@ -45,7 +45,7 @@ LAYER2 := proc config config_job config_schedule graph workids
 LAYER3 := project plan due
 LAYER4 := state state_sql state_runs state_chunks state_fresh state_prune state_views exec \
 	pyrunner_gen
-LAYER5 := engine engine_runs sched runprogress usage view
+LAYER5 := engine engine_runs sched runprogress usage view health
 LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show \
 	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune
 LAYER7 := stau
@@ -90,7 +90,8 @@ LINK_test_view := view usage state state_sql state_runs project config_job confi
 LINK_test_cmdopt := cmdopt usage state state_sql proc workids timeutil msg util
 LINK_test_cmdctx := cmdctx state state_sql project config_job config_schedule config graph \
 	proc workids yamldoc header cron timeutil kvlist json msg util
-LINK_test_cmd_status := cmd_status cmd_show cmd_logs cmdctx cmdopt usage view state state_sql \
+LINK_test_cmd_status := cmd_status cmd_show cmd_logs cmdctx cmdopt usage view health state_views state \
+	state_sql \
 	state_runs state_chunks state_fresh project plan config_job config_schedule config graph \
 	proc workids yamldoc header cron term timeutil kvlist json msg util
 LINK_fuzz_config := config_schedule config yamldoc header cron timeutil kvlist json msg util
