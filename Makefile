@@ -40,7 +40,7 @@ all: stau
 # below (docs/design.md, "Data flow"). A new module is one more word in one of these lists;
 # a .c file that is in none of them stops the build.
 LAYER0 := util msg json kvlist
-LAYER1 := timeutil cron term yamldoc header
+LAYER1 := timeutil cron term yamldoc header promtext
 LAYER2 := proc config config_job config_schedule graph workids
 LAYER3 := project plan due
 LAYER4 := state state_sql state_runs state_chunks state_fresh state_prune state_views exec \
@@ -63,6 +63,7 @@ LINK_test_json := json util
 LINK_test_timeutil := timeutil util
 LINK_test_cron := cron timeutil util
 LINK_test_term := term msg util
+LINK_test_promtext := promtext util
 LINK_test_header := header msg util
 LINK_test_graph := graph msg util
 LINK_test_config := config_job config_schedule config yamldoc header cron timeutil kvlist \
