@@ -45,9 +45,9 @@ LAYER2 := proc config config_job config_schedule graph workids
 LAYER3 := project plan due
 LAYER4 := state state_sql state_runs state_chunks state_fresh state_prune state_views exec \
 	pyrunner_gen
-LAYER5 := engine engine_runs sched runprogress usage view health
+LAYER5 := engine engine_runs sched runprogress usage view health metrics
 LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show \
-	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune
+	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune cmd_metrics
 LAYER7 := stau
 LAYER_NUMBERS := 0 1 2 3 4 5 6 7
 MODULES := $(foreach n,$(LAYER_NUMBERS),$(LAYER$(n)))

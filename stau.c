@@ -86,6 +86,15 @@ static const struct command commands[] = {
 	  "and BROKEN marks. With JOB, that job and its N (default 10) most recent runs.\n"
 	  "  --json       print the same as JSON (described in stau(1))\n"
 	  "  --now TIME   compute ages and next fire times as seen at TIME\n" },
+	{ "metrics", cmd_metrics, NEED_CONFIG | NEED_STATE_GENTLY, "--now",
+	  "print every job's health for Prometheus",
+	  "usage: stau metrics [--now TIME]\n\n"
+	  "Prints the health of every job and schedule entry in the Prometheus text format:\n"
+	  "last success, the result and duration of the newest run, failures, BROKEN, chunks\n"
+	  "queued and running, missed and skipped fire times (the metrics are in stau(1)).\n"
+	  "settings.metrics_file makes every tick write the same text to a file, for\n"
+	  "node_exporter's textfile collector.\n"
+	  "  --now TIME   compute durations and next fire times as seen at TIME\n" },
 	{ "show", cmd_show, NEED_CONFIG | NEED_STATE_GENTLY, "--now",
 	  "show a run: trigger, work IDs and every chunk",
 	  "usage: stau show RUN [--json] [--now TIME]\n\n"
