@@ -45,7 +45,7 @@ LAYER2 := proc config config_job config_schedule graph workids
 LAYER3 := project plan due
 LAYER4 := state state_sql state_runs state_chunks state_fresh state_prune state_views exec \
 	pyrunner_gen
-LAYER5 := engine engine_runs sched runprogress usage view health metrics
+LAYER5 := engine engine_runs sched runprogress usage view health metrics monitor
 LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show \
 	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune cmd_metrics
 LAYER7 := stau
@@ -80,21 +80,23 @@ LINK_test_state_views := state_views state state_sql state_runs state_chunks sta
 LINK_test_engine := engine engine_runs pyrunner_gen exec state state_sql state_runs state_chunks \
 	state_fresh project plan config_job config_schedule config graph proc workids yamldoc \
 	header cron term timeutil kvlist json msg util
-LINK_test_sched := sched engine engine_runs pyrunner_gen exec state state_sql state_runs \
-	state_chunks state_fresh state_prune due project plan config_job config_schedule config \
-	graph proc workids yamldoc header cron term timeutil kvlist json msg util
-LINK_test_runprogress := runprogress engine engine_runs pyrunner_gen exec state state_sql \
-	state_runs state_chunks state_fresh project plan config_job config_schedule config graph \
-	proc workids yamldoc header cron term timeutil kvlist json msg util
+LINK_test_sched := sched monitor metrics health state_views promtext engine engine_runs \
+	pyrunner_gen exec state state_sql state_runs state_chunks state_fresh state_prune due \
+	project plan config_job config_schedule config graph proc workids yamldoc header cron term \
+	timeutil kvlist json msg util
+LINK_test_runprogress := runprogress monitor metrics health state_views promtext engine \
+	engine_runs pyrunner_gen exec state state_sql state_runs state_chunks state_fresh project \
+	plan config_job config_schedule config graph proc workids yamldoc header cron term timeutil \
+	kvlist json msg util
 LINK_test_view := view usage state state_sql state_runs project config_job config_schedule \
 	config graph proc workids yamldoc header cron term timeutil kvlist json msg util
 LINK_test_cmdopt := cmdopt usage state state_sql proc workids timeutil msg util
 LINK_test_cmdctx := cmdctx state state_sql project config_job config_schedule config graph \
 	proc workids yamldoc header cron timeutil kvlist json msg util
-LINK_test_cmd_status := cmd_status cmd_show cmd_logs cmdctx cmdopt usage view health state_views state \
-	state_sql \
-	state_runs state_chunks state_fresh project plan config_job config_schedule config graph \
-	proc workids yamldoc header cron term timeutil kvlist json msg util
+LINK_test_cmd_status := cmd_status cmd_show cmd_logs cmdctx cmdopt usage view health \
+	state_views state state_sql state_runs state_chunks state_fresh project plan config_job \
+	config_schedule config graph proc workids yamldoc header cron term timeutil kvlist json msg \
+	util
 LINK_fuzz_config := config_schedule config yamldoc header cron timeutil kvlist json msg util
 LINK_fuzz_cron := cron timeutil util
 LINK_fuzz_header := config_job config yamldoc header timeutil kvlist json msg util
