@@ -45,9 +45,9 @@ LAYER2 := proc config config_job config_schedule graph workids
 LAYER3 := project plan due
 LAYER4 := state state_sql state_runs state_chunks state_fresh state_prune state_views exec \
 	pyrunner_gen
-LAYER5 := engine engine_runs sched runprogress usage view health metrics monitor
+LAYER5 := engine engine_runs sched runprogress usage view health metrics monitor why
 LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show \
-	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune cmd_metrics
+	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune cmd_metrics cmd_why
 LAYER7 := stau
 LAYER_NUMBERS := 0 1 2 3 4 5 6 7
 MODULES := $(foreach n,$(LAYER_NUMBERS),$(LAYER$(n)))
@@ -87,6 +87,9 @@ LINK_test_sched := sched monitor metrics health state_views promtext engine engi
 LINK_test_runprogress := runprogress monitor metrics health state_views promtext engine \
 	engine_runs pyrunner_gen exec state state_sql state_runs state_chunks state_fresh project \
 	plan config_job config_schedule config graph proc workids yamldoc header cron term timeutil \
+	kvlist json msg util
+LINK_test_why := why state_views state state_sql state_runs state_chunks state_fresh project plan \
+	config_job config_schedule config graph proc workids yamldoc header cron term timeutil \
 	kvlist json msg util
 LINK_test_view := view usage state state_sql state_runs project config_job config_schedule \
 	config graph proc workids yamldoc header cron term timeutil kvlist json msg util

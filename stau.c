@@ -95,6 +95,15 @@ static const struct command commands[] = {
 	  "settings.metrics_file makes every tick write the same text to a file, for\n"
 	  "node_exporter's textfile collector.\n"
 	  "  --now TIME   compute durations and next fire times as seen at TIME\n" },
+	{ "why", cmd_why, NEED_CONFIG | NEED_STATE_GENTLY, "--id --now",
+	  "tell why a work ID of a job was or was not computed",
+	  "usage: stau why JOB --id N [--json] [--now TIME]\n\n"
+	  "For work ID N of job JOB: the run that last computed it and when, whether each job\n"
+	  "that depends on JOB finds it fresh and why (its max_lag), and what the next due\n"
+	  "schedule entry that needs JOB would do with it.\n"
+	  "  --id N       the work ID\n"
+	  "  --json       print the same as JSON (described in stau(1))\n"
+	  "  --now TIME   judge freshness and the next fire time as seen at TIME\n" },
 	{ "show", cmd_show, NEED_CONFIG | NEED_STATE_GENTLY, "--now",
 	  "show a run: trigger, work IDs and every chunk",
 	  "usage: stau show RUN [--json] [--now TIME]\n\n"
