@@ -112,10 +112,21 @@ static const struct job_family job_families[] = {
 	  running, false },
 };
 
-static void job_family(struct strbuf *sb, const struct job_family *f, const struct health *h,
+/* Appends the family's HELP and TYPE lines and then its samples, or nothing when it has
+ * none (a family without samples says nothing worth a line). */
+static void add_family(struct strbuf *sb, const char *name, const char *type, const char *help,
+		       const struct strbuf *samples)
+{
+	if (!samples->len)
+		return;
+	prom_family(sb, name, type, help);
+	sb_add(sb, samples->buf, samples->len);
+}
+
+static void job_family(struct strbuf *out, const struct job_family *f, const struct health *h,
 		       int64_t now)
 {
-	prom_family(sb, f->name, f->type, f->help);
+	struct strbuf samples = STRBUF_INIT, *sb = &samples;
 	for (size_t i = 0; i < h->njobs; i++) {
 		int64_t v;
 		struct prom_label l = { "job", h->jobs[i].job->type };
@@ -126,15 +137,14 @@ static void job_family(struct strbuf *sb, const struct job_family *f, const stru
 		else
 			prom_sample(sb, f->name, &l, 1, v);
 	}
+	add_family(out, f->name, f->type, f->help, &samples);
+	sb_release(&samples);
 }
 
-static void result_family(struct strbuf *sb, const struct health *h)
+static void result_family(struct strbuf *out, const struct health *h)
 {
 	static const char name[] = "stau_job_last_run_result";
-	prom_family(sb, name, "gauge",
-		    "1 for the result of the job in its newest run, 0 for the other results: "
-		    "failed when any of its chunks there failed, lost when the stau process "
-		    "running it is gone.");
+	struct strbuf samples = STRBUF_INIT, *sb = &samples;
 	for (size_t i = 0; i < h->njobs; i++) {
 		const struct health_job *row = &h->jobs[i];
 		for (int r = 0; row->result != RESULT_NEVER && r < RESULT_N; r++) {
@@ -144,6 +154,11 @@ static void result_family(struct strbuf *sb, const struct health *h)
 				prom_sample(sb, name, l, 2, row->result == (enum health_result)r);
 		}
 	}
+	add_family(out, name, "gauge",
+		   "1 for the result of the job in its newest run, 0 for the other results: "
+		   "failed when any of its chunks there failed, lost when the stau process "
+		   "running it is gone.", &samples);
+	sb_release(&samples);
 }
 
 /* What an entry family shows of a row: sets *v and returns true, or false for no sample. */
@@ -208,16 +223,19 @@ static const struct entry_family entry_families[] = {
 	  "The next fire time of the enabled entry (Unix time).", next_fire },
 };
 
-static void entry_family(struct strbuf *sb, const struct entry_family *f, const struct health *h)
+static void entry_family(struct strbuf *out, const struct entry_family *f,
+			 const struct health *h)
 {
-	prom_family(sb, f->name, f->type, f->help);
+	struct strbuf samples = STRBUF_INIT;
 	for (size_t i = 0; i < h->nentries; i++) {
 		int64_t v;
 		struct prom_label l[] = { { "entry", h->entries[i].e->id },
 					  { "job", h->entries[i].e->job } };
 		if (f->value(&h->entries[i], &v))
-			prom_sample(sb, f->name, l, 2, v);
+			prom_sample(&samples, f->name, l, 2, v);
 	}
+	add_family(out, f->name, f->type, f->help, &samples);
+	sb_release(&samples);
 }
 
 int metrics_text(const struct project *p, struct state *st, int64_t now, struct strbuf *out,

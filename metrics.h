@@ -21,7 +21,7 @@
  *     stau_entry_last_fire_timestamp_seconds, stau_entry_next_fire_timestamp_seconds
  *   stau_schedule_problems                      problems in schedule.yaml (nothing runs)
  * A sample that has no value (a job that never succeeded) is left out, as Prometheus
- * expects. The text starts with a comment naming the state version it shows
+ * expects, and so is a family without samples. The text starts with a comment naming the state version it shows
  * (state_runs_changed), which lets a tick tell whether the file it wrote is still right. */
 #ifndef STAU_METRICS_H
 #define STAU_METRICS_H
