@@ -31,6 +31,8 @@
  *       counters     'runs_changed', raised by every run created, changing state or
  *                    pruned: a tick with nothing to do compares it with what the metrics
  *                    file shows before it rebuilds that file
+ *       tasks are indexed by job type and run: a job's newest run is found without reading
+ *       every chunk (status, and the metrics every tick may write)
  *
  * Choices (docs/design.md, "State"):
  *   - Work IDs are stored in workids.h's compact text form ("1-6,9,12-14"): a run over a
@@ -211,6 +213,7 @@ static const char *const migrations[] = {
 	"CREATE INDEX run_alerts_pending ON run_alerts(run) WHERE hook_started IS NULL;"
 	"CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
 	"INSERT INTO counters VALUES ('runs_changed', 0);"
+	"CREATE INDEX tasks_job ON tasks(job, run);"
 	"CREATE TRIGGER run_failed AFTER UPDATE OF state ON runs"
 	" WHEN new.state = 'FAILED' AND old.state != 'FAILED' BEGIN"
 	" " RUN_FAILED_SQL " END;"

@@ -72,16 +72,18 @@ static int job_run_row(struct state *st, sqlite3_stmt *s, void *item)
 
 int state_job_runs_last(struct state *st, struct state_job_run **out, size_t *n)
 {
-	/* chunks_run (run, state) finds the run's chunks; the newest run of each job type is
-	 * one pass over the chunks, as for state_last_chunks */
+	/* per job type (tasks_job), its newest run with a chunk of it that started, in a
+	 * subquery that GROUP BY keeps from being flattened (so it is computed once); then that
+	 * run's chunks (chunks_run): nothing reads every chunk */
 	static const char q[] =
-		"WITH last(job, run) AS (SELECT job, max(run) FROM chunks WHERE attempt > 0"
-		" GROUP BY job)"
-		" SELECT l.job, l.run, sum(c.state = 'PENDING'), sum(c.state = 'RUNNING'),"
+		"SELECT l.job, l.run, sum(c.state = 'PENDING'), sum(c.state = 'RUNNING'),"
 		" sum(c.state = 'DONE'), sum(c.state = 'FAILED'), sum(c.state = 'CANCELED'),"
 		" min(c.started), max(CASE WHEN c.state != 'RUNNING' THEN c.finished END)"
-		" FROM last l JOIN chunks c ON c.run = l.run AND c.job = l.job"
-		" GROUP BY l.job, l.run ORDER BY l.job";
+		" FROM (SELECT j.job AS job, (SELECT t.run FROM tasks t WHERE t.job = j.job AND"
+		" EXISTS (SELECT 1 FROM chunks c WHERE c.run = t.run AND c.job = t.job AND"
+		" c.attempt > 0) ORDER BY t.run DESC LIMIT 1) AS run FROM tasks j GROUP BY j.job) l"
+		" JOIN chunks c ON c.run = l.run AND c.job = l.job"
+		" WHERE l.run IS NOT NULL GROUP BY l.job, l.run ORDER BY l.job";
 	_Static_assert(CHUNK_PENDING == 0 && CHUNK_RUNNING == 1 && CHUNK_DONE == 2 &&
 		       CHUNK_FAILED == 3 && CHUNK_CANCELED == 4, "the columns of q");
 	*out = NULL;

@@ -48,6 +48,9 @@ chunk_failed entry_inserted entry_updated run_added run_changed run_deleted run_
 'table' AND name IN ('job_stats', 'entry_stats', 'run_alerts', 'counters') ORDER BY name)")
 $(db "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = \
 'trigger' ORDER BY name)")"
+check "tasks are indexed by job type" "tasks_job" \
+	"$(db "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'tasks' AND \
+name NOT LIKE 'sqlite_%'")"
 check "the missed fire time recorded before is not counted" "hourly|0|0|1777892400" \
 	"$(db "SELECT entry, missed, skipped, seen_missed FROM entry_stats")"
 check "the run that failed before has no hook to run" "" "$(db "SELECT * FROM run_alerts")"
