@@ -4,7 +4,9 @@
  * One tick: recover chunks whose stau died; load the project and report each problem once
  * per version of its file; queue a run for every schedule entry that is due (or record the
  * fire time as missed or skipped); expand queued runs; run ready chunks until none is ready;
- * prune what is older than the retention. Whether an entry is due is due.c's pure rule (fire
+ * prune what is older than the retention; then write the metrics file and start the
+ * on_failure hook of each run that ended FAILED (monitor.h), which may not change the tick's
+ * result. Whether an entry is due is due.c's pure rule (fire
  * time, last handled, now: it is spelled out at the top of due.c); this file reads what that
  * rule needs from the state and records what it decided.
  *
