@@ -45,9 +45,9 @@ struct run_exec {
  * says how the run ended ("job_A run 4 done: 3 chunks in 1.2s" on stdout, or why it failed or
  * was canceled on stderr). Then it starts settings.on_failure for a run that ended FAILED
  * (monitor.h; a hook that fails is said and changes nothing). Returns EXIT_OK when the run is
- * DONE (for `stau run` also when it
- * was canceled for no work: nothing failed), EXIT_FAILED when it failed or was canceled,
- * EXIT_USAGE when the run is gone (said), or EXIT_STATE after printing the state error. */
+ * DONE (for `stau run` also when it was canceled for no work: nothing failed), EXIT_FAILED
+ * when it failed or was canceled, EXIT_USAGE when the run is gone (said), or EXIT_STATE after
+ * printing the state error. */
 int run_execute(struct state *st, const struct project *p, const struct run_exec *x);
 
 #endif
