@@ -35,11 +35,11 @@
 
 /* ---- cells ---- */
 
-/* Adds s to t with its control characters escaped, coloured c when color. */
-static void add_text(struct table *t, bool color, enum term_color c, const char *s)
+/* Adds s (may be NULL) to t with its control characters escaped. */
+static void add_text(struct table *t, const char *s)
 {
 	char *safe = term_escape(s ? s : "");
-	view_add_cell(t, color, c, safe);
+	table_add(t, safe);
 	free(safe);
 }
 
@@ -107,7 +107,7 @@ static void job_row(const struct view *v, const struct health_job *row, struct t
 {
 	char buf[64];
 	bool color = v->ctx->color;
-	add_text(t, color, TERM_PLAIN, row->job->type);
+	add_text(t, row->job->type);
 	if (row->run)
 		table_addf(t, "#%lld", (long long)row->run);
 	else
@@ -228,10 +228,10 @@ static void entry_notes(const struct view *v, const struct health_entry *he, str
 static void entry_row(const struct view *v, const struct health_entry *he, struct table *t)
 {
 	char buf[48];
-	add_text(t, false, TERM_PLAIN, he->e->id);
-	add_text(t, false, TERM_PLAIN, he->e->job);
+	add_text(t, he->e->id);
+	add_text(t, he->e->job);
 	char *desc = trigger_desc(he->e);
-	add_text(t, false, TERM_PLAIN, desc);
+	add_text(t, desc);
 	free(desc);
 	if (!he->e->enabled)
 		view_add_cell(t, v->ctx->color, TERM_DIM, "disabled");
@@ -528,7 +528,7 @@ static void run_row(const struct view *v, const struct health *h, const struct s
 {
 	char buf[48];
 	table_addf(t, "#%lld", (long long)r->id);
-	add_text(t, false, TERM_PLAIN, r->entry ? r->entry : "manual");
+	add_text(t, r->entry ? r->entry : "manual");
 	if (r->state == RUN_ACTIVE && health_run_lost(h, r->id))
 		view_add_cell(t, v->ctx->color, TERM_RED, "LOST");
 	else
