@@ -88,6 +88,9 @@ LINK_test_runprogress := runprogress monitor metrics health state_views promtext
 	engine_runs pyrunner_gen exec state state_sql state_runs state_chunks state_fresh project \
 	plan config_job config_schedule config graph proc workids yamldoc header cron term timeutil \
 	kvlist json msg util
+LINK_test_monitor := monitor metrics health state_views promtext state state_sql state_runs \
+	state_chunks state_fresh project plan config_job config_schedule config graph proc workids \
+	yamldoc header cron term timeutil kvlist json msg util
 LINK_test_why := why state_views state state_sql state_runs state_chunks state_fresh project plan \
 	config_job config_schedule config graph proc workids yamldoc header cron term timeutil \
 	kvlist json msg util
