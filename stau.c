@@ -81,9 +81,12 @@ static const struct command commands[] = {
 	{ "status", cmd_status, NEED_CONFIG | NEED_STATE_GENTLY, "-n --now",
 	  "show every job's last run, schedule and health",
 	  "usage: stau status [JOB] [--json] [--now TIME] [-n N]\n\n"
-	  "Lists every job: its schedule entries, last run and result, when it finished and\n"
-	  "how long it took, its last success (FRESH), the next fire time, missed fire times\n"
-	  "and BROKEN marks. With JOB, that job and its N (default 10) most recent runs.\n"
+	  "Lists every job: the newest run it took part in and its result there (FAILED when\n"
+	  "any of its chunks failed, LOST when the stau running it is gone), when it finished\n"
+	  "and how long it took, its last success or how many of the run's IDs are fresh, its\n"
+	  "next fire time, and why it is BROKEN; then every schedule entry with its next fire\n"
+	  "time (or disabled) and the fire times it missed or skipped. With JOB, that job and\n"
+	  "its N (default 10) most recent runs.\n"
 	  "  --json       print the same as JSON (described in stau(1))\n"
 	  "  --now TIME   compute ages and next fire times as seen at TIME\n" },
 	{ "metrics", cmd_metrics, NEED_CONFIG | NEED_STATE_GENTLY, "--now",
