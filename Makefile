@@ -42,14 +42,15 @@ all: stau
 # below (docs/design.md, "Data flow"). A new module is one more word in one of these lists;
 # a .c file that is in none of them stops the build.
 LAYER0 := util msg json kvlist
-LAYER1 := timeutil cron term yamldoc jobheader
+LAYER1 := timeutil cron term yamldoc jobheader promtext
 LAYER2 := proc slurm config config_job config_schedule graph workids
 LAYER3 := project plan due
 LAYER4 := state_sql state state_runs state_fresh state_chunks state_entries state_health \
-	state_views state_prune exec pyrunner_gen
-LAYER5 := engine_health engine_chunk engine_runs engine sched runprogress usage view
+	state_views state_monitor state_prune exec pyrunner_gen
+LAYER5 := engine_health engine_chunk engine_runs engine health metrics monitor why sched \
+	runprogress usage view
 LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show \
-	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune
+	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune cmd_metrics cmd_why
 LAYER7 := stau
 LAYER_NUMBERS := 0 1 2 3 4 5 6 7
 MODULES := $(foreach n,$(LAYER_NUMBERS),$(LAYER$(n)))
@@ -64,45 +65,55 @@ LINK_stau := $(MODULES)
 LINK_test_json := json util
 LINK_test_timeutil := timeutil util
 LINK_test_cron := cron timeutil util
-LINK_test_term := term util
+LINK_test_term := term msg util
 LINK_test_jobheader := jobheader msg util
 LINK_test_graph := graph msg util
-LINK_test_config := config_job config_schedule config slurm yamldoc jobheader cron timeutil kvlist \
-	json msg util
+LINK_test_config := config_job config config_schedule slurm cron jobheader timeutil yamldoc json \
+	kvlist msg util
 LINK_test_due := due cron timeutil util
-LINK_test_plan := plan graph workids proc kvlist json msg util
+LINK_test_plan := plan graph proc workids json kvlist msg util
 LINK_test_exec := exec proc util
 LINK_test_proc := proc util
 LINK_test_util := util
 LINK_test_workids := workids proc util
-LINK_test_state := state state_sql state_runs state_fresh state_chunks state_entries \
-	state_health state_views state_prune proc workids util
-LINK_test_engine := engine engine_runs engine_chunk engine_health pyrunner_gen exec state \
-	state_sql state_runs state_chunks state_fresh state_health state_views project plan \
-	config_job config_schedule config slurm graph proc workids yamldoc jobheader cron term \
-	timeutil kvlist json msg util
-LINK_test_sched := sched engine engine_runs engine_chunk engine_health pyrunner_gen exec state \
-	state_sql state_runs state_chunks state_fresh state_entries state_health state_prune due \
-	project plan config_job config_schedule config slurm graph proc workids yamldoc jobheader cron \
-	term timeutil kvlist json msg util
-LINK_test_runprogress := runprogress engine engine_runs engine_chunk engine_health pyrunner_gen \
-	exec state state_sql state_runs state_chunks state_fresh state_health project plan \
-	config_job config_schedule config slurm graph proc workids yamldoc jobheader cron term \
-	timeutil kvlist json msg util
-LINK_test_view := view usage state state_sql state_runs project config_job config_schedule \
-	config slurm graph proc workids yamldoc jobheader cron term timeutil kvlist json msg util
-LINK_test_cmdopt := cmdopt usage state state_sql proc workids timeutil msg util
-LINK_test_cmdctx := cmdctx state state_sql project config_job config_schedule config slurm graph proc \
-	workids yamldoc jobheader cron timeutil kvlist json msg util
-LINK_test_cmd_status := cmd_status cmd_show cmd_logs cmdctx cmdopt usage view state state_sql \
-	state_runs state_chunks state_fresh state_entries state_health state_views project plan \
-	config_job config_schedule config slurm graph proc workids yamldoc jobheader cron term \
-	timeutil kvlist json msg util
-LINK_fuzz_config := config_schedule config slurm yamldoc jobheader cron timeutil kvlist json msg util
+LINK_test_state := state state_chunks state_entries state_fresh state_health state_prune \
+	state_runs state_sql state_views proc workids util
+LINK_test_engine := engine engine_chunk engine_health engine_runs pyrunner_gen state \
+	state_chunks state_fresh state_health state_runs state_sql state_views plan project config \
+	config_job config_schedule graph proc slurm workids cron jobheader term timeutil yamldoc json \
+	kvlist msg util
+LINK_test_sched := sched engine engine_chunk engine_health engine_runs health metrics monitor \
+	exec pyrunner_gen state state_chunks state_entries state_fresh state_health state_monitor \
+	state_prune state_runs state_sql state_views due plan project config config_job config_schedule \
+	graph proc slurm workids cron jobheader promtext term timeutil yamldoc json kvlist msg util
+LINK_test_runprogress := runprogress engine engine_chunk engine_health engine_runs health \
+	metrics monitor exec pyrunner_gen state state_chunks state_entries state_fresh state_health \
+	state_monitor state_runs state_sql state_views plan project config config_job config_schedule \
+	graph proc slurm workids cron jobheader promtext term timeutil yamldoc json kvlist msg util
+LINK_test_view := view usage state state_runs state_sql proc workids term timeutil json msg util
+LINK_test_cmdopt := cmdopt usage state_sql proc workids timeutil msg util
+LINK_test_cmdctx := cmdctx state state_sql project config config_job config_schedule graph proc \
+	slurm workids cron jobheader timeutil yamldoc json kvlist msg util
+LINK_test_cmd_status := cmd_status cmd_logs cmd_show cmdctx cmdopt health usage view state \
+	state_chunks state_entries state_fresh state_health state_monitor state_runs state_sql \
+	state_views plan project config config_job config_schedule graph proc slurm workids cron \
+	jobheader term timeutil yamldoc json kvlist msg util
+LINK_fuzz_config := config_schedule config slurm cron jobheader timeutil yamldoc json kvlist msg \
+	util
 LINK_fuzz_cron := cron timeutil util
-LINK_fuzz_jobheader := config_job config slurm yamldoc jobheader timeutil kvlist json msg util
+LINK_fuzz_jobheader := config_job config slurm jobheader timeutil yamldoc json kvlist msg util
 LINK_fuzz_ids := workids proc util
 LINK_test_slurm := slurm timeutil util
+LINK_test_monitor := monitor health metrics state state_chunks state_entries state_fresh \
+	state_health state_monitor state_runs state_sql state_views project config config_job \
+	config_schedule graph proc slurm workids cron jobheader promtext timeutil yamldoc json kvlist \
+	msg util
+LINK_test_why := why state state_chunks state_fresh state_monitor state_runs state_sql plan \
+	project config config_job config_schedule graph proc slurm workids cron jobheader term timeutil \
+	yamldoc json kvlist msg util
+LINK_test_state_monitor := state_monitor state state_chunks state_entries state_fresh state_runs \
+	state_sql state_views proc workids util
+LINK_test_promtext := promtext util
 LINK_fuzz_slurm := slurm timeutil util
 
 # Test helpers: objects of tests/ that tests link beside their modules (fake_exec.c: a fake

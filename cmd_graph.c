@@ -4,7 +4,9 @@
  * dependencies below it with their max_lag. A job reached a second time is printed once more
  * with "(see above)" instead of its subtree, so that diamonds stay readable and large graphs
  * stay linear in size. DOT edges point along the flow of data, from a dependency to the job
- * that needs it, labelled with max_lag; nodes carry the description. */
+ * that needs it, labelled with max_lag; nodes carry the description. Names, descriptions and
+ * reasons come from job files: their control characters are printed escaped (term_escape),
+ * in DOT as well, so that no escape sequence in them reaches the terminal. */
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include "cmd.h"
 #include "cmdopt.h"
 #include "project.h"
+#include "term.h"
 #include "util.h"
 
 static void print_lag(const struct dep *dep)
@@ -24,13 +27,25 @@ static void print_lag(const struct dep *dep)
 	       dep->unique ? ", unique" : "");
 }
 
+/* Prints s with its control characters escaped. */
+static void print_text(const char *s)
+{
+	char *safe = term_escape(s);
+	fputs(safe, stdout);
+	free(safe);
+}
+
 static void print_node_line(const struct graph_node *n)
 {
-	printf("%s", n->job->type);
-	if (n->job->broken)
-		printf("  [BROKEN: %s]", n->job->broken);
-	else if (n->job->description)
-		printf("  - %s", n->job->description);
+	print_text(n->job->type);
+	if (n->job->broken) {
+		printf("  [BROKEN: ");
+		print_text(n->job->broken);
+		printf("]");
+	} else if (n->job->description) {
+		printf("  - ");
+		print_text(n->job->description);
+	}
 }
 
 /* Prints the dependencies of n, each line prefixed by `indent`. */
@@ -67,6 +82,9 @@ static void print_root(const struct graph *g, const struct graph_node *root, boo
 	sb_release(&indent);
 }
 
+/* s as a DOT string; its control characters are escaped first (term_escape), and the
+ * backslashes that adds are escaped for DOT like any other, so that "\x1b" is what a
+ * renderer shows. A newline separates the lines of a label: it is DOT's "\n". */
 static void dot_string(const char *s)
 {
 	putchar('"');
@@ -99,15 +117,19 @@ static void print_dot(const struct graph *g, const bool *in)
 		if (!in[i])
 			continue;
 		struct strbuf label = STRBUF_INIT;
-		sb_adds(&label, job->type);
-		if (job->description)
-			sb_addf(&label, "\n%s", job->description);
+		char *type = term_escape(job->type);
+		sb_adds(&label, type);
+		if (job->description) {
+			sb_addc(&label, '\n');
+			term_add_escaped(&label, job->description, strlen(job->description));
+		}
 		putchar('\t');
-		dot_string(job->type);
+		dot_string(type);
 		printf(" [label=");
 		dot_string(label.buf);
 		printf("%s];\n", job->broken ? ", color=red, fontcolor=red" : "");
 		sb_release(&label);
+		free(type);
 	}
 	for (size_t i = 0; i < g->n; i++) {
 		const struct graph_node *n = &g->nodes[i];
@@ -115,11 +137,15 @@ static void print_dot(const struct graph *g, const bool *in)
 			char lag[32];
 			duration_format(n->deps[k].dep->max_lag * 1000, DURATION_EXACT, lag,
 					sizeof(lag));
+			char *from = term_escape(n->deps[k].to->job->type);
+			char *to = term_escape(n->job->type);
 			putchar('\t');
-			dot_string(n->deps[k].to->job->type);
+			dot_string(from);
 			printf(" -> ");
-			dot_string(n->job->type);
+			dot_string(to);
 			printf(" [label=\"max_lag %s\"];\n", lag);
+			free(from);
+			free(to);
 		}
 	}
 	printf("}\n");
@@ -138,12 +164,18 @@ int cmd_graph(struct ctx *ctx, int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return usage_error("graph", "give at most one job");
-	diags_print(&ctx->p.diags, stderr);
+	for (size_t i = 0; i < ctx->p.diags.n; i++) {
+		char *line = term_diag(&ctx->p.diags.v[i]);
+		fprintf(stderr, "stau: %s\n", line);
+		free(line);
+	}
 	int rc = ctx->p.diags.n ? EXIT_USAGE : EXIT_OK;
 	const struct graph *g = &ctx->p.graph;
 	const struct graph_node *only = NULL;
 	if (optind < argc && !(only = graph_find(g, argv[optind]))) {
-		error("unknown job '%s'; 'stau check' lists the jobs", argv[optind]);
+		char *name = term_escape(argv[optind]);
+		error("unknown job '%s'; 'stau check' lists the jobs", name);
+		free(name);
 		return EXIT_USAGE;
 	}
 	bool *marks = xcalloc(g->n ? g->n : 1, sizeof(*marks));

@@ -4,7 +4,9 @@
  * trigger, kwargs and work IDs, then one table row per chunk in plan order (dependencies
  * first), then the last lines of output of the chunks that failed, so that the usual
  * question ("why did it fail?") is answered without a second command. Long ID lists are cut
- * at a comma with the count ("1-6,9,… (1000 IDs)"); --json always has them whole. */
+ * at a comma with the count ("1-6,9,… (1000 IDs)"); --json always has them whole. Text that
+ * came from jobs (their output, names and messages) is printed with control characters
+ * escaped (term_escape), so that no escape sequence in it reaches the terminal. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,19 +61,29 @@ static const char *exit_text(const struct state_chunk *c, char *buf, size_t len)
 	return buf;
 }
 
+/* Prints "LABEL" and s with its control characters escaped, then a newline. */
+static void print_escaped(const char *label, const char *s)
+{
+	char *safe = term_escape(s);
+	printf("%s%s\n", label, safe);
+	free(safe);
+}
+
 static void run_header(const struct view *v, const struct state_run *r, const int64_t *ids,
 		       size_t nids)
 {
 	char buf[48];
 	bool color = v->ctx->color;
 	enum term_color rc = view_run_color(r->state);
+	char *job = term_escape(r->job);
 	printf("%srun %lld%s of %s: %s%s%s\n", term_sgr(color, TERM_BOLD), (long long)r->id,
-	       term_reset(color, TERM_BOLD), r->job, term_sgr(color, rc), run_state_name(r->state),
+	       term_reset(color, TERM_BOLD), job, term_sgr(color, rc), run_state_name(r->state),
 	       term_reset(color, rc));
+	free(job);
 	char *trig = view_trigger(v, r->entry, r->fire_time);
 	printf("trigger:   %s%s\n", trig, r->force ? " (--force)" : "");
 	free(trig);
-	printf("kwargs:    %s\n", r->kwargs ? r->kwargs : "{}");
+	print_escaped("kwargs:    ", r->kwargs ? r->kwargs : "{}");
 	if (r->has_ids) {
 		bool cut;
 		char *brief = ids_brief(ids, nids, IDS_SHOWN_RUN, &cut);
@@ -93,7 +105,15 @@ static void run_header(const struct view *v, const struct state_run *r, const in
 		       view_secs(secs, buf, sizeof(buf)));
 	printf("\n");
 	if (r->message)
-		printf("message:   %s\n", r->message);
+		print_escaped("message:   ", r->message);
+}
+
+/* Adds s to t with its control characters escaped. */
+static void add_escaped(struct table *t, const char *s)
+{
+	char *safe = term_escape(s);
+	table_add(t, safe);
+	free(safe);
 }
 
 /* The time of day of t in zone ("10:20:03"), or "-". */
@@ -111,7 +131,7 @@ static void chunk_row(const struct view *v, const struct state_chunk *c, struct 
 {
 	char buf[48];
 	table_addf(t, "%lld", (long long)c->id);
-	table_add(t, c->job);
+	add_escaped(t, c->job);
 	table_addf(t, "%zu/%zu", c->index, c->count);
 	char *ids = ids_brief(c->ids, c->has_ids ? c->nids : 0, IDS_SHOWN_CHUNK, NULL);
 	table_add(t, ids);
@@ -121,15 +141,17 @@ static void chunk_row(const struct view *v, const struct state_chunk *c, struct 
 	table_add(t, fmt_clock(c->started, v->zone, buf, sizeof(buf)));
 	table_add(t, view_chunk_duration(v, c, buf, sizeof(buf)));
 	table_add(t, exit_text(c, buf, sizeof(buf)));
-	table_add(t, c->log_path ? c->log_path : "-");
+	add_escaped(t, c->log_path ? c->log_path : "-");
+	char *msg = term_escape(c->message);
 	if (c->state == CHUNK_PENDING && c->not_before) {
 		/* a failed attempt waiting for its retry */
 		char when[48];
-		table_addf(t, "%s%sretry at %s", c->message ? c->message : "", c->message ? "; " : "",
+		table_addf(t, "%s%sretry at %s", msg ? msg : "", msg ? "; " : "",
 			   view_time(c->not_before, v->zone, when, sizeof(when)));
 	} else {
-		table_add(t, c->message);
+		table_add(t, msg);
 	}
+	free(msg);
 }
 
 static void print_chunks(const struct view *v, const struct state_chunk *cs, size_t n)
@@ -170,6 +192,21 @@ static char *ending_text(const struct state_chunk *c)
 	return sb.len ? sb_detach(&sb) : xstrdup("failed");
 }
 
+/* A chunk's last lines of output, indented, each with its control characters escaped. */
+static void print_tail_lines(const char *line)
+{
+	struct strbuf sb = STRBUF_INIT;
+	while (*line) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		sb.len = 0;
+		term_add_escaped(&sb, line, len);
+		printf("    %s\n", sb.buf);
+		line += len + (end != NULL);
+	}
+	sb_release(&sb);
+}
+
 /* The last lines of output of each chunk whose attempt failed, indented. */
 static void print_tails(const struct view *v, const struct state_chunk *cs, size_t n)
 {
@@ -177,18 +214,15 @@ static void print_tails(const struct view *v, const struct state_chunk *cs, size
 		const struct state_chunk *c = &cs[i];
 		if (!c->tail || !*c->tail || c->state == CHUNK_DONE)
 			continue;
-		char *how = ending_text(c);
+		char *how = ending_text(c), *job = term_escape(c->job);
+		char *safe_how = term_escape(how);
 		printf("\n%schunk %lld (%s %zu/%zu) attempt %d: %s%s\n",
-		       term_sgr(v->ctx->color, TERM_RED), (long long)c->id, c->job, c->index,
-		       c->count, c->attempt, how, term_reset(v->ctx->color, TERM_RED));
+		       term_sgr(v->ctx->color, TERM_RED), (long long)c->id, job, c->index,
+		       c->count, c->attempt, safe_how, term_reset(v->ctx->color, TERM_RED));
+		free(safe_how);
+		free(job);
 		free(how);
-		const char *line = c->tail;
-		while (*line) {
-			const char *end = strchr(line, '\n');
-			size_t len = end ? (size_t)(end - line) : strlen(line);
-			printf("    %.*s\n", (int)len, line);
-			line += len + (end != NULL);
-		}
+		print_tail_lines(c->tail);
 	}
 }
 

@@ -23,6 +23,61 @@
 #include "util.h"
 #include "yamldoc.h"
 
+/* ---- lists of strings --------------------------------------------------------------- */
+
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+char **config_string_list(struct yamldoc *y, const struct yd_pair *p, const char *want)
+{
+	size_t n;
+	yaml_node_item_t *items = yd_seq_items(y, p, want, &n);
+	if (!n)
+		return NULL;
+	char **v = xcalloc(n + 1, sizeof(*v));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const yaml_node_t *it = yd_node(y, items[i]);
+		const char *s = it ? yd_scalar_text(y, it, p->name, want) : NULL;
+		if (s)
+			v[k++] = xstrdup(s);
+	}
+	if (k < n) { /* something was reported: keep nothing half-read */
+		strv_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+void config_field_argv(struct yamldoc *y, const struct yd_pair *p, void *dst)
+{
+	char ***out = dst;
+	if (yd_is_scalar(p->value) && !yd_is_null(p->value)) {
+		yd_bad_value(y, p->value, "write it as a list, e.g. [python3, -u]", p->name,
+			     "a list of strings");
+		return;
+	}
+	size_t before = y->d->n;
+	char **v = config_string_list(y, p, "a non-empty list of strings");
+	if (y->d->n != before)
+		return;
+	if (!v) {
+		yd_bad_value(y, p->value, NULL, p->name, "a non-empty list of strings");
+	} else if (!v[0][0]) {
+		yd_report(y, yd_node(y, p->value->data.sequence.items.start[0]), NULL,
+			  "'%s' must start with the program to run, got ''", p->name);
+	} else {
+		strv_free(*out);
+		*out = v;
+		return;
+	}
+	strv_free(v);
+}
+
 /* ---- fields ------------------------------------------------------------------------- */
 
 void config_field_executor(struct yamldoc *y, const struct yd_pair *p, void *dst)

@@ -94,6 +94,10 @@ struct settings {
 	char *python;	       /* NULL = $STAU_PYTHON or python3 */
 	enum executor executor;
 	struct slurm_opts slurm;
+	char *metrics_file;    /* where ticks write the metrics; relative to the project
+				* directory unless absolute; NULL: nowhere */
+	char **on_failure;     /* the command started once per run that ends FAILED (an argv,
+				* NULL-terminated), or NULL */
 };
 
 struct entry {

@@ -19,6 +19,13 @@ yd_parse_fn config_field_env;
 /* struct slurm_opts *: the keys of slurm.h's struct slurm_opts, each value checked there. */
 yd_parse_fn config_field_slurm;
 
+/* char ***: a command to start without a shell, as a non-empty list of strings whose first
+ * is not empty (a NULL-terminated array); a single string is refused with a hint. */
+yd_parse_fn config_field_argv;
+/* The strings of p's sequence value as a new NULL-terminated array, or NULL when it is empty
+ * or after reporting (in terms of `want`) an item that is not a string. */
+char **config_string_list(struct yamldoc *y, const struct yd_pair *p, const char *want);
+
 /* True when s is ASCII letters, digits and '_', not starting with a digit: the rule for
  * environment variable names and for Python identifiers alike. */
 bool config_identifier_ok(const char *s);

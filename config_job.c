@@ -37,60 +37,11 @@ static void strv_free(char **v)
 
 /* ---- lists of strings --------------------------------------------------------------- */
 
-/* A NULL-terminated list of the strings of a sequence; NULL when it is empty or bad. */
-static char **string_list(struct yamldoc *y, const struct yd_pair *p, const char *want)
-{
-	size_t n;
-	yaml_node_item_t *items = yd_seq_items(y, p, want, &n);
-	if (!n)
-		return NULL;
-	char **v = xcalloc(n + 1, sizeof(*v));
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		const yaml_node_t *it = yd_node(y, items[i]);
-		const char *s = it ? yd_scalar_text(y, it, p->name, want) : NULL;
-		if (s)
-			v[k++] = xstrdup(s);
-	}
-	if (k < n) { /* something was reported: keep nothing half-read */
-		for (size_t i = 0; i < k; i++)
-			free(v[i]);
-		free(v);
-		return NULL;
-	}
-	return v;
-}
-
 static void parse_strings(struct yamldoc *y, const struct yd_pair *p, void *dst)
 {
 	char ***out = dst;
 	strv_free(*out);
-	*out = string_list(y, p, "a list of strings");
-}
-
-static void parse_command(struct yamldoc *y, const struct yd_pair *p, void *dst)
-{
-	char ***out = dst;
-	if (yd_is_scalar(p->value) && !yd_is_null(p->value)) {
-		yd_bad_value(y, p->value, "write it as a list, e.g. [python3, -u]", p->name,
-			     "a list of strings");
-		return;
-	}
-	size_t before = y->d->n;
-	char **v = string_list(y, p, "a non-empty list of strings");
-	if (y->d->n != before)
-		return;
-	if (!v) {
-		yd_bad_value(y, p->value, NULL, p->name, "a non-empty list of strings");
-	} else if (!v[0][0]) {
-		yd_report(y, yd_node(y, p->value->data.sequence.items.start[0]), NULL,
-			  "'command' must start with the program to run, got ''");
-	} else {
-		strv_free(*out);
-		*out = v;
-		return;
-	}
-	strv_free(v);
+	*out = config_string_list(y, p, "a list of strings");
 }
 
 /* ---- fields ------------------------------------------------------------------------- */
@@ -313,7 +264,7 @@ static const struct yd_field job_fields[] = {
 	{ "dependencies", parse_deps, 0 },
 	{ "main_func", parse_main_func, offsetof(struct job, main_func) },
 	{ "select_work", parse_select_work, offsetof(struct job, select_work) },
-	{ "command", parse_command, offsetof(struct job, command) },
+	{ "command", config_field_argv, offsetof(struct job, command) },
 	{ "timeout", yd_parse_duration, offsetof(struct job, timeout) },
 	{ "retries", yd_parse_count, offsetof(struct job, retries) },
 	{ "retry_delay", yd_parse_duration, offsetof(struct job, retry_delay) },

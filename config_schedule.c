@@ -73,6 +73,22 @@ static void settings_timezone(struct yamldoc *y, const struct yd_pair *p, void *
 	sd->s->settings.timezone = xstrdup(tz_name(sd->zone));
 }
 
+/* A file to write: a path, not a directory. */
+static void parse_metrics_file(struct yamldoc *y, const struct yd_pair *p, void *dst)
+{
+	char **out = dst;
+	static const char want[] = "a file name such as '/var/lib/node_exporter/stau.prom'";
+	const char *s = yd_scalar_text(y, p->value, p->name, want);
+	if (!s)
+		return;
+	if (!*s || s[strlen(s) - 1] == '/') {
+		yd_bad_value(y, p->value, NULL, p->name, want);
+		return;
+	}
+	free(*out);
+	*out = xstrdup(s);
+}
+
 static void parse_settings(struct yamldoc *y, const struct yd_pair *p, void *dst)
 {
 	/* offsets are into struct settings, except timezone, which is handled by the draft */
@@ -84,6 +100,8 @@ static void parse_settings(struct yamldoc *y, const struct yd_pair *p, void *dst
 		{ "python", yd_parse_string, offsetof(struct settings, python) },
 		{ "executor", config_field_executor, offsetof(struct settings, executor) },
 		{ "slurm", config_field_slurm, offsetof(struct settings, slurm) },
+		{ "metrics_file", parse_metrics_file, offsetof(struct settings, metrics_file) },
+		{ "on_failure", config_field_argv, offsetof(struct settings, on_failure) },
 	};
 	struct sched_draft *sd = dst;
 	if (yd_is_null(p->value))
@@ -512,6 +530,10 @@ void schedule_release(struct schedule *s)
 	free(s->settings.timezone);
 	free(s->settings.python);
 	slurm_opts_release(&s->settings.slurm);
+	free(s->settings.metrics_file);
+	for (size_t i = 0; s->settings.on_failure && s->settings.on_failure[i]; i++)
+		free(s->settings.on_failure[i]);
+	free(s->settings.on_failure);
 	for (size_t i = 0; i < s->nentries; i++)
 		entry_release(&s->entries[i]);
 	free(s->entries);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "monitor.h"
 #include "msg.h"
 #include "term.h"
 #include "timeutil.h"
@@ -240,9 +241,21 @@ static int execute(struct state *st, const struct project *p, const struct run_e
 	return EXIT_OK;
 }
 
+static void hook_failed(void *ctx, const char *text)
+{
+	(void)ctx;
+	error("%s", text);
+}
+
 int run_execute(struct state *st, const struct project *p, const struct run_exec *x)
 {
 	int64_t elapsed_ms;
 	int rc = execute(st, p, x, &elapsed_ms);
-	return rc == EXIT_OK ? report_end(st, x, elapsed_ms) : rc;
+	if (rc == EXIT_OK)
+		rc = report_end(st, x, elapsed_ms);
+	/* the on_failure hook of a run that failed here (or of any other whose stau died
+	 * before it started it); its own failure is said and changes nothing */
+	struct monitor_out out = { hook_failed, NULL };
+	monitor_hooks(st, p, x->now, &out);
+	return rc;
 }

@@ -43,9 +43,11 @@ struct run_exec {
  * -q), each chunk that fails for good on stderr. SIGINT, SIGTERM and SIGHUP end our chunks
  * and cancel the run ("interrupted"). No progress line is left on the terminal; then one line
  * says how the run ended ("job_A run 4 done: 3 chunks in 1.2s" on stdout, or why it failed or
- * was canceled on stderr). Returns EXIT_OK when the run is DONE (for `stau run` also when it
- * was canceled for no work: nothing failed), EXIT_FAILED when it failed or was canceled,
- * EXIT_USAGE when the run is gone (said), or EXIT_STATE after printing the state error. */
+ * was canceled on stderr). Then it starts settings.on_failure for a run that ended FAILED
+ * (monitor.h; a hook that fails is said and changes nothing). Returns EXIT_OK when the run is
+ * DONE (for `stau run` also when it was canceled for no work: nothing failed), EXIT_FAILED
+ * when it failed or was canceled, EXIT_USAGE when the run is gone (said), or EXIT_STATE after
+ * printing the state error. */
 int run_execute(struct state *st, const struct project *p, const struct run_exec *x);
 
 #endif

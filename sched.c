@@ -4,7 +4,9 @@
  * One tick: recover chunks whose stau died; load the project and report each problem once
  * per version of its file; queue a run for every schedule entry that is due (or record the
  * fire time as missed or skipped); expand queued runs; run ready chunks until none is ready;
- * prune what is older than the retention. Whether an entry is due is due.c's pure rule (fire
+ * prune what is older than the retention; then write the metrics file and start the
+ * on_failure hook of each run that ended FAILED (monitor.h), which may not change the tick's
+ * result. Whether an entry is due is due.c's pure rule (fire
  * time, last handled, now: it is spelled out at the top of due.c); this file reads what that
  * rule needs from the state and records what it decided.
  *
@@ -31,6 +33,7 @@
 #include <unistd.h>
 
 #include "due.h"
+#include "monitor.h"
 #include "project.h"
 #include "term.h"
 #include "timeutil.h"
@@ -421,6 +424,23 @@ static int prune(struct tick *t)
 	return 0;
 }
 
+/* ---- monitoring ---- */
+
+static void monitor_say(void *ctx, const char *text)
+{
+	say(ctx, SCHED_WARN, "%s", text);
+}
+
+/* The metrics file and the on_failure hooks of failed runs (monitor.h), after the tick's
+ * work: what goes wrong there is said, and changes nothing of the tick or its exit status.
+ * full: t->p is the whole project, else its schedule only. */
+static void monitoring(struct tick *t, bool full)
+{
+	struct monitor_out out = { monitor_say, t };
+	monitor_metrics_file(t->st, t->dir, &t->p, full, t->now, &out);
+	monitor_hooks(t->st, &t->p, t->now, &out);
+}
+
 /* ---- a tick with nothing to do ---- */
 
 /* Where the fingerprint of the last full load is kept, with whether its schedule was usable
@@ -494,6 +514,8 @@ static int quiet_tick(struct tick *t, const char *fp)
 	int quiet = sched_ok ? no_entry_due(t) : 1;
 	if (quiet == 1 && prune(t))
 		quiet = -1;
+	if (quiet == 1)
+		monitoring(t, false);
 	project_release(&t->p);
 	return quiet;
 }
@@ -549,6 +571,8 @@ int sched_tick(struct state *st, const char *dir, const struct sched_opts *o,
 		rc = tick(&t);
 		if (!rc && !res->unusable)
 			rc = remember_load(&t, fp);
+		if (!rc && !t.state_failed)
+			monitoring(&t, true);
 		project_release(&t.p);
 	}
 	free(fp);

@@ -4,10 +4,11 @@
  * A tick recovers chunks whose stau died, reports each problem of the project once per
  * version of its file, queues a run for every schedule entry that is due (or records the fire
  * time as missed or skipped; due.h decides), expands queued runs, runs ready chunks until none
- * is ready and prunes what is older than the retention. It prints nothing itself: every line
- * a person may want goes through struct sched_out, and the counts through struct
- * sched_result, so that the command decides what is printed and which exit status follows,
- * and a unit test can drive a tick with a fake executor. */
+ * is ready and prunes what is older than the retention; then it writes settings.metrics_file
+ * and starts the on_failure hook of every run that ended FAILED (monitor.h). It prints
+ * nothing itself: every line a person may want goes through struct sched_out, and the counts
+ * through struct sched_result, so that the command decides what is printed and which exit
+ * status follows, and a unit test can drive a tick with a fake executor. */
 #ifndef STAU_SCHED_H
 #define STAU_SCHED_H
 

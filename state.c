@@ -18,6 +18,21 @@
  *   v2  the chunks of each state by job type are indexed only for the open states (RUNNING,
  *       PENDING): partial indexes stay small and a finish writes no index page for DONE; the
  *       chunks table is rebuilt with its state CHECK spelled with OR instead of IN
+ *   v3  what monitoring counts and the on_failure hook, all kept by triggers, so that every
+ *       path that fails a run or a chunk, or records a fire time, counts whichever process
+ *       takes it:
+ *       job_stats    per job type: chunks that failed for good, runs (as master) that FAILED
+ *       entry_stats  per schedule entry: fire times recorded as missed and as skipped, each
+ *                    counted once (seen_* is the last value counted)
+ *       run_alerts   one row per run that ended FAILED: when, and when a stau process took
+ *                    its on_failure hook and how that went (pending while hook_started is
+ *                    NULL: a partial index finds them); a retried run that fails again is
+ *                    pending again
+ *       counters     'runs_changed', raised by every run created, changing state or
+ *                    pruned: a tick with nothing to do compares it with what the metrics
+ *                    file shows before it rebuilds that file
+ *       tasks are indexed by job type and run: a job's newest run is found without reading
+ *       every chunk (status, and the metrics every tick may write)
  *
  * Choices (docs/design.md, "State"):
  *   - Work IDs are stored in workids.h's compact text form ("1-6,9,12-14"): a run over a
@@ -97,6 +112,25 @@
 
 /* ---- schema ---- */
 
+/* v3's triggers. A run that ends FAILED gets a pending hook (again, after a retry) and
+ * counts for its master job. */
+#define RUN_FAILED_SQL                                                                         \
+	"INSERT INTO run_alerts (run, failed) VALUES (new.id, new.finished) ON CONFLICT (run)"  \
+	" DO UPDATE SET failed = excluded.failed, hook_started = NULL, hook_result = NULL;"    \
+	" INSERT INTO job_stats (job, failed_runs) VALUES (new.job, 1) ON CONFLICT (job)"      \
+	" DO UPDATE SET failed_runs = failed_runs + 1;"
+/* A fire time recorded as missed or skipped counts once, however the entry is written
+ * (INSERT OR REPLACE fires the insert trigger, UPDATE the other, an upsert both). */
+#define ENTRY_COUNT_SQL                                                                        \
+	"INSERT INTO entry_stats (entry, missed, skipped, seen_missed, seen_skipped) VALUES"   \
+	" (new.id, new.last_missed IS NOT NULL, new.last_skipped IS NOT NULL, new.last_missed," \
+	" new.last_skipped) ON CONFLICT (entry) DO UPDATE SET missed = missed +"               \
+	" (excluded.seen_missed IS NOT NULL AND excluded.seen_missed IS NOT seen_missed),"     \
+	" skipped = skipped + (excluded.seen_skipped IS NOT NULL AND"                          \
+	" excluded.seen_skipped IS NOT seen_skipped), seen_missed = excluded.seen_missed,"     \
+	" seen_skipped = excluded.seen_skipped;"
+#define RUNS_CHANGED_SQL "UPDATE counters SET value = value + 1 WHERE name = 'runs_changed';"
+
 static const char *const migrations[] = {
 	/* v1: the initial schema */
 	"CREATE TABLE runs ("
@@ -166,6 +200,40 @@ static const char *const migrations[] = {
 	"CREATE INDEX chunks_ready ON chunks(run, id) WHERE state = 'PENDING' AND waiting = 0;"
 	"CREATE INDEX chunks_running ON chunks(job) WHERE state = 'RUNNING';"
 	"CREATE INDEX chunks_pending ON chunks(job) WHERE state = 'PENDING';",
+	/* v3: counters for monitoring and the on_failure hook of failed runs, kept by triggers.
+	 * Entries already recorded count from their current values on; runs that failed before
+	 * have no hook to run. */
+	"CREATE TABLE job_stats ("
+	" job TEXT PRIMARY KEY, failed_chunks INTEGER NOT NULL DEFAULT 0,"
+	" failed_runs INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"CREATE TABLE entry_stats ("
+	" entry TEXT PRIMARY KEY, missed INTEGER NOT NULL DEFAULT 0,"
+	" skipped INTEGER NOT NULL DEFAULT 0, seen_missed INTEGER, seen_skipped INTEGER)"
+	" WITHOUT ROWID;"
+	"INSERT INTO entry_stats (entry, seen_missed, seen_skipped)"
+	" SELECT id, last_missed, last_skipped FROM entries;"
+	"CREATE TABLE run_alerts ("
+	" run INTEGER PRIMARY KEY, failed INTEGER, hook_started INTEGER, hook_result TEXT);"
+	"CREATE INDEX run_alerts_pending ON run_alerts(run) WHERE hook_started IS NULL;"
+	"CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+	"INSERT INTO counters VALUES ('runs_changed', 0);"
+	"CREATE INDEX tasks_job ON tasks(job, run);"
+	"CREATE TRIGGER run_failed AFTER UPDATE OF state ON runs"
+	" WHEN new.state = 'FAILED' AND old.state != 'FAILED' BEGIN"
+	" " RUN_FAILED_SQL " END;"
+	"CREATE TRIGGER run_failed_new AFTER INSERT ON runs WHEN new.state = 'FAILED' BEGIN"
+	" " RUN_FAILED_SQL " END;"
+	"CREATE TRIGGER chunk_failed AFTER UPDATE OF state ON chunks"
+	" WHEN new.state = 'FAILED' AND old.state != 'FAILED' BEGIN"
+	" INSERT INTO job_stats (job, failed_chunks) VALUES (new.job, 1) ON CONFLICT (job)"
+	" DO UPDATE SET failed_chunks = failed_chunks + 1; END;"
+	"CREATE TRIGGER entry_inserted AFTER INSERT ON entries BEGIN " ENTRY_COUNT_SQL " END;"
+	"CREATE TRIGGER entry_updated AFTER UPDATE ON entries BEGIN " ENTRY_COUNT_SQL " END;"
+	"CREATE TRIGGER run_added AFTER INSERT ON runs BEGIN " RUNS_CHANGED_SQL " END;"
+	"CREATE TRIGGER run_changed AFTER UPDATE OF state ON runs BEGIN " RUNS_CHANGED_SQL
+	" END;"
+	"CREATE TRIGGER run_deleted AFTER DELETE ON runs BEGIN"
+	" DELETE FROM run_alerts WHERE run = old.id; " RUNS_CHANGED_SQL " END;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STATE_SCHEMA_VERSION,

@@ -29,7 +29,7 @@
 #include "proc.h"
 
 /* The schema version this stau writes (PRAGMA user_version). */
-#define STATE_SCHEMA_VERSION 2
+#define STATE_SCHEMA_VERSION 3
 
 enum run_state { RUN_QUEUED, RUN_ACTIVE, RUN_DONE, RUN_FAILED, RUN_CANCELED, RUN_STATE_N };
 enum chunk_state {
@@ -396,5 +396,88 @@ int state_defer_sync(struct state *st, bool deferred);
  * when nothing was committed since the last one. Returns 0, or -1 when the disk failed (what
  * was committed since the last sync may then be lost in a power loss). */
 int state_sync(struct state *st);
+
+/* ---- monitoring: status, metrics, why and the on_failure hook (state_monitor.c) ---- */
+
+/* A job type's part in one run: how many of its chunks there are in each state. */
+struct state_job_run {
+	char *job;
+	int64_t run;
+	size_t counts[CHUNK_STATE_N];
+	int64_t started;	/* the earliest start of its chunks there; 0: none started */
+	int64_t finished;	/* the latest end of its chunks there that ended; 0: none */
+};
+void state_job_runs_free(struct state_job_run *v, size_t n);
+/* For every job type with a chunk that has started, its chunks in the newest run in which
+ * one did (as master job or as a dependency), sorted by job type: a job's result in a run is
+ * all of its chunks there, not its last one. A new array. Returns 0 or -1. */
+int state_job_runs_last(struct state *st, struct state_job_run **out, size_t *n);
+
+/* A RUNNING chunk and the process that claimed it. */
+struct state_running {
+	int64_t run, chunk;
+	char *job;
+	struct proc_id owner;
+};
+void state_running_free(struct state_running *v, size_t n);
+/* Every RUNNING chunk with its owner, by run and chunk, in a new array: whether the owner
+ * still lives is the caller's to ask (proc_alive), the state does not look at processes.
+ * Returns 0 or -1. */
+int state_running_chunks(struct state *st, struct state_running **out, size_t *n);
+
+/* What the state knows of a job type. */
+struct state_job_info {
+	char *job;
+	int64_t last_success;	/* its latest successful chunk; 0: none */
+	char *broken_hash;	/* BROKEN for this content hash (state_job_broken), or NULL */
+	char *broken_reason;
+	int64_t failed_chunks;	/* its chunks that failed for good, ever (schema v3 on) */
+	int64_t failed_runs;	/* its runs as master job that ended FAILED, ever */
+	int64_t pending, running; /* its chunks PENDING and RUNNING now, in all runs */
+};
+void state_job_infos_free(struct state_job_info *v, size_t n);
+/* Every job type the state knows (it succeeded, failed, was marked BROKEN or has open
+ * chunks), sorted by name, in a new array. Returns 0 or -1. */
+int state_job_infos(struct state *st, struct state_job_info **out, size_t *n);
+
+/* How many fire times of an entry were recorded as missed and as skipped (schema v3 on; a
+ * fire time that folded earlier unhandled ones into it counts once). */
+struct state_entry_count {
+	char *entry;
+	int64_t missed, skipped;
+};
+void state_entry_counts_free(struct state_entry_count *v, size_t n);
+/* The counts of every entry recorded, sorted by entry id, in a new array. Returns 0 or -1. */
+int state_entry_counts(struct state *st, struct state_entry_count **out, size_t *n);
+
+/* A number that grows whenever a run is created, changes state or is pruned, in any process:
+ * equal values mean that no run changed in between. Returns 0 or -1. */
+int state_runs_changed(struct state *st, int64_t *v);
+
+/* The runs that ended FAILED and whose on_failure hook no stau process has taken yet, oldest
+ * first, in a new array (NULL when none): an indexed read of an index that is usually empty.
+ * A run retried and failing again is pending again. Returns 0 or -1. */
+int state_alerts_pending(struct state *st, int64_t **runs, size_t *n);
+/* Takes the hook of failed run `run` for this process, in one transaction: returns 1 when it
+ * is this process's to run, 0 when another took it (or the run has no pending hook), -1. */
+int state_alert_claim(struct state *st, int64_t run, int64_t now);
+/* Records how the hook of `run` went ("exit 0", "not configured", ...). Returns 0 or -1. */
+int state_alert_record(struct state *st, int64_t run, const char *result);
+/* The hook of a run, as recorded. */
+struct state_alert {
+	int64_t run;
+	int64_t failed;		/* when the run ended FAILED */
+	int64_t hook_started;	/* when a stau process took its hook; 0: not yet */
+	char *hook_result;	/* how it went, or NULL */
+};
+/* Reads the hook of `run` into *out (free out->hook_result). Returns 1, 0 when the run never
+ * ended FAILED (since schema v3), or -1. */
+int state_alert_get(struct state *st, int64_t run, struct state_alert *out);
+
+/* The DONE chunk of job type `job` that holds work ID `id` and finished at `finished` (the
+ * freshness recorded for the ID): sets *chunk to its id and returns 1, or returns 0 when
+ * there is none (its run was pruned), or -1. */
+int state_chunk_that_computed(struct state *st, const char *job, int64_t id, int64_t finished,
+			      int64_t *chunk);
 
 #endif

@@ -81,11 +81,32 @@ static const struct command commands[] = {
 	{ "status", cmd_status, NEED_CONFIG | NEED_STATE_GENTLY, "-n --now",
 	  "show every job's last run, schedule and health",
 	  "usage: stau status [JOB] [--json] [--now TIME] [-n N]\n\n"
-	  "Lists every job: its schedule entries, last run and result, when it finished and\n"
-	  "how long it took, its last success (FRESH), the next fire time, missed fire times\n"
-	  "and BROKEN marks. With JOB, that job and its N (default 10) most recent runs.\n"
+	  "Lists every job: the newest run it took part in and its result there (FAILED when\n"
+	  "any of its chunks failed, LOST when the stau running it is gone), when it finished\n"
+	  "and how long it took, its last success or how many of the run's IDs are fresh, its\n"
+	  "next fire time, and why it is BROKEN; then every schedule entry with its next fire\n"
+	  "time (or disabled) and the fire times it missed or skipped. With JOB, that job and\n"
+	  "its N (default 10) most recent runs.\n"
 	  "  --json       print the same as JSON (described in stau(1))\n"
 	  "  --now TIME   compute ages and next fire times as seen at TIME\n" },
+	{ "metrics", cmd_metrics, NEED_CONFIG | NEED_STATE_GENTLY, "--now",
+	  "print every job's health for Prometheus",
+	  "usage: stau metrics [--now TIME]\n\n"
+	  "Prints the health of every job and schedule entry in the Prometheus text format:\n"
+	  "last success, the result and duration of the newest run, failures, BROKEN, chunks\n"
+	  "queued and running, missed and skipped fire times (the metrics are in stau(1)).\n"
+	  "settings.metrics_file makes every tick write the same text to a file, for\n"
+	  "node_exporter's textfile collector.\n"
+	  "  --now TIME   compute durations and next fire times as seen at TIME\n" },
+	{ "why", cmd_why, NEED_CONFIG | NEED_STATE_GENTLY, "--id --now",
+	  "tell why a work ID of a job was or was not computed",
+	  "usage: stau why JOB --id N [--json] [--now TIME]\n\n"
+	  "For work ID N of job JOB: the run that last computed it and when, whether each job\n"
+	  "that depends on JOB finds it fresh and why (its max_lag), and what the next due\n"
+	  "schedule entry that needs JOB would do with it.\n"
+	  "  --id N       the work ID\n"
+	  "  --json       print the same as JSON (described in stau(1))\n"
+	  "  --now TIME   judge freshness and the next fire time as seen at TIME\n" },
 	{ "show", cmd_show, NEED_CONFIG | NEED_STATE_GENTLY, "--now",
 	  "show a run: trigger, work IDs and every chunk",
 	  "usage: stau show RUN [--json] [--now TIME]\n\n"

@@ -185,6 +185,47 @@ char *term_truncate(const char *s, size_t width)
 	return xasprintf("%.*s\xe2\x80\xa6", (int)i, s);
 }
 
+/* ---- text from outside ---- */
+
+void term_add_escaped(struct strbuf *sb, const char *s, size_t n)
+{
+	sb_add(sb, "", 0);
+	for (size_t i = 0; i < n;) {
+		unsigned char b = (unsigned char)s[i];
+		uint32_t cp;
+		size_t len = utf8_decode((const unsigned char *)s + i, n - i, &cp);
+		if (b == '\n')
+			sb_adds(sb, "\\n");
+		else if (b == '\t')
+			sb_adds(sb, "\\t");
+		else if (b == '\r')
+			sb_adds(sb, "\\r");
+		else if (b < 0x20 || b == 0x7F || (cp == 0xFFFD && len == 1 && b >= 0x80))
+			sb_addf(sb, "\\x%02x", b);
+		else if (cp >= 0x80 && cp < 0xA0)
+			sb_addf(sb, "\\u%04x", (unsigned)cp);
+		else
+			sb_add(sb, s + i, len);
+		i += len;
+	}
+}
+
+char *term_escape(const char *s)
+{
+	if (!s)
+		return NULL;
+	struct strbuf sb = STRBUF_INIT;
+	term_add_escaped(&sb, s, strlen(s));
+	return sb_detach(&sb);
+}
+
+char *term_diag(const struct diag *g)
+{
+	char *raw = diag_format(g), *safe = term_escape(raw);
+	free(raw);
+	return safe;
+}
+
 /* ---- durations and ages ---- */
 
 void term_duration_ms(int64_t ms, char *buf, size_t len)

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "msg.h"
 #include "util.h"
 
 enum term_color { TERM_PLAIN, TERM_RED, TERM_GREEN, TERM_YELLOW, TERM_BLUE, TERM_BOLD, TERM_DIM };
@@ -20,6 +21,22 @@ const char *term_sgr(bool color, enum term_color c);
 const char *term_reset(bool color, enum term_color c);
 /* Appends s to sb, wrapped in colour c when color. */
 void term_add_colored(struct strbuf *sb, bool color, enum term_color c, const char *s);
+
+/* Text that came from outside stau (job output, headers, descriptions, file names, entry
+ * ids, messages) made safe to print on a terminal: every control character is shown as
+ * visible text instead of being sent, so that no escape sequence in it can move the cursor,
+ * change colours or retitle the window: newline, tab and carriage return as "\n", "\t" and
+ * "\r", the other C0 controls and DEL as "\x1b" (ESC; two lowercase hex digits), the C1
+ * controls U+0080 to U+009F, which some terminals obey in UTF-8 too, as "\u009b"; a byte
+ * that is not part of valid UTF-8 (which a terminal in a legacy locale may take for a C1
+ * control) as "\xff". Everything else, valid UTF-8 included, is copied, backslashes too.
+ * term_add_escaped appends the escaped s[0..n) to sb; term_escape returns a new string
+ * (NULL for NULL). */
+void term_add_escaped(struct strbuf *sb, const char *s, size_t n);
+char *term_escape(const char *s);
+/* A diagnostic as diag_format (msg.h) gives it, escaped as term_escape does: it holds file
+ * names and values quoted from headers. Newly allocated. */
+char *term_diag(const struct diag *g);
 
 /* The number of terminal columns that UTF-8 text s[0..n) takes: East Asian wide and emoji
  * characters count 2, combining marks, zero-width characters, control characters and ANSI

@@ -191,13 +191,19 @@ static void test_status_lists_every_job(void **state)
 {
 	(void)state;
 	assert_int_equal(run(cmd_status, "status --now " NOW), EXIT_OK);
+	/* job_B's middle chunk failed: FAILED, though its last chunk is DONE; of the run's IDs,
+	 * job_A computed 4-5 (1-3 were canceled), job_B all but 3 */
 	assert_string_equal(out,
-		"JOB    SCHEDULE             RUN  RESULT  FINISHED  DURATION  FRESH    NEXT       "
-		"                NOTES\n"
-		"job_A  nightly (0 3 * * *)   #2  FAILED  59m ago   8s        59m ago  2026-01-03T"
-		"03:00:00+01:00  missed 2026-01-01T03:00:00+01:00 (nightly)\n"
-		"job_B  -                     #2  DONE    59m ago   1.5s      59m ago  -\n");
+		"JOB    RUN  RESULT  FINISHED  DURATION  FRESH          NEXT\n"
+		"job_A   #2  FAILED  59m ago   8s        2/5 IDs fresh  in 23h\n"
+		"job_B   #2  FAILED  59m ago   5s        4/5 IDs fresh  -\n"
+		"\n"
+		"ENTRY    JOB    SCHEDULE   NEXT\n"
+		"nightly  job_A  0 3 * * *  2026-01-03T03:00:00+01:00\n"
+		"  missed 1 fire time, the latest 2026-01-01T03:00:00+01:00\n");
 	assert_string_equal(err, "");
+	for (const char *line = out; *line; line = strchr(line, '\n') + 1)
+		assert_true(strchr(line, '\n') - line <= 80);
 }
 
 static void test_status_colours_results_in_a_terminal(void **state)
@@ -206,7 +212,7 @@ static void test_status_colours_results_in_a_terminal(void **state)
 	struct ctx ctx = { .color = true, .tty = true };
 	assert_int_equal(run_ctx(&ctx, cmd_status, "status --now " NOW), EXIT_OK);
 	assert_non_null(strstr(out, "  \033[31mFAILED\033[0m  59m ago"));
-	assert_non_null(strstr(out, "  \033[32mDONE\033[0m    59m ago"));
+	assert_non_null(strstr(out, "job_B   #2  \033[31mFAILED\033[0m  59m ago"));
 }
 
 static void test_status_of_a_job_lists_its_runs(void **state)
@@ -217,28 +223,29 @@ static void test_status_of_a_job_lists_its_runs(void **state)
 		"job_A - the report\n"
 		"schedule:      nightly (0 3 * * *)\n"
 		"next:          2026-01-03T03:00:00+01:00 (nightly)\n"
-		"missed:        2026-01-01T03:00:00+01:00 (nightly)\n"
+		"missed:        1 fire time, the latest 2026-01-01T03:00:00+01:00 (nightly)\n"
+		"last run:      #2 FAILED, finished 59m ago, took 8s\n"
 		"last success:  2026-01-02T03:00:13+01:00 (59m ago)\n"
+		"fresh IDs:     2/5 of run 2\n"
 		"\n"
-		"RUN  TRIGGER                            STATE   STARTED                    DURATION"
-		"  CHUNKS                          MESSAGE\n"
-		" #2  nightly 2026-01-02T03:00:00+01:00  FAILED  2026-01-02T03:00:05+01:00  8s      "
-		"  3/5 done, 1 failed, 1 canceled  1 chunk failed, 1 canceled\n"
-		" #1  manual                             DONE    2026-01-01T11:00:00+01:00  10s     "
-		"  5/5 done\n");
+		"RUN  TRIGGER  STATE   STARTED  DURATION  CHUNKS\n"
+		" #2  nightly  FAILED  59m ago  8s        3/5 done, 1 failed, 1 canceled\n"
+		" #1  manual   DONE    17h ago  10s       5/5 done\n");
 	assert_int_equal(run(cmd_status, "status job_A -n 1 --now " NOW), EXIT_OK);
 	assert_null(strstr(out, " #1 "));
 }
 
-static void test_status_of_a_dependency_shows_its_last_chunk(void **state)
+/* A job that ran as a dependency shows its result there: all of its chunks, not its last. */
+static void test_status_of_a_dependency_shows_its_last_run(void **state)
 {
 	(void)state;
 	assert_int_equal(run(cmd_status, "status job_B --now " NOW), EXIT_OK);
 	assert_string_equal(out,
 		"job_B\n"
 		"schedule:      -\n"
+		"last run:      #2 FAILED (as a dependency), finished 59m ago, took 5s\n"
 		"last success:  2026-01-02T03:00:11+01:00 (59m ago)\n"
-		"last chunk:    run 2, chunk 8 (3/3): DONE 59m ago\n"
+		"fresh IDs:     4/5 of run 2\n"
 		"\n"
 		"no runs of job_B itself yet; 'stau run job_B' starts one\n");
 }
@@ -263,12 +270,19 @@ static void test_status_json(void **state)
 	(void)state;
 	assert_int_equal(run(cmd_status, "status --json --now " NOW), EXIT_OK);
 	assert_true(!strncmp(out, "{\n  \"now\": \"2026-01-02T03:00:00+00:00\",\n"
-				  "  \"database\": true,\n  \"jobs\": [\n    {\n"
+				  "  \"database\": true,\n  \"schedule_problems\": 0,\n"
+				  "  \"jobs\": [\n    {\n"
 				  "      \"job\": \"job_A\",\n", 100));
 	assert_non_null(strstr(out, "\n      \"next\": \"2026-01-03T02:00:00+00:00\",\n"
 				    "      \"last_missed\": \"2026-01-01T02:00:00+00:00\",\n"
 				    "      \"last_success\": \"2026-01-02T02:00:13+00:00\",\n"
-				    "      \"last_run\": {\n        \"id\": 2,\n"));
+				    "      \"result\": \"FAILED\",\n      \"result_run\": 2,\n"));
+	assert_non_null(strstr(out, "      \"fresh_ids\": {\n        \"fresh\": 2,\n"
+				    "        \"total\": 5\n      },\n      \"failed_chunks\": 0,\n"
+				    "      \"failed_runs\": 1,\n"));
+	assert_non_null(strstr(out, "          \"missed\": 1,\n          \"skipped\": 0,\n"
+				    "          \"problem\": null\n"));
+	assert_non_null(strstr(out, "      \"last_run\": {\n        \"id\": 2,\n"));
 	assert_non_null(strstr(out, "\"chunks\": {\n          \"pending\": 0,\n"
 				    "          \"running\": 0,\n          \"done\": 3,\n"
 				    "          \"failed\": 1,\n          \"canceled\": 1,\n"
@@ -399,8 +413,11 @@ static void test_status_shows_a_broken_mark_from_the_state(void **state)
 	assert_int_equal(state_job_set_broken(st, "job_B", "h1", "exit 3: cannot import", T0), 0);
 	state_close(st);
 	assert_int_equal(run(cmd_status, "status --now " NOW), EXIT_OK);
-	assert_non_null(strstr(out, "job_B  -                     #2  DONE    59m ago   1.5s      "
-				    "59m ago  -                          BROKEN: exit 3: cannot import\n"));
+	assert_non_null(strstr(out, "job_A   #2  FAILED  59m ago   8s        2/5 IDs fresh  in 23h\n"
+				    "  BROKEN: needs 'job_B', which is BROKEN\n"
+				    "job_B   #2  FAILED  59m ago   5s        4/5 IDs fresh  -\n"
+				    "  BROKEN: exit 3: cannot import\n"));
+	assert_non_null(strstr(out, "  not run: its job is BROKEN\n"));
 	assert_int_equal(run(cmd_status, "status job_B --json --now " NOW), EXIT_OK);
 	assert_non_null(strstr(out, "\"broken\": \"exit 3: cannot import\",\n"));
 
@@ -423,13 +440,9 @@ static void test_status_of_a_removed_job(void **state)
 	assert_string_equal(out,
 		"job_A\n"
 		"no file in jobs/ any more; these are its past runs\n"
-		"schedule:      -\n"
-		"last success:  2026-01-02T03:00:13+01:00 (59m ago)\n"
 		"\n"
-		"RUN  TRIGGER                            STATE   STARTED                    DURATION"
-		"  CHUNKS                          MESSAGE\n"
-		" #2  nightly 2026-01-02T03:00:00+01:00  FAILED  2026-01-02T03:00:05+01:00  8s      "
-		"  3/5 done, 1 failed, 1 canceled  1 chunk failed, 1 canceled\n");
+		"RUN  TRIGGER  STATE   STARTED  DURATION  CHUNKS\n"
+		" #2  nightly  FAILED  59m ago  8s        3/5 done, 1 failed, 1 canceled\n");
 	free(path);
 	free(away);
 }
@@ -442,11 +455,12 @@ static void test_status_without_a_database(void **state)
 	assert_int_equal(rename(db, off), 0);
 	assert_int_equal(run(cmd_status, "status --now " NOW), EXIT_OK);
 	assert_string_equal(out,
-		"JOB    SCHEDULE             RUN  RESULT     FINISHED  DURATION  FRESH  NEXT     "
-		"                  NOTES\n"
-		"job_A  nightly (0 3 * * *)    -  never run  -         -         -      2026-01-0"
-		"3T03:00:00+01:00\n"
-		"job_B  -                      -  never run  -         -         -      -\n");
+		"JOB    RUN  RESULT     FINISHED  DURATION  FRESH  NEXT\n"
+		"job_A    -  never run  -         -         -      in 23h\n"
+		"job_B    -  never run  -         -         -      -\n"
+		"\n"
+		"ENTRY    JOB    SCHEDULE   NEXT\n"
+		"nightly  job_A  0 3 * * *  2026-01-03T03:00:00+01:00\n");
 	assert_int_equal(run(cmd_show, "show 1"), EXIT_USAGE);
 	assert_string_equal(err, "stau: no run 1; 'stau status JOB' lists runs\n");
 	assert_int_equal(access(db, F_OK), -1);
@@ -455,13 +469,53 @@ static void test_status_without_a_database(void **state)
 	free(off);
 }
 
+/* A run whose stau process is gone is LOST at once, in the table and in the job's runs; the
+ * database is not changed (a tick recovers it). */
+static void test_status_shows_a_lost_run(void **state)
+{
+	(void)state;
+	struct project p;
+	struct state *st;
+	char msg[512];
+	assert_int_equal(project_load(dir, &p), 0);
+	assert_int_equal(state_open(dir, &st, msg, sizeof(msg)), 0);
+	static const int64_t ids[] = { 7 };
+	struct state_run_new r = { .job = "job_A", .ids = ids, .nids = 1, .has_ids = true };
+	int64_t id;
+	assert_int_equal(state_run_create(st, &r, FIRE + 60, &id), 0);
+	struct freshness_src fresh = state_freshness_src(st);
+	struct plan plan;
+	assert_int_equal(plan_expand(&plan, &p.graph, graph_find(&p.graph, "job_A"), ids, 1, true,
+				     "{}", FIRE + 60, false, &fresh, msg, sizeof(msg)), 0);
+	assert_int_equal(state_run_activate(st, id, &plan, FIRE + 60), 0);
+	plan_release(&plan);
+	/* claimed by a process that no longer exists: pid 1 with another start time */
+	struct state_claim req = { .run = id, .owner = { 1, 123456789 } };
+	struct state_chunk c;
+	assert_int_equal(state_claim_ready_chunk(st, &req, FIRE + 61, &c), 1);
+	state_chunk_release(&c);
+	state_close(st);
+	project_release(&p);
+
+	assert_int_equal(run(cmd_status, "status --now " NOW), EXIT_OK);
+	assert_non_null(strstr(out, "job_A   #3  LOST    -         59m       0/1 IDs fresh  in 23h\n"
+				    "  LOST: stau process 1 of run 3 is gone; the next tick recovers it\n"
+				    "job_B   #3  LOST    -         58m59s    0/1 IDs fresh  -\n"));
+	assert_int_equal(run(cmd_status, "status job_A --now " NOW), EXIT_OK);
+	assert_non_null(strstr(out, " #3  manual   LOST    59m ago  59m       0/2 done, 1 running\n"));
+	assert_int_equal(run(cmd_status, "status --json --now " NOW), EXIT_OK);
+	assert_non_null(strstr(out, "\"result\": \"LOST\",\n      \"result_run\": 3,\n"));
+	assert_non_null(strstr(out, "\"lost_pid\": 1,\n"));
+	assert_non_null(strstr(out, "\"running_chunks\": 1,\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status_lists_every_job),
 		cmocka_unit_test(test_status_colours_results_in_a_terminal),
 		cmocka_unit_test(test_status_of_a_job_lists_its_runs),
-		cmocka_unit_test(test_status_of_a_dependency_shows_its_last_chunk),
+		cmocka_unit_test(test_status_of_a_dependency_shows_its_last_run),
 		cmocka_unit_test(test_status_errors),
 		cmocka_unit_test(test_status_json),
 		cmocka_unit_test(test_show_text),
@@ -472,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_status_of_a_removed_job),
 		cmocka_unit_test(test_status_without_a_database),
 		cmocka_unit_test(test_status_shows_a_broken_mark_from_the_state),
+		cmocka_unit_test(test_status_shows_a_lost_run),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -152,6 +152,40 @@ static void test_table(void **state)
 	table_release(&t);
 }
 
+static void check_escape(const char *in, size_t n, const char *want)
+{
+	struct strbuf sb = STRBUF_INIT;
+	term_add_escaped(&sb, in, n);
+	assert_string_equal(sb.buf, want);
+	sb_release(&sb);
+}
+
+static void test_escape(void **state)
+{
+	(void)state;
+	check_escape("", 0, "");
+	check_escape("job_A - the report", 18, "job_A - the report");
+	/* an escape sequence is shown, not sent */
+	check_escape("\033[31mred\033[0m", 12, "\\x1b[31mred\\x1b[0m");
+	check_escape("\033]0;title\007", 10, "\\x1b]0;title\\x07");
+	check_escape("a\nb\tc\rd", 7, "a\\nb\\tc\\rd");
+	check_escape("nul\0here", 8, "nul\\x00here");
+	check_escape("\x7f\x01", 2, "\\x7f\\x01");
+	/* valid UTF-8 stays; C1 controls (CSI is U+009B) and stray bytes do not */
+	check_escape("K\xc3\xb8" "benhavn \xe6\x97\xa5", 14, "K\xc3\xb8" "benhavn \xe6\x97\xa5");
+	check_escape("\xc2\x9b" "31m", 5, "\\u009b31m");
+	check_escape("\x9b" "31m", 4, "\\x9b31m");
+	check_escape("\xff\xe2\x80", 3, "\\xff\\xe2\\x80");
+	check_escape("\xef\xbf\xbd", 3, "\xef\xbf\xbd"); /* U+FFFD itself is text */
+	/* backslashes are copied: the text stays readable */
+	check_escape("C:\\data", 7, "C:\\data");
+	char *s = term_escape("tail\033[2J");
+	assert_string_equal(s, "tail\\x1b[2J");
+	assert_int_equal(term_width(s), 11);
+	free(s);
+	assert_null(term_escape(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +195,7 @@ int main(void)
 		cmocka_unit_test(test_ages_and_relative_times),
 		cmocka_unit_test(test_colors),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_escape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 #!/bin/sh
-# stau status: every job before and after runs, one job's runs, --json, BROKEN marks, zones.
+# stau status: every job before and after runs, one job's runs, --json, BROKEN marks, zones,
+# 80 columns.
 . "$(dirname "$0")/lib.sh"
 
 # pyjson EXPR: the value of a Python expression over d, the JSON document in $out.
@@ -35,9 +36,12 @@ EOF
 run_stau -C "$P" status --now 2026-03-29T00:30:00Z
 check "status before any run exits 0" 0 "$rc"
 check "status before any run" \
-'JOB       SCHEDULE            RUN  RESULT     FINISHED  DURATION  FRESH  NEXT                       NOTES
-extract   -                     -  never run  -         -         -      -
-pipeline  hourly (0 * * * *)    -  never run  -         -         -      2026-03-29T03:00:00+02:00' "$out"
+'JOB       RUN  RESULT     FINISHED  DURATION  FRESH  NEXT
+extract     -  never run  -         -         -      -
+pipeline    -  never run  -         -         -      in 30m
+
+ENTRY   JOB       SCHEDULE   NEXT
+hourly  pipeline  0 * * * *  2026-03-29T03:00:00+02:00' "$out"
 check "status says nothing on stderr" "" "$err"
 if [ -e "$P/.stau/stau.db" ]; then not_ok "status does not create the database"
 else ok "status does not create the database"; fi
@@ -66,10 +70,11 @@ check "run 2 fails" 1 "$rc"
 
 run_stau -C "$P" status
 check "status after runs exits 0" 0 "$rc"
-check "pipeline row: run 2 failed" "pipeline hourly (0 * * * *) #2 FAILED" \
-	"$(printf '%s\n' "$out" | awk '$1 == "pipeline" {print $1, $2, $3, $4, $5, $6, $7, $8, $9}')"
-check "extract row: its last chunk failed" "extract - #2 FAILED" \
-	"$(printf '%s\n' "$out" | awk '$1 == "extract" {print $1, $2, $3, $4}')"
+check "pipeline row: run 2 failed, 2 of its 4 IDs fresh" "pipeline #2 FAILED 2/4 IDs fresh" \
+	"$(printf '%s\n' "$out" | awk '$1 == "pipeline" {print $1, $2, $3, $7, $8, $9}')"
+check "extract row: its chunk for 3-4 failed" "extract #2 FAILED 2/4 IDs fresh" \
+	"$(printf '%s\n' "$out" | awk '$1 == "extract" {print $1, $2, $3, $7, $8, $9}')"
+check "every line fits 80 columns" "" "$(printf '%s\n' "$out" | awk 'length($0) > 80')"
 
 run_stau -C "$P" status --json
 check "json: the database exists" "True" "$(pyjson 'd["database"]')"
@@ -94,8 +99,8 @@ run_stau -C "$P" status pipeline -n 1 --json
 check "json: one run with -n 1" "[2]" "$(pyjson '[r["id"] for r in d["runs"]]')"
 
 run_stau -C "$P" status extract
-check "status of a dependency-only job" "last chunk:    run 2" \
-	"$(printf '%s\n' "$out" | grep '^last chunk:' | cut -c1-20)"
+check "status of a dependency-only job" "last run:      #2 FAILED (as a dependency)" \
+	"$(printf '%s\n' "$out" | grep '^last run:' | cut -d, -f1)"
 check "status of a dependency-only job: no runs of its own" \
 	"no runs of extract itself yet; 'stau run extract' starts one" "$(printf '%s\n' "$out" | tail -n 1)"
 
@@ -105,8 +110,9 @@ job bad.sh '#!/bin/sh
 # chunk_size: x
 # ---'
 run_stau -C "$P" status
-check "broken job row" "bad - - never run - - - - BROKEN: jobs/bad.sh:3:15:" \
-	"$(printf '%s\n' "$out" | awk '$1 == "bad" {print $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11}')"
+check "broken job row, the reason under it" "bad - never run - - - -
+  BROKEN: jobs/bad.sh:3:15: 'chunk_size' must be an integer >= 1 or 'all', got 'x'" \
+	"$(printf '%s\n' "$out" | grep -A1 '^bad ' | awk 'NR == 1 {$1 = $1} {print}')"
 run_stau -C "$P" status bad --json
 check "json: broken reason" "jobs/bad.sh:3:15" "$(pyjson 'd["broken"][:16]')"
 
@@ -126,7 +132,9 @@ run_stau -C "$P" run top
 check "a fatal exit fails the run" 1 "$rc"
 run_stau -C "$P" status
 check "fatal exit: BROKEN with the reason" "BROKEN: exit 5 in run 1" \
-	"$(printf '%s\n' "$out" | awk '$1 == "dep"' | grep -o 'BROKEN: exit 5 in run 1')"
+	"$(printf '%s\n' "$out" | grep -A1 '^dep ' | grep -o 'BROKEN: exit 5 in run 1')"
+check "and the job that needs it is BROKEN too" "  BROKEN: needs 'dep', which is BROKEN" \
+	"$(printf '%s\n' "$out" | grep -A1 '^top ' | tail -n 1)"
 echo '# fixed' >>"$P/jobs/dep.sh"
 run_stau -C "$P" status
 check "an edited file is no longer BROKEN" 0 "$(printf '%s\n' "$out" | grep -c BROKEN)"

@@ -36,16 +36,18 @@ check "late tick exits 0" 0 "$rc"
 run_stau -C "$P" status --now 2026-01-01T12:45:00Z
 check "status exits 0" 0 "$rc"
 row=$(printf '%s\n' "$out" | grep '^report ')
-check "report row: run 1 is done" 1 "$(printf '%s\n' "$row" | grep -c '^report  *hourly (0 \* \* \* \*)  *#1  DONE  ')"
-check "report row: next fire time, then the missed one" \
-	"2026-01-01T13:00:00+00:00  missed 2026-01-01T12:00:00+00:00 (hourly)" \
-	"$(printf '%s\n' "$row" | grep -o '[^ ]*  missed .*$')"
+check "report row: run 1 is done, the next fire time in 15m" 1 \
+	"$(printf '%s\n' "$row" | grep -c '^report  *#1  DONE  .*  in 15m$')"
+check "entry row: next fire time, then the missed one" "hourly  report  0 * * * *  2026-01-01T13:00:00+00:00
+  missed 1 fire time, the latest 2026-01-01T12:00:00+00:00" \
+	"$(printf '%s\n' "$out" | grep -A1 '^hourly ')"
 
 run_stau -C "$P" status report --now 2026-01-01T12:45:00Z
-check "status JOB: the missed fire time" "missed:        2026-01-01T12:00:00+00:00 (hourly)" \
+check "status JOB: the missed fire time" \
+	"missed:        1 fire time, the latest 2026-01-01T12:00:00+00:00 (hourly)" \
 	"$(printf '%s\n' "$out" | grep '^missed:')"
-check "status JOB: the run and its fire time" "#1 hourly 2026-01-01T10:00:00+00:00 DONE" \
-	"$(printf '%s\n' "$out" | awk '$1 == "#1" {print $1, $2, $3, $4}')"
+check "status JOB: the run and its entry" "#1 hourly DONE" \
+	"$(printf '%s\n' "$out" | awk '$1 == "#1" {print $1, $2, $3}')"
 
 run_stau -C "$P" status report --json --now 2026-01-01T12:45:00Z
 check "json: missed" "2026-01-01T12:00:00+00:00" "$(pyjson 'd["last_missed"]')"

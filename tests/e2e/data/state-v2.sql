@@ -1,0 +1,48 @@
+-- A .stau/stau.db of schema version 2, as stau left it after a tick of entry 'hourly' (a over
+-- IDs 1-2 at 10:00), a tick that missed 11:00, and `stau run a --ids 1-4` in which b failed on 3-4
+-- (a depends on b, chunk_size 2): the input of the migration test t0660-migrate-v3.sh.
+PRAGMA foreign_keys=OFF;
+BEGIN TRANSACTION;
+CREATE TABLE runs ( id INTEGER PRIMARY KEY, job TEXT NOT NULL, entry TEXT, fire_time INTEGER, kwargs TEXT NOT NULL DEFAULT '{}', nids INTEGER NOT NULL DEFAULT 0, has_ids INTEGER NOT NULL DEFAULT 0, git TEXT, force INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL, started INTEGER, finished INTEGER, state TEXT NOT NULL CHECK (state IN ('QUEUED','ACTIVE','DONE','FAILED','CANCELED')), message TEXT, ids TEXT NOT NULL DEFAULT '');
+INSERT INTO runs VALUES(1,'a','hourly',1777888800,'{}',2,1,NULL,0,1777888810,1777888810,1777888810,'DONE',NULL,'1-2');
+INSERT INTO runs VALUES(2,'a',NULL,NULL,'{}',4,1,NULL,0,1777895400,1777895400,1777895400,'FAILED','1 chunk failed, 1 canceled','1-4');
+CREATE TABLE tasks ( id INTEGER PRIMARY KEY, run INTEGER NOT NULL, seq INTEGER NOT NULL, job TEXT NOT NULL, kwargs TEXT NOT NULL, UNIQUE (run, seq));
+INSERT INTO tasks VALUES(1,1,0,'b','{}');
+INSERT INTO tasks VALUES(2,1,1,'a','{}');
+INSERT INTO tasks VALUES(3,2,0,'b','{}');
+INSERT INTO tasks VALUES(4,2,1,'a','{}');
+CREATE TABLE chunk_deps ( depends_on INTEGER NOT NULL, chunk INTEGER NOT NULL, PRIMARY KEY (depends_on, chunk)) WITHOUT ROWID;
+INSERT INTO chunk_deps VALUES(1,2);
+INSERT INTO chunk_deps VALUES(3,5);
+INSERT INTO chunk_deps VALUES(4,6);
+CREATE TABLE job_types ( id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, last_success INTEGER, broken_hash TEXT, broken_reason TEXT, broken_at INTEGER);
+INSERT INTO job_types VALUES(1,'b',1777895400,NULL,NULL,NULL);
+INSERT INTO job_types VALUES(2,'a',1777895400,NULL,NULL,NULL);
+CREATE TABLE fresh ( job INTEGER NOT NULL, id INTEGER NOT NULL, finished INTEGER NOT NULL, PRIMARY KEY (job, id)) WITHOUT ROWID;
+INSERT INTO fresh VALUES(1,1,1777895400);
+INSERT INTO fresh VALUES(1,2,1777895400);
+INSERT INTO fresh VALUES(2,1,1777895400);
+INSERT INTO fresh VALUES(2,2,1777895400);
+CREATE TABLE entries ( id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, last_handled INTEGER, last_missed INTEGER, last_skipped INTEGER, last_run INTEGER) WITHOUT ROWID;
+INSERT INTO entries VALUES('hourly','cron 0 * * * * UTC',1777892400,1777892400,NULL,1);
+CREATE TABLE job_files ( path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, hash TEXT NOT NULL) WITHOUT ROWID;
+INSERT INTO job_files VALUES('jobs/',0,0,'0025ef6afceb2121:1');
+INSERT INTO job_files VALUES('jobs/a.sh',90,1796533920281482397,'fnv1a64:b525a30f4d3283f5');
+INSERT INTO job_files VALUES('jobs/b.sh',104,1796533920253482397,'fnv1a64:291cf6eeeadcb511');
+CREATE TABLE problems ( key TEXT PRIMARY KEY, version TEXT NOT NULL, message TEXT, reported INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS "chunks" ( id INTEGER PRIMARY KEY, run INTEGER NOT NULL, task INTEGER NOT NULL, job TEXT NOT NULL, idx INTEGER NOT NULL, count INTEGER NOT NULL, nids INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL CHECK (state = 'PENDING' OR state = 'RUNNING' OR state = 'DONE' OR state = 'FAILED' OR state = 'CANCELED'), waiting INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL DEFAULT 0, not_before INTEGER NOT NULL DEFAULT 0, owner_pid INTEGER, owner_start INTEGER, child_pid INTEGER, exit_code INTEGER, signal INTEGER, started INTEGER, finished INTEGER, duration_ms INTEGER, log_path TEXT, tail TEXT, message TEXT, ids TEXT NOT NULL DEFAULT '');
+INSERT INTO chunks VALUES(1,1,1,'b',1,1,2,'DONE',0,1,0,20367,382488,20379,0,0,1777888810,1777888810,28,'.stau/logs/b/1-1-1.log',NULL,NULL,'1-2');
+INSERT INTO chunks VALUES(2,1,2,'a',1,1,2,'DONE',0,1,0,20367,382488,20382,0,0,1777888810,1777888810,27,'.stau/logs/a/1-2-1.log',NULL,NULL,'1-2');
+INSERT INTO chunks VALUES(3,2,3,'b',1,2,2,'DONE',0,1,0,20399,382525,20413,0,0,1777895400,1777895400,46,'.stau/logs/b/2-3-1.log',NULL,NULL,'1-2');
+INSERT INTO chunks VALUES(4,2,3,'b',2,2,2,'FAILED',0,1,0,20399,382525,20416,1,0,1777895400,1777895400,41,'.stau/logs/b/2-4-1.log',replace('stau: b run 2 chunk 4 (2/2) attempt 1: ./jobs/b.sh\nstau: 2 work IDs: 3-4\nbad 3\n[exited with status 1]\n','\n',char(10)),NULL,'3-4');
+INSERT INTO chunks VALUES(5,2,4,'a',1,2,2,'DONE',0,1,0,20399,382525,20419,0,0,1777895400,1777895400,51,'.stau/logs/a/2-5-1.log',NULL,NULL,'1-2');
+INSERT INTO chunks VALUES(6,2,4,'a',2,2,2,'CANCELED',1,0,0,NULL,NULL,NULL,NULL,NULL,NULL,1777895400,NULL,NULL,NULL,'upstream failed','3-4');
+CREATE INDEX runs_job ON runs(job, id);
+CREATE INDEX runs_open ON runs(state, id) WHERE state IN ('QUEUED','ACTIVE');
+CREATE INDEX runs_finished ON runs(finished) WHERE finished IS NOT NULL;
+CREATE INDEX chunk_deps_chunk ON chunk_deps(chunk, depends_on);
+CREATE INDEX chunks_run ON chunks(run, state);
+CREATE INDEX chunks_ready ON chunks(run, id) WHERE state = 'PENDING' AND waiting = 0;
+CREATE INDEX chunks_running ON chunks(job) WHERE state = 'RUNNING';
+CREATE INDEX chunks_pending ON chunks(job) WHERE state = 'PENDING';
+COMMIT;
