@@ -8,12 +8,33 @@
 #include "msg.h"
 #include "util.h"
 
+/* The database's directory from --state or $STAU_STATE, absolute (relative to where stau
+ * was started, as -C is), or NULL for the project's own. */
+static char *state_dir_of(const char *opt)
+{
+	const char *d = opt && *opt ? opt : getenv("STAU_STATE");
+	if (!d || !*d)
+		return NULL;
+	if (d[0] == '/')
+		return xstrdup(d);
+	char *cwd = getcwd(NULL, 0);
+	char *abs = xasprintf("%s/%s", cwd ? cwd : ".", d);
+	free(cwd);
+	return abs;
+}
+
+bool ctx_state_elsewhere(const struct ctx *ctx)
+{
+	return ctx->state_dir != NULL;
+}
+
 int ctx_setup(struct ctx *ctx, int needs, const char *dir_opt)
 {
 	if (needs & NEED_PROJECT) {
 		ctx->dir = project_find_dir(dir_opt);
 		if (!ctx->dir)
 			return EXIT_USAGE;
+		ctx->state_dir = state_dir_of(ctx->state_opt);
 	}
 	if ((needs & NEED_CONFIG) == NEED_CONFIG) {
 		project_load(ctx->dir, &ctx->p);
@@ -26,9 +47,10 @@ int ctx_setup(struct ctx *ctx, int needs, const char *dir_opt)
 	return EXIT_OK;
 }
 
-static bool have_database(const char *dir)
+static bool have_database(const struct ctx *ctx)
 {
-	char *path = xasprintf("%s/.stau/stau.db", dir);
+	char *path = ctx->state_dir ? xasprintf("%s/stau.db", ctx->state_dir)
+				    : xasprintf("%s/.stau/stau.db", ctx->dir);
 	bool exists = access(path, F_OK) == 0;
 	free(path);
 	return exists;
@@ -37,9 +59,11 @@ static bool have_database(const char *dir)
 int ctx_open_state(struct ctx *ctx, bool create)
 {
 	char err[512];
-	if (!create && !have_database(ctx->dir))
+	if (!create && !have_database(ctx))
 		return EXIT_OK;
-	if (state_open(ctx->dir, &ctx->st, err, sizeof(err))) {
+	int rc = ctx->state_dir ? state_open_at(ctx->state_dir, &ctx->st, err, sizeof(err))
+				: state_open(ctx->dir, &ctx->st, err, sizeof(err));
+	if (rc) {
 		error("%s", err);
 		return EXIT_STATE;
 	}
@@ -55,4 +79,6 @@ void ctx_release(struct ctx *ctx)
 	ctx->loaded = false;
 	free(ctx->dir);
 	ctx->dir = NULL;
+	free(ctx->state_dir);
+	ctx->state_dir = NULL;
 }

@@ -34,6 +34,9 @@ struct ctx {
 	struct project p; /* NEED_CONFIG */
 	bool loaded;	  /* p was loaded and is to be released */
 	struct state *st; /* NEED_STATE, NEED_STATE_GENTLY (may stay NULL), or ctx_open_state */
+	const char *state_opt; /* --state DIR as given, or NULL (set before ctx_setup) */
+	char *state_dir;  /* where the database lives: --state, else $STAU_STATE, else NULL for
+			   * the project's .stau/ */
 };
 
 /* Does the setup `needs` asks for, in this order: the directory (dir_opt is -C, or NULL),
@@ -42,7 +45,10 @@ struct ctx {
  * opened (said, as "stau: ..." on stderr). Release ctx with ctx_release in every case. */
 int ctx_setup(struct ctx *ctx, int needs, const char *dir_opt);
 
-/* Opens .stau/stau.db of ctx->dir into ctx->st: created when missing if create, else left
+/* Whether the database lives elsewhere than in the project's .stau/ (--state, STAU_STATE). */
+bool ctx_state_elsewhere(const struct ctx *ctx);
+
+/* Opens .stau/stau.db of ctx->dir (or stau.db in ctx->state_dir) into ctx->st: created when missing if create, else left
  * NULL when it does not exist. Returns EXIT_OK, or EXIT_STATE after saying why. */
 int ctx_open_state(struct ctx *ctx, bool create);
 

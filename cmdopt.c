@@ -111,19 +111,38 @@ static bool take_flag(const char *word, struct global_opts *g)
 	return true;
 }
 
+/* Applies w (and next, its value, may be NULL) when it is a global option that takes a
+ * value: -C DIR, -CDIR, --state DIR, --state=DIR. Returns the number of words taken (0: not
+ * one), or -1 after a usage error for a missing value. */
+static int take_valued(const char *cmd, const char *w, const char *next, struct global_opts *g)
+{
+	const char **slot = !strncmp(w, "-C", 2)		     ? &g->dir
+			    : !strncmp(w, "--state", 7) && !w[7]     ? &g->state
+			    : !strncmp(w, "--state=", 8)	     ? &g->state
+								     : NULL;
+	if (!slot)
+		return 0;
+	const char *inline_value = slot == &g->dir ? w + 2 : w[7] ? w + 8 : w + 7;
+	if (*inline_value) {
+		*slot = inline_value;
+		return 1;
+	}
+	if (!next)
+		return usage_error(cmd, "option '%s' needs a value", w), -1;
+	*slot = next;
+	return 2;
+}
+
 int cmdopt_take_globals(int argc, char **argv, const char *valued, struct global_opts *g)
 {
 	int out = 1, i = 1;
 	while (i < argc && strcmp(argv[i], "--")) {
 		const char *w = argv[i];
-		if (!strcmp(w, "-C") && i + 1 >= argc)
-			return usage_error(argv[0], "option '-C' needs a value"), -1;
-		if (!strcmp(w, "-C")) {
-			g->dir = argv[i + 1];
-			i += 2;
-		} else if (!strncmp(w, "-C", 2)) {
-			g->dir = w + 2;
-			i++;
+		int took = take_valued(argv[0], w, i + 1 < argc ? argv[i + 1] : NULL, g);
+		if (took < 0)
+			return -1;
+		if (took > 0) {
+			i += took;
 		} else if (take_flag(w, g)) {
 			i++;
 		} else {

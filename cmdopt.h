@@ -67,14 +67,15 @@ int cmdopt_no_args(const char *cmd, int argc, char **argv);
 /* The options of stau itself, given before the command or among its words. */
 struct global_opts {
 	const char *dir; /* -C DIR, or NULL */
+	const char *state; /* --state DIR, or NULL */
 	int verbosity;	 /* -q sets -1, each -v adds one (msg_verbosity) */
 	bool no_color;	 /* --no-color */
 	bool version;	 /* --version */
 };
 
 /* Takes the global options out of the words of a command, argv[1..argc) up to a "--": -C DIR
- * (or -CDIR), -q, -v (or -qv, -vv), --no-color and --version, applied to g left to right, so
- * that `stau status -C DIR --no-color` is `stau -C DIR --no-color status`. A word that is the
+ * (or -CDIR), --state DIR (or --state=DIR), -q, -v (or -qv, -vv), --no-color and --version,
+ * applied to g left to right, so that `stau status -C DIR --no-color` is `stau -C DIR --no-color status`. A word that is the
  * value of an option of the command is left alone: `valued` names the command's options that
  * take a value as a separate word, separated by spaces ("-j --now"). argv keeps every other
  * word in its order, NULL-terminated. Returns the new argc, or -1 after a usage error for a

@@ -410,9 +410,9 @@ static int busy_timeout_ms(void)
 }
 
 /* Makes dir/.stau (0700) and opens dir/.stau/lock (0600). */
-static int open_files(const char *dir, int *lock_fd, char *err, size_t errlen)
+static int open_files(const char *sdir, int *lock_fd, char *err, size_t errlen)
 {
-	char *sdir = xasprintf("%s/.stau", dir), *lpath = xasprintf("%s/.stau/lock", dir);
+	char *lpath = xasprintf("%s/lock", sdir);
 	int rc = -1;
 	struct stat sb;
 	if (mkdir(sdir, 0700) == 0)
@@ -439,7 +439,6 @@ static int open_files(const char *dir, int *lock_fd, char *err, size_t errlen)
 	*lock_fd = fd;
 	rc = 0;
 out:
-	free(sdir);
 	free(lpath);
 	return rc;
 }
@@ -541,12 +540,20 @@ fail:
 
 int state_open(const char *dir, struct state **out, char *err, size_t errlen)
 {
+	char *sdir = xasprintf("%s/.stau", dir);
+	int rc = state_open_at(sdir, out, err, errlen);
+	free(sdir);
+	return rc;
+}
+
+int state_open_at(const char *sdir, struct state **out, char *err, size_t errlen)
+{
 	struct state *st = xcalloc(1, sizeof(*st));
 	st->lock_fd = -1;
 	st->busy_ms = busy_timeout_ms();
-	st->path = xasprintf("%s/.stau/stau.db", dir);
+	st->path = xasprintf("%s/stau.db", sdir);
 	*out = NULL;
-	if (open_files(dir, &st->lock_fd, err, errlen) || create_db_file(st->path, err, errlen))
+	if (open_files(sdir, &st->lock_fd, err, errlen) || create_db_file(st->path, err, errlen))
 		goto fail;
 	int rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 				 NULL);

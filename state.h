@@ -58,6 +58,12 @@ struct state;
  * The caller exits 3 on -1. *out is released with state_close. */
 int state_open(const char *dir, struct state **out, char *err, size_t errlen);
 
+/* The same with the database kept in directory sdir (made 0700 when missing) instead of
+ * DIR/.stau: `--state DIR`, for a database on a local disk while the project sits on a file
+ * system the cluster shares, and for tests that replay time on a scratch copy. Logs stay in
+ * the project's .stau/logs. */
+int state_open_at(const char *sdir, struct state **out, char *err, size_t errlen);
+
 /* Checkpoints the WAL when it has grown large (under the lock) and closes the connection.
  * NULL is allowed. Never fails visibly: a checkpoint error only leaves a larger WAL. */
 void state_close(struct state *st);

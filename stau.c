@@ -158,13 +158,14 @@ static const struct command *find_command(const char *name)
 
 static void print_help(FILE *f)
 {
-	fputs("usage: stau [-C DIR] [-q] [-v] [--no-color] COMMAND [ARGS]\n\n"
+	fputs("usage: stau [-C DIR] [--state DIR] [-q] [-v] [--no-color] COMMAND [ARGS]\n\n"
 	      "A job orchestrator for cron: jobs with dependencies, work IDs and freshness.\n\n"
 	      "commands:\n", f);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fputs("\noptions, before or after the command:\n"
 	      "  -C DIR       the project directory (default $STAU_DIR, else the current directory)\n"
+	      "  --state DIR  keep the database in DIR instead of .stau/ (also STAU_STATE)\n"
 	      "  -q, -v       quieter, more verbose\n"
 	      "  --no-color   no colours (also NO_COLOR)\n"
 	      "  --version    print the version\n\n"
@@ -209,7 +210,7 @@ static int run_command(const struct command *c, struct global_opts *g, int argc,
 		fputs(c->usage, stdout);
 		return EXIT_OK;
 	}
-	struct ctx ctx = { .tty = isatty(STDOUT_FILENO) };
+	struct ctx ctx = { .tty = isatty(STDOUT_FILENO), .state_opt = g->state };
 	const char *nc = getenv("NO_COLOR");
 	ctx.color = ctx.tty && !g->no_color && !(nc && *nc);
 	int rc = ctx_setup(&ctx, c->needs, g->dir);
@@ -235,13 +236,15 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "no-color", no_argument, NULL, 'N' }, { "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },	{ NULL, 0, NULL, 0 },
+		{ "help", no_argument, NULL, 'h' },	{ "state", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct global_opts g = { .verbosity = 0 };
 	int c;
 	while ((c = getopt_long(argc, argv, "+C:qvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'C': g.dir = optarg; break;
+		case 'S': g.state = optarg; break;
 		case 'q': g.verbosity = -1; break;
 		case 'v': g.verbosity++; break;
 		case 'N': g.no_color = true; break;

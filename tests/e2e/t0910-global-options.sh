@@ -80,4 +80,23 @@ run_stau tick -C "$TMP/nowhere"
 check "-C of no directory after the command" "2|stau: cannot use '$TMP/nowhere' (from -C) as \
 the project directory: No such file or directory" "$rc|$err"
 
+# --state DIR and STAU_STATE: the database elsewhere, the logs still in the project
+mkproject elsewhere
+job a.sh '#!/bin/sh
+# ---
+# ---
+echo ran'
+run_stau -C "$P" run a --state "$TMP/db"
+check "run --state: the database in DIR, nothing of it in .stau/" "0|lock stau.db|logs work" \
+	"$rc|$(ls "$TMP/db" | grep -v -- '-wal\|-shm' | tr '\n' ' ' | sed 's/ $//')|\
+$(ls "$P/.stau" | tr '\n' ' ' | sed 's/ $//')"
+check "the database is private" "700 600" "$(stat -c %a "$TMP/db") $(stat -c %a "$TMP/db/stau.db")"
+out=$(cd "$TMP" && STAU_STATE=db "$STAU" -C "$P" status | awk '$1 == "a" {print $2, $3}')
+check "STAU_STATE, relative to where stau starts, reads the same database" "#1 DONE" "$out"
+run_stau --state "$TMP/db" -C "$P" show 1
+check "--state before the command" "0" "$rc"
+run_stau -C "$P" show 1
+check "without it, the project's own database has no such run" "2|stau: no run 1; 'stau status \
+JOB' lists runs" "$rc|$err"
+
 done_testing
