@@ -1,0 +1,936 @@
+/* exec_pyfork.c - the stau side of the Python runner (the protocol is in exec_pyfork.h).
+ *
+ * Why it looks like this:
+ *   - The runner is started with fork and execvpe, not vfork: it starts once per job file
+ *     and stau process, so the copy of stau's page tables does not matter, and the child
+ *     may then move descriptors about freely. Every descriptor it needs is first moved above
+ *     9, so that none of them can be clobbered when 0 to 3 are set (stau run by cron may
+ *     have no stdin, and the socket may then be descriptor 0). Whether execvpe worked comes
+ *     back through a CLOEXEC pipe, so that a missing interpreter is an error of
+ *     pyfork_start, not a runner that vanishes.
+ *   - The socket is blocking for sends (a request is small and the runner reads it at once;
+ *     MSG_NOSIGNAL turns a dead runner into EPIPE, not SIGPIPE) and read with MSG_DONTWAIT
+ *     plus poll, so that the caller's event loop can wait on it with everything else.
+ *   - pyfork_chunk and pyfork_call wait for their own reply and queue what else arrives
+ *     (exits of other chunks) for pyfork_next, each event with its own copy of its text.
+ *   - A chunk's exit lets the runner reap it only once pyfork_next has returned it: until
+ *     then the zombie holds its pid, so pyfork_kill cannot reach a stranger's group. */
+#include "exec_pyfork.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+extern char **environ;
+extern const char pyrunner_py[];	/* pyrunner.py, embedded by the Makefile */
+
+#define REAP_GRACE_MS 2000	/* a runner that closed its socket gets this long to exit */
+#define REPLY_TIMEOUT_MS 30000	/* a runner that does not answer a request in this is killed */
+#define STOP_GRACE_MS 5000	/* pyfork_stop: how long the runner gets to end on its own */
+#define INLINE_IDS_MAX 65536	/* bytes of IDs sent in a request before the file is used */
+#define MAX_FIELDS 8		/* fields of the runner's messages */
+#define CALL_OUTPUT_MAX 4096	/* bytes of a failed call's output kept in its *why */
+
+struct kid {
+	uint64_t id;		/* the request's ID on the wire */
+	uint64_t token;		/* the caller's */
+	pid_t pid;
+	bool is_call;		/* a pyfork_call child: its exit goes to kid, not to the queue */
+	bool ended;		/* is_call: code and sig are set */
+	int code, sig;
+};
+
+/* An event waiting for pyfork_next; id is the chunk's request for an EXIT (0: none). */
+struct queued {
+	struct pyfork_event ev;
+	uint64_t id;
+};
+
+struct pyfork {
+	pid_t pid;
+	int sock;		/* -1 once the runner has ended */
+	bool reaped;
+	int status;		/* its wait status, once reaped */
+	enum pyfork_state state;
+	int threads;
+	uint64_t next_id;
+	struct kid *kids;
+	size_t nkids, capkids;
+	struct queued *queue;	/* events for pyfork_next; text owned */
+	size_t qhead, qlen, qcap;
+	char *text;		/* the text of the event pyfork_next returned last */
+	char *broken;		/* why BROKEN or GONE */
+};
+
+/* A message from the runner: its fields point into buf, which ends with a NUL. */
+struct msg {
+	struct strbuf buf;
+	const char *f[MAX_FIELDS];
+	size_t nf;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left until deadline (0: none) for poll: -1 for no limit, else >= 0. */
+static int left_ms(int64_t deadline)
+{
+	if (!deadline)
+		return -1;
+	int64_t left = deadline - now_ms();
+	return left < 0 ? 0 : left > 1000000000 ? 1000000000 : (int)left;
+}
+
+static int64_t deadline_of(int timeout_ms)
+{
+	return timeout_ms < 0 ? 0 : now_ms() + timeout_ms;
+}
+
+/* ---- starting the runner ---- */
+
+struct spawn {
+	const struct pyfork_opts *o;
+	char **argv, **env;
+	int sock, errpipe;
+	pid_t parent;
+};
+
+/* stau's environment without the names in add, then add: an array of borrowed strings. */
+static char **merge_env(char *const *add)
+{
+	size_t n = 0, k = 0;
+	for (char **e = environ; e && *e; e++)
+		n++;
+	for (char *const *a = add; a && *a; a++)
+		n++;
+	char **env = xcalloc(n + 1, sizeof(*env));
+	for (char **e = environ; e && *e; e++) {
+		size_t len = strcspn(*e, "=");
+		bool replaced = false;
+		for (char *const *a = add; a && *a && !replaced; a++)
+			replaced = !strncmp(*a, *e, len) && (*a)[len] == '=';
+		if (!replaced)
+			env[k++] = *e;
+	}
+	for (char *const *a = add; a && *a; a++)
+		env[k++] = *a;
+	return env;
+}
+
+/* fd moved to a descriptor above 9 (fd is closed); -1 stays -1. */
+static int high_fd(int fd)
+{
+	if (fd < 0)
+		return -1;
+	int h = fcntl(fd, F_DUPFD, 10);
+	close(fd);
+	return h;
+}
+
+static void __attribute__((noreturn)) spawn_fail(int errpipe, int err)
+{
+	ssize_t w = write(errpipe, &err, sizeof(err));
+	(void)w;
+	_exit(127);
+}
+
+/* Default handlers for every signal (stau's SIGINT and SIGTERM handlers, an ignored SIGPIPE
+ * or SIGCHLD), then an empty mask (stau blocks SIGCHLD while it has children to watch, and
+ * the runner needs it). */
+static void reset_signals(void)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigemptyset(&dfl.sa_mask);
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			sigaction(s, &dfl, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* The runner's side of fork: stdin /dev/null, stdout and stderr on out_fd, the socket on
+ * PYFORK_FD, nothing else open but the error pipe (CLOEXEC); then execvpe. */
+static void __attribute__((noreturn)) spawn_child(const struct spawn *sp)
+{
+	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != sp->parent)
+		_exit(127); /* stau died before prctl took effect */
+	reset_signals();
+	int errpipe = fcntl(sp->errpipe, F_DUPFD_CLOEXEC, 10);
+	int in = high_fd(open("/dev/null", O_RDONLY));
+	int out = high_fd(sp->o->out_fd >= 0 ? dup(sp->o->out_fd) : open("/dev/null", O_WRONLY));
+	int sock = high_fd(dup(sp->sock));
+	if (errpipe < 0)
+		_exit(127);
+	if (in < 0 || out < 0 || sock < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
+	    dup2(out, 2) < 0 || dup2(sock, PYFORK_FD) < 0)
+		spawn_fail(errpipe, errno);
+	syscall(SYS_close_range, (unsigned)PYFORK_FD + 1, (unsigned)errpipe - 1, 0U);
+	syscall(SYS_close_range, (unsigned)errpipe + 1, ~0U, 0U);
+	if (sp->o->dir && chdir(sp->o->dir))
+		spawn_fail(errpipe, errno);
+	execvpe(sp->o->python, sp->argv, sp->env);
+	spawn_fail(errpipe, errno);
+}
+
+/* The errno the child reported through the pipe, or 0 when it exec'd. */
+static int read_spawn_errno(int fd)
+{
+	int e = 0;
+	ssize_t r;
+	do
+		r = read(fd, &e, sizeof(e));
+	while (r < 0 && errno == EINTR);
+	return r == (ssize_t)sizeof(e) ? e : 0;
+}
+
+/* Forks and executes the runner; returns its pid, or -1 with err. */
+static pid_t spawn_runner(struct spawn *sp, char *err, size_t errlen)
+{
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC)) {
+		snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno));
+		return -1;
+	}
+	sp->errpipe = pfd[1];
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid_t pid = fork();
+	if (pid == 0)
+		spawn_child(sp);
+	int fork_errno = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(pfd[1]);
+	int e = pid < 0 ? fork_errno : read_spawn_errno(pfd[0]);
+	close(pfd[0]);
+	if (pid > 0)
+		setpgid(pid, pid);
+	if (pid > 0 && e) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		pid = -1;
+	}
+	if (pid < 0)
+		snprintf(err, errlen, "cannot start the Python runner '%s': %s", sp->o->python,
+			 strerror(e));
+	return pid;
+}
+
+int pyfork_start(const struct pyfork_opts *o, struct pyfork **out, char *err, size_t errlen)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		snprintf(err, errlen, "cannot create a socket: %s", strerror(errno));
+		return -1;
+	}
+	char fd[16];
+	snprintf(fd, sizeof(fd), "%d", PYFORK_FD);
+	char *argv[] = { (char *)o->python, "-c", (char *)pyrunner_py, "--serve", fd,
+			 (char *)o->job_file, (char *)o->main_func, NULL };
+	struct spawn sp = { .o = o, .argv = argv, .env = merge_env(o->env_add), .sock = sv[1],
+			    .parent = getpid() };
+	pid_t pid = spawn_runner(&sp, err, errlen);
+	free(sp.env);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return -1;
+	}
+	struct pyfork *r = xcalloc(1, sizeof(*r));
+	r->pid = pid;
+	r->sock = sv[0];
+	r->state = PYFORK_STARTING;
+	r->next_id = 1;
+	*out = r;
+	return 0;
+}
+
+/* ---- messages ---- */
+
+/* Sends the message in sb (fields joined by NULs) with fds on its first record. Returns 0,
+ * or -1 with errno. */
+static int send_message(struct pyfork *r, const struct strbuf *sb, const int *fds, size_t nfds)
+{
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof(u));
+	if (nfds > 4) {
+		errno = EINVAL;
+		return -1;
+	}
+	size_t off = 0, step = PYFORK_RECORD - 1;
+	do {
+		size_t n = sb->len - off < step ? sb->len - off : step;
+		char head = off + n < sb->len ? '+' : '.';
+		struct iovec iov[2] = { { &head, 1 }, { sb->buf + off, n } };
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+		if (!off && nfds) {
+			mh.msg_control = u.buf;
+			mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+			struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+			*c = (struct cmsghdr){ .cmsg_level = SOL_SOCKET, .cmsg_type = SCM_RIGHTS,
+					       .cmsg_len = CMSG_LEN(nfds * sizeof(int)) };
+			memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+		}
+		ssize_t w;
+		do
+			w = sendmsg(r->sock, &mh, MSG_NOSIGNAL);
+		while (w < 0 && errno == EINTR);
+		if (w < 0)
+			return -1;
+		off += n;
+	} while (off < sb->len);
+	return 0;
+}
+
+/* Waits until the socket is readable or deadline passes; returns 1, 0 (time out). */
+static int wait_readable(int fd, int64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int rc;
+	do
+		rc = poll(&p, 1, left_ms(deadline));
+	while (rc < 0 && errno == EINTR);
+	return rc > 0;
+}
+
+/* Reads one record into m->buf. Returns 1 (*last set), 0 (nothing within deadline, or
+ * nothing now when !wait), -1 (the socket closed or failed: the runner ended), -2 (a record
+ * longer than PYFORK_RECORD: the runner does not speak this protocol). */
+static int read_record(struct pyfork *r, struct msg *m, bool wait, int64_t deadline,
+		       bool *last)
+{
+	static char rec[PYFORK_RECORD];
+	for (;;) {
+		struct iovec iov = { rec, sizeof(rec) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t n = recvmsg(r->sock, &mh, MSG_DONTWAIT);
+		if (n > 0 && (mh.msg_flags & MSG_TRUNC))
+			return -2;
+		if (n > 0) {
+			sb_add(&m->buf, rec + 1, (size_t)n - 1);
+			*last = rec[0] != '+';
+			return 1;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+			return -1;
+		if (!wait || !wait_readable(r->sock, deadline))
+			return 0;
+	}
+}
+
+/* Splits m->buf into at most MAX_FIELDS fields at NUL bytes. */
+static void split_fields(struct msg *m)
+{
+	sb_addc(&m->buf, '\0');
+	const char *p = m->buf.buf, *end = m->buf.buf + m->buf.len - 1;
+	m->nf = 0;
+	while (m->nf < MAX_FIELDS) {
+		m->f[m->nf++] = p;
+		p += strlen(p) + 1;
+		if (p > end)
+			break;
+	}
+}
+
+/* Reads one whole message. Returns 1, 0 (none began before deadline; 0 = do not wait),
+ * -1 (the runner ended), -2 (a message stopped half way: the runner is stuck). */
+static int read_message(struct pyfork *r, int timeout_ms, struct msg *m)
+{
+	bool last = false;
+	m->buf = (struct strbuf)STRBUF_INIT;
+	int rc = read_record(r, m, timeout_ms != 0, deadline_of(timeout_ms), &last);
+	if (rc == 0)
+		return 0;
+	while (rc == 1 && !last)
+		rc = read_record(r, m, true, deadline_of(REPLY_TIMEOUT_MS), &last);
+	if (rc == 1) {
+		split_fields(m);
+		return 1;
+	}
+	sb_release(&m->buf);
+	return rc == 0 ? -2 : rc;
+}
+
+/* ---- the runner's reports ---- */
+
+static void push_event(struct pyfork *r, const struct pyfork_event *ev, const char *text,
+		       uint64_t id)
+{
+	if (r->qhead && r->qhead == r->qlen)
+		r->qhead = r->qlen = 0;
+	grow(&r->queue, &r->qcap, r->qlen + 1, sizeof(*r->queue));
+	struct queued *q = &r->queue[r->qlen++];
+	q->ev = *ev;
+	q->ev.text = text ? xstrdup(text) : NULL;
+	q->id = id;
+}
+
+static struct kid *kid_by_id(struct pyfork *r, uint64_t id)
+{
+	for (size_t i = 0; i < r->nkids; i++)
+		if (r->kids[i].id == id)
+			return &r->kids[i];
+	return NULL;
+}
+
+static void remove_kid(struct pyfork *r, struct kid *k)
+{
+	*k = r->kids[--r->nkids];
+}
+
+static uint64_t field_u64(const char *s)
+{
+	return strtoull(s, NULL, 10);
+}
+
+static int field_int(const char *s)
+{
+	return (int)strtol(s, NULL, 10);
+}
+
+/* "exit ID PID CODE SIGNAL USEC": to the call waiting for it, or to the queue. */
+static void absorb_exit(struct pyfork *r, const struct msg *m)
+{
+	struct kid *k = kid_by_id(r, field_u64(m->f[1]));
+	if (!k || m->nf < 6)
+		return;
+	int code = field_int(m->f[3]), sig = field_int(m->f[4]);
+	if (k->is_call) {
+		k->ended = true;
+		k->code = code;
+		k->sig = sig;
+		return;
+	}
+	struct pyfork_event ev = { .kind = PYFORK_EV_EXIT, .token = k->token, .pid = k->pid,
+				   .exit_code = sig ? -1 : code, .signal = sig,
+				   .duration_us = strtoll(m->f[5], NULL, 10) };
+	push_event(r, &ev, NULL, k->id);
+}
+
+/* A report the caller is not waiting for: ready, broken or exit. */
+static void absorb(struct pyfork *r, const struct msg *m)
+{
+	const char *kind = m->f[0];
+	const char *last = m->f[m->nf - 1];
+	if (!strcmp(kind, "ready") && m->nf == 3 && r->state == PYFORK_STARTING) {
+		r->state = PYFORK_READY;
+		r->threads = field_int(m->f[1]);
+		push_event(r, &(struct pyfork_event){ .kind = PYFORK_EV_READY }, last, 0);
+	} else if (!strcmp(kind, "broken") && m->nf == 2 && r->state == PYFORK_STARTING) {
+		r->state = PYFORK_BROKEN;
+		free(r->broken);
+		r->broken = xstrdup(last);
+		push_event(r, &(struct pyfork_event){ .kind = PYFORK_EV_BROKEN }, last, 0);
+	} else if (!strcmp(kind, "exit")) {
+		absorb_exit(r, m);
+	}
+}
+
+/* How the runner ended, from its wait status. A new string. */
+static char *describe_end(int status)
+{
+	if (WIFSIGNALED(status)) {
+		const char *name = sigabbrev_np(WTERMSIG(status));
+		return name ? xasprintf("the Python runner was killed by signal %s", name)
+			    : xasprintf("the Python runner was killed by signal %d",
+					WTERMSIG(status));
+	}
+	return xasprintf("the Python runner exited with status %d", WEXITSTATUS(status));
+}
+
+/* Reaps the runner, which has closed its socket and so is ending: it gets REAP_GRACE_MS to
+ * do so (a runner whose exit hangs must not hang stau), then SIGKILL. Returns its status. */
+static int reap_runner(struct pyfork *r)
+{
+	int64_t deadline = now_ms() + REAP_GRACE_MS;
+	while (!r->reaped) {
+		pid_t p = waitpid(r->pid, &r->status, now_ms() < deadline ? WNOHANG : 0);
+		if (p == r->pid || (p < 0 && errno != EINTR))
+			r->reaped = true;
+		else if (p == 0 && now_ms() < deadline)
+			nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+		else if (p == 0)
+			kill(r->pid, SIGKILL);
+	}
+	return r->status;
+}
+
+/* The runner ended: every chunk still running is lost (a call's child counts as killed). */
+static void lose_kids(struct pyfork *r)
+{
+	for (size_t i = 0; i < r->nkids;) {
+		struct kid *k = &r->kids[i];
+		if (k->is_call) {
+			k->ended = true;
+			k->sig = SIGKILL;
+			i++;
+			continue;
+		}
+		push_event(r, &(struct pyfork_event){ .kind = PYFORK_EV_EXIT, .token = k->token,
+						      .pid = k->pid, .exit_code = -1,
+						      .lost = true },
+			   NULL, 0);
+		remove_kid(r, k);
+	}
+}
+
+/* The socket closed, or the protocol broke (then kill_it: the runner is stuck or confused;
+ * its chunks die with it). Reaps the runner; unless it was BROKEN (already reported) it is
+ * GONE and its running chunks are lost. */
+static void runner_ended(struct pyfork *r, bool kill_it)
+{
+	close(r->sock);
+	r->sock = -1;
+	if (kill_it)
+		kill(r->pid, SIGKILL); /* our unreaped child: its pid cannot have been reused */
+	char *how = describe_end(reap_runner(r));
+	if (r->state == PYFORK_STARTING) {
+		char *t = xasprintf("%s before it imported the module", how);
+		free(how);
+		how = t;
+	}
+	if (r->state != PYFORK_BROKEN) {
+		lose_kids(r);
+		r->state = PYFORK_GONE;
+		free(r->broken);
+		r->broken = xstrdup(how);
+		push_event(r, &(struct pyfork_event){ .kind = PYFORK_EV_GONE }, how, 0);
+	}
+	free(how);
+}
+
+/* Reads one message and absorbs it, or, when reply is given and it is a reply to a request
+ * (started, refused), hands it over. Returns 2 (*reply filled: release its buf), 1 (a report
+ * absorbed), 0 (none before timeout), -1 (the runner ended). */
+static int pump(struct pyfork *r, int timeout_ms, struct msg *reply)
+{
+	if (r->sock < 0)
+		return -1;
+	struct msg m;
+	int rc = read_message(r, timeout_ms, &m);
+	if (rc < 0) {
+		runner_ended(r, rc == -2);
+		return -1;
+	}
+	if (rc == 0)
+		return 0;
+	bool is_reply = !strcmp(m.f[0], "started") || !strcmp(m.f[0], "refused");
+	if (is_reply && reply) {
+		*reply = m;
+		return 2;
+	}
+	absorb(r, &m);
+	sb_release(&m.buf);
+	return 1;
+}
+
+/* ---- events ---- */
+
+/* Tells the runner it may reap request id. A runner that is gone needs no telling. */
+static void send_reap(struct pyfork *r, uint64_t id)
+{
+	if (r->sock < 0)
+		return;
+	struct strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "reap%c%llu", '\0', (unsigned long long)id);
+	send_message(r, &sb, NULL, 0);
+	sb_release(&sb);
+}
+
+int pyfork_next(struct pyfork *r, int timeout_ms, struct pyfork_event *ev)
+{
+	free(r->text);
+	r->text = NULL;
+	int64_t deadline = deadline_of(timeout_ms);
+	while (r->qhead == r->qlen) {
+		int rc = pump(r, timeout_ms ? left_ms(deadline) : 0, NULL);
+		if (rc < 0 && r->qhead == r->qlen)
+			return -1;
+		if (rc == 0)
+			return 0;
+	}
+	struct queued *q = &r->queue[r->qhead++];
+	*ev = q->ev;
+	r->text = (char *)q->ev.text;
+	struct kid *k = q->id ? kid_by_id(r, q->id) : NULL;
+	if (k) {
+		send_reap(r, k->id);
+		remove_kid(r, k);
+	}
+	return 1;
+}
+
+enum pyfork_state pyfork_wait_ready(struct pyfork *r, int timeout_ms)
+{
+	int64_t deadline = deadline_of(timeout_ms);
+	while (r->state == PYFORK_STARTING) {
+		int rc = pump(r, left_ms(deadline), NULL);
+		if (rc == 0 || (deadline && now_ms() >= deadline))
+			break;
+	}
+	return r->state;
+}
+
+int pyfork_fd(const struct pyfork *r)
+{
+	return r->sock;
+}
+
+enum pyfork_state pyfork_state(const struct pyfork *r)
+{
+	return r->state;
+}
+
+pid_t pyfork_pid(const struct pyfork *r)
+{
+	return r->pid;
+}
+
+int pyfork_import_threads(const struct pyfork *r)
+{
+	return r->threads;
+}
+
+const char *pyfork_broken_text(const struct pyfork *r)
+{
+	return r->broken ? r->broken : "";
+}
+
+size_t pyfork_running(const struct pyfork *r)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->nkids; i++)
+		n += !r->kids[i].is_call;
+	return n;
+}
+
+int pyfork_kill(struct pyfork *r, uint64_t token, int sig)
+{
+	for (size_t i = 0; i < r->nkids; i++)
+		if (!r->kids[i].is_call && r->kids[i].token == token)
+			return kill(-r->kids[i].pid, sig);
+	errno = ESRCH;
+	return -1;
+}
+
+/* ---- requests ---- */
+
+static void add_field(struct strbuf *sb, const char *s)
+{
+	sb_addc(sb, '\0');
+	sb_adds(sb, s ? s : "");
+}
+
+static void add_env(struct strbuf *sb, char *const *env)
+{
+	for (; env && *env; env++)
+		add_field(sb, *env);
+}
+
+/* The IDS field: "=" and the IDs, runs of consecutive IDs as "a:b". */
+static void add_ids_inline(struct strbuf *sb, const int64_t *ids, size_t n)
+{
+	sb_addc(sb, '=');
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j + 1 < n && ids[j] != INT64_MAX && ids[j + 1] == ids[j] + 1)
+			j++;
+		sb_addf(sb, "%s%lld", i ? "," : "", (long long)ids[i]);
+		if (j > i)
+			sb_addf(sb, ":%lld", (long long)ids[j]);
+		i = j + 1;
+	}
+}
+
+static void add_ids(struct strbuf *sb, const struct pyfork_chunk *c)
+{
+	sb_addc(sb, '\0');
+	if (!c->n_ids)
+		return;
+	size_t start = sb->len;
+	add_ids_inline(sb, c->ids, c->n_ids);
+	if (c->ids_file && sb->len - start > INLINE_IDS_MAX) {
+		sb->len = start;
+		sb->buf[start] = '\0';
+		sb_addf(sb, "@%s", c->ids_file);
+	}
+}
+
+/* Waits for the reply to request id, absorbing other reports. Returns 0 with *pid, or -1
+ * with err. A runner that does not answer in time is killed: it is stuck. */
+static int await_started(struct pyfork *r, uint64_t id, pid_t *pid, char *err, size_t errlen)
+{
+	int64_t deadline = deadline_of(REPLY_TIMEOUT_MS);
+	for (;;) {
+		struct msg m;
+		int rc = pump(r, left_ms(deadline), &m);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s", pyfork_broken_text(r));
+			return -1;
+		}
+		if (rc == 0 && now_ms() >= deadline) {
+			runner_ended(r, true);
+			snprintf(err, errlen, "the Python runner did not answer for %d s",
+				 REPLY_TIMEOUT_MS / 1000);
+			return -1;
+		}
+		if (rc != 2)
+			continue;
+		bool mine = m.nf >= 3 && field_u64(m.f[1]) == id;
+		bool ok = mine && !strcmp(m.f[0], "started");
+		if (mine) {
+			*pid = ok ? (pid_t)field_int(m.f[2]) : -1;
+			if (!ok)
+				snprintf(err, errlen, "the Python runner refused: %s", m.f[2]);
+		}
+		sb_release(&m.buf);
+		if (mine)
+			return ok ? 0 : -1;
+	}
+}
+
+
+
+/* The end of text in err, from the start of a line when one fits (the end of a
+ * traceback says the most). */
+static void tail_into(char *err, size_t errlen, const char *text)
+{
+	size_t len = strlen(text);
+	if (len >= errlen) {
+		const char *t = text + len - (errlen - 1);
+		const char *nl = strchr(t, '\n');
+		text = nl && nl[1] ? nl + 1 : t;
+	}
+	snprintf(err, errlen, "%s", text);
+}
+
+/* Sends request sb with fds and waits for its child's pid; records the child as kid. */
+static int request(struct pyfork *r, struct strbuf *sb, const int *fds, size_t nfds,
+		   struct kid *kid, char *err, size_t errlen)
+{
+	if (r->state == PYFORK_STARTING) {
+		snprintf(err, errlen, "the Python runner has not imported the module yet");
+		return -1;
+	}
+	if (r->state != PYFORK_READY) {
+		tail_into(err, errlen, pyfork_broken_text(r));
+		return -1;
+	}
+	if (send_message(r, sb, fds, nfds)) {
+		int e = errno;
+		runner_ended(r, true);
+		snprintf(err, errlen, "cannot talk to the Python runner: %s", strerror(e));
+		return -1;
+	}
+	if (await_started(r, kid->id, &kid->pid, err, errlen))
+		return -1;
+	grow(&r->kids, &r->capkids, r->nkids + 1, sizeof(*r->kids));
+	r->kids[r->nkids++] = *kid;
+	return 0;
+}
+
+int pyfork_chunk(struct pyfork *r, const struct pyfork_chunk *c, uint64_t token, pid_t *pid,
+		 char *err, size_t errlen)
+{
+	struct kid kid = { .id = r->next_id++, .token = token };
+	struct strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "start%c%llu", '\0', (unsigned long long)kid.id);
+	add_field(&sb, c->cwd);
+	add_field(&sb, c->kwargs_json);
+	add_ids(&sb, c);
+	add_env(&sb, c->env_add);
+	int rc = request(r, &sb, &c->log_fd, 1, &kid, err, errlen);
+	sb_release(&sb);
+	if (!rc)
+		*pid = kid.pid;
+	return rc;
+}
+
+/* ---- calls of another function ---- */
+
+/* All of fd (a memfd) as a new string. */
+static char *read_all(int fd)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char buf[8192];
+	off_t off = 0;
+	ssize_t n;
+	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
+		sb_add(&sb, buf, (size_t)n);
+		off += n;
+	}
+	sb_addc(&sb, '\0');
+	sb.len--;
+	return sb_detach(&sb);
+}
+
+/* The IDs the call wrote, one per line. Returns 0, or -1 on a line that is not one. */
+static int parse_ids(const char *text, int64_t **ids, size_t *n)
+{
+	size_t cap = 0;
+	*ids = NULL;
+	*n = 0;
+	for (const char *p = text; *p;) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(p, &end, 10);
+		if (end == p || errno || (*end && *end != '\n')) {
+			free(*ids);
+			*ids = NULL;
+			*n = 0;
+			return -1;
+		}
+		grow(ids, &cap, *n + 1, sizeof(**ids));
+		(*ids)[(*n)++] = v;
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+static struct kid *kid_of_call(struct pyfork *r, uint64_t id)
+{
+	struct kid *k = kid_by_id(r, id);
+	return k && k->is_call ? k : NULL;
+}
+
+/* Waits for call id to end, killing its group at deadline (0: none). Returns true when it
+ * was killed for the time. (Kids move in their array when others are removed: look it up.) */
+static bool await_call(struct pyfork *r, uint64_t id, int64_t deadline)
+{
+	bool timed_out = false;
+	while (!kid_of_call(r, id)->ended) {
+		int rc = pump(r, left_ms(timed_out ? 0 : deadline), NULL);
+		if (rc == 0 && !timed_out && deadline && now_ms() >= deadline) {
+			kill(-kid_of_call(r, id)->pid, SIGKILL);
+			timed_out = true;
+		}
+	}
+	return timed_out;
+}
+
+/* *why for a call that failed: the tail of what it printed, then how it ended. */
+static char *call_failure(int logfd, const struct kid *k, bool timed_out, int64_t timeout_ms)
+{
+	char *out = read_all(logfd);
+	size_t len = strlen(out);
+	const char *tail = len > CALL_OUTPUT_MAX ? out + len - CALL_OUTPUT_MAX : out;
+	struct strbuf sb = STRBUF_INIT;
+	sb_adds(&sb, tail);
+	if (sb.len && sb.buf[sb.len - 1] != '\n')
+		sb_addc(&sb, '\n');
+	if (timed_out)
+		sb_addf(&sb, "timed out after %lld ms", (long long)timeout_ms);
+	else if (k->sig)
+		sb_addf(&sb, "killed by signal %s", sigabbrev_np(k->sig) ? sigabbrev_np(k->sig) : "?");
+	else if (k->code)
+		sb_addf(&sb, "exited with status %d", k->code);
+	else
+		sb_adds(&sb, "wrote something that is not one integer per line");
+	free(out);
+	return sb_detach(&sb);
+}
+
+/* The memfds of a call: its result and its output. Returns 0, or -1 with *why. */
+static int call_files(int fds[2], char **why)
+{
+	fds[0] = memfd_create("stau-call-result", MFD_CLOEXEC);
+	fds[1] = fds[0] < 0 ? -1 : memfd_create("stau-call-output", MFD_CLOEXEC);
+	if (fds[1] >= 0)
+		return 0;
+	*why = xasprintf("cannot create a file for the call: %s", strerror(errno));
+	if (fds[0] >= 0)
+		close(fds[0]);
+	return -1;
+}
+
+int pyfork_call(struct pyfork *r, const struct pyfork_call *c, int64_t **ids, size_t *n,
+		char **why)
+{
+	int fds[2];
+	char err[512];
+	*ids = NULL;
+	*n = 0;
+	if (call_files(fds, why))
+		return -1;
+	struct kid kid = { .id = r->next_id++, .is_call = true };
+	struct strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "select%c%llu", '\0', (unsigned long long)kid.id);
+	add_field(&sb, c->func);
+	add_field(&sb, c->cwd);
+	add_field(&sb, c->kwargs_json);
+	add_env(&sb, c->env_add);
+	int rc = request(r, &sb, fds, 2, &kid, err, sizeof(err));
+	sb_release(&sb);
+	if (rc)
+		*why = xstrdup(err);
+	struct kid *k = rc ? NULL : kid_of_call(r, kid.id);
+	if (k) {
+		bool timed_out = await_call(r, kid.id,
+					    c->timeout_ms > 0 ? now_ms() + c->timeout_ms : 0);
+		k = kid_of_call(r, kid.id);
+		char *out = read_all(fds[0]);
+		rc = timed_out || k->sig || k->code || parse_ids(out, ids, n) ? -1 : 0;
+		if (rc)
+			*why = call_failure(fds[1], k, timed_out, c->timeout_ms);
+		free(out);
+		send_reap(r, k->id);
+		remove_kid(r, k);
+	}
+	close(fds[0]);
+	close(fds[1]);
+	return rc;
+}
+
+/* ---- stopping ---- */
+
+static void free_runner(struct pyfork *r)
+{
+	while (r->qhead < r->qlen)
+		free((char *)r->queue[r->qhead++].ev.text);
+	free(r->queue);
+	free(r->kids);
+	free(r->text);
+	free(r->broken);
+	free(r);
+}
+
+void pyfork_stop(struct pyfork *r)
+{
+	if (!r)
+		return;
+	if (r->sock >= 0) {
+		shutdown(r->sock, SHUT_WR);
+		int64_t deadline = now_ms() + STOP_GRACE_MS;
+		while (r->sock >= 0 && now_ms() < deadline)
+			pump(r, left_ms(deadline), NULL);
+		if (r->sock >= 0)
+			runner_ended(r, true);
+	}
+	reap_runner(r);
+	free_runner(r);
+}
