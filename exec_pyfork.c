@@ -1,6 +1,13 @@
 /* exec_pyfork.c - the stau side of the Python runner (the protocol is in exec_pyfork.h).
  *
  * Why it looks like this:
+ *   - The bookkeeping is here, not in the runner. Every chunk is forked from the runner, and
+ *     while a chunk runs it shares the runner's pages: each page the runner writes then is
+ *     copied. A runner that parsed requests, kept tables and sent replies in Python between
+ *     forks wrote ~250 pages per chunk (measured: twice the CPU of a bare os.fork() loop),
+ *     so the runner only forks, reaps and reports exits, and each child reads its own
+ *     request and says its pid itself. One request is in flight at a time (pyfork_chunk
+ *     waits for "started"), so the child forked for it is the one that reads it.
  *   - The runner is started with fork and execvpe, not vfork: it starts once per job file
  *     and stau process, so the copy of stau's page tables does not matter, and the child
  *     may then move descriptors about freely. Every descriptor it needs is first moved above
@@ -21,6 +28,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,27 +49,32 @@ extern const char pyrunner_py[];	/* pyrunner.py, embedded by the Makefile */
 #define REPLY_TIMEOUT_MS 30000	/* a runner that does not answer a request in this is killed */
 #define STOP_GRACE_MS 5000	/* pyfork_stop: how long the runner gets to end on its own */
 #define INLINE_IDS_MAX 65536	/* bytes of IDs sent in a request before the file is used */
+#define MAX_FDS 4		/* descriptors on one request record */
 #define MAX_FIELDS 8		/* fields of the runner's messages */
 #define CALL_OUTPUT_MAX 4096	/* bytes of a failed call's output kept in its *why */
 
+/* A child that said "started": a chunk, or the child of a pyfork_call. */
 struct kid {
-	uint64_t id;		/* the request's ID on the wire */
+	uint64_t id;		/* its request's ID */
 	uint64_t token;		/* the caller's */
 	pid_t pid;
-	bool is_call;		/* a pyfork_call child: its exit goes to kid, not to the queue */
+	bool is_call;		/* its exit goes to kid, not to the queue */
 	bool ended;		/* is_call: code and sig are set */
 	int code, sig;
 };
 
-/* An event waiting for pyfork_next; id is the chunk's request for an EXIT (0: none). */
+/* An event waiting for pyfork_next, and the zombie to reap once it is read (0: none). */
 struct queued {
 	struct pyfork_event ev;
-	uint64_t id;
+	pid_t reap;
 };
 
 struct pyfork {
 	pid_t pid;
-	int sock;		/* -1 once the runner has ended */
+	int sock;		/* the control socket; -1 once the runner has ended */
+	int req;		/* the request socket, and a reading end of it (for stale ones) */
+	int req_in;
+	bool stray_exit;	/* a child ended before it said "started" */
 	bool reaped;
 	int status;		/* its wait status, once reaped */
 	enum pyfork_state state;
@@ -108,7 +121,7 @@ static int64_t deadline_of(int timeout_ms)
 struct spawn {
 	const struct pyfork_opts *o;
 	char **argv, **env;
-	int sock, errpipe;
+	int ctl, req, errpipe;	/* the runner's ends of the sockets */
 	pid_t parent;
 };
 
@@ -166,8 +179,8 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* The runner's side of fork: stdin /dev/null, stdout and stderr on out_fd, the socket on
- * PYFORK_FD, nothing else open but the error pipe (CLOEXEC); then execvpe. */
+/* The runner's side of fork: stdin /dev/null, stdout and stderr on out_fd, the sockets on
+ * PYFORK_FD and PYFORK_FD + 1, nothing else open but the error pipe (CLOEXEC); execvpe. */
 static void __attribute__((noreturn)) spawn_child(const struct spawn *sp)
 {
 	setpgid(0, 0);
@@ -178,13 +191,13 @@ static void __attribute__((noreturn)) spawn_child(const struct spawn *sp)
 	int errpipe = fcntl(sp->errpipe, F_DUPFD_CLOEXEC, 10);
 	int in = high_fd(open("/dev/null", O_RDONLY));
 	int out = high_fd(sp->o->out_fd >= 0 ? dup(sp->o->out_fd) : open("/dev/null", O_WRONLY));
-	int sock = high_fd(dup(sp->sock));
+	int ctl = high_fd(dup(sp->ctl)), req = high_fd(dup(sp->req));
 	if (errpipe < 0)
 		_exit(127);
-	if (in < 0 || out < 0 || sock < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
-	    dup2(out, 2) < 0 || dup2(sock, PYFORK_FD) < 0)
+	if (in < 0 || out < 0 || ctl < 0 || req < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
+	    dup2(out, 2) < 0 || dup2(ctl, PYFORK_FD) < 0 || dup2(req, PYFORK_FD + 1) < 0)
 		spawn_fail(errpipe, errno);
-	syscall(SYS_close_range, (unsigned)PYFORK_FD + 1, (unsigned)errpipe - 1, 0U);
+	syscall(SYS_close_range, (unsigned)PYFORK_FD + 2, (unsigned)errpipe - 1, 0U);
 	syscall(SYS_close_range, (unsigned)errpipe + 1, ~0U, 0U);
 	if (sp->o->dir && chdir(sp->o->dir))
 		spawn_fail(errpipe, errno);
@@ -236,29 +249,47 @@ static pid_t spawn_runner(struct spawn *sp, char *err, size_t errlen)
 	return pid;
 }
 
+/* The two socket pairs: ctl[0] and req[0] are stau's (req[1] is kept too, to clear a stale
+ * request), ctl[1] and req[1] the runner's. Returns 0, or -1 with err. */
+static int make_sockets(int ctl[2], int req[2], char *err, size_t errlen)
+{
+	if (!socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl)) {
+		if (!socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, req))
+			return 0;
+		close(ctl[0]);
+		close(ctl[1]);
+	}
+	snprintf(err, errlen, "cannot create a socket: %s", strerror(errno));
+	return -1;
+}
+
 int pyfork_start(const struct pyfork_opts *o, struct pyfork **out, char *err, size_t errlen)
 {
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
-		snprintf(err, errlen, "cannot create a socket: %s", strerror(errno));
+	int ctl[2], req[2];
+	if (make_sockets(ctl, req, err, errlen))
 		return -1;
-	}
-	char fd[16];
-	snprintf(fd, sizeof(fd), "%d", PYFORK_FD);
-	char *argv[] = { (char *)o->python, "-c", (char *)pyrunner_py, "--serve", fd,
+	char fd0[16], fd1[16];
+	snprintf(fd0, sizeof(fd0), "%d", PYFORK_FD);
+	snprintf(fd1, sizeof(fd1), "%d", PYFORK_FD + 1);
+	const char *source = o->runner_source ? o->runner_source : pyrunner_py;
+	char *argv[] = { (char *)o->python, "-c", (char *)source, "--serve", fd0, fd1,
 			 (char *)o->job_file, (char *)o->main_func, NULL };
-	struct spawn sp = { .o = o, .argv = argv, .env = merge_env(o->env_add), .sock = sv[1],
-			    .parent = getpid() };
+	struct spawn sp = { .o = o, .argv = argv, .env = merge_env(o->env_add), .ctl = ctl[1],
+			    .req = req[1], .parent = getpid() };
 	pid_t pid = spawn_runner(&sp, err, errlen);
 	free(sp.env);
-	close(sv[1]);
+	close(ctl[1]);
 	if (pid < 0) {
-		close(sv[0]);
+		close(ctl[0]);
+		close(req[0]);
+		close(req[1]);
 		return -1;
 	}
 	struct pyfork *r = xcalloc(1, sizeof(*r));
 	r->pid = pid;
-	r->sock = sv[0];
+	r->sock = ctl[0];
+	r->req = req[0];
+	r->req_in = req[1];
 	r->state = PYFORK_STARTING;
 	r->next_id = 1;
 	*out = r;
@@ -267,45 +298,97 @@ int pyfork_start(const struct pyfork_opts *o, struct pyfork **out, char *err, si
 
 /* ---- messages ---- */
 
-/* Sends the message in sb (fields joined by NULs) with fds on its first record. Returns 0,
- * or -1 with errno. */
-static int send_message(struct pyfork *r, const struct strbuf *sb, const int *fds, size_t nfds)
+/* Sends one record on fd: head (if not '\0'), data, and fds. Returns 0, or -1 with errno. */
+static int send_record(int fd, char head, const char *data, size_t n, const int *fds,
+		       size_t nfds)
 {
 	union {
-		char buf[CMSG_SPACE(4 * sizeof(int))];
+		char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	memset(&u, 0, sizeof(u));
-	if (nfds > 4) {
+	struct iovec iov[2] = { { &head, 1 }, { (char *)data, n } };
+	struct msghdr mh = { .msg_iov = head ? iov : iov + 1, .msg_iovlen = head ? 2 : 1 };
+	if (nfds > MAX_FDS) {
 		errno = EINVAL;
 		return -1;
 	}
-	size_t off = 0, step = PYFORK_RECORD - 1;
-	do {
-		size_t n = sb->len - off < step ? sb->len - off : step;
-		char head = off + n < sb->len ? '+' : '.';
-		struct iovec iov[2] = { { &head, 1 }, { sb->buf + off, n } };
-		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
-		if (!off && nfds) {
-			mh.msg_control = u.buf;
-			mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-			struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-			*c = (struct cmsghdr){ .cmsg_level = SOL_SOCKET, .cmsg_type = SCM_RIGHTS,
-					       .cmsg_len = CMSG_LEN(nfds * sizeof(int)) };
-			memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
-		}
-		ssize_t w;
-		do
-			w = sendmsg(r->sock, &mh, MSG_NOSIGNAL);
-		while (w < 0 && errno == EINTR);
-		if (w < 0)
-			return -1;
-		off += n;
-	} while (off < sb->len);
-	return 0;
+	if (nfds) {
+		mh.msg_control = u.buf;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		*c = (struct cmsghdr){ .cmsg_level = SOL_SOCKET, .cmsg_type = SCM_RIGHTS,
+				       .cmsg_len = CMSG_LEN(nfds * sizeof(int)) };
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	}
+	ssize_t w;
+	do
+		w = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	return w < 0 ? -1 : 0;
 }
 
-/* Waits until the socket is readable or deadline passes; returns 1, 0 (time out). */
+/* Sends a command (one record) to the runner. A runner that is gone needs no command. */
+static void send_command(struct pyfork *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void send_command(struct pyfork *r, const char *fmt, ...)
+{
+	if (r->sock < 0)
+		return;
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	sb_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	send_record(r->sock, '.', sb.buf, sb.len, NULL, 0);
+	sb_release(&sb);
+}
+
+/* Sends request sb (fields joined by NULs) with fds on the request socket: one record, or,
+ * when it does not fit, "@" with the text in a memfd given first. Returns 0, or -1 with
+ * errno. */
+static int send_request(struct pyfork *r, const struct strbuf *sb, const int *fds, size_t nfds)
+{
+	if (sb->len <= PYFORK_RECORD)
+		return send_record(r->req, '\0', sb->buf, sb->len, fds, nfds);
+	int all[MAX_FDS];
+	all[0] = memfd_create("stau-request", MFD_CLOEXEC);
+	if (all[0] < 0)
+		return -1;
+	int rc = -1;
+	if (nfds < MAX_FDS && write(all[0], sb->buf, sb->len) == (ssize_t)sb->len) {
+		memcpy(all + 1, fds, nfds * sizeof(int));
+		rc = send_record(r->req, '\0', "@", 1, all, nfds + 1);
+	}
+	int e = errno;
+	close(all[0]);
+	errno = e;
+	return rc;
+}
+
+/* Empties the request socket: a request no child will read (its fork failed, or the child
+ * died first) must not go to the next child. */
+static void drop_stale_requests(struct pyfork *r)
+{
+	char buf[16];
+	union {
+		char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	for (;;) {
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+				     .msg_controllen = sizeof(u.buf) };
+		if (recvmsg(r->req_in, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
+			return;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+				for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
+					close(((int *)CMSG_DATA(c))[i]);
+	}
+}
+
+/* Waits until fd is readable or deadline passes; returns 1, 0 (time out). */
 static int wait_readable(int fd, int64_t deadline)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -316,9 +399,9 @@ static int wait_readable(int fd, int64_t deadline)
 	return rc > 0;
 }
 
-/* Reads one record into m->buf. Returns 1 (*last set), 0 (nothing within deadline, or
- * nothing now when !wait), -1 (the socket closed or failed: the runner ended), -2 (a record
- * longer than PYFORK_RECORD: the runner does not speak this protocol). */
+/* Reads one record of the control socket into m->buf. Returns 1 (*last set), 0 (nothing
+ * within deadline, or nothing now when !wait), -1 (the socket closed or failed: the runner
+ * ended), -2 (a record longer than PYFORK_RECORD: the runner does not speak this protocol). */
 static int read_record(struct pyfork *r, struct msg *m, bool wait, int64_t deadline,
 		       bool *last)
 {
@@ -379,7 +462,7 @@ static int read_message(struct pyfork *r, int timeout_ms, struct msg *m)
 /* ---- the runner's reports ---- */
 
 static void push_event(struct pyfork *r, const struct pyfork_event *ev, const char *text,
-		       uint64_t id)
+		       pid_t reap)
 {
 	if (r->qhead && r->qhead == r->qlen)
 		r->qhead = r->qlen = 0;
@@ -387,13 +470,21 @@ static void push_event(struct pyfork *r, const struct pyfork_event *ev, const ch
 	struct queued *q = &r->queue[r->qlen++];
 	q->ev = *ev;
 	q->ev.text = text ? xstrdup(text) : NULL;
-	q->id = id;
+	q->reap = reap;
 }
 
-static struct kid *kid_by_id(struct pyfork *r, uint64_t id)
+static struct kid *kid_by_pid(struct pyfork *r, pid_t pid)
 {
 	for (size_t i = 0; i < r->nkids; i++)
-		if (r->kids[i].id == id)
+		if (r->kids[i].pid == pid)
+			return &r->kids[i];
+	return NULL;
+}
+
+static struct kid *kid_of_call(struct pyfork *r, uint64_t id)
+{
+	for (size_t i = 0; i < r->nkids; i++)
+		if (r->kids[i].is_call && r->kids[i].id == id)
 			return &r->kids[i];
 	return NULL;
 }
@@ -413,23 +504,30 @@ static int field_int(const char *s)
 	return (int)strtol(s, NULL, 10);
 }
 
-/* "exit ID PID CODE SIGNAL USEC": to the call waiting for it, or to the queue. */
+/* "exit PID CODE SIGNAL USEC": to the call waiting for it, or to the queue. A child that
+ * never said "started" is reaped at once, and the request waiting for it fails. */
 static void absorb_exit(struct pyfork *r, const struct msg *m)
 {
-	struct kid *k = kid_by_id(r, field_u64(m->f[1]));
-	if (!k || m->nf < 6)
+	if (m->nf < 5)
 		return;
-	int code = field_int(m->f[3]), sig = field_int(m->f[4]);
+	pid_t pid = (pid_t)field_int(m->f[1]);
+	int code = field_int(m->f[2]), sig = field_int(m->f[3]);
+	struct kid *k = kid_by_pid(r, pid);
+	if (!k) {
+		r->stray_exit = true;
+		send_command(r, "reap%c%d", '\0', (int)pid);
+		return;
+	}
 	if (k->is_call) {
 		k->ended = true;
 		k->code = code;
 		k->sig = sig;
 		return;
 	}
-	struct pyfork_event ev = { .kind = PYFORK_EV_EXIT, .token = k->token, .pid = k->pid,
+	struct pyfork_event ev = { .kind = PYFORK_EV_EXIT, .token = k->token, .pid = pid,
 				   .exit_code = sig ? -1 : code, .signal = sig,
-				   .duration_us = strtoll(m->f[5], NULL, 10) };
-	push_event(r, &ev, NULL, k->id);
+				   .duration_us = strtoll(m->f[4], NULL, 10) };
+	push_event(r, &ev, NULL, pid);
 }
 
 /* A report the caller is not waiting for: ready, broken or exit. */
@@ -524,8 +622,8 @@ static void runner_ended(struct pyfork *r, bool kill_it)
 	free(how);
 }
 
-/* Reads one message and absorbs it, or, when reply is given and it is a reply to a request
- * (started, refused), hands it over. Returns 2 (*reply filled: release its buf), 1 (a report
+/* Reads one message and absorbs it, or, when reply is given and it answers a request
+ * (started, nofork), hands it over. Returns 2 (*reply filled: release its buf), 1 (a report
  * absorbed), 0 (none before timeout), -1 (the runner ended). */
 static int pump(struct pyfork *r, int timeout_ms, struct msg *reply)
 {
@@ -539,7 +637,7 @@ static int pump(struct pyfork *r, int timeout_ms, struct msg *reply)
 	}
 	if (rc == 0)
 		return 0;
-	bool is_reply = !strcmp(m.f[0], "started") || !strcmp(m.f[0], "refused");
+	bool is_reply = !strcmp(m.f[0], "started") || !strcmp(m.f[0], "nofork");
 	if (is_reply && reply) {
 		*reply = m;
 		return 2;
@@ -550,17 +648,6 @@ static int pump(struct pyfork *r, int timeout_ms, struct msg *reply)
 }
 
 /* ---- events ---- */
-
-/* Tells the runner it may reap request id. A runner that is gone needs no telling. */
-static void send_reap(struct pyfork *r, uint64_t id)
-{
-	if (r->sock < 0)
-		return;
-	struct strbuf sb = STRBUF_INIT;
-	sb_addf(&sb, "reap%c%llu", '\0', (unsigned long long)id);
-	send_message(r, &sb, NULL, 0);
-	sb_release(&sb);
-}
 
 int pyfork_next(struct pyfork *r, int timeout_ms, struct pyfork_event *ev)
 {
@@ -577,9 +664,9 @@ int pyfork_next(struct pyfork *r, int timeout_ms, struct pyfork_event *ev)
 	struct queued *q = &r->queue[r->qhead++];
 	*ev = q->ev;
 	r->text = (char *)q->ev.text;
-	struct kid *k = q->id ? kid_by_id(r, q->id) : NULL;
+	struct kid *k = q->reap ? kid_by_pid(r, q->reap) : NULL;
 	if (k) {
-		send_reap(r, k->id);
+		send_command(r, "reap%c%d", '\0', (int)k->pid);
 		remove_kid(r, k);
 	}
 	return 1;
@@ -681,41 +768,6 @@ static void add_ids(struct strbuf *sb, const struct pyfork_chunk *c)
 	}
 }
 
-/* Waits for the reply to request id, absorbing other reports. Returns 0 with *pid, or -1
- * with err. A runner that does not answer in time is killed: it is stuck. */
-static int await_started(struct pyfork *r, uint64_t id, pid_t *pid, char *err, size_t errlen)
-{
-	int64_t deadline = deadline_of(REPLY_TIMEOUT_MS);
-	for (;;) {
-		struct msg m;
-		int rc = pump(r, left_ms(deadline), &m);
-		if (rc < 0) {
-			snprintf(err, errlen, "%s", pyfork_broken_text(r));
-			return -1;
-		}
-		if (rc == 0 && now_ms() >= deadline) {
-			runner_ended(r, true);
-			snprintf(err, errlen, "the Python runner did not answer for %d s",
-				 REPLY_TIMEOUT_MS / 1000);
-			return -1;
-		}
-		if (rc != 2)
-			continue;
-		bool mine = m.nf >= 3 && field_u64(m.f[1]) == id;
-		bool ok = mine && !strcmp(m.f[0], "started");
-		if (mine) {
-			*pid = ok ? (pid_t)field_int(m.f[2]) : -1;
-			if (!ok)
-				snprintf(err, errlen, "the Python runner refused: %s", m.f[2]);
-		}
-		sb_release(&m.buf);
-		if (mine)
-			return ok ? 0 : -1;
-	}
-}
-
-
-
 /* The end of text in err, from the start of a line when one fits (the end of a
  * traceback says the most). */
 static void tail_into(char *err, size_t errlen, const char *text)
@@ -729,7 +781,55 @@ static void tail_into(char *err, size_t errlen, const char *text)
 	snprintf(err, errlen, "%s", text);
 }
 
-/* Sends request sb with fds and waits for its child's pid; records the child as kid. */
+/* The answer to request id: 0 with *pid ("started"), -1 with err ("nofork", or the child
+ * died before it started), or 1 (not this request's). */
+static int answer(struct pyfork *r, const struct msg *m, uint64_t id, pid_t *pid, char *err,
+		  size_t errlen)
+{
+	if (!strcmp(m->f[0], "nofork")) {
+		snprintf(err, errlen, "the Python runner cannot fork: %s", m->nf > 1 ? m->f[1] : "");
+		return -1;
+	}
+	if (m->nf < 3 || field_u64(m->f[1]) != id)
+		return 1;
+	*pid = (pid_t)field_int(m->f[2]);
+	return 0;
+}
+
+/* Waits for the child of request id to say "started", absorbing other reports. Returns 0
+ * with *pid, or -1 with err. A runner that does not answer in time is killed: it is stuck. */
+static int await_started(struct pyfork *r, uint64_t id, pid_t *pid, char *err, size_t errlen)
+{
+	int64_t deadline = deadline_of(REPLY_TIMEOUT_MS);
+	r->stray_exit = false;
+	for (;;) {
+		struct msg m;
+		int rc = pump(r, left_ms(deadline), &m), a = 1;
+		if (rc == 2) {
+			a = answer(r, &m, id, pid, err, errlen);
+			sb_release(&m.buf);
+		} else if (rc < 0) {
+			tail_into(err, errlen, pyfork_broken_text(r));
+			return -1;
+		} else if (rc == 0 && now_ms() >= deadline) {
+			runner_ended(r, true);
+			snprintf(err, errlen, "the Python runner did not answer for %d s",
+				 REPLY_TIMEOUT_MS / 1000);
+			return -1;
+		}
+		if (a == 1 && r->stray_exit) {
+			snprintf(err, errlen, "the Python runner's child ended before it started");
+			a = -1;
+		}
+		if (a == -1)
+			drop_stale_requests(r);
+		if (a != 1)
+			return a;
+	}
+}
+
+/* Sends request sb with fds, asks for a fork, and waits for the child to say its pid;
+ * records the child as kid. */
 static int request(struct pyfork *r, struct strbuf *sb, const int *fds, size_t nfds,
 		   struct kid *kid, char *err, size_t errlen)
 {
@@ -741,8 +841,10 @@ static int request(struct pyfork *r, struct strbuf *sb, const int *fds, size_t n
 		tail_into(err, errlen, pyfork_broken_text(r));
 		return -1;
 	}
-	if (send_message(r, sb, fds, nfds)) {
+	if (send_request(r, sb, fds, nfds) ||
+	    send_record(r->sock, '.', "fork", 4, NULL, 0)) {
 		int e = errno;
+		drop_stale_requests(r);
 		runner_ended(r, true);
 		snprintf(err, errlen, "cannot talk to the Python runner: %s", strerror(e));
 		return -1;
@@ -810,12 +912,6 @@ static int parse_ids(const char *text, int64_t **ids, size_t *n)
 		p = *end ? end + 1 : end;
 	}
 	return 0;
-}
-
-static struct kid *kid_of_call(struct pyfork *r, uint64_t id)
-{
-	struct kid *k = kid_by_id(r, id);
-	return k && k->is_call ? k : NULL;
 }
 
 /* Waits for call id to end, killing its group at deadline (0: none). Returns true when it
@@ -898,7 +994,7 @@ int pyfork_call(struct pyfork *r, const struct pyfork_call *c, int64_t **ids, si
 		if (rc)
 			*why = call_failure(fds[1], k, timed_out, c->timeout_ms);
 		free(out);
-		send_reap(r, k->id);
+		send_command(r, "reap%c%d", '\0', (int)k->pid);
 		remove_kid(r, k);
 	}
 	close(fds[0]);
@@ -923,6 +1019,8 @@ void pyfork_stop(struct pyfork *r)
 {
 	if (!r)
 		return;
+	close(r->req);
+	close(r->req_in);
 	if (r->sock >= 0) {
 		shutdown(r->sock, SHUT_WR);
 		int64_t deadline = now_ms() + STOP_GRACE_MS;

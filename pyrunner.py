@@ -6,23 +6,19 @@
 # Exit 0 when the function returns, 1 with the traceback on stderr when it raises, 3 when
 # the job cannot be loaded or has no such function.
 #
-# Server mode, ARGS = --serve FD JOB_FILE MAIN_FUNC: import the job module once, then fork
-# one child per chunk on request. FD is a connected AF_UNIX SOCK_SEQPACKET socket to stau
-# (exec_pyfork.c is the other end; its header describes the protocol in full):
+# Server mode, ARGS = --serve CTL_FD REQ_FD JOB_FILE MAIN_FUNC: import the job module once,
+# then fork a child whenever stau says so; the child reads its request (a chunk, or a call of
+# select_work's function) and becomes it. Both descriptors are AF_UNIX SOCK_SEQPACKET
+# sockets to stau; exec_pyfork.h describes the protocol, in short:
 #
-#   runner -> stau   ready NTHREADS OUTPUT        the module imported (OUTPUT: what it printed)
-#                    broken TEXT                  it did not (TEXT: what exit 3 prints); exits 3
-#                    started ID PID               a child was forked for request ID
-#                    refused ID WHY               no child for request ID
-#                    exit ID PID CODE SIGNAL USEC a child ended (kept a zombie until "reap")
-#   stau -> runner   start ID CWD KWARGS IDS ENV...          + the chunk's log descriptor
-#                    select ID FUNC CWD KWARGS ENV...        + result and log descriptors
-#                    reap ID                                  stau has read the exit of ID
+#   control socket, runner -> stau   ready NTHREADS OUTPUT | broken TEXT | nofork WHY |
+#                                    exit PID CODE SIGNAL USEC
+#                   child -> stau    started ID PID
+#                   stau -> runner   fork | reap PID
+#   request socket, stau -> child    start ID CWD KWARGS IDS ENV... + log descriptor
+#                                    select ID FUNC CWD KWARGS ENV... + result, log
 #
-# A message is its fields joined by NUL bytes, sent as records of at most RECORD bytes whose
-# first byte is "+" (more records follow) or "." (the last one); descriptors travel with the
-# first record (SCM_RIGHTS). The runner ends when the socket closes, killing the process
-# groups of its children first.
+# The runner ends when the control socket closes, killing its children's process groups.
 import importlib.util
 import json
 import os
@@ -99,27 +95,36 @@ def main():
 
 # ---- server mode ----
 
-RECORD = 32768          # bytes of a record, header byte included (exec_pyfork.c agrees)
+RECORD = 32768          # bytes of a record on the sockets (exec_pyfork.c agrees)
 MAX_FDS = 4             # descriptors one request may carry
 OUTPUT_MAX = 65536      # bytes of the import's output sent with "ready" or "broken"
 PR_SET_PDEATHSIG = 1
 
 
 def serve(args):
-    if len(args) != 3 or not args[0].isdigit():
-        print("stau runner: usage: runner --serve FD JOB_FILE MAIN_FUNC", file=sys.stderr)
+    if len(args) != 4 or not (args[0].isdigit() and args[1].isdigit()):
+        print("stau runner: usage: runner --serve CTL_FD REQ_FD JOB_FILE MAIN_FUNC",
+              file=sys.stderr)
         return BROKEN
+    # Modules of server mode, as globals: an import statement in a child would go through
+    # the import machinery and touch (copy) its pages.
+    global atexit, socket, _signal
+    import atexit
     import socket
-    sock = socket.socket(fileno=int(args[0]))
-    sock.set_inheritable(False)  # not for the programs the import or a chunk may start
-    path, func_name = args[1], args[2]
+    import _signal
+    ctl = socket.socket(fileno=int(args[0]))
+    req = socket.socket(fileno=int(args[1]))
+    for s in (ctl, req):
+        s.set_inheritable(False)  # not for the programs the import or a chunk may start
+    path, func_name = args[2], args[3]
     job, output = import_quietly(path, func_name)
+    output = output.replace(b"\0", b"\\0")
     if job is None:
-        send(sock, b"broken", output.replace(b"\0", b"\\0"))
+        send(ctl, b"broken", output)
         # os._exit: no finalization, which could wait for threads the import started
         sys.stderr.flush()
         os._exit(BROKEN)
-    Runner(sock, path, job[0], job[1]).serve(output)
+    Forker(ctl, req, path, job[0], job[1]).serve(output)
 
 
 def import_quietly(path, func_name):
@@ -150,7 +155,8 @@ def import_quietly(path, func_name):
 
 
 def send(sock, *fields):
-    """Sends one message; fields are bytes or anything str() can turn into ASCII."""
+    """Sends one message on the control socket, in records of at most RECORD bytes; fields
+    are bytes or anything str() turns into ASCII."""
     data = b"\0".join(f if isinstance(f, bytes) else str(f).encode() for f in fields)
     step = RECORD - 1
     for i in range(0, max(len(data), 1), step):
@@ -158,41 +164,32 @@ def send(sock, *fields):
         sock.sendmsg([(b"." if last else b"+") + data[i:i + step]])
 
 
-def receive(sock):
-    """Reads one message: (fields, descriptors), or (None, []) when the socket closed."""
-    import array
-    import socket
-    parts, fds = [], []
+def take_request(sock, cmsg_space, flags):
+    """Reads one request from the request socket: (fields, descriptors). A request too large
+    for a record comes as "@" with its text in the first descriptor (a memfd)."""
+    data, anc, msg_flags, _ = sock.recvmsg(RECORD, cmsg_space, flags)
+    fds = []
+    for level, kind, payload in anc:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.extend(memoryview(payload)[:len(payload) & ~3].cast("i").tolist())
+    if not data or msg_flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC):
+        raise OSError("a request was cut short")
+    if data == b"@" and fds:
+        data = read_all(fds.pop(0))
+    return data.split(b"\0"), fds
+
+
+def read_all(fd):
+    """All of the file open at fd (from its start), which is then closed."""
+    parts, off = [], 0
     while True:
-        cmsg_space = socket.CMSG_SPACE(MAX_FDS * array.array("i").itemsize)
-        cloexec = getattr(socket, "MSG_CMSG_CLOEXEC", 0x40000000)
-        data, anc, flags, _ = sock.recvmsg(RECORD, cmsg_space, cloexec)
-        for level, kind, payload in anc:
-            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                a = array.array("i")
-                a.frombytes(payload[:len(payload) - len(payload) % a.itemsize])
-                fds.extend(a)
-        if not data or flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC):
-            for fd in fds:
-                os.close(fd)
-            if not data:
-                return None, []
-            raise RuntimeError("stau runner: a message did not fit its record")
-        parts.append(data[1:])
-        if data[:1] == b".":
-            return b"".join(parts).split(b"\0"), fds
-
-
-class Stop(Exception):
-    """SIGTERM or SIGHUP reached the runner: it ends as if the socket had closed."""
-
-
-def stop_handler(signum, frame):
-    raise Stop()
-
-
-def ignore_signal(signum, frame):
-    pass
+        b = os.pread(fd, 1 << 20, off)
+        if not b:
+            break
+        parts.append(b)
+        off += len(b)
+    os.close(fd)
+    return b"".join(parts)
 
 
 def decode_ids(spec):
@@ -211,6 +208,10 @@ def decode_ids(spec):
         else:
             ids.append(int(a))
     return ids
+
+
+def decode_kwargs(text):
+    return json.loads(text) if text not in ("", "{}") else {}
 
 
 class NotWorkIds(Exception):
@@ -241,30 +242,34 @@ def work_ids_of(values):
     return ids
 
 
-class Runner:
-    """Forks a child per request from stau and reports how each ended."""
+class Forker:
+    """The process every chunk is forked from. It does as little as it can between forks:
+    while children share its pages, each page it writes is copied, at a cost paid once per
+    chunk (most of what a chunk costs above a bare os.fork() loop). So the bookkeeping is
+    stau's, and each child reads its own request."""
 
-    def __init__(self, sock, path, module, func):
-        import signal
-        self.sock, self.path, self.module, self.func = sock, path, module, func
+    def __init__(self, ctl, req, path, module, func):
+        import time
+        self.ctl, self.req, self.path, self.module, self.func = ctl, req, path, module, func
         self.pid = os.getpid()
-        self.live = {}      # pid -> (request id, start time): running children
-        self.zombies = {}   # request id -> pid: ended, reported, not yet reaped
+        self.live = {}          # pid -> fork time: children running
+        self.zombies = set()    # children ended and reported, reaped when stau says so
+        self.in_handler = self.again = False
+        self.clock = time.monotonic
         self.threads = thread_count()
         self.prctl = load_prctl()
-        self.wake_r, self.wake_w = os.pipe()
-        os.set_blocking(self.wake_w, False)
-        os.set_blocking(self.wake_r, False)
-        # The dispositions after the import, which every child gets back (one-shot mode
-        # would run main_func under them), then the runner's own.
-        self.saved = {s: signal.getsignal(s)
-                      for s in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP)}
-        signal.signal(signal.SIGCHLD, ignore_signal)
-        signal.signal(signal.SIGTERM, stop_handler)
-        signal.signal(signal.SIGHUP, stop_handler)
-        signal.set_wakeup_fd(self.wake_w)
-        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        self.cmsg_space = socket.CMSG_SPACE(MAX_FDS * 4)
+        self.recv_flags = getattr(socket, "MSG_CMSG_CLOEXEC", 0x40000000)
+        self.sigchld = [_signal.SIGCHLD]
+        forget_atexit()
+        # The disposition after the import, which every child gets back. (_signal, not
+        # signal: the enum wrappers of signal touch dozens of pages at each call.)
+        self.saved_chld = _signal.getsignal(_signal.SIGCHLD)
+        if self.saved_chld is None:
+            self.saved_chld = _signal.SIG_DFL
         quiet_fork_warnings()
+        _signal.signal(_signal.SIGCHLD, self.on_sigchld)
+        _signal.pthread_sigmask(_signal.SIG_SETMASK, [])
 
     def serve(self, output):
         import gc
@@ -273,9 +278,9 @@ class Runner:
         gc.freeze()
         code = 0
         try:
-            send(self.sock, b"ready", self.threads, output.replace(b"\0", b"\\0"))
+            send(self.ctl, b"ready", self.threads, output)
             self.loop()
-        except (Stop, KeyboardInterrupt, BrokenPipeError, ConnectionResetError):
+        except (KeyboardInterrupt, BrokenPipeError, ConnectionResetError):
             pass
         except BaseException:
             traceback.print_exc()
@@ -285,193 +290,86 @@ class Runner:
         os._exit(code)
 
     def loop(self):
-        import select
-        poller = select.poll()
-        poller.register(self.sock.fileno(), select.POLLIN)
-        poller.register(self.wake_r, select.POLLIN)
+        """Reads stau's commands until the socket closes; SIGCHLD interrupts the wait (the
+        handler runs, then recv goes on)."""
+        recv = self.ctl.recv
         while True:
-            for fd, _ in poller.poll():
-                if fd == self.wake_r:
-                    self.drain_wakeups()
-                    self.collect()
-                elif not self.handle():
-                    return
+            msg = recv(RECORD)
+            if not msg:
+                return
+            if msg == b".fork":
+                self.fork()
+            elif msg.startswith(b".reap\0"):
+                self.reap(int(msg[6:]))
 
-    def drain_wakeups(self):
-        try:
-            while os.read(self.wake_r, 512):
-                pass
-        except BlockingIOError:
-            pass
-
-    def handle(self):
-        """Serves one request; False when the socket closed."""
-        fields, fds = receive(self.sock)
-        if fields is None:
-            return False
-        kind = fields[0]
-        if kind == b"start" and len(fields) >= 5 and len(fds) == 1:
-            self.fork(fields[1], fds, lambda: self.chunk(fields, fds[0]))
-        elif kind == b"select" and len(fields) >= 5 and len(fds) == 2:
-            self.fork(fields[1], fds, lambda: self.select(fields, fds))
-        elif kind == b"reap" and len(fields) == 2:
-            self.reap(fields[1])
-        else:
-            for fd in fds:
-                os.close(fd)
-            rid = fields[1] if len(fields) > 1 else b"0"
-            send(self.sock, b"refused", rid, b"not a request: " + kind[:40])
-        return True
-
-    def fork(self, rid, fds, child_main):
-        """Forks a child that runs child_main() with fds[-1] as its stdout and stderr, and
-        tells stau its pid."""
-        import signal
-        import time
-        sys.stdout.flush()
-        sys.stderr.flush()
-        # Every signal is blocked across fork: the child unblocks them only once its
-        # handlers are back to what the job expects (a SIGTERM from stau in between then
-        # ends it, instead of running the runner's handler in the child).
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    def fork(self):
+        sigmask = _signal.pthread_sigmask
+        # SIGCHLD, the one signal the runner handles, is blocked across fork: the child
+        # must not run the runner's handler, nor may the handler miss a child that is not
+        # in self.live yet.
+        old = sigmask(_signal.SIG_BLOCK, self.sigchld)
         try:
             pid = os.fork()
         except OSError as e:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
-            for fd in fds:
-                os.close(fd)
-            send(self.sock, b"refused", rid, "cannot fork: %s" % e.strerror)
+            sigmask(_signal.SIG_SETMASK, old)
+            send(self.ctl, b"nofork", e.strerror)
             return
         if pid == 0:
-            self.child(fds[-1], child_main)
-        t0 = time.monotonic()
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+            self.child()
         try:
             os.setpgid(pid, pid)  # also here: stau may signal the group at once
         except OSError:
             pass
-        for fd in fds:
-            os.close(fd)
-        self.live[pid] = (rid, t0)
-        send(self.sock, b"started", rid, pid)
+        self.live[pid] = self.clock()
+        sigmask(_signal.SIG_SETMASK, old)
 
-    def child(self, log_fd, child_main):
-        """The child side of fork: becomes the chunk and never returns."""
-        code = 127
+    def on_sigchld(self, signum, frame):
+        """Reports each child that ended. Python may run a handler again inside itself when
+        another signal comes: the inner call only asks the outer one to look once more."""
+        if self.in_handler:
+            self.again = True
+            return
+        self.in_handler = True
         try:
-            self.become_chunk(log_fd)
-            code = child_main()
-        except OSError as e:
-            print("stau runner: cannot start the chunk: %s" % e, file=sys.stderr)
-        except BaseException:
-            try:
-                traceback.print_exc()
-            except BaseException:
-                pass
+            self.again = True
+            while self.again:
+                self.again = False
+                self.collect()
         finally:
-            exit_child(code)
-
-    def become_chunk(self, log_fd):
-        """Own process group, death with the runner, stdio on the log, the dispositions and
-        mask the job would have had, none of the runner's descriptors."""
-        import signal
-        os.setpgid(0, 0)
-        if self.prctl:
-            self.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != self.pid:
-            os._exit(127)  # the runner died before prctl took effect
-        signal.set_wakeup_fd(-1)
-        for s, h in self.saved.items():
-            signal.signal(s, h if h is not None else signal.SIG_DFL)
-        self.sock.close()
-        os.close(self.wake_r)
-        os.close(self.wake_w)
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.close(null)
-        os.dup2(log_fd, 1)
-        os.dup2(log_fd, 2)
-        os.close(log_fd)
-        signal.pthread_sigmask(signal.SIG_SETMASK, [])
-
-    def enter(self, cwd, env):
-        """The request's working directory and environment, fresh seeds, and none of the
-        atexit handlers registered by the import."""
-        os.chdir(cwd)
-        for kv in env:
-            k, sep, v = kv.partition(b"=")
-            if sep and k:
-                os.environb[k] = v
-        reseed()
-        forget_atexit()
-        if self.threads:
-            print("stau runner: warning: %s started %d thread(s) at import; they do not run "
-                  "in a forked chunk (python_fork: false runs one interpreter per chunk)"
-                  % (self.path, self.threads), file=sys.stderr)
-
-    def chunk(self, fields, log_fd):
-        """start ID CWD KWARGS IDS ENV...: main_func(work_ids=[...], **kwargs)."""
-        cwd, kwargs, ids = fields[2], fields[3].decode(), fields[4].decode()
-        self.enter(cwd, fields[5:])
-        func = self.func
-        return call_main(lambda: func(work_ids=decode_ids(ids), **json.loads(kwargs or "{}")))
-
-    def select(self, fields, fds):
-        """select ID FUNC CWD KWARGS ENV...: FUNC(**kwargs), its work IDs written to fds[0]
-        one per line."""
-        name, cwd, kwargs = fields[2].decode(), fields[3], fields[4].decode()
-        self.enter(cwd, fields[5:])
-        func = getattr(self.module, name, None)
-        if not callable(func):
-            print("stau runner: %s has no function %r" % (self.path, name), file=sys.stderr)
-            return 1
-        ids = []
-
-        def call():
-            values = func(**json.loads(kwargs or "{}"))
-            try:
-                ids.extend(work_ids_of(values))
-            except NotWorkIds as e:
-                print("stau runner: %s: %s() %s" % (self.path, name, e), file=sys.stderr)
-                raise SystemExit(1)
-        code = call_main(call)
-        if code == 0:
-            write_all(fds[0], "".join("%d\n" % i for i in ids).encode())
-        return code
+            self.in_handler = False
 
     def collect(self):
-        """Reports every child that ended, killing what it left in its process group. The
+        """Reports each child that ended, killing what it left in its process group. The
         child stays a zombie until stau says "reap": until then its pid, and so its group
         ID, cannot be reused, and stau may signal the group safely."""
-        import signal
-        import time
         flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
-        for pid, (rid, t0) in list(self.live.items()):
+        for pid in list(self.live):
             info = os.waitid(os.P_PID, pid, flags)
-            if info is None or info.si_pid == 0:
+            if info is None:
                 continue
-            del self.live[pid]
-            self.zombies[rid] = pid
+            usec = int((self.clock() - self.live.pop(pid)) * 1e6)
+            self.zombies.add(pid)
             try:
-                os.killpg(pid, signal.SIGKILL)
+                os.killpg(pid, 9)
             except OSError:
                 pass
-            exited = info.si_code == os.CLD_EXITED
-            code, sig = (info.si_status, 0) if exited else (-1, info.si_status)
-            usec = int((time.monotonic() - t0) * 1e6)
-            send(self.sock, b"exit", rid, pid, code, sig, usec)
+            if info.si_code == os.CLD_EXITED:
+                code, sig = info.si_status, 0
+            else:
+                code, sig = -1, info.si_status
+            self.ctl.sendmsg([b".exit\0%d\0%d\0%d\0%d" % (pid, code, sig, usec)])
 
-    def reap(self, rid):
-        pid = self.zombies.pop(rid, None)
-        if pid is not None:
+    def reap(self, pid):
+        if pid in self.zombies:
+            self.zombies.discard(pid)
             os.waitpid(pid, 0)
 
     def kill_all(self):
-        import signal
-        pids = list(self.live) + list(self.zombies.values())
+        _signal.pthread_sigmask(_signal.SIG_BLOCK, self.sigchld)  # no handler from now on
+        pids = list(self.live) + list(self.zombies)
         for pid in pids:
             try:
-                os.killpg(pid, signal.SIGKILL)
+                os.killpg(pid, 9)
             except OSError:
                 pass
         for pid in pids:
@@ -479,6 +377,92 @@ class Runner:
                 os.waitpid(pid, 0)
             except OSError:
                 pass
+
+    # ---- the child side ----
+
+    def child(self):
+        """The child side of fork: becomes the chunk (or call) it reads, never returns."""
+        code = 127
+        try:
+            fields, fds = self.become_child()
+            if fields[0] == b"start":
+                code = self.chunk(fields)
+            elif fields[0] == b"select":
+                code = self.select(fields, fds[0])
+        except OSError as e:
+            print("stau runner: cannot start the chunk: %s" % e, file=sys.stderr)
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            exit_child(code)
+
+    def become_child(self):
+        """Own process group, death with the runner, the request read, stau told the pid,
+        stdio on the request's log, none of the runner's descriptors, and the disposition and
+        mask the job would have had. Returns the request's fields and descriptors."""
+        os.setpgid(0, 0)
+        if self.prctl:
+            self.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
+        if os.getppid() != self.pid:
+            os._exit(127)  # the runner died before prctl took effect
+        _signal.signal(_signal.SIGCHLD, self.saved_chld)
+        fields, fds = take_request(self.req, self.cmsg_space, self.recv_flags)
+        self.ctl.sendmsg([b".started\0%s\0%d" % (fields[1], os.getpid())])
+        self.ctl.close()
+        self.req.close()
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        os.dup2(fds[-1], 1)
+        os.dup2(fds[-1], 2)
+        os.close(fds[-1])
+        _signal.pthread_sigmask(_signal.SIG_SETMASK, [])
+        return fields, fds
+
+    def enter(self, cwd, env):
+        """The request's working directory and environment, and numpy's fresh seed (random's
+        is reseeded by Python at fork)."""
+        os.chdir(cwd)
+        environb = os.environb
+        for kv in env:
+            k, sep, v = kv.partition(b"=")
+            if sep and k:
+                environb[k] = v
+        reseed_numpy()
+        if self.threads:
+            print("stau runner: warning: %s started %d thread(s) at import; they do not run "
+                  "in a forked chunk (python_fork: false runs one interpreter per chunk)"
+                  % (self.path, self.threads), file=sys.stderr)
+
+    def chunk(self, fields):
+        """start ID CWD KWARGS IDS ENV...: main_func(work_ids=[...], **kwargs)."""
+        kwargs, ids = fields[3].decode(), fields[4].decode()
+        self.enter(fields[2], fields[5:])
+        func = self.func
+        return call_main(lambda: func(work_ids=decode_ids(ids), **decode_kwargs(kwargs)))
+
+    def select(self, fields, out_fd):
+        """select ID FUNC CWD KWARGS ENV...: FUNC(**kwargs), its work IDs written to out_fd
+        one per line."""
+        name, kwargs = fields[2].decode(), fields[4].decode()
+        self.enter(fields[3], fields[5:])
+        func = getattr(self.module, name, None)
+        if not callable(func):
+            print("stau runner: %s has no function %r" % (self.path, name), file=sys.stderr)
+            return 1
+        ids = []
+
+        def call():
+            values = func(**decode_kwargs(kwargs))
+            try:
+                ids.extend(work_ids_of(values))
+            except NotWorkIds as e:
+                print("stau runner: %s: %s() %s" % (self.path, name, e), file=sys.stderr)
+                raise SystemExit(1)
+        code = call_main(call)
+        if code == 0:
+            write_all(out_fd, "".join("%d\n" % i for i in ids).encode())
+        return code
 
 
 def thread_count():
@@ -505,12 +489,9 @@ def quiet_fork_warnings():
     warnings.filterwarnings("ignore", message=".*multi-threaded.*", category=DeprecationWarning)
 
 
-def reseed():
-    """Forked children would draw the same numbers: reseed random and numpy.random from
-    the system's entropy."""
-    r = sys.modules.get("random")
-    if r is not None:
-        r.seed()
+def reseed_numpy():
+    """Forked children would draw the same numbers: numpy.random gets a seed from the
+    system's entropy (Python reseeds random itself after fork)."""
     npr = sys.modules.get("numpy.random")
     if npr is not None and hasattr(npr, "seed"):
         try:
@@ -520,10 +501,10 @@ def reseed():
 
 
 def forget_atexit():
-    """Drops the atexit handlers the import registered (they belong to the runner: one that
-    removes a temporary directory would remove it under every other chunk), keeping the
-    standard library's own flushes for what the chunk opens."""
-    import atexit
+    """Drops the atexit handlers the import registered, once, in the runner: no chunk runs
+    them (one that removes a temporary directory would remove it under every other chunk),
+    and the runner ends with os._exit. The standard library's own flushes stay, for what the
+    chunks open; so do the handlers a chunk registers, which run when it ends."""
     if not hasattr(atexit, "_clear"):
         return
     atexit._clear()
@@ -543,7 +524,6 @@ def exit_child(code):
         threading = sys.modules.get("threading")
         if threading is not None and hasattr(threading, "_shutdown"):
             threading._shutdown()
-        import atexit
         if hasattr(atexit, "_run_exitfuncs"):
             atexit._run_exitfuncs()
     except BaseException:
