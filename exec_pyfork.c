@@ -1,23 +1,18 @@
-/* exec_pyfork.c - the stau side of the Python runner (the protocol is in exec_pyfork.h).
+/* exec_pyfork.c - the stau side of the Python runner (the protocol is in exec_pyfork.h; its
+ * process is started by exec_pyfork_spawn.c).
  *
  * Why it looks like this:
  *   - The bookkeeping is here, not in the runner. Every chunk is forked from the runner, and
  *     while a chunk runs it shares the runner's pages: each page the runner writes then is
  *     copied. A runner that parsed requests, kept tables and sent replies in Python between
- *     forks wrote ~250 pages per chunk (measured: twice the CPU of a bare os.fork() loop),
- *     so the runner only forks, reaps and reports exits, and each child reads its own
- *     request and says its pid itself. One request is in flight at a time (pyfork_chunk
+ *     forks wrote ~180 pages per chunk (runner and chunks took twice the CPU of a bare
+ *     os.fork() loop), so the runner only forks, reaps and reports exits, and each child
+ *     reads its own request and says its pid itself. One request is in flight at a time (pyfork_chunk
  *     waits for "started"), so the child forked for it is the one that reads it.
- *   - The runner is started with fork and execvpe, not vfork: it starts once per job file
- *     and stau process, so the copy of stau's page tables does not matter, and the child
- *     may then move descriptors about freely. Every descriptor it needs is first moved above
- *     9, so that none of them can be clobbered when 0 to 3 are set (stau run by cron may
- *     have no stdin, and the socket may then be descriptor 0). Whether execvpe worked comes
- *     back through a CLOEXEC pipe, so that a missing interpreter is an error of
- *     pyfork_start, not a runner that vanishes.
- *   - The socket is blocking for sends (a request is small and the runner reads it at once;
- *     MSG_NOSIGNAL turns a dead runner into EPIPE, not SIGPIPE) and read with MSG_DONTWAIT
- *     plus poll, so that the caller's event loop can wait on it with everything else.
+ *   - The sockets are blocking for sends (a message is small and is read at once;
+ *     MSG_NOSIGNAL turns a dead runner into EPIPE, not SIGPIPE); the control socket is read
+ *     with MSG_DONTWAIT plus poll, so that the caller's event loop can wait on it with
+ *     everything else.
  *   - pyfork_chunk and pyfork_call wait for their own reply and queue what else arrives
  *     (exits of other chunks) for pyfork_next, each event with its own copy of its text.
  *   - A chunk's exit lets the runner reap it only once pyfork_next has returned it: until
@@ -25,7 +20,6 @@
 #include "exec_pyfork.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -33,17 +27,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "exec_pyfork_spawn.h"
 #include "util.h"
-
-extern char **environ;
-extern const char pyrunner_py[];	/* pyrunner.py, embedded by the Makefile */
 
 #define REAP_GRACE_MS 2000	/* a runner that closed its socket gets this long to exit */
 #define REPLY_TIMEOUT_MS 30000	/* a runner that does not answer a request in this is killed */
@@ -118,137 +108,6 @@ static int64_t deadline_of(int timeout_ms)
 
 /* ---- starting the runner ---- */
 
-struct spawn {
-	const struct pyfork_opts *o;
-	char **argv, **env;
-	int ctl, req, errpipe;	/* the runner's ends of the sockets */
-	pid_t parent;
-};
-
-/* stau's environment without the names in add, then add: an array of borrowed strings. */
-static char **merge_env(char *const *add)
-{
-	size_t n = 0, k = 0;
-	for (char **e = environ; e && *e; e++)
-		n++;
-	for (char *const *a = add; a && *a; a++)
-		n++;
-	char **env = xcalloc(n + 1, sizeof(*env));
-	for (char **e = environ; e && *e; e++) {
-		size_t len = strcspn(*e, "=");
-		bool replaced = false;
-		for (char *const *a = add; a && *a && !replaced; a++)
-			replaced = !strncmp(*a, *e, len) && (*a)[len] == '=';
-		if (!replaced)
-			env[k++] = *e;
-	}
-	for (char *const *a = add; a && *a; a++)
-		env[k++] = *a;
-	return env;
-}
-
-/* fd moved to a descriptor above 9 (fd is closed); -1 stays -1. */
-static int high_fd(int fd)
-{
-	if (fd < 0)
-		return -1;
-	int h = fcntl(fd, F_DUPFD, 10);
-	close(fd);
-	return h;
-}
-
-static void __attribute__((noreturn)) spawn_fail(int errpipe, int err)
-{
-	ssize_t w = write(errpipe, &err, sizeof(err));
-	(void)w;
-	_exit(127);
-}
-
-/* Default handlers for every signal (stau's SIGINT and SIGTERM handlers, an ignored SIGPIPE
- * or SIGCHLD), then an empty mask (stau blocks SIGCHLD while it has children to watch, and
- * the runner needs it). */
-static void reset_signals(void)
-{
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	sigemptyset(&dfl.sa_mask);
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			sigaction(s, &dfl, NULL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-/* The runner's side of fork: stdin /dev/null, stdout and stderr on out_fd, the sockets on
- * PYFORK_FD and PYFORK_FD + 1, nothing else open but the error pipe (CLOEXEC); execvpe. */
-static void __attribute__((noreturn)) spawn_child(const struct spawn *sp)
-{
-	setpgid(0, 0);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != sp->parent)
-		_exit(127); /* stau died before prctl took effect */
-	reset_signals();
-	int errpipe = fcntl(sp->errpipe, F_DUPFD_CLOEXEC, 10);
-	int in = high_fd(open("/dev/null", O_RDONLY));
-	int out = high_fd(sp->o->out_fd >= 0 ? dup(sp->o->out_fd) : open("/dev/null", O_WRONLY));
-	int ctl = high_fd(dup(sp->ctl)), req = high_fd(dup(sp->req));
-	if (errpipe < 0)
-		_exit(127);
-	if (in < 0 || out < 0 || ctl < 0 || req < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
-	    dup2(out, 2) < 0 || dup2(ctl, PYFORK_FD) < 0 || dup2(req, PYFORK_FD + 1) < 0)
-		spawn_fail(errpipe, errno);
-	syscall(SYS_close_range, (unsigned)PYFORK_FD + 2, (unsigned)errpipe - 1, 0U);
-	syscall(SYS_close_range, (unsigned)errpipe + 1, ~0U, 0U);
-	if (sp->o->dir && chdir(sp->o->dir))
-		spawn_fail(errpipe, errno);
-	execvpe(sp->o->python, sp->argv, sp->env);
-	spawn_fail(errpipe, errno);
-}
-
-/* The errno the child reported through the pipe, or 0 when it exec'd. */
-static int read_spawn_errno(int fd)
-{
-	int e = 0;
-	ssize_t r;
-	do
-		r = read(fd, &e, sizeof(e));
-	while (r < 0 && errno == EINTR);
-	return r == (ssize_t)sizeof(e) ? e : 0;
-}
-
-/* Forks and executes the runner; returns its pid, or -1 with err. */
-static pid_t spawn_runner(struct spawn *sp, char *err, size_t errlen)
-{
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC)) {
-		snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno));
-		return -1;
-	}
-	sp->errpipe = pfd[1];
-	sigset_t all, old;
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, &old);
-	pid_t pid = fork();
-	if (pid == 0)
-		spawn_child(sp);
-	int fork_errno = errno;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	close(pfd[1]);
-	int e = pid < 0 ? fork_errno : read_spawn_errno(pfd[0]);
-	close(pfd[0]);
-	if (pid > 0)
-		setpgid(pid, pid);
-	if (pid > 0 && e) {
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		pid = -1;
-	}
-	if (pid < 0)
-		snprintf(err, errlen, "cannot start the Python runner '%s': %s", sp->o->python,
-			 strerror(e));
-	return pid;
-}
-
 /* The two socket pairs: ctl[0] and req[0] are stau's (req[1] is kept too, to clear a stale
  * request), ctl[1] and req[1] the runner's. Returns 0, or -1 with err. */
 static int make_sockets(int ctl[2], int req[2], char *err, size_t errlen)
@@ -268,16 +127,7 @@ int pyfork_start(const struct pyfork_opts *o, struct pyfork **out, char *err, si
 	int ctl[2], req[2];
 	if (make_sockets(ctl, req, err, errlen))
 		return -1;
-	char fd0[16], fd1[16];
-	snprintf(fd0, sizeof(fd0), "%d", PYFORK_FD);
-	snprintf(fd1, sizeof(fd1), "%d", PYFORK_FD + 1);
-	const char *source = o->runner_source ? o->runner_source : pyrunner_py;
-	char *argv[] = { (char *)o->python, "-c", (char *)source, "--serve", fd0, fd1,
-			 (char *)o->job_file, (char *)o->main_func, NULL };
-	struct spawn sp = { .o = o, .argv = argv, .env = merge_env(o->env_add), .ctl = ctl[1],
-			    .req = req[1], .parent = getpid() };
-	pid_t pid = spawn_runner(&sp, err, errlen);
-	free(sp.env);
+	pid_t pid = pyfork_spawn(o, ctl[1], req[1], err, errlen);
 	close(ctl[1]);
 	if (pid < 0) {
 		close(ctl[0]);
