@@ -4,11 +4,12 @@
  * Why it looks like this:
  *   - The bookkeeping is here, not in the runner. Every chunk is forked from the runner, and
  *     while a chunk runs it shares the runner's pages: each page the runner writes then is
- *     copied. A runner that parsed requests, kept tables and sent replies in Python between
- *     forks wrote ~180 pages per chunk (runner and chunks took twice the CPU of a bare
- *     os.fork() loop), so the runner only forks, reaps and reports exits, and each child
- *     reads its own request and says its pid itself. One request is in flight at a time (pyfork_chunk
- *     waits for "started"), so the child forked for it is the one that reads it.
+ *     copied. A runner that kept tables, built closures and polled in Python between forks
+ *     wrote ~180 pages per chunk (runner and chunks took twice the CPU of a bare os.fork()
+ *     loop), so the runner only reads a request, forks, answers with the pid, reports exits
+ *     and reaps, and which chunk is which pid is known here. (Letting each child read its
+ *     own request instead saved the runner's pages but cost the children more, and made
+ *     every start wait until the child was scheduled.)
  *   - The sockets are blocking for sends (a message is small and is read at once;
  *     MSG_NOSIGNAL turns a dead runner into EPIPE, not SIGPIPE); the control socket is read
  *     with MSG_DONTWAIT plus poll, so that the caller's event loop can wait on it with
@@ -61,10 +62,7 @@ struct queued {
 
 struct pyfork {
 	pid_t pid;
-	int sock;		/* the control socket; -1 once the runner has ended */
-	int req;		/* the request socket, and a reading end of it (for stale ones) */
-	int req_in;
-	bool stray_exit;	/* a child ended before it said "started" */
+	int sock;		/* -1 once the runner has ended */
 	bool reaped;
 	int status;		/* its wait status, once reaped */
 	enum pyfork_state state;
@@ -108,38 +106,22 @@ static int64_t deadline_of(int timeout_ms)
 
 /* ---- starting the runner ---- */
 
-/* The two socket pairs: ctl[0] and req[0] are stau's (req[1] is kept too, to clear a stale
- * request), ctl[1] and req[1] the runner's. Returns 0, or -1 with err. */
-static int make_sockets(int ctl[2], int req[2], char *err, size_t errlen)
-{
-	if (!socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl)) {
-		if (!socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, req))
-			return 0;
-		close(ctl[0]);
-		close(ctl[1]);
-	}
-	snprintf(err, errlen, "cannot create a socket: %s", strerror(errno));
-	return -1;
-}
-
 int pyfork_start(const struct pyfork_opts *o, struct pyfork **out, char *err, size_t errlen)
 {
-	int ctl[2], req[2];
-	if (make_sockets(ctl, req, err, errlen))
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		snprintf(err, errlen, "cannot create a socket: %s", strerror(errno));
 		return -1;
-	pid_t pid = pyfork_spawn(o, ctl[1], req[1], err, errlen);
-	close(ctl[1]);
+	}
+	pid_t pid = pyfork_spawn(o, sv[1], err, errlen);
+	close(sv[1]);
 	if (pid < 0) {
-		close(ctl[0]);
-		close(req[0]);
-		close(req[1]);
+		close(sv[0]);
 		return -1;
 	}
 	struct pyfork *r = xcalloc(1, sizeof(*r));
 	r->pid = pid;
-	r->sock = ctl[0];
-	r->req = req[0];
-	r->req_in = req[1];
+	r->sock = sv[0];
 	r->state = PYFORK_STARTING;
 	r->next_id = 1;
 	*out = r;
@@ -194,13 +176,12 @@ static void send_command(struct pyfork *r, const char *fmt, ...)
 	sb_release(&sb);
 }
 
-/* Sends request sb (fields joined by NULs) with fds on the request socket: one record, or,
- * when it does not fit, "@" with the text in a memfd given first. Returns 0, or -1 with
- * errno. */
+/* Sends request sb (fields joined by NULs) with fds: one record, or, when it does not fit,
+ * "@" with the text in a memfd given first. Returns 0, or -1 with errno. */
 static int send_request(struct pyfork *r, const struct strbuf *sb, const int *fds, size_t nfds)
 {
-	if (sb->len <= PYFORK_RECORD)
-		return send_record(r->req, '\0', sb->buf, sb->len, fds, nfds);
+	if (sb->len < PYFORK_RECORD)
+		return send_record(r->sock, '.', sb->buf, sb->len, fds, nfds);
 	int all[MAX_FDS];
 	all[0] = memfd_create("stau-request", MFD_CLOEXEC);
 	if (all[0] < 0)
@@ -208,34 +189,12 @@ static int send_request(struct pyfork *r, const struct strbuf *sb, const int *fd
 	int rc = -1;
 	if (nfds < MAX_FDS && write(all[0], sb->buf, sb->len) == (ssize_t)sb->len) {
 		memcpy(all + 1, fds, nfds * sizeof(int));
-		rc = send_record(r->req, '\0', "@", 1, all, nfds + 1);
+		rc = send_record(r->sock, '\0', "@", 1, all, nfds + 1);
 	}
 	int e = errno;
 	close(all[0]);
 	errno = e;
 	return rc;
-}
-
-/* Empties the request socket: a request no child will read (its fork failed, or the child
- * died first) must not go to the next child. */
-static void drop_stale_requests(struct pyfork *r)
-{
-	char buf[16];
-	union {
-		char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	for (;;) {
-		struct iovec iov = { buf, sizeof(buf) };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-				     .msg_controllen = sizeof(u.buf) };
-		if (recvmsg(r->req_in, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
-			return;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-				for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
-					close(((int *)CMSG_DATA(c))[i]);
-	}
 }
 
 /* Waits until fd is readable or deadline passes; returns 1, 0 (time out). */
@@ -249,7 +208,7 @@ static int wait_readable(int fd, int64_t deadline)
 	return rc > 0;
 }
 
-/* Reads one record of the control socket into m->buf. Returns 1 (*last set), 0 (nothing
+/* Reads one record into m->buf. Returns 1 (*last set), 0 (nothing
  * within deadline, or nothing now when !wait), -1 (the socket closed or failed: the runner
  * ended), -2 (a record longer than PYFORK_RECORD: the runner does not speak this protocol). */
 static int read_record(struct pyfork *r, struct msg *m, bool wait, int64_t deadline,
@@ -354,8 +313,8 @@ static int field_int(const char *s)
 	return (int)strtol(s, NULL, 10);
 }
 
-/* "exit PID CODE SIGNAL USEC": to the call waiting for it, or to the queue. A child that
- * never said "started" is reaped at once, and the request waiting for it fails. */
+/* "exit PID CODE SIGNAL USEC": to the call waiting for it, or to the queue. (The runner
+ * says "started" before it can report an exit; a pid it never gave is reaped and ignored.) */
 static void absorb_exit(struct pyfork *r, const struct msg *m)
 {
 	if (m->nf < 5)
@@ -364,7 +323,6 @@ static void absorb_exit(struct pyfork *r, const struct msg *m)
 	int code = field_int(m->f[2]), sig = field_int(m->f[3]);
 	struct kid *k = kid_by_pid(r, pid);
 	if (!k) {
-		r->stray_exit = true;
 		send_command(r, "reap%c%d", '\0', (int)pid);
 		return;
 	}
@@ -631,32 +589,30 @@ static void tail_into(char *err, size_t errlen, const char *text)
 	snprintf(err, errlen, "%s", text);
 }
 
-/* The answer to request id: 0 with *pid ("started"), -1 with err ("nofork", or the child
- * died before it started), or 1 (not this request's). */
-static int answer(struct pyfork *r, const struct msg *m, uint64_t id, pid_t *pid, char *err,
-		  size_t errlen)
+/* The answer to request id: 0 with *pid ("started"), -1 with err ("nofork"), or 1 (not
+ * this request's). */
+static int answer(const struct msg *m, uint64_t id, pid_t *pid, char *err, size_t errlen)
 {
-	if (!strcmp(m->f[0], "nofork")) {
-		snprintf(err, errlen, "the Python runner cannot fork: %s", m->nf > 1 ? m->f[1] : "");
-		return -1;
-	}
 	if (m->nf < 3 || field_u64(m->f[1]) != id)
 		return 1;
+	if (!strcmp(m->f[0], "nofork")) {
+		snprintf(err, errlen, "the Python runner cannot fork: %s", m->f[2]);
+		return -1;
+	}
 	*pid = (pid_t)field_int(m->f[2]);
 	return 0;
 }
 
-/* Waits for the child of request id to say "started", absorbing other reports. Returns 0
- * with *pid, or -1 with err. A runner that does not answer in time is killed: it is stuck. */
+/* Waits for the runner's answer to request id, absorbing other reports. Returns 0 with
+ * *pid, or -1 with err. A runner that does not answer in time is killed: it is stuck. */
 static int await_started(struct pyfork *r, uint64_t id, pid_t *pid, char *err, size_t errlen)
 {
 	int64_t deadline = deadline_of(REPLY_TIMEOUT_MS);
-	r->stray_exit = false;
 	for (;;) {
 		struct msg m;
 		int rc = pump(r, left_ms(deadline), &m), a = 1;
 		if (rc == 2) {
-			a = answer(r, &m, id, pid, err, errlen);
+			a = answer(&m, id, pid, err, errlen);
 			sb_release(&m.buf);
 		} else if (rc < 0) {
 			tail_into(err, errlen, pyfork_broken_text(r));
@@ -667,19 +623,13 @@ static int await_started(struct pyfork *r, uint64_t id, pid_t *pid, char *err, s
 				 REPLY_TIMEOUT_MS / 1000);
 			return -1;
 		}
-		if (a == 1 && r->stray_exit) {
-			snprintf(err, errlen, "the Python runner's child ended before it started");
-			a = -1;
-		}
-		if (a == -1)
-			drop_stale_requests(r);
 		if (a != 1)
 			return a;
 	}
 }
 
-/* Sends request sb with fds, asks for a fork, and waits for the child to say its pid;
- * records the child as kid. */
+/* Sends request sb with fds and waits for the pid of the child forked for it; records the
+ * child as kid. */
 static int request(struct pyfork *r, struct strbuf *sb, const int *fds, size_t nfds,
 		   struct kid *kid, char *err, size_t errlen)
 {
@@ -691,10 +641,8 @@ static int request(struct pyfork *r, struct strbuf *sb, const int *fds, size_t n
 		tail_into(err, errlen, pyfork_broken_text(r));
 		return -1;
 	}
-	if (send_request(r, sb, fds, nfds) ||
-	    send_record(r->sock, '.', "fork", 4, NULL, 0)) {
+	if (send_request(r, sb, fds, nfds)) {
 		int e = errno;
-		drop_stale_requests(r);
 		runner_ended(r, true);
 		snprintf(err, errlen, "cannot talk to the Python runner: %s", strerror(e));
 		return -1;
@@ -869,8 +817,6 @@ void pyfork_stop(struct pyfork *r)
 {
 	if (!r)
 		return;
-	close(r->req);
-	close(r->req_in);
 	if (r->sock >= 0) {
 		shutdown(r->sock, SHUT_WR);
 		int64_t deadline = now_ms() + STOP_GRACE_MS;

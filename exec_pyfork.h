@@ -10,38 +10,35 @@
  * group (pyfork_kill, or kill(-pid) from anywhere) can never reach a process that reused its
  * pid. When a chunk's leader ends, the runner kills what it left in its group.
  *
- * The protocol (pyrunner.py has the same summary). Two AF_UNIX SOCK_SEQPACKET sockets, the
- * runner's on its descriptors 3 and 4: the kernel keeps message boundaries, descriptors
- * passed with SCM_RIGHTS ride on the record they belong to, and closing either end is seen
- * by the other. A message is its fields joined by NUL bytes.
+ * The protocol (pyrunner.py has the same summary). One AF_UNIX SOCK_SEQPACKET socket, the
+ * runner's on its descriptor 3: the kernel keeps message boundaries, descriptors passed with
+ * SCM_RIGHTS ride on the record they belong to, and closing either end is seen by the other.
+ * A message is its fields joined by NUL bytes, sent as records of at most PYFORK_RECORD
+ * bytes whose first byte is '+' (more records follow) or '.' (the last). A request too long
+ * for one record is sent as the record "@" with the request in a memfd, passed first.
  *
- *   control (3), records of at most PYFORK_RECORD bytes whose first byte is '+' (more
- *   records follow) or '.' (the last):
- *     runner -> stau   ready NTHREADS OUTPUT    the module imported; OUTPUT: what it printed
- *                      broken TEXT              it did not; TEXT is what one-shot mode's
- *                                               exit 3 prints (a traceback, "stau runner:
- *                                               cannot import ..." or "... has no function")
- *                      nofork WHY               fork failed
- *                      exit PID CODE SIGNAL USEC  a child ended: CODE (SIGNAL 0) or SIGNAL;
- *                                               it stays a zombie until "reap PID"
- *     child -> stau    started ID PID           the child read request ID
- *     stau -> runner   fork                     fork one child
- *                      reap PID                 stau has read the exit of PID
- *   requests (4), one record each, read by the child forked for it:
- *     stau -> child    start ID CWD KWARGS IDS ENV...     + the chunk's log descriptor
- *                      select ID FUNC CWD KWARGS ENV...   + result and log descriptors
- *                      "@" + a memfd holding the request, then its descriptors: a request
- *                      longer than a record
+ *   runner -> stau   ready NTHREADS OUTPUT    the module imported; OUTPUT: what it printed
+ *                    broken TEXT              it did not; TEXT is what one-shot mode's exit 3
+ *                                             prints (a traceback, "stau runner: cannot
+ *                                             import ..." or "... has no function ...")
+ *                    started ID PID           a child was forked for request ID
+ *                    nofork ID WHY            fork failed
+ *                    exit PID CODE SIGNAL USEC  a child ended: CODE (SIGNAL 0) or SIGNAL;
+ *                                             it stays a zombie until "reap PID"
+ *   stau -> runner   start ID CWD KWARGS IDS ENV...     + the chunk's log descriptor
+ *                    select ID FUNC CWD KWARGS ENV...   + result and log descriptors
+ *                    reap PID                           the exit of PID was read
  *
- * Why so: the runner is the process every chunk is forked from, and each page it writes while
- * chunks share it is copied, so it only forks, reaps and reports; the bookkeeping is here,
- * and a child parses its own request. One request is in flight at a time.
+ * Requests and reports are independent messages: the pid comes back as soon as the child is
+ * forked, its exit whenever it happens. The runner is the process every chunk is forked from,
+ * and each page it writes while chunks share it is copied, so it keeps only its children's
+ * pids: which chunk is which pid is known here.
  *
  * IDS is empty (no work IDs), "=" and items separated by commas where "a:b" is the inclusive
  * range a..b ("=1:1000,1005": a chunk's IDs are mostly consecutive), or "@" and the path of
  * a file with one ID per line. ENV is "NAME=value" strings set in the child's os.environ on
- * top of the runner's environment. The runner ends when the control socket closes, killing
- * its children's process groups first.
+ * top of the runner's environment. The runner ends when the socket closes, killing its
+ * children's process groups first.
  *
  * A runner serves one job file as it was when imported; the caller starts a new one when the
  * file changes. Everything here is called from one thread. */
@@ -53,8 +50,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define PYFORK_FD 3		/* the runner's control socket; its request socket is the next */
-#define PYFORK_RECORD 32768	/* bytes of one record on the sockets, header byte included */
+#define PYFORK_FD 3		/* the runner's socket */
+#define PYFORK_RECORD 32768	/* bytes of one record on the socket, header byte included */
 
 struct pyfork;
 

@@ -4,7 +4,7 @@
  *   - fork and execvpe, not vfork: a runner starts once per job file and stau process, so
  *     the copy of stau's page tables does not matter, and the child may then move
  *     descriptors about freely. Every descriptor it needs is first moved above 9, so that
- *     none of them is clobbered when 0 to 4 are set (stau started by cron may have no stdin,
+ *     none of them is clobbered when 0 to 3 are set (stau started by cron may have no stdin,
  *     and a socket may then be descriptor 0).
  *   - Whether execvpe worked comes back through a CLOEXEC pipe, so that a missing
  *     interpreter is an error of pyfork_start, not a runner that vanishes.
@@ -31,7 +31,7 @@ extern const char pyrunner_py[];	/* pyrunner.py, embedded by the Makefile */
 struct spawn {
 	const struct pyfork_opts *o;
 	char **argv, **env;
-	int ctl, req, errpipe;	/* the runner's ends of the sockets */
+	int sock, errpipe;	/* the runner's end of the socket */
 	pid_t parent;
 };
 
@@ -89,8 +89,8 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* The runner's side of fork: stdin /dev/null, stdout and stderr on out_fd, the sockets on
- * PYFORK_FD and PYFORK_FD + 1, nothing else open but the error pipe (CLOEXEC); execvpe. */
+/* The runner's side of fork: stdin /dev/null, stdout and stderr on out_fd, the socket on
+ * PYFORK_FD, nothing else open but the error pipe (CLOEXEC); then execvpe. */
 static void __attribute__((noreturn)) spawn_child(const struct spawn *sp)
 {
 	setpgid(0, 0);
@@ -101,13 +101,13 @@ static void __attribute__((noreturn)) spawn_child(const struct spawn *sp)
 	int errpipe = fcntl(sp->errpipe, F_DUPFD_CLOEXEC, 10);
 	int in = high_fd(open("/dev/null", O_RDONLY));
 	int out = high_fd(sp->o->out_fd >= 0 ? dup(sp->o->out_fd) : open("/dev/null", O_WRONLY));
-	int ctl = high_fd(dup(sp->ctl)), req = high_fd(dup(sp->req));
+	int sock = high_fd(dup(sp->sock));
 	if (errpipe < 0)
 		_exit(127);
-	if (in < 0 || out < 0 || ctl < 0 || req < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
-	    dup2(out, 2) < 0 || dup2(ctl, PYFORK_FD) < 0 || dup2(req, PYFORK_FD + 1) < 0)
+	if (in < 0 || out < 0 || sock < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
+	    dup2(out, 2) < 0 || dup2(sock, PYFORK_FD) < 0)
 		spawn_fail(errpipe, errno);
-	syscall(SYS_close_range, (unsigned)PYFORK_FD + 2, (unsigned)errpipe - 1, 0U);
+	syscall(SYS_close_range, (unsigned)PYFORK_FD + 1, (unsigned)errpipe - 1, 0U);
 	syscall(SYS_close_range, (unsigned)errpipe + 1, ~0U, 0U);
 	if (sp->o->dir && chdir(sp->o->dir))
 		spawn_fail(errpipe, errno);
@@ -159,16 +159,15 @@ static pid_t fork_exec(struct spawn *sp, char *err, size_t errlen)
 	return pid;
 }
 
-pid_t pyfork_spawn(const struct pyfork_opts *o, int ctl, int req, char *err, size_t errlen)
+pid_t pyfork_spawn(const struct pyfork_opts *o, int sock, char *err, size_t errlen)
 {
-	char fd0[16], fd1[16];
-	snprintf(fd0, sizeof(fd0), "%d", PYFORK_FD);
-	snprintf(fd1, sizeof(fd1), "%d", PYFORK_FD + 1);
+	char fd[16];
+	snprintf(fd, sizeof(fd), "%d", PYFORK_FD);
 	const char *source = o->runner_source ? o->runner_source : pyrunner_py;
-	char *argv[] = { (char *)o->python, "-c", (char *)source, "--serve", fd0, fd1,
+	char *argv[] = { (char *)o->python, "-c", (char *)source, "--serve", fd,
 			 (char *)o->job_file, (char *)o->main_func, NULL };
-	struct spawn sp = { .o = o, .argv = argv, .env = merge_env(o->env_add), .ctl = ctl,
-			    .req = req, .parent = getpid() };
+	struct spawn sp = { .o = o, .argv = argv, .env = merge_env(o->env_add), .sock = sock,
+			    .parent = getpid() };
 	pid_t pid = fork_exec(&sp, err, errlen);
 	free(sp.env);
 	return pid;

@@ -6,19 +6,17 @@
 # Exit 0 when the function returns, 1 with the traceback on stderr when it raises, 3 when
 # the job cannot be loaded or has no such function.
 #
-# Server mode, ARGS = --serve CTL_FD REQ_FD JOB_FILE MAIN_FUNC: import the job module once,
-# then fork a child whenever stau says so; the child reads its request (a chunk, or a call of
-# select_work's function) and becomes it. Both descriptors are AF_UNIX SOCK_SEQPACKET
-# sockets to stau; exec_pyfork.h describes the protocol, in short:
+# Server mode, ARGS = --serve FD JOB_FILE MAIN_FUNC: import the job module once, then fork a
+# child for each request of stau's (a chunk, or a call of select_work's function). FD is an
+# AF_UNIX SOCK_SEQPACKET socket to stau; exec_pyfork.h describes the protocol, in short:
 #
-#   control socket, runner -> stau   ready NTHREADS OUTPUT | broken TEXT | nofork WHY |
-#                                    exit PID CODE SIGNAL USEC
-#                   child -> stau    started ID PID
-#                   stau -> runner   fork | reap PID
-#   request socket, stau -> child    start ID CWD KWARGS IDS ENV... + log descriptor
-#                                    select ID FUNC CWD KWARGS ENV... + result, log
+#   runner -> stau   ready NTHREADS OUTPUT | broken TEXT | started ID PID | nofork ID WHY |
+#                    exit PID CODE SIGNAL USEC
+#   stau -> runner   start ID CWD KWARGS IDS ENV...    + the chunk's log descriptor
+#                    select ID FUNC CWD KWARGS ENV...  + result and log descriptors
+#                    reap PID
 #
-# The runner ends when the control socket closes, killing its children's process groups.
+# The runner ends when the socket closes, killing its children's process groups.
 import importlib.util
 import json
 import os
@@ -95,16 +93,15 @@ def main():
 
 # ---- server mode ----
 
-RECORD = 32768          # bytes of a record on the sockets (exec_pyfork.c agrees)
+RECORD = 32768          # bytes of a record on the socket (exec_pyfork.c agrees)
 MAX_FDS = 4             # descriptors one request may carry
 OUTPUT_MAX = 65536      # bytes of the import's output sent with "ready" or "broken"
 PR_SET_PDEATHSIG = 1
 
 
 def serve(args):
-    if len(args) != 4 or not (args[0].isdigit() and args[1].isdigit()):
-        print("stau runner: usage: runner --serve CTL_FD REQ_FD JOB_FILE MAIN_FUNC",
-              file=sys.stderr)
+    if len(args) != 3 or not args[0].isdigit():
+        print("stau runner: usage: runner --serve FD JOB_FILE MAIN_FUNC", file=sys.stderr)
         return BROKEN
     # Modules of server mode, as globals: an import statement in a child would go through
     # the import machinery and touch (copy) its pages.
@@ -113,10 +110,8 @@ def serve(args):
     import socket
     import _signal
     ctl = socket.socket(fileno=int(args[0]))
-    req = socket.socket(fileno=int(args[1]))
-    for s in (ctl, req):
-        s.set_inheritable(False)  # not for the programs the import or a chunk may start
-    path, func_name = args[2], args[3]
+    ctl.set_inheritable(False)  # not for the programs the import or a chunk may start
+    path, func_name = args[1], args[2]
     job, output = import_quietly(path, func_name)
     output = output.replace(b"\0", b"\\0")
     if job is None:
@@ -124,7 +119,7 @@ def serve(args):
         # os._exit: no finalization, which could wait for threads the import started
         sys.stderr.flush()
         os._exit(BROKEN)
-    Forker(ctl, req, path, job[0], job[1]).serve(output)
+    Forker(ctl, path, job[0], job[1]).serve(output)
 
 
 def import_quietly(path, func_name):
@@ -155,8 +150,8 @@ def import_quietly(path, func_name):
 
 
 def send(sock, *fields):
-    """Sends one message on the control socket, in records of at most RECORD bytes; fields
-    are bytes or anything str() turns into ASCII."""
+    """Sends one message to stau, in records of at most RECORD bytes; fields are bytes or
+    anything str() turns into ASCII."""
     data = b"\0".join(f if isinstance(f, bytes) else str(f).encode() for f in fields)
     step = RECORD - 1
     for i in range(0, max(len(data), 1), step):
@@ -164,19 +159,13 @@ def send(sock, *fields):
         sock.sendmsg([(b"." if last else b"+") + data[i:i + step]])
 
 
-def take_request(sock, cmsg_space, flags):
-    """Reads one request from the request socket: (fields, descriptors). A request too large
-    for a record comes as "@" with its text in the first descriptor (a memfd)."""
-    data, anc, msg_flags, _ = sock.recvmsg(RECORD, cmsg_space, flags)
+def fds_of(ancdata):
+    """The descriptors passed with SCM_RIGHTS in recvmsg's ancillary data."""
     fds = []
-    for level, kind, payload in anc:
+    for level, kind, payload in ancdata:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             fds.extend(memoryview(payload)[:len(payload) & ~3].cast("i").tolist())
-    if not data or msg_flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC):
-        raise OSError("a request was cut short")
-    if data == b"@" and fds:
-        data = read_all(fds.pop(0))
-    return data.split(b"\0"), fds
+    return fds
 
 
 def read_all(fd):
@@ -245,12 +234,13 @@ def work_ids_of(values):
 class Forker:
     """The process every chunk is forked from. It does as little as it can between forks:
     while children share its pages, each page it writes is copied, at a cost paid once per
-    chunk (most of what a chunk costs above a bare os.fork() loop). So the bookkeeping is
-    stau's, and each child reads its own request."""
+    chunk (most of what a chunk costs above a bare os.fork() loop). So the bookkeeping
+    (which chunk is which pid) is stau's, and the runner only reads a request, forks,
+    answers, and reports exits."""
 
-    def __init__(self, ctl, req, path, module, func):
+    def __init__(self, ctl, path, module, func):
         import time
-        self.ctl, self.req, self.path, self.module, self.func = ctl, req, path, module, func
+        self.ctl, self.path, self.module, self.func = ctl, path, module, func
         self.pid = os.getpid()
         self.live = {}          # pid -> fork time: children running
         self.zombies = set()    # children ended and reported, reaped when stau says so
@@ -259,6 +249,12 @@ class Forker:
         self.threads = thread_count()
         self.prctl = load_prctl()
         self.cmsg_space = socket.CMSG_SPACE(MAX_FDS * 4)
+        self.ctl_fd = ctl.fileno()
+        self.null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+        # os.environ's dict of bytes, to set a child's variables without os.py's Python
+        # layers (each page of code they touch would be copied); environb if it is not so.
+        self.env_data = getattr(os.environ, "_data", None) if os.supports_bytes_environ \
+            else None
         self.recv_flags = getattr(socket, "MSG_CMSG_CLOEXEC", 0x40000000)
         self.sigchld = [_signal.SIGCHLD]
         forget_atexit()
@@ -270,6 +266,8 @@ class Forker:
         quiet_fork_warnings()
         _signal.signal(_signal.SIGCHLD, self.on_sigchld)
         _signal.pthread_sigmask(_signal.SIG_SETMASK, [])
+        sys.stdout.flush()  # nothing buffered may be copied into every chunk's log
+        sys.stderr.flush()
 
     def serve(self, output):
         import gc
@@ -290,37 +288,57 @@ class Forker:
         os._exit(code)
 
     def loop(self):
-        """Reads stau's commands until the socket closes; SIGCHLD interrupts the wait (the
-        handler runs, then recv goes on)."""
-        recv = self.ctl.recv
+        """Serves stau's requests until the socket closes; SIGCHLD interrupts the wait (the
+        handler runs, then recvmsg goes on). A request too large for a record comes as "@"
+        with its text in the first descriptor (a memfd)."""
+        recvmsg = self.ctl.recvmsg
+        space, flags = self.cmsg_space, self.recv_flags
         while True:
-            msg = recv(RECORD)
-            if not msg:
+            data, anc, msg_flags, _ = recvmsg(RECORD, space, flags)
+            if not data:
                 return
-            if msg == b".fork":
-                self.fork()
-            elif msg.startswith(b".reap\0"):
-                self.reap(int(msg[6:]))
+            fds = fds_of(anc) if anc else []
+            if msg_flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC):
+                raise RuntimeError("stau runner: a message did not fit its record")
+            if data.startswith(b".reap\0"):
+                self.reap(int(data[6:]))
+                continue
+            if data == b"@" and fds:
+                data = b"." + read_all(fds.pop(0))
+            fields = data[1:].split(b"\0")
+            if len(fields) < 5 or not fds:
+                for fd in fds:
+                    os.close(fd)
+                send(self.ctl, b"nofork", fields[1] if len(fields) > 1 else b"0",
+                     "not a request")
+                continue
+            self.fork(fields, fds)
 
-    def fork(self):
+    def fork(self, fields, fds):
+        """Forks a child for the request (fields, fds) and tells stau its pid."""
         sigmask = _signal.pthread_sigmask
-        # SIGCHLD, the one signal the runner handles, is blocked across fork: the child
-        # must not run the runner's handler, nor may the handler miss a child that is not
-        # in self.live yet.
+        # SIGCHLD, the one signal the runner handles, is blocked until stau has been told
+        # the pid: the child must not run the runner's handler, nor may the handler miss a
+        # child that is not in self.live yet, nor report its exit before "started".
         old = sigmask(_signal.SIG_BLOCK, self.sigchld)
         try:
             pid = os.fork()
         except OSError as e:
             sigmask(_signal.SIG_SETMASK, old)
-            send(self.ctl, b"nofork", e.strerror)
+            for fd in fds:
+                os.close(fd)
+            send(self.ctl, b"nofork", fields[1], e.strerror)
             return
         if pid == 0:
-            self.child()
+            self.child(fields, fds)
         try:
             os.setpgid(pid, pid)  # also here: stau may signal the group at once
         except OSError:
             pass
         self.live[pid] = self.clock()
+        for fd in fds:
+            os.close(fd)
+        self.ctl.sendmsg([b".started\0%s\0%d" % (fields[1], pid)])
         sigmask(_signal.SIG_SETMASK, old)
 
     def on_sigchld(self, signum, frame):
@@ -380,11 +398,11 @@ class Forker:
 
     # ---- the child side ----
 
-    def child(self):
-        """The child side of fork: becomes the chunk (or call) it reads, never returns."""
+    def child(self, fields, fds):
+        """The child side of fork: becomes the chunk (or call) asked for, never returns."""
         code = 127
         try:
-            fields, fds = self.become_child()
+            self.become_child(fds[-1])
             if fields[0] == b"start":
                 code = self.chunk(fields)
             elif fields[0] == b"select":
@@ -396,38 +414,37 @@ class Forker:
         finally:
             exit_child(code)
 
-    def become_child(self):
-        """Own process group, death with the runner, the request read, stau told the pid,
-        stdio on the request's log, none of the runner's descriptors, and the disposition and
-        mask the job would have had. Returns the request's fields and descriptors."""
+    def become_child(self, log_fd):
+        """Own process group, death with the runner, stdio on the log, none of the runner's
+        descriptors, and the disposition and mask the job would have had."""
         os.setpgid(0, 0)
         if self.prctl:
             self.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
         if os.getppid() != self.pid:
             os._exit(127)  # the runner died before prctl took effect
         _signal.signal(_signal.SIGCHLD, self.saved_chld)
-        fields, fds = take_request(self.req, self.cmsg_space, self.recv_flags)
-        self.ctl.sendmsg([b".started\0%s\0%d" % (fields[1], os.getpid())])
-        self.ctl.close()
-        self.req.close()
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.close(null)
-        os.dup2(fds[-1], 1)
-        os.dup2(fds[-1], 2)
-        os.close(fds[-1])
+        os.close(self.ctl_fd)  # os.close: the socket object's close runs socket.py's code
+        os.dup2(self.null, 0)
+        os.close(self.null)
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        os.close(log_fd)
         _signal.pthread_sigmask(_signal.SIG_SETMASK, [])
-        return fields, fds
 
     def enter(self, cwd, env):
         """The request's working directory and environment, and numpy's fresh seed (random's
         is reseeded by Python at fork)."""
         os.chdir(cwd)
-        environb = os.environb
+        data, putenv = self.env_data, os.putenv
         for kv in env:
             k, sep, v = kv.partition(b"=")
-            if sep and k:
-                environb[k] = v
+            if not (sep and k):
+                continue
+            if data is not None:
+                putenv(k, v)
+                data[k] = v
+            else:
+                os.environb[k] = v
         reseed_numpy()
         if self.threads:
             print("stau runner: warning: %s started %d thread(s) at import; they do not run "

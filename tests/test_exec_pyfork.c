@@ -44,6 +44,9 @@ static const char module_py[] =
 	"    if what == 'buffered': sys.stdout.write('no newline at the end')\n"
 	"    if what == 'atexit': atexit.register(lambda: print('chunk atexit ran'))\n"
 	"    if what == 'fds': print('fds=' + ','.join(sorted(os.listdir('/proc/self/fd'))))\n"
+	"    if what == 'pool':\n"
+	"        import multiprocessing\n"
+	"        with multiprocessing.Pool(2) as p: print('pool=%d' % sum(p.map(abs, range(-5, 5))))\n"
 	"    if what == 'sleep':\n"
 	"        import subprocess\n"
 	"        p = subprocess.Popen(['sleep', '60'])\n"
@@ -344,6 +347,74 @@ static void test_no_stray_descriptors(void **unused)
 	pyfork_stop(r);
 }
 
+/* The runner holds stdin, stdout, stderr and its socket: nothing else of stau's. */
+static void test_runner_descriptors(void **unused)
+{
+	struct pyfork *r = start("mod.py", "main");
+	char *fds = xasprintf("/proc/%d/fd", (int)pyfork_pid(r));
+	char *cmd = xasprintf("ls %s | sort | tr '\\n' ,", fds);
+	FILE *f = popen(cmd, "r");
+	char buf[256] = "";
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	pclose(f);
+	assert_string_equal(buf, "0,1,2,3,4,");
+	free(cmd);
+	free(fds);
+	pyfork_stop(r);
+}
+
+/* A chunk may use multiprocessing (its own pool, forked from the chunk). */
+static void test_multiprocessing_in_a_chunk(void **unused)
+{
+	struct pyfork *r = start("mod.py", "main");
+	char *log;
+	struct pyfork_event ev = run(r, 1, "{\"do\": \"pool\"}", &log);
+	assert_int_equal(ev.exit_code, 0);
+	assert_non_null(strstr(log, "pool=25"));
+	free(log);
+	pyfork_stop(r);
+}
+
+/* A module that starts a thread at import: reported, said in each chunk's log, and the
+ * chunks still run (without the thread). */
+static void test_thread_at_import(void **unused)
+{
+	write_text("jobs/threads.py", "import threading, time\n"
+				      "threading.Thread(target=time.sleep, args=(60,), daemon=True)"
+				      ".start()\n"
+				      "def main(work_ids): print('ran')\n");
+	struct pyfork *r = start("threads.py", "main");
+	assert_int_equal(pyfork_state(r), PYFORK_READY);
+	assert_int_equal(pyfork_import_threads(r), 1);
+	char *log;
+	struct pyfork_event ev = run(r, 1, NULL, &log);
+	assert_int_equal(ev.exit_code, 0);
+	assert_non_null(strstr(log, "started 1 thread(s) at import"));
+	assert_non_null(strstr(log, "ran\n"));
+	free(log);
+	pyfork_stop(r);
+}
+
+/* numpy.random draws differ between chunks too (when the interpreter has numpy). */
+static void test_numpy_draws_differ(void **unused)
+{
+	write_text("jobs/np.py", "try:\n    import numpy\nexcept ImportError:\n    numpy = None\n"
+				 "def main(work_ids):\n"
+				 "    print('draw=%r' % (numpy.random.random() if numpy else None))\n");
+	struct pyfork *r = start("np.py", "main");
+	char *a, *b;
+	run(r, 1, NULL, &a);
+	run(r, 2, NULL, &b);
+	if (strstr(a, "draw=None"))
+		print_message("no numpy for %s: draws not compared\n", python());
+	else
+		assert_string_not_equal(a, b);
+	free(a);
+	free(b);
+	pyfork_stop(r);
+}
+
 static void expect_broken(const char *file, const char *text, const char *func)
 {
 	write_text("jobs/bad.py", text);
@@ -571,6 +642,10 @@ int main(void)
 		cmocka_unit_test(test_exit_codes),
 		cmocka_unit_test(test_buffers_and_atexit),
 		cmocka_unit_test(test_no_stray_descriptors),
+		cmocka_unit_test(test_runner_descriptors),
+		cmocka_unit_test(test_multiprocessing_in_a_chunk),
+		cmocka_unit_test(test_thread_at_import),
+		cmocka_unit_test(test_numpy_draws_differ),
 		cmocka_unit_test(test_broken_module),
 		cmocka_unit_test(test_signal_to_the_group),
 		cmocka_unit_test(test_stop_ends_chunks),
