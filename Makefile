@@ -46,7 +46,7 @@ LAYER1 := timeutil cron term yamldoc jobheader promtext
 LAYER2 := proc slurm config config_job config_schedule graph workids
 LAYER3 := project plan due
 LAYER4 := state_sql state state_runs state_fresh state_chunks state_entries state_health \
-	state_views state_monitor state_prune exec pyrunner_gen
+	state_views state_monitor state_prune exec exec_pyfork_spawn exec_pyfork pyrunner_gen
 LAYER5 := engine_health engine_chunk engine_runs engine health metrics monitor why sched \
 	runprogress usage view
 LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show \
@@ -114,6 +114,7 @@ LINK_test_why := why state state_chunks state_fresh state_monitor state_runs sta
 LINK_test_state_monitor := state_monitor state state_chunks state_entries state_fresh state_runs \
 	state_sql state_views proc workids util
 LINK_test_promtext := promtext util
+LINK_test_exec_pyfork := exec_pyfork exec_pyfork_spawn pyrunner_gen util
 LINK_fuzz_slurm := slurm timeutil util
 
 # Test helpers: objects of tests/ that tests link beside their modules (fake_exec.c: a fake
