@@ -84,7 +84,7 @@ LINK_test_runprogress := runprogress engine engine_runs pyrunner_gen exec state 
 	proc workids yamldoc header cron term timeutil kvlist json msg util
 LINK_test_view := view usage state state_sql state_runs project config_job config_schedule \
 	config graph proc workids yamldoc header cron term timeutil kvlist json msg util
-LINK_test_cmdopt := cmdopt usage state state_sql proc workids timeutil msg util
+LINK_test_cmdopt := cmdopt usage state state_sql proc workids timeutil kvlist json msg util
 LINK_test_cmdctx := cmdctx state state_sql project config_job config_schedule config graph \
 	proc workids yamldoc header cron timeutil kvlist json msg util
 LINK_test_cmd_status := cmd_status cmd_show cmd_logs cmdctx cmdopt usage view state state_sql \

@@ -138,6 +138,43 @@ static void run_idle(void *ctx)
 
 /* ---- the run ---- */
 
+int run_queue(struct state *st, const struct project *p, struct run_request *r, int64_t *id)
+{
+	char err[512];
+	struct idlist sel = IDLIST_INIT;
+	bool has_ids = r->has_ids;
+	r->failed = NULL;
+	if (!has_ids && r->select_work &&
+	    engine_select_work(p, project_job(p, r->job), &sel, &has_ids, err, sizeof(err)))
+		r->failed = xstrdup(err);
+	const int64_t *ids = r->has_ids ? r->ids : sel.v;
+	size_t nids = r->has_ids ? r->nids : sel.n;
+	char *git = engine_git_commit(p->dir);
+	struct engine_new_run n = { .job = r->job, .kwargs = r->kwargs, .ids = ids, .nids = nids,
+				    .has_ids = has_ids, .force = r->force, .git = git,
+				    .fail = r->failed };
+	int rc = engine_queue_run(st, p, &n, r->now, id, err, sizeof(err));
+	free(git);
+	idlist_release(&sel);
+	if (rc)
+		return error("%s", err), EXIT_STATE;
+	return EXIT_OK;
+}
+
+void run_warn_jobs(const struct project *p, size_t jobs)
+{
+	int64_t max = engine_max_parallel(p);
+	if (!jobs || (int64_t)jobs <= max)
+		return;
+	if (p->sched.settings.max_parallel)
+		warn("-j %zu is above max_parallel (%lld in schedule.yaml): at most %lld chunks "
+		     "run at once", jobs, (long long)max, (long long)max);
+	else
+		warn("-j %zu is above max_parallel (the %lld CPUs; set it in schedule.yaml's "
+		     "settings to allow more): at most %lld chunks run at once", jobs,
+		     (long long)max, (long long)max);
+}
+
 int run_expand_waiting(struct state *st, const struct project *p, int64_t id, int64_t *now)
 {
 	char err[512];
