@@ -46,7 +46,7 @@ LAYER3 := project plan due
 LAYER4 := state state_sql state_runs state_chunks state_fresh state_prune exec pyrunner_gen
 LAYER5 := engine engine_runs sched runprogress usage view
 LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show \
-	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune
+	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune cmd_rerun cmd_submit
 LAYER7 := stau
 LAYER_NUMBERS := 0 1 2 3 4 5 6 7
 MODULES := $(foreach n,$(LAYER_NUMBERS),$(LAYER$(n)))
@@ -231,7 +231,7 @@ e2e-asan: build/asan/stau | build/.deps-test
 # stau under valgrind: in `make check` the scripts that drive the engine (runs, overlapping
 # ticks, Python chunks, retries, cancel, kill -9, a migration), about a minute; every
 # script with `make e2e-valgrind-all` (about 20 minutes: each tick replayed is a valgrind start).
-VALGRIND_E2E = t0300 t0320 t0340 t0500 t0510 t0600 t0650
+VALGRIND_E2E = t0300 t0320 t0340 t0500 t0510 t0540 t0600 t0650
 e2e-valgrind: stau | build/.deps-test
 	@E2E_NAME=e2e-valgrind STAU=$(CURDIR)/tests/e2e/valgrind-stau STAU_REAL=$(CURDIR)/stau \
 		tests/e2e/run.sh $(VALGRIND_E2E)

@@ -40,5 +40,7 @@ int cmd_init(struct ctx *ctx, int argc, char **argv);
 int cmd_retry(struct ctx *ctx, int argc, char **argv);
 int cmd_cancel(struct ctx *ctx, int argc, char **argv);
 int cmd_prune(struct ctx *ctx, int argc, char **argv);
+int cmd_rerun(struct ctx *ctx, int argc, char **argv);
+int cmd_submit(struct ctx *ctx, int argc, char **argv);
 
 #endif

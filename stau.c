@@ -57,6 +57,20 @@ static const struct command commands[] = {
 	  "  --dry-run      print the chunks that would run and the fresh ones left out\n"
 	  "  -j N           run at most N chunks at once\n"
 	  "  --now TIME     act as if it were TIME (ISO 8601 or @EPOCH)\n" },
+	{ "submit", cmd_submit, NEED_CONFIG, "--now --ids --ids-file --kw",
+	  "queue a run for the next tick and print its id",
+	  "usage: stau submit JOB [--ids LIST] [--ids-file F] [--kw K=V]... [--force]\n"
+	  "                   [--now TIME]\n\n"
+	  "Queues a run of JOB, as 'stau run' would start it, and returns at once: the next\n"
+	  "'stau tick' expands and runs it. Prints the run's id on stdout. The work IDs are\n"
+	  "fixed now: --ids, else what the job's select_work gives at once. Exits 1 when\n"
+	  "select_work fails (the run is recorded FAILED), 2 when JOB is unknown.\n"
+	  "  --ids LIST     work IDs, e.g. 1-100,205 (default: the job's select_work)\n"
+	  "  --ids-file F   work IDs from file F, separated by white space or commas\n"
+	  "  --kw K=V       a keyword argument for every chunk; V is a JSON number, true,\n"
+	  "                 false or null, else a string\n"
+	  "  --force        treat every dependency as stale\n"
+	  "  --now TIME     record the run as queued at TIME (ISO 8601 or @EPOCH)\n" },
 	{ "check", cmd_check, NEED_CONFIG, "",
 	  "validate every job header and the schedule",
 	  "usage: stau check\n\n"
@@ -108,6 +122,16 @@ static const struct command commands[] = {
 	  "does, waiting until the run has ended. A run that failed before it had chunks is\n"
 	  "expanded anew. Exits 0 when the run is done, 1 when it failed again, 2 when RUN is\n"
 	  "unknown, still queued or running, or done.\n"
+	  "  -j N         run at most N chunks at once\n"
+	  "  --now TIME   act as if it were TIME (ISO 8601 or @EPOCH)\n" },
+	{ "rerun", cmd_rerun, NEED_CONFIG | NEED_STATE_GENTLY, "-j --now",
+	  "start a new run with a run's job, work IDs and kwargs",
+	  "usage: stau rerun RUN [--force] [-j N] [--now TIME]\n\n"
+	  "Starts a new run of the job of run RUN with its work IDs and kwargs, and runs it\n"
+	  "now as 'stau run' does: every chunk of the job, and the dependencies that are not\n"
+	  "fresh. RUN may be done, failed or canceled, not queued or running. Exits as\n"
+	  "'stau run' does, and 2 when RUN is unknown or has not ended.\n"
+	  "  --force      treat every dependency as stale\n"
 	  "  -j N         run at most N chunks at once\n"
 	  "  --now TIME   act as if it were TIME (ISO 8601 or @EPOCH)\n" },
 	{ "cancel", cmd_cancel, NEED_CONFIG | NEED_STATE_GENTLY, "--now",
