@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "failtext.h"
 #include "msg.h"
 #include "term.h"
 #include "timeutil.h"
@@ -106,7 +107,7 @@ static void run_started(void *ctx, const struct state_chunk *c)
 static void run_finished(void *ctx, const struct state_chunk *c, const struct engine_finish *f)
 {
 	struct progress *g = ctx;
-	char *text = engine_failure_text(f);
+	char *text = engine_failure_text(f), *line;
 	char d[40];
 	if (f->started && g->running)
 		g->running--;
@@ -123,8 +124,9 @@ static void run_finished(void *ctx, const struct state_chunk *c, const struct en
 	case ENGINE_FAILED:
 		clear_line(g);
 		plain(g, "failed %s %zu/%zu: %s\n", c->job, c->index, c->count, text);
-		error("%s run %lld chunk %zu/%zu failed: %s; log %s", c->job, (long long)c->run,
-		      c->index, c->count, text, c->log_path);
+		line = failtext_line(g->st, c, f, NULL);
+		error("%s", line);
+		free(line);
 		break;
 	}
 	free(text);
@@ -166,13 +168,15 @@ void run_warn_jobs(const struct project *p, size_t jobs)
 	int64_t max = engine_max_parallel(p);
 	if (!jobs || (int64_t)jobs <= max)
 		return;
+	char *cap = xasprintf("at most %lld chunk%s at once", (long long)max,
+			      max == 1 ? " runs" : "s run");
 	if (p->sched.settings.max_parallel)
-		warn("-j %zu is above max_parallel (%lld in schedule.yaml): at most %lld chunks "
-		     "run at once", jobs, (long long)max, (long long)max);
+		warn("-j %zu is above max_parallel (%lld in schedule.yaml): %s", jobs,
+		     (long long)max, cap);
 	else
 		warn("-j %zu is above max_parallel (the %lld CPUs; set it in schedule.yaml's "
-		     "settings to allow more): at most %lld chunks run at once", jobs,
-		     (long long)max, (long long)max);
+		     "settings to allow more): %s", jobs, (long long)max, cap);
+	free(cap);
 }
 
 int run_expand_waiting(struct state *st, const struct project *p, int64_t id, int64_t *now)
