@@ -44,7 +44,7 @@ LAYER1 := timeutil cron term yamldoc header
 LAYER2 := proc config config_job config_schedule graph workids
 LAYER3 := project plan due
 LAYER4 := state state_sql state_runs state_chunks state_fresh state_prune exec pyrunner_gen
-LAYER5 := engine engine_runs failtext sched runprogress usage view timeline
+LAYER5 := engine engine_runs failtext sched runprogress usage view timeline rungraph
 LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show \
 	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune cmd_rerun cmd_submit
 LAYER7 := stau
@@ -87,6 +87,9 @@ LINK_test_failtext := failtext engine engine_runs pyrunner_gen exec state state_
 	yamldoc header cron term timeutil kvlist json msg util
 LINK_test_timeline := timeline state state_sql state_runs state_chunks state_fresh proc workids term \
 	timeutil util
+LINK_test_rungraph := rungraph view usage state state_sql state_runs state_chunks state_fresh \
+	project config_job config_schedule config graph proc workids yamldoc header cron term \
+	timeutil kvlist json msg util
 LINK_test_view := view usage state state_sql state_runs project config_job config_schedule \
 	config graph proc workids yamldoc header cron term timeutil kvlist json msg util
 LINK_test_cmdopt := cmdopt usage state state_sql proc workids timeutil kvlist json msg util

@@ -128,17 +128,9 @@ static void add_ids(struct strbuf *sb, const struct state_chunk *c)
 {
 	if (!c->has_ids || !c->ids)
 		return;
-	char *all = workids_format_compact(c->ids, c->nids);
-	size_t len = strlen(all);
-	if (len <= FAILTEXT_IDS_MAX) {
-		sb_addf(sb, " (ID%s %s)", c->nids == 1 ? "" : "s", all);
-	} else {
-		size_t end = FAILTEXT_IDS_MAX;
-		while (end > 0 && all[end] != ',')
-			end--;
-		sb_addf(sb, " (IDs %.*s,\xe2\x80\xa6 (%zu IDs))", (int)end, all, c->nids);
-	}
-	free(all);
+	char *brief = workids_format_brief(c->ids, c->nids, FAILTEXT_IDS_MAX);
+	sb_addf(sb, " (ID%s %s)", c->nids == 1 ? "" : "s", brief);
+	free(brief);
 }
 
 static void add_canceled(struct strbuf *sb, const struct failtext *f)

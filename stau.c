@@ -87,11 +87,16 @@ static const struct command commands[] = {
 	  "usage: stau init [DIR]\n\n"
 	  "Creates DIR (default: the current directory) with schedule.yaml and jobs/hello.py,\n"
 	  "keeping files that already exist, and prints the crontab line that runs it.\n" },
-	{ "graph", cmd_graph, NEED_CONFIG, "",
-	  "show the job graph as a tree or Graphviz DOT",
-	  "usage: stau graph [JOB] [--dot]\n\n"
-	  "Prints the dependency tree of JOB (default: every job that nothing depends on).\n"
-	  "  --dot   print Graphviz DOT instead (edges labelled with max_lag)\n" },
+	{ "graph", cmd_graph, NEED_CONFIG, "--run",
+	  "show the job graph, or a run's chunk graph, as a tree or DOT",
+	  "usage: stau graph [JOB] [--dot]\n"
+	  "       stau graph --run RUN [--dot]\n\n"
+	  "Prints the dependency tree of JOB (default: every job that nothing depends on),\n"
+	  "with the data_sources and data_sinks of each job.\n"
+	  "  --dot       print Graphviz DOT instead (edges labelled with max_lag)\n"
+	  "  --run RUN   the chunks of run RUN instead: each with its job, index, work IDs\n"
+	  "              and state, below the chunks that depend on it (DOT: coloured by\n"
+	  "              state)\n" },
 	{ "status", cmd_status, NEED_CONFIG | NEED_STATE_GENTLY, "-n --now",
 	  "show every job's last run, schedule and health",
 	  "usage: stau status [JOB] [--json] [--now TIME] [-n N]\n\n"
