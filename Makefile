@@ -42,11 +42,12 @@ all: stau
 LAYER0 := util msg json kvlist
 LAYER1 := timeutil cron term yamldoc header
 LAYER2 := proc config config_job config_schedule graph workids
-LAYER3 := project plan due
+LAYER3 := project plan due cronline
 LAYER4 := state state_sql state_runs state_chunks state_fresh state_prune exec pyrunner_gen
 LAYER5 := engine engine_runs failtext sched runprogress usage view timeline rungraph
 LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show \
-	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune cmd_rerun cmd_submit
+	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune cmd_rerun cmd_submit \
+	cmd_crontab
 LAYER7 := stau
 LAYER_NUMBERS := 0 1 2 3 4 5 6 7
 MODULES := $(foreach n,$(LAYER_NUMBERS),$(LAYER$(n)))
@@ -66,6 +67,8 @@ LINK_test_header := header msg util
 LINK_test_graph := graph msg util
 LINK_test_config := config_job config_schedule config yamldoc header cron timeutil kvlist \
 	json msg util
+LINK_test_cronline := cronline project config_job config_schedule config graph proc yamldoc \
+	header cron timeutil kvlist json msg util
 LINK_test_due := due cron timeutil util
 LINK_test_plan := plan graph workids proc kvlist json msg util
 LINK_test_exec := exec proc util

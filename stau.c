@@ -86,7 +86,14 @@ static const struct command commands[] = {
 	  "create a project with an example job and schedule",
 	  "usage: stau init [DIR]\n\n"
 	  "Creates DIR (default: the current directory) with schedule.yaml and jobs/hello.py,\n"
-	  "keeping files that already exist, and prints the crontab line that runs it.\n" },
+	  "and prints the crontab line that runs it. A directory that has schedule.yaml or\n"
+	  "jobs/ already is a project: init refuses it and writes nothing (exit 2).\n" },
+	{ "crontab", cmd_crontab, NEED_CONFIG, "",
+	  "print the crontab line that runs this project",
+	  "usage: stau crontab\n\n"
+	  "Prints the line to add with 'crontab -e' to run this project's tick every minute,\n"
+	  "with the path of this stau, and changes nothing. Says on stderr when cron's PATH\n"
+	  "(/usr/bin:/bin) would find another python3 than yours.\n" },
 	{ "graph", cmd_graph, NEED_CONFIG, "--run",
 	  "show the job graph, or a run's chunk graph, as a tree or DOT",
 	  "usage: stau graph [JOB] [--dot]\n"
