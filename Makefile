@@ -5,7 +5,8 @@
 #   make layers     check the rules of the layers below (scripts/check-layers.sh)
 #   make demo       run the example pipeline in jobs/ and schedule.yaml
 #   make bench      measure stau against make, ninja and the floors; about 5 minutes
-#   make install    install a stripped stau and stau.1 under $(DESTDIR)$(PREFIX)
+#   make install    install a stripped stau, stau.1 and the bash completion under
+#                   $(DESTDIR)$(PREFIX)
 #
 # Missing Debian packages are installed by scripts/need-deps.sh (as root) or named.
 #
@@ -18,6 +19,7 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 INSTALL ?= install
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -47,7 +49,7 @@ LAYER4 := state state_sql state_runs state_chunks state_fresh state_prune exec p
 LAYER5 := engine engine_runs failtext sched runprogress usage view timeline rungraph
 LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show \
 	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune cmd_rerun cmd_submit \
-	cmd_crontab
+	cmd_crontab cmd_complete
 LAYER7 := stau
 LAYER_NUMBERS := 0 1 2 3 4 5 6 7
 MODULES := $(foreach n,$(LAYER_NUMBERS),$(LAYER$(n)))
@@ -266,9 +268,10 @@ bench: stau
 	@sh bench/run.sh
 
 install: stau
-	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
 	$(INSTALL) -s -m 0755 stau $(DESTDIR)$(BINDIR)/stau
 	$(INSTALL) -m 0644 stau.1 $(DESTDIR)$(MANDIR)/man1/stau.1
+	$(INSTALL) -m 0644 completion/stau.bash $(DESTDIR)$(BASHCOMPDIR)/stau
 
 clean:
 	rm -rf build stau

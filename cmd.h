@@ -43,5 +43,6 @@ int cmd_prune(struct ctx *ctx, int argc, char **argv);
 int cmd_rerun(struct ctx *ctx, int argc, char **argv);
 int cmd_submit(struct ctx *ctx, int argc, char **argv);
 int cmd_crontab(struct ctx *ctx, int argc, char **argv);
+int cmd_complete(struct ctx *ctx, int argc, char **argv);
 
 #endif

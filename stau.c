@@ -29,7 +29,7 @@ struct command {
 	int needs;		/* what stau.c sets up first: NEED_* of cmdctx.h */
 	const char *valued;	/* its options that take a value as the next word ("-j --now"),
 				 * so that a value is never taken for a global option */
-	const char *summary;
+	const char *summary;	/* NULL: a hidden command, not in `stau --help` */
 	const char *usage;
 };
 
@@ -161,6 +161,11 @@ static const struct command commands[] = {
 	  "  --older-than D   a duration such as 12h, 7d or 1d12h (default: the retention in\n"
 	  "                   schedule.yaml, 30d when it sets none)\n"
 	  "  --now TIME       count ages from TIME (ISO 8601 or @EPOCH)\n" },
+	/* hidden: what completion/stau.bash asks for; no summary keeps it out of --help */
+	{ "complete", cmd_complete, NEED_PROJECT, "", NULL,
+	  "usage: stau complete jobs|entries|runs\n\n"
+	  "Prints the job types, schedule entry ids or newest run ids of the project, one per\n"
+	  "line, for bash completion (completion/stau.bash).\n" },
 };
 
 static const struct command *find_command(const char *name)
@@ -177,7 +182,8 @@ static void print_help(FILE *f)
 	      "A job orchestrator for cron: jobs with dependencies, work IDs and freshness.\n\n"
 	      "commands:\n", f);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		if (commands[i].summary)
+			fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fputs("\noptions, before or after the command:\n"
 	      "  -C DIR       the project directory (default $STAU_DIR, else the current directory)\n"
 	      "  -q, -v       quieter, more verbose\n"
