@@ -1,7 +1,8 @@
 # stau - a job orchestrator for cron.
 #
 #   make            build ./stau
-#   make check      build and run every test (unit, end-to-end, sanitizers, valgrind, fuzzers)
+#   make check      build and run every test (man page, unit, end-to-end, sanitizers, valgrind,
+#                   fuzzers)
 #   make layers     check the rules of the layers below (scripts/check-layers.sh)
 #   make demo       run the example pipeline in jobs/ and schedule.yaml
 #   make bench      measure stau against make, ninja and the floors; about 5 minutes
@@ -224,11 +225,15 @@ build/libstau.a: $(call objs,normal,$(filter-out stau,$(MODULES)))
 # sources are being restructured. Once they do, turn them on as the first step of `make check`
 # by setting CHECK_LAYERS = yes below (or try it: `make check CHECK_LAYERS=yes`).
 CHECK_LAYERS ?= no
-check: $(if $(filter yes,$(CHECK_LAYERS)),layers) unit e2e unit-asan e2e-asan unit-valgrind \
-	e2e-valgrind fuzz-short
+check: $(if $(filter yes,$(CHECK_LAYERS)),layers) man unit e2e unit-asan e2e-asan \
+	unit-valgrind e2e-valgrind fuzz-short
 
 layers: $(call objs,normal,$(MODULES))
 	@scripts/check-layers.sh build/obj $(foreach n,$(LAYER_NUMBERS),"$(LAYER$(n))")
+
+# The man page renders without a groff warning (scripts/check-man.sh).
+man: | build/.deps-test
+	@scripts/check-man.sh stau.1
 
 unit: $(UNIT_TESTS)
 	@scripts/run-units.sh $(UNIT_TESTS)
@@ -277,7 +282,7 @@ clean:
 	rm -rf build stau
 
 FORCE:
-.PHONY: all check layers unit unit-asan unit-valgrind e2e e2e-asan e2e-valgrind \
+.PHONY: all check layers man unit unit-asan unit-valgrind e2e e2e-asan e2e-valgrind \
 	e2e-valgrind-all fuzz fuzz-short demo bench install clean FORCE
 -include $(wildcard build/obj/*.d build/tests/*.d build/asan/obj/*.d build/asan/tests/*.d \
 	build/fuzz/obj/*.d build/fuzz/*.d)
