@@ -325,7 +325,11 @@ static void header(struct strbuf *sb, const struct tl *t)
 	time_format(t->t0 / 1000, t->o->zone, a, sizeof(a));
 	time_format(t->t1 / 1000, t->o->zone, b, sizeof(b));
 	term_duration_ms(t->t1 - t->t0, d, sizeof(d));
-	term_duration_ms((t->t1 - t->t0) / (int64_t)t->w, per, sizeof(per));
+	int64_t col = (t->t1 - t->t0) / (int64_t)t->w;
+	if (col < 1000) /* "72ms", not "0.0s" */
+		duration_format(col > 0 ? col : 1, 1, per, sizeof(per));
+	else
+		term_duration_ms(col, per, sizeof(per));
 	/* the times of day: the date is in the run's header above */
 	sb_addf(sb, "timeline: %.8s to %.8s (%s), one column = %s%s\n", a + 11, b + 11, d, per,
 		(t->t1 - t->t0) / (int64_t)t->w < 1000 ? " (starts are recorded to the second)"

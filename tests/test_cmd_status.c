@@ -309,7 +309,7 @@ static void test_show_text(void **state)
 		"   10  job_A  2/2  4-5  DONE        1  03:00:12  1.5s      0     .stau/logs/job_A/2"
 		"-10-1.log\n"
 		"\n"
-		"timeline: 03:00:06 to 03:00:13 (7.5s), one column = 0.1s (starts are recorded to "
+		"timeline: 03:00:06 to 03:00:13 (7.5s), one column = 153ms (starts are recorded to "
 		"the second)\n"
 		"job_B 1/3  |==========                                       |  1.5s\n"
 		"job_B 2/3  |.............!!!!!!!!!!                          |  1.5s  FAILED\n"

@@ -61,7 +61,7 @@ static void test_bars_against_time(void **state)
 	/* 80 columns: labels of 5, bar of 80 - 5 - 4 - 18 = 53 columns over 40 s */
 	char *got = render(cs, 5, 80, false);
 	assert_string_equal(got,
-		"timeline: 08:00:00 to 08:00:40 (40s), one column = 0.7s (starts are recorded "
+		"timeline: 08:00:00 to 08:00:40 (40s), one column = 754ms (starts are recorded "
 		"to the second)\n"
 		"a 1/2  |=============                                        |  10s\n"
 		"a 2/2  |!!!!!!!!!!!!!!!!!!!!!!!!!!!                          |  20s  FAILED\n"
