@@ -1,13 +1,14 @@
 # stau - a job orchestrator for cron.
 #
 #   make            build ./stau
-#   make check      make layers, then build and run every test (unit, end-to-end, sanitizers,
-#                   valgrind, fuzzers)
+#   make check      make layers, then build and run every test (man page, unit, end-to-end,
+#                   sanitizers, valgrind, fuzzers)
 #   make layers     check the rules of the layers below and the lengths of functions
 #                   (scripts/check-layers.sh)
 #   make demo       run the example pipeline in jobs/ and schedule.yaml
 #   make bench      measure stau against make, ninja and the floors; about 5 minutes
-#   make install    install a stripped stau and stau.1 under $(DESTDIR)$(PREFIX)
+#   make install    install a stripped stau, stau.1 and the bash completion under
+#                   $(DESTDIR)$(PREFIX)
 #
 # Missing Debian packages are installed by scripts/need-deps.sh (as root) or named.
 #
@@ -20,6 +21,7 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 INSTALL ?= install
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -44,13 +46,14 @@ all: stau
 LAYER0 := util msg json kvlist
 LAYER1 := timeutil cron term yamldoc jobheader promtext
 LAYER2 := proc slurm config config_job config_schedule graph workids
-LAYER3 := project plan due
+LAYER3 := project plan due cronline
 LAYER4 := state_sql state state_runs state_fresh state_chunks state_entries state_health \
 	state_views state_monitor state_prune exec exec_pyfork_spawn exec_pyfork pyrunner_gen
-LAYER5 := engine_health engine_chunk engine_runs engine health metrics monitor why sched \
-	runprogress usage view
+LAYER5 := engine_health engine_chunk engine_runs engine failtext health metrics monitor why \
+	sched runprogress usage view timeline rungraph
 LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show \
-	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune cmd_metrics cmd_why
+	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune cmd_metrics cmd_why \
+	cmd_rerun cmd_submit cmd_crontab cmd_complete
 LAYER7 := stau
 LAYER_NUMBERS := 0 1 2 3 4 5 6 7
 MODULES := $(foreach n,$(LAYER_NUMBERS),$(LAYER$(n)))
@@ -82,20 +85,22 @@ LINK_test_engine := engine engine_chunk engine_health engine_runs pyrunner_gen s
 	state_chunks state_fresh state_health state_runs state_sql state_views plan project config \
 	config_job config_schedule graph proc slurm workids cron jobheader term timeutil yamldoc json \
 	kvlist msg util
-LINK_test_sched := sched engine engine_chunk engine_health engine_runs health metrics monitor \
-	exec pyrunner_gen state state_chunks state_entries state_fresh state_health state_monitor \
-	state_prune state_runs state_sql state_views due plan project config config_job config_schedule \
-	graph proc slurm workids cron jobheader promtext term timeutil yamldoc json kvlist msg util
-LINK_test_runprogress := runprogress engine engine_chunk engine_health engine_runs health \
-	metrics monitor exec pyrunner_gen state state_chunks state_entries state_fresh state_health \
-	state_monitor state_runs state_sql state_views plan project config config_job config_schedule \
-	graph proc slurm workids cron jobheader promtext term timeutil yamldoc json kvlist msg util
+LINK_test_sched := sched engine engine_chunk engine_health engine_runs failtext health metrics \
+	monitor exec pyrunner_gen state state_chunks state_entries state_fresh state_health \
+	state_monitor state_prune state_runs state_sql state_views due plan project config config_job \
+	config_schedule graph proc slurm workids cron jobheader promtext term timeutil yamldoc json \
+	kvlist msg util
+LINK_test_runprogress := runprogress engine engine_chunk engine_health engine_runs failtext \
+	health metrics monitor exec pyrunner_gen state state_chunks state_entries state_fresh \
+	state_health state_monitor state_runs state_sql state_views plan project config config_job \
+	config_schedule graph proc slurm workids cron jobheader promtext term timeutil yamldoc json \
+	kvlist msg util
 LINK_test_view := view usage state state_runs state_sql proc workids term timeutil json msg util
-LINK_test_cmdopt := cmdopt usage state_sql proc workids timeutil msg util
+LINK_test_cmdopt := cmdopt usage state_sql proc workids timeutil json kvlist msg util
 LINK_test_cmdctx := cmdctx state state_sql project config config_job config_schedule graph proc \
 	slurm workids cron jobheader timeutil yamldoc json kvlist msg util
-LINK_test_cmd_status := cmd_status cmd_logs cmd_show cmdctx cmdopt health usage view state \
-	state_chunks state_entries state_fresh state_health state_monitor state_runs state_sql \
+LINK_test_cmd_status := cmd_status cmd_logs cmd_show cmdctx cmdopt health timeline usage view \
+	state state_chunks state_entries state_fresh state_health state_monitor state_runs state_sql \
 	state_views plan project config config_job config_schedule graph proc slurm workids cron \
 	jobheader term timeutil yamldoc json kvlist msg util
 LINK_fuzz_config := config_schedule config slurm cron jobheader timeutil yamldoc json kvlist msg \
@@ -114,6 +119,13 @@ LINK_test_why := why state state_chunks state_fresh state_monitor state_runs sta
 LINK_test_state_monitor := state_monitor state state_chunks state_entries state_fresh state_runs \
 	state_sql state_views proc workids util
 LINK_test_promtext := promtext util
+LINK_test_cronline := cronline proc util
+LINK_test_failtext := failtext engine_health engine_runs state state_chunks state_fresh \
+	state_health state_runs state_sql state_views plan project config config_job config_schedule \
+	graph proc slurm workids cron jobheader term timeutil yamldoc json kvlist msg util
+LINK_test_timeline := timeline state_sql proc workids term timeutil msg util
+LINK_test_rungraph := rungraph usage view state state_runs state_sql proc workids term timeutil \
+	json msg util
 LINK_test_exec_pyfork := exec_pyfork exec_pyfork_spawn pyrunner_gen util
 LINK_fuzz_slurm := slurm timeutil util
 
@@ -254,11 +266,15 @@ build/libstau.a: $(call objs,normal,$(filter-out stau,$(MODULES)))
 # The rules of the layers and the function-length profile (scripts/check-layers.sh, `make
 # layers`) are the first step of `make check`; `make check CHECK_LAYERS=no` skips them.
 CHECK_LAYERS ?= yes
-check: $(if $(filter yes,$(CHECK_LAYERS)),layers) unit e2e unit-asan e2e-asan unit-valgrind \
-	e2e-valgrind fuzz-short
+check: $(if $(filter yes,$(CHECK_LAYERS)),layers) man unit e2e unit-asan e2e-asan \
+	unit-valgrind e2e-valgrind fuzz-short
 
 layers: $(call objs,normal,$(MODULES))
 	@scripts/check-layers.sh build/obj $(foreach n,$(LAYER_NUMBERS),"$(LAYER$(n))")
+
+# The man page renders without a groff warning (scripts/check-man.sh).
+man: | build/.deps-test
+	@scripts/check-man.sh stau.1
 
 unit: $(UNIT_TESTS)
 	@scripts/run-units.sh $(UNIT_TESTS)
@@ -274,7 +290,7 @@ e2e-asan: build/asan/stau | build/.deps-test
 # stau under valgrind: in `make check` the scripts that drive the engine (runs, overlapping
 # ticks, Python chunks, retries, cancel, kill -9, a migration), about a minute; every
 # script with `make e2e-valgrind-all` (about 20 minutes: each tick replayed is a valgrind start).
-VALGRIND_E2E = t0300 t0320 t0340 t0500 t0510 t0600 t0650
+VALGRIND_E2E = t0300 t0320 t0340 t0500 t0510 t0540 t0600 t0650
 e2e-valgrind: stau | build/.deps-test
 	@E2E_NAME=e2e-valgrind STAU=$(CURDIR)/tests/e2e/valgrind-stau STAU_REAL=$(CURDIR)/stau \
 		tests/e2e/run.sh $(VALGRIND_E2E)
@@ -298,15 +314,16 @@ bench: stau
 	@sh bench/run.sh
 
 install: stau
-	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
 	$(INSTALL) -s -m 0755 stau $(DESTDIR)$(BINDIR)/stau
 	$(INSTALL) -m 0644 stau.1 $(DESTDIR)$(MANDIR)/man1/stau.1
+	$(INSTALL) -m 0644 completion/stau.bash $(DESTDIR)$(BASHCOMPDIR)/stau
 
 clean:
 	rm -rf build stau
 
 FORCE:
-.PHONY: all check layers unit unit-asan unit-valgrind e2e e2e-asan e2e-valgrind \
+.PHONY: all check layers man unit unit-asan unit-valgrind e2e e2e-asan e2e-valgrind \
 	e2e-valgrind-all fuzz fuzz-short demo bench install clean FORCE
 -include $(wildcard build/obj/*.d build/tests/*.d build/asan/obj/*.d build/asan/tests/*.d \
 	build/fuzz/obj/*.d build/fuzz/*.d)

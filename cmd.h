@@ -42,5 +42,9 @@ int cmd_cancel(struct ctx *ctx, int argc, char **argv);
 int cmd_prune(struct ctx *ctx, int argc, char **argv);
 int cmd_metrics(struct ctx *ctx, int argc, char **argv);
 int cmd_why(struct ctx *ctx, int argc, char **argv);
+int cmd_rerun(struct ctx *ctx, int argc, char **argv);
+int cmd_submit(struct ctx *ctx, int argc, char **argv);
+int cmd_crontab(struct ctx *ctx, int argc, char **argv);
+int cmd_complete(struct ctx *ctx, int argc, char **argv);
 
 #endif

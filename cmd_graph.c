@@ -1,4 +1,5 @@
-/* cmd_graph.c - `stau graph [JOB] [--dot]`: the job graph as an indented tree or Graphviz DOT.
+/* cmd_graph.c - `stau graph [JOB] [--dot]`: the job graph as an indented tree or Graphviz DOT;
+ * `stau graph --run RUN [--dot]`: the chunk graph of one run, coloured by state (rungraph.h).
  *
  * The tree starts at JOB, or at every job that no other job depends on, and lists each job's
  * dependencies below it with their max_lag. A job reached a second time is printed once more
@@ -17,6 +18,8 @@
 #include "cmdopt.h"
 #include "project.h"
 #include "term.h"
+#include "rungraph.h"
+#include "state.h"
 #include "util.h"
 
 static void print_lag(const struct dep *dep)
@@ -48,6 +51,28 @@ static void print_node_line(const struct graph_node *n)
 	}
 }
 
+/* ---- data_sources and data_sinks ---- */
+
+static void print_data_line(const char *indent, bool more, const char *key, char **v)
+{
+	if (!v || !*v)
+		return;
+	printf("%s%s   %s: ", indent, more ? "|" : " ", key);
+	for (size_t i = 0; v[i]; i++) {
+		printf("%s", i ? ", " : "");
+		print_text(v[i]);
+	}
+	printf("\n");
+}
+
+/* The data a job reads and writes, below its line in the tree: indent is the prefix of its
+ * dependencies' lines, more whether they follow. */
+static void print_data(const struct job *job, const char *indent, bool more)
+{
+	print_data_line(indent, more, "data_sources", job->data_sources);
+	print_data_line(indent, more, "data_sinks", job->data_sinks);
+}
+
 /* Prints the dependencies of n, each line prefixed by `indent`. */
 static void print_tree(const struct graph_node *n, struct strbuf *indent, bool *seen)
 {
@@ -65,6 +90,7 @@ static void print_tree(const struct graph_node *n, struct strbuf *indent, bool *
 		seen[e->to->index] = true;
 		size_t len = indent->len;
 		sb_adds(indent, last ? "    " : "|   ");
+		print_data(e->to->job, indent->buf, e->to->ndeps > 0);
 		print_tree(e->to, indent, seen);
 		indent->len = len;
 		indent->buf[len] = '\0';
@@ -77,6 +103,7 @@ static void print_root(const struct graph *g, const struct graph_node *root, boo
 	sb_adds(&indent, "");
 	print_node_line(root);
 	printf("\n");
+	print_data(root->job, "", root->ndeps > 0);
 	seen[root->index] = true;
 	print_tree(root, &indent, seen);
 	sb_release(&indent);
@@ -107,6 +134,34 @@ static void mark_closure(const struct graph_node *n, bool *in)
 	in[n->index] = true;
 	for (size_t k = 0; k < n->ndeps; k++)
 		mark_closure(n->deps[k].to, in);
+}
+
+/* In DOT, each data source and sink is a cylinder ("data:NAME", which no job type can be),
+ * with a dashed edge into the job that reads it (source) or out of the job that writes it. */
+static void dot_data(const char *name, const char *job, bool source)
+{
+	char *node = xasprintf("data:%s", name);
+	putchar('\t');
+	dot_string(node);
+	printf(" [label=");
+	dot_string(name);
+	printf(", shape=cylinder];\n\t");
+	dot_string(source ? node : job);
+	printf(" -> ");
+	dot_string(source ? job : node);
+	printf(" [style=dashed];\n");
+	free(node);
+}
+
+static void print_dot_data(const struct graph *g, const bool *in)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		const struct job *job = g->nodes[i].job;
+		for (size_t k = 0; in[i] && job->data_sources && job->data_sources[k]; k++)
+			dot_data(job->data_sources[k], job->type, true);
+		for (size_t k = 0; in[i] && job->data_sinks && job->data_sinks[k]; k++)
+			dot_data(job->data_sinks[k], job->type, false);
+	}
 }
 
 static void print_dot(const struct graph *g, const bool *in)
@@ -148,20 +203,62 @@ static void print_dot(const struct graph *g, const bool *in)
 			free(to);
 		}
 	}
+	print_dot_data(g, in);
 	printf("}\n");
+}
+
+/* ---- the chunk graph of a run (--run) ---- */
+
+/* `stau graph --run RUN [--dot]`: the run's chunks and their dependencies (rungraph.h). */
+static int graph_run(struct ctx *ctx, const char *word, bool dot, int nargs)
+{
+	int64_t id;
+	if (nargs)
+		return usage_error("graph", "give a job or --run RUN, not both");
+	int rc = cmdopt_run_id("graph", word, &id);
+	if (rc == EXIT_OK)
+		rc = ctx_open_state(ctx, false); /* reading never creates the database */
+	if (rc != EXIT_OK)
+		return rc;
+	struct state_run r;
+	int got = ctx->st ? state_run_get(ctx->st, id, &r) : 0;
+	if (got <= 0)
+		return got < 0 ? error_state(ctx->st) : error_no_run(id);
+	struct state_chunk *cs;
+	size_t n;
+	rc = state_run_chunks(ctx->st, id, true, &cs, &n) ? error_state(ctx->st) : EXIT_OK;
+	if (rc == EXIT_OK) {
+		struct strbuf sb = STRBUF_INIT;
+		if (dot)
+			rungraph_dot(&sb, &r, cs, n);
+		else
+			rungraph_text(&sb, &r, cs, n, ctx->color);
+		fputs(sb.buf, stdout);
+		sb_release(&sb);
+		state_chunks_free(cs, n);
+	}
+	state_run_release(&r);
+	return rc;
 }
 
 int cmd_graph(struct ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = { { "dot", no_argument, NULL, 'd' },
+					      { "run", required_argument, NULL, 'r' },
 					      { NULL, 0, NULL, 0 } };
 	bool dot = false;
+	const char *run = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'd')
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (c == 'r')
+			run = optarg;
+		else if (c == 'd')
+			dot = true;
+		else
 			return cmdopt_bad("graph", c, argv);
-		dot = true;
 	}
+	if (run)
+		return graph_run(ctx, run, dot, argc - optind);
 	if (argc - optind > 1)
 		return usage_error("graph", "give at most one job");
 	for (size_t i = 0; i < ctx->p.diags.n; i++) {

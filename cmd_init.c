@@ -1,7 +1,8 @@
 /* cmd_init.c - `stau init [DIR]`: scaffold a project and print the crontab line (docs/design.md, "Projects and job files").
  *
- * Never overwrites: an existing schedule.yaml or jobs/hello.py is left as it is and said so,
- * so running init twice, or in an existing project, is harmless. */
+ * Only a new project: a directory that has schedule.yaml or jobs/ already is refused and
+ * nothing is written, so that init never brings back a file that was deleted on purpose
+ * (the example job, say). Any other directory, empty or not, gets the two files. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +11,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "cronline.h"
 #include "msg.h"
-#include "proc.h"
+#include "project.h"
 #include "util.h"
 
 static const char schedule_template[] =
@@ -22,6 +24,8 @@ static const char schedule_template[] =
 	"  # max_parallel: 4        # chunks at once across all stau processes; default: CPUs\n"
 	"  # misfire_grace: 30m     # fire times older than this are recorded as missed\n"
 	"  # retention: 30d         # finished runs and logs older than this are pruned\n"
+	"  # python: /home/me/venv/bin/python3   # the interpreter of main_func jobs; default\n"
+	"  #                        # python3 as cron's PATH (/usr/bin:/bin) finds it\n"
 	"schedule:\n"
 	"  - id: say-hello          # unique and stable: stau's state is keyed on it\n"
 	"    job: hello             # the job type: jobs/hello.py\n"
@@ -72,12 +76,52 @@ static int make_dir(const char *path, unsigned mode)
 	return 0;
 }
 
+/* Whether dir/name exists (as anything, a dangling link included). */
+static bool exists_in(const char *dir, const char *name)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	struct stat st;
+	bool yes = !lstat(path, &st);
+	free(path);
+	return yes;
+}
+
+/* A directory with schedule.yaml or jobs/ is a project already: init adds nothing to it, so
+ * that a file deleted on purpose is not made again. Returns EXIT_OK, or EXIT_USAGE after
+ * saying so. */
+static int refuse_project(const char *dir)
+{
+	bool sched = exists_in(dir, "schedule.yaml"), jobs = exists_in(dir, "jobs");
+	if (!sched && !jobs)
+		return EXIT_OK;
+	error("'%s' is a stau project already (it has %s%s%s): init creates nothing in it; "
+	      "'stau -C %s crontab' prints its crontab line", dir, sched ? "schedule.yaml" : "",
+	      sched && jobs ? " and " : "", jobs ? "jobs/" : "", dir);
+	return EXIT_USAGE;
+}
+
+/* The crontab line, and a note when cron would find another python3 than the user's. */
+static void print_crontab(const char *dir)
+{
+	char *line = cronline(dir, NULL);
+	printf("\nTo run it from cron, add this line with 'crontab -e' ('stau crontab' prints "
+	       "it again):\n%s\n", line);
+	free(line);
+	struct project p;
+	project_load_schedule(dir, &p);
+	char *note = cronline_python_note(&p, getenv("PATH"));
+	if (note)
+		printf("\n%s\n", note);
+	free(note);
+	project_release(&p);
+}
+
 int cmd_init(struct ctx *ctx, int argc, char **argv)
 {
 	if (argc > 2)
 		return usage_error("init", "give at most one directory");
 	const char *dir = argc == 2 ? argv[1] : ".";
-	if (make_dir(dir, 0755))
+	if (refuse_project(dir) || make_dir(dir, 0755))
 		return EXIT_USAGE;
 	char *abs = realpath(dir, NULL);
 	if (!abs)
@@ -88,12 +132,8 @@ int cmd_init(struct ctx *ctx, int argc, char **argv)
 		rc = create_file(abs, "schedule.yaml", schedule_template, 0644);
 	if (!rc)
 		rc = create_file(abs, "jobs/hello.py", hello_template, 0755);
-	if (!rc) {
-		char *exe = proc_self_exe();
-		printf("\nTo run it from cron, add this line with 'crontab -e':\n"
-		       "* * * * * %s -C %s tick\n", exe ? exe : "stau", abs);
-		free(exe);
-	}
+	if (!rc)
+		print_crontab(abs);
 	free(jobs);
 	free(abs);
 	return rc ? EXIT_USAGE : EXIT_OK;

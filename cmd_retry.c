@@ -186,6 +186,8 @@ static int retry(struct retry *r, struct ctx *ctx)
 	r->st = ctx->st;
 	r->p = &ctx->p;
 	int rc = reopen_run(r);
+	if (rc == EXIT_OK)
+		run_warn_jobs(r->p, r->jobs);
 	if (rc != EXIT_OK)
 		return rc;
 	if (msg_verbosity >= 0) {

@@ -41,9 +41,7 @@
 
 struct run_opts {
 	const char *job;
-	struct idlist ids;
-	bool has_ids;
-	struct kvlist kw;
+	struct cmdopt_work w;	/* --ids, --ids-file, --kw */
 	bool force, dry_run;
 	size_t jobs;
 	int64_t now;
@@ -55,51 +53,9 @@ struct run_cmd {
 	struct state *st;	      /* the command's, opened once the job is known */
 	const struct project *p;      /* the command's */
 	int64_t id;
-	bool selected;	      /* the work IDs came from the job's select_work */
 };
 
 /* ---- options ---- */
-
-static int add_kw(struct run_opts *o, const char *arg)
-{
-	const char *eq = strchr(arg, '=');
-	if (!eq || eq == arg)
-		return usage_error("run", "--kw: '%s' is not KEY=VALUE", arg);
-	char *key = xstrndup(arg, (size_t)(eq - arg));
-	const char *v = eq + 1;
-	char *json;
-	if (json_is_number(v) || !strcmp(v, "true") || !strcmp(v, "false") || !strcmp(v, "null")) {
-		json = xstrdup(v);
-	} else {
-		struct strbuf sb = STRBUF_INIT;
-		json_quote(&sb, v, strlen(v));
-		json = sb_detach(&sb);
-	}
-	kv_set(&o->kw, key, json);
-	free(key);
-	free(json);
-	return EXIT_OK;
-}
-
-static int add_ids(struct run_opts *o, const char *what, const char *text, size_t len)
-{
-	char err[512];
-	if (workids_parse(what, text, len, WORKIDS_RANGES, &o->ids, err, sizeof(err)))
-		return usage_error("run", "%s", err);
-	o->has_ids = true;
-	return EXIT_OK;
-}
-
-static int add_ids_file(struct run_opts *o, const char *file)
-{
-	size_t len;
-	char *text = read_file(file, &len);
-	if (!text)
-		return usage_error("run", "--ids-file: cannot read '%s': %s", file, strerror(errno));
-	int rc = add_ids(o, file, text, len);
-	free(text);
-	return rc;
-}
 
 static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 {
@@ -114,9 +70,9 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 	cmdopt_init(&co, "run");
 	while (rc == EXIT_OK && (c = getopt_long(argc, argv, ":j:", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'i': rc = add_ids(o, "--ids", optarg, strlen(optarg)); break;
-		case 'I': rc = add_ids_file(o, optarg); break;
-		case 'k': rc = add_kw(o, optarg); break;
+		case 'i': rc = cmdopt_ids("run", &o->w, "--ids", optarg, strlen(optarg)); break;
+		case 'I': rc = cmdopt_ids_file("run", &o->w, optarg); break;
+		case 'k': rc = cmdopt_kw("run", &o->w, optarg); break;
 		case 'f': o->force = true; break;
 		case 'd': o->dry_run = true; break;
 		default: rc = cmdopt_common(&co, c, argv);
@@ -131,7 +87,7 @@ static int parse_run_opts(struct run_opts *o, int argc, char **argv)
 	if (optind + 1 < argc)
 		return usage_error("run", "unexpected argument '%s'", argv[optind + 1]);
 	o->job = argv[optind];
-	idlist_sort_unique(&o->ids);
+	cmdopt_work_done(&o->w);
 	return EXIT_OK;
 }
 
@@ -185,8 +141,8 @@ static int dry_run(struct run_cmd *r, const struct graph_node *master, const cha
 	char err[512];
 	char *why;
 	const struct job *job = master->job;
-	if (!r->o.has_ids &&
-	    engine_select_work(r->p, job, &r->o.ids, &r->o.has_ids, err, sizeof(err))) {
+	struct cmdopt_work *w = &r->o.w;
+	if (!w->has_ids && engine_select_work(r->p, job, &w->ids, &w->has_ids, err, sizeof(err))) {
 		error("%s: %s", r->o.job, err);
 		return EXIT_FAILED;
 	}
@@ -194,7 +150,7 @@ static int dry_run(struct run_cmd *r, const struct graph_node *master, const cha
 		return error("%s", err), EXIT_STATE;
 	struct plan pl;
 	struct freshness_src fresh = state_freshness_src(r->st);
-	int rc = plan_expand(&pl, &r->p->graph, master, r->o.ids.v, r->o.ids.n, r->o.has_ids, kwargs,
+	int rc = plan_expand(&pl, &r->p->graph, master, w->ids.v, w->ids.n, w->has_ids, kwargs,
 			     r->o.now, r->o.force, &fresh, err, sizeof(err));
 	if (rc) {
 		free(why);
@@ -211,48 +167,21 @@ static int dry_run(struct run_cmd *r, const struct graph_node *master, const cha
 
 /* ---- the run ---- */
 
-static int execute(struct run_cmd *r)
-{
-	struct run_exec x = { .run = r->id, .jobs = r->o.jobs, .now = r->o.now,
-			      .live = r->ctx->tty, .selected = r->selected };
-	return run_execute(r->st, r->p, &x);
-}
-
 static int start_run(struct run_cmd *r, const char *kwargs)
 {
-	char err[512];
-	const struct job *job = project_job(r->p, r->o.job);
-	char *fail = NULL;
-	r->selected = !r->o.has_ids;
-	if (!r->o.has_ids &&
-	    engine_select_work(r->p, job, &r->o.ids, &r->o.has_ids, err, sizeof(err)))
-		fail = xstrdup(err);
-	char *git = project_git_commit(r->p->dir);
-	struct engine_new_run n = { .job = r->o.job, .kwargs = kwargs, .ids = r->o.ids.v,
-				    .nids = r->o.ids.n, .has_ids = r->o.has_ids,
-				    .force = r->o.force, .git = git, .fail = fail };
-	int rc = engine_queue_run(r->st, r->p, &n, r->o.now, &r->id, err, sizeof(err));
-	free(git);
-	free(fail);
-	if (rc)
-		return error("%s", err), EXIT_STATE;
-	rc = run_expand_waiting(r->st, r->p, r->id, &r->o.now);
-	return rc == EXIT_OK ? execute(r) : rc;
-}
-
-static int unknown_job(const struct project *p, const char *type)
-{
-	const char **names = xcalloc(p->njobs + 1, sizeof(*names));
-	for (size_t i = 0; i < p->njobs; i++)
-		names[i] = p->jobs[i].type;
-	const char *near = spell_suggest(type, names);
-	if (near)
-		error("unknown job '%s' (did you mean '%s'?)", type, near);
-	else
-		error("unknown job '%s': no file in jobs/ has that job type; see 'stau status'",
-		      type);
-	free(names);
-	return EXIT_USAGE;
+	struct run_request q = { .job = r->o.job, .kwargs = kwargs, .ids = r->o.w.ids.v,
+				 .nids = r->o.w.ids.n, .has_ids = r->o.w.has_ids,
+				 .select_work = !r->o.w.has_ids, .force = r->o.force,
+				 .now = r->o.now };
+	int rc = run_queue(r->st, r->p, &q, &r->id);
+	free(q.failed);
+	if (rc == EXIT_OK)
+		rc = run_expand_waiting(r->st, r->p, r->id, &r->o.now);
+	if (rc != EXIT_OK)
+		return rc;
+	struct run_exec x = { .run = r->id, .jobs = r->o.jobs, .now = r->o.now,
+			      .live = r->ctx->tty, .selected = q.select_work };
+	return run_execute(r->st, r->p, &x);
 }
 
 int cmd_run(struct ctx *ctx, int argc, char **argv)
@@ -261,26 +190,20 @@ int cmd_run(struct ctx *ctx, int argc, char **argv)
 	int rc = parse_run_opts(&r.o, argc, argv);
 	if (rc != EXIT_OK)
 		goto out;
-	const struct graph_node *master = graph_find(&r.p->graph, r.o.job);
-	if (r.p->unusable) {
-		diags_print(&r.p->diags, stderr);
-		rc = EXIT_USAGE;
+	const struct graph_node *master;
+	rc = ctx_master_job(ctx, r.o.job, &master);
+	if (rc != EXIT_OK)
 		goto out;
-	}
-	if (!master) {
-		rc = unknown_job(r.p, r.o.job);
-		goto out;
-	}
 	/* only now: a mistyped job name must not create a database */
 	rc = ctx_open_state(ctx, true);
 	if (rc != EXIT_OK)
 		goto out;
 	r.st = ctx->st;
-	char *kwargs = kv_to_json(&r.o.kw);
+	run_warn_jobs(r.p, r.o.jobs);
+	char *kwargs = kv_to_json(&r.o.w.kw);
 	rc = r.o.dry_run ? dry_run(&r, master, kwargs) : start_run(&r, kwargs);
 	free(kwargs);
 out:
-	idlist_release(&r.o.ids);
-	kvlist_release(&r.o.kw);
+	cmdopt_work_release(&r.o.w);
 	return rc;
 }

@@ -3,12 +3,15 @@
  * show prints what a person needs to understand a run without opening the database: its
  * trigger, kwargs and work IDs, then one table row per chunk in plan order (dependencies
  * first), then the last lines of output of the chunks that failed, so that the usual
- * question ("why did it fail?") is answered without a second command. Long ID lists are cut
- * at a comma with the count ("1-6,9,… (1000 IDs)"); --json always has them whole. Text that
- * came from jobs (their output, names and messages) is printed with control characters
+ * question ("why did it fail?") is answered without a second command. Between the table and
+ * the failures, a timeline draws each chunk's bar against time (timeline.h), so that what ran
+ * in parallel and what waited shows at once; --json has the times instead. Long ID lists are
+ * cut at a comma with the count ("1-6,9,… (1000 IDs)"); --json always has them whole. Text
+ * that came from jobs (their output, names and messages) is printed with control characters
  * escaped (term_escape), so that no escape sequence in it reaches the terminal. */
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +23,7 @@
 #include "proc.h"
 #include "state.h"
 #include "term.h"
+#include "timeline.h"
 #include "timeutil.h"
 #include "util.h"
 #include "view.h"
@@ -177,6 +181,29 @@ static void print_chunks(const struct view *v, const struct state_chunk *cs, siz
 	table_release(&t);
 }
 
+/* ---- the timeline ---- */
+
+/* The columns of the terminal on stdout, or 80 when it is not one. */
+static size_t show_width(const struct view *v)
+{
+	struct winsize ws;
+	if (v->ctx->tty && !ioctl(1, TIOCGWINSZ, &ws) && ws.ws_col > 0)
+		return ws.ws_col;
+	return 80;
+}
+
+/* A bar per chunk against time, after the table (timeline.h). */
+static void print_timeline(const struct view *v, const struct state_chunk *cs, size_t n)
+{
+	struct timeline_opts o = { .width = show_width(v), .color = v->ctx->color,
+				   .now = v->now, .zone = v->zone };
+	struct strbuf sb = STRBUF_INIT;
+	timeline_render(&sb, cs, n, &o);
+	if (sb.len)
+		printf("\n%s", sb.buf);
+	sb_release(&sb);
+}
+
 /* How an attempt ended, for the failure section: "exit 1", "killed by SIGKILL", "timed out
  * after 2h"; newly allocated. */
 static char *ending_text(const struct state_chunk *c)
@@ -291,6 +318,7 @@ static int show_run(struct view *v, int64_t id)
 	} else {
 		run_header(v, &r, ids, nids);
 		print_chunks(v, cs, n);
+		print_timeline(v, cs, n);
 		print_tails(v, cs, n);
 	}
 	state_chunks_free(cs, n);

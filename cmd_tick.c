@@ -11,6 +11,8 @@
 #include "cmdopt.h"
 #include "engine.h"
 #include "msg.h"
+#include "project.h"
+#include "runprogress.h"
 #include "sched.h"
 
 static int parse_tick_opts(struct sched_opts *so, int argc, char **argv)
@@ -34,12 +36,25 @@ static void print_line(void *ctx, enum sched_level level, const char *text)
 	}
 }
 
+/* -j above max_parallel is said once; only schedule.yaml is read for it (a tick reads the
+ * jobs itself only when something changed). */
+static void warn_jobs(const char *dir, size_t jobs)
+{
+	if (!jobs)
+		return;
+	struct project p;
+	project_load_schedule(dir, &p);
+	run_warn_jobs(&p, jobs);
+	project_release(&p);
+}
+
 int cmd_tick(struct ctx *ctx, int argc, char **argv)
 {
 	struct sched_opts o = { .now = 0 };
 	int rc = parse_tick_opts(&o, argc, argv);
 	if (rc != EXIT_OK)
 		return rc;
+	warn_jobs(ctx->dir, o.jobs);
 	o.stop = engine_stop_on_signals();
 	struct sched_out out = { print_line, NULL };
 	struct sched_result res;

@@ -2,6 +2,7 @@
  * set up once for every command as its row in stau.c's table asks. */
 #include "cmdctx.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -68,6 +69,32 @@ int ctx_open_state(struct ctx *ctx, bool create)
 		return EXIT_STATE;
 	}
 	return EXIT_OK;
+}
+
+static int unknown_job(const struct project *p, const char *type)
+{
+	const char **names = xcalloc(p->njobs + 1, sizeof(*names));
+	for (size_t i = 0; i < p->njobs; i++)
+		names[i] = p->jobs[i].type;
+	const char *near = spell_suggest(type, names);
+	if (near)
+		error("unknown job '%s' (did you mean '%s'?)", type, near);
+	else
+		error("unknown job '%s': no file in jobs/ has that job type; see 'stau status'",
+		      type);
+	free(names);
+	return EXIT_USAGE;
+}
+
+int ctx_master_job(const struct ctx *ctx, const char *type, const struct graph_node **master)
+{
+	const struct project *p = &ctx->p;
+	if (p->unusable) {
+		diags_print(&p->diags, stderr);
+		return EXIT_USAGE;
+	}
+	*master = graph_find(&p->graph, type);
+	return *master ? EXIT_OK : unknown_job(p, type);
 }
 
 void ctx_release(struct ctx *ctx)

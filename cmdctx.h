@@ -52,6 +52,11 @@ bool ctx_state_elsewhere(const struct ctx *ctx);
  * NULL when it does not exist. Returns EXIT_OK, or EXIT_STATE after saying why. */
 int ctx_open_state(struct ctx *ctx, bool create);
 
+/* The job a new run of `type` starts from (`stau run`, `stau submit`), in ctx->p (NEED_CONFIG):
+ * sets *master and returns EXIT_OK, or returns EXIT_USAGE after saying why: the project
+ * cannot be used (its problems), or no job has that type (with the nearest one). */
+int ctx_master_job(const struct ctx *ctx, const char *type, const struct graph_node **master);
+
 /* Closes the database, releases the project and frees the directory; ctx is then empty
  * (but for color and tty). */
 void ctx_release(struct ctx *ctx);

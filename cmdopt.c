@@ -3,9 +3,12 @@
  * so that every command says a bad -j or --now in the same words. */
 #include "cmdopt.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "json.h"
 #include "timeutil.h"
 #include "usage.h"
 #include "util.h"
@@ -82,6 +85,61 @@ int cmdopt_no_args(const char *cmd, int argc, char **argv)
 	if (optind < argc)
 		return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	return EXIT_OK;
+}
+
+/* ---- the work of a new run ---- */
+
+int cmdopt_ids(const char *cmd, struct cmdopt_work *w, const char *what, const char *text,
+	       size_t len)
+{
+	char err[512];
+	if (workids_parse(what, text, len, WORKIDS_RANGES, &w->ids, err, sizeof(err)))
+		return usage_error(cmd, "%s", err);
+	w->has_ids = true;
+	return EXIT_OK;
+}
+
+int cmdopt_ids_file(const char *cmd, struct cmdopt_work *w, const char *file)
+{
+	size_t len;
+	char *text = read_file(file, &len);
+	if (!text)
+		return usage_error(cmd, "--ids-file: cannot read '%s': %s", file, strerror(errno));
+	int rc = cmdopt_ids(cmd, w, file, text, len);
+	free(text);
+	return rc;
+}
+
+int cmdopt_kw(const char *cmd, struct cmdopt_work *w, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	if (!eq || eq == arg)
+		return usage_error(cmd, "--kw: '%s' is not KEY=VALUE", arg);
+	char *key = xstrndup(arg, (size_t)(eq - arg));
+	const char *v = eq + 1;
+	char *json;
+	if (json_is_number(v) || !strcmp(v, "true") || !strcmp(v, "false") || !strcmp(v, "null")) {
+		json = xstrdup(v);
+	} else {
+		struct strbuf sb = STRBUF_INIT;
+		json_quote(&sb, v, strlen(v));
+		json = sb_detach(&sb);
+	}
+	kv_set(&w->kw, key, json);
+	free(key);
+	free(json);
+	return EXIT_OK;
+}
+
+void cmdopt_work_done(struct cmdopt_work *w)
+{
+	idlist_sort_unique(&w->ids);
+}
+
+void cmdopt_work_release(struct cmdopt_work *w)
+{
+	idlist_release(&w->ids);
+	kvlist_release(&w->kw);
 }
 
 /* ---- global options ---- */

@@ -16,6 +16,8 @@
 #include <stdint.h>
 
 #include "exitcode.h"
+#include "kvlist.h"
+#include "workids.h"
 
 /* getopt_long codes of the shared long options (outside the range of short options). */
 enum { OPT_NOW = 0x100, OPT_JSON };
@@ -61,6 +63,28 @@ int cmdopt_run_arg(const char *cmd, int argc, char **argv, int64_t *id);
 
 /* Refuses any argument left at optind ("unexpected argument 'x'"). */
 int cmdopt_no_args(const char *cmd, int argc, char **argv);
+
+/* ---- the work of a new run: --ids, --ids-file, --kw (run, submit) ---- */
+
+/* The work IDs and keyword arguments a command was given for a new run. Initialise with
+ * { 0 }; release with cmdopt_work_release. */
+struct cmdopt_work {
+	struct idlist ids;	/* sorted and unique once cmdopt_work_done has run */
+	bool has_ids;		/* --ids or --ids-file was given (maybe with no IDs in it) */
+	struct kvlist kw;	/* --kw, in the order given, a later key replacing an earlier */
+};
+
+/* --ids LIST: adds the IDs of text[0..len) ("1-100,205"; `what` names it in errors). */
+int cmdopt_ids(const char *cmd, struct cmdopt_work *w, const char *what, const char *text,
+	       size_t len);
+/* --ids-file F: adds the IDs of file F, separated by white space or commas. */
+int cmdopt_ids_file(const char *cmd, struct cmdopt_work *w, const char *file);
+/* --kw K=V: V is taken as JSON when it is a JSON number, true, false or null, else as a
+ * string (so --kw n=5 gives 5, --kw name=007 gives "007"); no value is parsed by a shell. */
+int cmdopt_kw(const char *cmd, struct cmdopt_work *w, const char *arg);
+/* Sorts the IDs and drops duplicates, once every option is parsed. */
+void cmdopt_work_done(struct cmdopt_work *w);
+void cmdopt_work_release(struct cmdopt_work *w);
 
 /* ---- global options ---- */
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "failtext.h"
 #include "monitor.h"
 #include "msg.h"
 #include "term.h"
@@ -107,7 +108,7 @@ static void run_started(void *ctx, const struct state_chunk *c)
 static void run_finished(void *ctx, const struct state_chunk *c, const struct engine_finish *f)
 {
 	struct progress *g = ctx;
-	char *text = engine_failure_text(f);
+	char *text = engine_failure_text(f), *line;
 	char d[40];
 	if (f->started && g->running)
 		g->running--;
@@ -124,8 +125,9 @@ static void run_finished(void *ctx, const struct state_chunk *c, const struct en
 	case ENGINE_FAILED:
 		clear_line(g);
 		plain(g, "failed %s %zu/%zu: %s\n", c->job, c->index, c->count, text);
-		error("%s run %lld chunk %zu/%zu failed: %s; log %s", c->job, (long long)c->run,
-		      c->index, c->count, text, c->log_path);
+		line = failtext_line(g->st, c, f, NULL);
+		error("%s", line);
+		free(line);
 		break;
 	}
 	free(text);
@@ -138,6 +140,45 @@ static void run_idle(void *ctx)
 }
 
 /* ---- the run ---- */
+
+int run_queue(struct state *st, const struct project *p, struct run_request *r, int64_t *id)
+{
+	char err[512];
+	struct idlist sel = IDLIST_INIT;
+	bool has_ids = r->has_ids;
+	r->failed = NULL;
+	if (!has_ids && r->select_work &&
+	    engine_select_work(p, project_job(p, r->job), &sel, &has_ids, err, sizeof(err)))
+		r->failed = xstrdup(err);
+	const int64_t *ids = r->has_ids ? r->ids : sel.v;
+	size_t nids = r->has_ids ? r->nids : sel.n;
+	char *git = project_git_commit(p->dir);
+	struct engine_new_run n = { .job = r->job, .kwargs = r->kwargs, .ids = ids, .nids = nids,
+				    .has_ids = has_ids, .force = r->force, .git = git,
+				    .fail = r->failed };
+	int rc = engine_queue_run(st, p, &n, r->now, id, err, sizeof(err));
+	free(git);
+	idlist_release(&sel);
+	if (rc)
+		return error("%s", err), EXIT_STATE;
+	return EXIT_OK;
+}
+
+void run_warn_jobs(const struct project *p, size_t jobs)
+{
+	int64_t max = engine_max_parallel(p);
+	if (!jobs || (int64_t)jobs <= max)
+		return;
+	char *cap = xasprintf("at most %lld chunk%s at once", (long long)max,
+			      max == 1 ? " runs" : "s run");
+	if (p->sched.settings.max_parallel)
+		warn("-j %zu is above max_parallel (%lld in schedule.yaml): %s", jobs,
+		     (long long)max, cap);
+	else
+		warn("-j %zu is above max_parallel (the %lld CPUs; set it in schedule.yaml's "
+		     "settings to allow more): %s", jobs, (long long)max, cap);
+	free(cap);
+}
 
 int run_expand_waiting(struct state *st, const struct project *p, int64_t id, int64_t *now)
 {

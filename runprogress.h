@@ -16,6 +16,32 @@
 #include "project.h"
 #include "state.h"
 
+/* A new run of a job, as `stau run`, `stau rerun` and `stau submit` ask for it. */
+struct run_request {
+	const char *job;	/* the master job type, a job of the project */
+	const char *kwargs;	/* JSON object text */
+	const int64_t *ids;	/* the work IDs, sorted and unique, when has_ids */
+	size_t nids;
+	bool has_ids;
+	bool select_work;	/* !has_ids: take the IDs from the job's select_work (else the
+				 * run has none) */
+	bool force;		/* every dependency is stale */
+	int64_t now;		/* recorded as its creation time */
+	char *failed;		/* out: why select_work failed (the run is then recorded FAILED
+				 * with it), a new string the caller frees; else NULL */
+};
+
+/* Queues run r (QUEUED, to be expanded by run_expand_waiting or the next tick), with the
+ * project's git commit: its IDs are r->ids, else (select_work) those the job's select_work
+ * gives now, outside any transaction. A select_work that fails records the run FAILED at
+ * once with the reason, also in r->failed. Returns EXIT_OK and sets *id, or EXIT_STATE after
+ * printing the state error. */
+int run_queue(struct state *st, const struct project *p, struct run_request *r, int64_t *id);
+
+/* Says once on stderr when -j `jobs` is above the global max_parallel, which then caps it
+ * (a warning, not an error); nothing when jobs is 0 (no -j) or not above it. */
+void run_warn_jobs(const struct project *p, size_t jobs);
+
 /* Expands QUEUED run `id`, waiting while another run holds open chunks of a job type it
  * needs: said once on stderr ("stau: run 4 waits for ..."), then tried again every second,
  * *now moving on by the seconds waited. Returns EXIT_OK when the run is ACTIVE or has

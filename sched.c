@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "due.h"
+#include "failtext.h"
 #include "monitor.h"
 #include "project.h"
 #include "term.h"
@@ -348,7 +349,7 @@ static void tick_started(void *ctx, const struct state_chunk *c)
 static void tick_finished(void *ctx, const struct state_chunk *c, const struct engine_finish *f)
 {
 	struct tick *t = ctx;
-	char *text = engine_failure_text(f);
+	char *line = NULL;
 	char d[40];
 	t->ended++;
 	switch (f->outcome) {
@@ -359,16 +360,16 @@ static void tick_finished(void *ctx, const struct state_chunk *c, const struct e
 		break;
 	case ENGINE_RETRY:
 		time_format(f->retry_at, NULL, d, sizeof(d));
-		say(t, SCHED_INFO, "%s run %lld chunk %zu/%zu failed: %s; retry at %s; log %s",
-		    c->job, (long long)c->run, c->index, c->count, text, d, c->log_path);
+		line = failtext_line(t->st, c, f, d);
+		say(t, SCHED_INFO, "%s", line);
 		break;
 	case ENGINE_FAILED:
-		say(t, SCHED_ERROR, "%s run %lld chunk %zu/%zu failed: %s; log %s", c->job,
-		    (long long)c->run, c->index, c->count, text, c->log_path);
+		line = failtext_line(t->st, c, f, NULL);
+		say(t, SCHED_ERROR, "%s", line);
 		t->res->failed++;
 		break;
 	}
-	free(text);
+	free(line);
 }
 
 static int run_chunks(struct tick *t)

@@ -29,7 +29,7 @@ struct command {
 	int needs;		/* what stau.c sets up first: NEED_* of cmdctx.h */
 	const char *valued;	/* its options that take a value as the next word ("-j --now"),
 				 * so that a value is never taken for a global option */
-	const char *summary;
+	const char *summary;	/* NULL: a hidden command, not in `stau --help` */
 	const char *usage;
 };
 
@@ -57,6 +57,20 @@ static const struct command commands[] = {
 	  "  --dry-run      print the chunks that would run and the fresh ones left out\n"
 	  "  -j N           run at most N chunks at once\n"
 	  "  --now TIME     act as if it were TIME (ISO 8601 or @EPOCH)\n" },
+	{ "submit", cmd_submit, NEED_CONFIG, "--now --ids --ids-file --kw",
+	  "queue a run for the next tick and print its id",
+	  "usage: stau submit JOB [--ids LIST] [--ids-file F] [--kw K=V]... [--force]\n"
+	  "                   [--now TIME]\n\n"
+	  "Queues a run of JOB, as 'stau run' would start it, and returns at once: the next\n"
+	  "'stau tick' expands and runs it. Prints the run's id on stdout. The work IDs are\n"
+	  "fixed now: --ids, else what the job's select_work gives at once. Exits 1 when\n"
+	  "select_work fails (the run is recorded FAILED), 2 when JOB is unknown.\n"
+	  "  --ids LIST     work IDs, e.g. 1-100,205 (default: the job's select_work)\n"
+	  "  --ids-file F   work IDs from file F, separated by white space or commas\n"
+	  "  --kw K=V       a keyword argument for every chunk; V is a JSON number, true,\n"
+	  "                 false or null, else a string\n"
+	  "  --force        treat every dependency as stale\n"
+	  "  --now TIME     record the run as queued at TIME (ISO 8601 or @EPOCH)\n" },
 	{ "check", cmd_check, NEED_CONFIG, "",
 	  "validate every job header and the schedule",
 	  "usage: stau check\n\n"
@@ -72,12 +86,24 @@ static const struct command commands[] = {
 	  "create a project with an example job and schedule",
 	  "usage: stau init [DIR]\n\n"
 	  "Creates DIR (default: the current directory) with schedule.yaml and jobs/hello.py,\n"
-	  "keeping files that already exist, and prints the crontab line that runs it.\n" },
-	{ "graph", cmd_graph, NEED_CONFIG, "",
-	  "show the job graph as a tree or Graphviz DOT",
-	  "usage: stau graph [JOB] [--dot]\n\n"
-	  "Prints the dependency tree of JOB (default: every job that nothing depends on).\n"
-	  "  --dot   print Graphviz DOT instead (edges labelled with max_lag)\n" },
+	  "and prints the crontab line that runs it. A directory that has schedule.yaml or\n"
+	  "jobs/ already is a project: init refuses it and writes nothing (exit 2).\n" },
+	{ "crontab", cmd_crontab, NEED_CONFIG, "",
+	  "print the crontab line that runs this project",
+	  "usage: stau crontab\n\n"
+	  "Prints the line to add with 'crontab -e' to run this project's tick every minute,\n"
+	  "with the path of this stau, and changes nothing. Says on stderr when cron's PATH\n"
+	  "(/usr/bin:/bin) would find another python3 than yours.\n" },
+	{ "graph", cmd_graph, NEED_CONFIG, "--run",
+	  "show the job graph, or a run's chunk graph, as a tree or DOT",
+	  "usage: stau graph [JOB] [--dot]\n"
+	  "       stau graph --run RUN [--dot]\n\n"
+	  "Prints the dependency tree of JOB (default: every job that nothing depends on),\n"
+	  "with the data_sources and data_sinks of each job.\n"
+	  "  --dot       print Graphviz DOT instead (edges labelled with max_lag)\n"
+	  "  --run RUN   the chunks of run RUN instead: each with its job, index, work IDs\n"
+	  "              and state, below the chunks that depend on it (DOT: coloured by\n"
+	  "              state)\n" },
 	{ "status", cmd_status, NEED_CONFIG | NEED_STATE_GENTLY, "-n --now",
 	  "show every job's last run, schedule and health",
 	  "usage: stau status [JOB] [--json] [--now TIME] [-n N]\n\n"
@@ -131,6 +157,16 @@ static const struct command commands[] = {
 	  "unknown, still queued or running, or done.\n"
 	  "  -j N         run at most N chunks at once\n"
 	  "  --now TIME   act as if it were TIME (ISO 8601 or @EPOCH)\n" },
+	{ "rerun", cmd_rerun, NEED_CONFIG | NEED_STATE_GENTLY, "-j --now",
+	  "start a new run with a run's job, work IDs and kwargs",
+	  "usage: stau rerun RUN [--force] [-j N] [--now TIME]\n\n"
+	  "Starts a new run of the job of run RUN with its work IDs and kwargs, and runs it\n"
+	  "now as 'stau run' does: every chunk of the job, and the dependencies that are not\n"
+	  "fresh. RUN may be done, failed or canceled, not queued or running. Exits as\n"
+	  "'stau run' does, and 2 when RUN is unknown or has not ended.\n"
+	  "  --force      treat every dependency as stale\n"
+	  "  -j N         run at most N chunks at once\n"
+	  "  --now TIME   act as if it were TIME (ISO 8601 or @EPOCH)\n" },
 	{ "cancel", cmd_cancel, NEED_CONFIG | NEED_STATE_GENTLY, "--now",
 	  "cancel a run: pending chunks, and SIGTERM to running ones",
 	  "usage: stau cancel RUN [--now TIME]\n\n"
@@ -146,6 +182,11 @@ static const struct command commands[] = {
 	  "  --older-than D   a duration such as 12h, 7d or 1d12h (default: the retention in\n"
 	  "                   schedule.yaml, 30d when it sets none)\n"
 	  "  --now TIME       count ages from TIME (ISO 8601 or @EPOCH)\n" },
+	/* hidden: what completion/stau.bash asks for; no summary keeps it out of --help */
+	{ "complete", cmd_complete, NEED_PROJECT, "", NULL,
+	  "usage: stau complete jobs|entries|runs\n\n"
+	  "Prints the job types, schedule entry ids or newest run ids of the project, one per\n"
+	  "line, for bash completion (completion/stau.bash).\n" },
 };
 
 static const struct command *find_command(const char *name)
@@ -162,7 +203,8 @@ static void print_help(FILE *f)
 	      "A job orchestrator for cron: jobs with dependencies, work IDs and freshness.\n\n"
 	      "commands:\n", f);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		if (commands[i].summary)
+			fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fputs("\noptions, before or after the command:\n"
 	      "  -C DIR       the project directory (default $STAU_DIR, else the current directory)\n"
 	      "  --state DIR  keep the database in DIR instead of .stau/ (also STAU_STATE)\n"

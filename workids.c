@@ -262,6 +262,19 @@ char *workids_format_compact(const int64_t *ids, size_t n)
 	return sb_detach(&sb);
 }
 
+char *workids_format_brief(const int64_t *ids, size_t n, size_t max)
+{
+	char *all = workids_format_compact(ids, n);
+	size_t end = strlen(all);
+	if (end <= max)
+		return all;
+	for (end = max; end > 0 && all[end] != ','; end--)
+		;
+	char *s = xasprintf("%.*s%s\xe2\x80\xa6 (%zu IDs)", (int)end, all, end ? "," : "", n);
+	free(all);
+	return s;
+}
+
 char *workids_format_csv(const int64_t *ids, size_t n)
 {
 	struct strbuf sb = STRBUF_INIT;

@@ -68,6 +68,11 @@ int workids_from_sqlite(const char *db_path, const char *query, const char *dir,
  * with workids_parse(..., WORKIDS_RANGES, ...). */
 char *workids_format_compact(const int64_t *ids, size_t n);
 
+/* The compact form cut for people at a comma to at most max columns, then ending in
+ * ",… (N IDs)": "1-6,9,… (1000 IDs)"; the whole compact form when it fits. Newly
+ * allocated. */
+char *workids_format_brief(const int64_t *ids, size_t n, size_t max);
+
 /* ids[0..n) separated by commas, "1,2,3" ("" for n == 0), for STAU_WORK_IDS. Newly
  * allocated; the caller frees it. */
 char *workids_format_csv(const int64_t *ids, size_t n);

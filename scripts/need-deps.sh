@@ -1,7 +1,7 @@
 #!/bin/sh
 # need-deps.sh WHAT... - make sure the Debian packages that stau's build needs are installed.
 # WHAT is "build" (sqlite3, libyaml, pkg-config) and/or "test" (cmocka, python3, prove,
-# valgrind, sqlite3, graphviz, clang and its libFuzzer).
+# valgrind, sqlite3, graphviz, groff, clang and its libFuzzer).
 # As root, installs what is missing with apt-get; otherwise prints the one line to run.
 set -u
 pkgs=""
@@ -24,6 +24,7 @@ for what in "$@"; do
 		command -v strace >/dev/null 2>&1 || need strace
 		command -v sqlite3 >/dev/null 2>&1 || need sqlite3
 		command -v dot >/dev/null 2>&1 || need graphviz
+		command -v groff >/dev/null 2>&1 || need groff-base
 		command -v clang >/dev/null 2>&1 || need clang
 		[ -n "$(find /usr/lib -name 'libclang_rt.fuzzer*' -print -quit 2>/dev/null)" ] ||
 			need libclang-rt-dev

@@ -201,6 +201,46 @@ static void test_values_and_double_dash_are_left_alone(void **state)
 	free(text);
 }
 
+static void test_work_of_a_new_run(void **state)
+{
+	(void)state;
+	struct cmdopt_work w = { 0 };
+	assert_int_equal(cmdopt_ids("submit", &w, "--ids", "5,1-3", 5), EXIT_OK);
+	assert_int_equal(cmdopt_ids("submit", &w, "--ids", "2", 1), EXIT_OK);
+	assert_true(w.has_ids);
+	cmdopt_work_done(&w);
+	assert_int_equal(w.ids.n, 4);
+	assert_int_equal(w.ids.v[0], 1);
+	assert_int_equal(w.ids.v[3], 5);
+	assert_int_equal(cmdopt_kw("submit", &w, "n=5"), EXIT_OK);
+	assert_int_equal(cmdopt_kw("submit", &w, "name=007"), EXIT_OK);
+	assert_int_equal(cmdopt_kw("submit", &w, "flag=true"), EXIT_OK);
+	assert_int_equal(cmdopt_kw("submit", &w, "n=6"), EXIT_OK);
+	assert_int_equal(cmdopt_kw("submit", &w, "s=a \"b\"="), EXIT_OK);
+	char *json = kv_to_json(&w.kw);
+	assert_string_equal(json, "{\"n\":6,\"name\":\"007\",\"flag\":true,\"s\":\"a \\\"b\\\"=\"}");
+	free(json);
+	FILE *fe = tmpfile();
+	fflush(stderr);
+	int se = dup(2);
+	dup2(fileno(fe), 2);
+	assert_int_equal(cmdopt_kw("submit", &w, "=1"), EXIT_USAGE);
+	assert_int_equal(cmdopt_kw("submit", &w, "novalue"), EXIT_USAGE);
+	assert_int_equal(cmdopt_ids("submit", &w, "--ids", "x", 1), EXIT_USAGE);
+	assert_int_equal(cmdopt_ids_file("submit", &w, "/nonexistent/ids"), EXIT_USAGE);
+	fflush(stderr);
+	dup2(se, 2);
+	close(se);
+	char *text = slurp(fe);
+	fclose(fe);
+	assert_non_null(strstr(text, "stau: --kw: '=1' is not KEY=VALUE\nsee 'stau submit --help'\n"
+				     "stau: --kw: 'novalue' is not KEY=VALUE\n"));
+	assert_non_null(strstr(text, "stau: --ids-file: cannot read '/nonexistent/ids': No such "
+				     "file or directory\n"));
+	free(text);
+	cmdopt_work_release(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +249,7 @@ int main(void)
 		cmocka_unit_test(test_run_ids),
 		cmocka_unit_test(test_global_options_among_the_words),
 		cmocka_unit_test(test_values_and_double_dash_are_left_alone),
+		cmocka_unit_test(test_work_of_a_new_run),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	free(err);

@@ -54,6 +54,8 @@ static int setup(void **state)
 	assert_int_equal(mkdir(jobs, 0700), 0);
 	free(jobs);
 	put(x, "jobs/a.sh", "#!/bin/sh\n# ---\n# chunk_size: 2\n# ---\nexit 0\n");
+	put(x, "jobs/b.sh", "#!/bin/sh\n# ---\n# select_work: echo 6 5 5\n# ---\nexit 0\n");
+	put(x, "jobs/c.sh", "#!/bin/sh\n# ---\n# select_work: ./nowhere\n# ---\nexit 0\n");
 	put(x, "schedule.yaml", "settings:\n  max_parallel: 1\n");
 	project_load(x->dir, &x->p);
 	x->ex = fake_exec_runner(&x->fake);
@@ -161,8 +163,8 @@ static void test_a_run_that_failed(void **state)
 	assert_int_equal(execute(x, &e), EXIT_FAILED);
 	assert_string_equal(x->out, "start a 1/1 (chunk 1, attempt 1)\n"
 				    "failed a 1/1: exit 1 after 0.0s\n");
-	assert_string_equal(x->err, "stau: a run 1 chunk 1/1 failed: exit 1 after 0.0s; log "
-				    ".stau/logs/a/1-1-1.log\n"
+	assert_string_equal(x->err, "stau: a run 1: a 1/1 (IDs 1-2) failed: exit 1 after 0.0s; "
+				    "log .stau/logs/a/1-1-1.log\n"
 				    "stau: a run 1 failed: 1 chunk failed\n");
 }
 
@@ -198,6 +200,98 @@ static void test_a_retry_counts_the_chunks_it_retried(void **state)
 	assert_string_equal(x->out, "");
 }
 
+/* Reads run id's IDs as "5,6" text. */
+static char *run_ids_text(struct fx *x, int64_t id, struct state_run *r)
+{
+	int64_t *v = NULL;
+	size_t n = 0;
+	assert_int_equal(state_run_get(x->st, id, r), 1);
+	assert_int_equal(state_run_ids(x->st, id, &v, &n), 0);
+	struct strbuf sb = STRBUF_INIT;
+	sb_adds(&sb, "");
+	for (size_t i = 0; i < n; i++)
+		sb_addf(&sb, "%s%lld", i ? "," : "", (long long)v[i]);
+	free(v);
+	return sb_detach(&sb);
+}
+
+static void test_queue_a_run(void **state)
+{
+	struct fx *x = *state;
+	struct state_run r;
+	int64_t id;
+	/* IDs given */
+	struct run_request q = { .job = "a", .kwargs = "{\"k\":1}", .ids = ids, .nids = 3,
+				 .has_ids = true, .select_work = true, .now = NOW };
+	assert_int_equal(run_queue(x->st, &x->p, &q, &id), EXIT_OK);
+	assert_null(q.failed);
+	char *text = run_ids_text(x, id, &r);
+	assert_string_equal(text, "1,2,3");
+	assert_int_equal(r.state, RUN_QUEUED);
+	assert_string_equal(r.kwargs, "{\"k\":1}");
+	assert_int_equal(r.created, NOW);
+	assert_null(r.entry);
+	free(text);
+	state_run_release(&r);
+	/* from select_work, sorted and unique */
+	q = (struct run_request){ .job = "b", .kwargs = "{}", .select_work = true, .force = true,
+				  .now = NOW };
+	assert_int_equal(run_queue(x->st, &x->p, &q, &id), EXIT_OK);
+	text = run_ids_text(x, id, &r);
+	assert_string_equal(text, "5,6");
+	assert_true(r.has_ids && r.force);
+	free(text);
+	state_run_release(&r);
+	/* no IDs and no select_work asked for: a run without IDs */
+	q.select_work = false;
+	assert_int_equal(run_queue(x->st, &x->p, &q, &id), EXIT_OK);
+	text = run_ids_text(x, id, &r);
+	assert_string_equal(text, "");
+	assert_false(r.has_ids);
+	free(text);
+	state_run_release(&r);
+	/* a select_work that fails: recorded FAILED with the reason */
+	q = (struct run_request){ .job = "c", .kwargs = "{}", .select_work = true, .now = NOW };
+	assert_int_equal(run_queue(x->st, &x->p, &q, &id), EXIT_OK);
+	assert_non_null(q.failed);
+	assert_int_equal(state_run_get(x->st, id, &r), 1);
+	assert_int_equal(r.state, RUN_FAILED);
+	assert_string_equal(r.message, q.failed);
+	state_run_release(&r);
+	free(q.failed);
+}
+
+/* run_warn_jobs(jobs) with stderr captured; returns what it said. */
+static char *warned(struct fx *x, size_t jobs)
+{
+	FILE *fe = tmpfile();
+	fflush(stderr);
+	int se = dup(2);
+	dup2(fileno(fe), 2);
+	run_warn_jobs(&x->p, jobs);
+	fflush(stderr);
+	dup2(se, 2);
+	close(se);
+	char *text = slurp(fe);
+	fclose(fe);
+	return text;
+}
+
+static void test_jobs_above_max_parallel(void **state)
+{
+	struct fx *x = *state;
+	char *text = warned(x, 2);
+	assert_string_equal(text, "stau: -j 2 is above max_parallel (1 in schedule.yaml): at most "
+				  "1 chunk runs at once\n");
+	free(text);
+	text = warned(x, 1);
+	assert_string_equal(text, "");
+	free(text);
+	text = warned(x, 0);
+	assert_string_equal(text, "");
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +300,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_run_without_work, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_retry_counts_the_chunks_it_retried, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_queue_a_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jobs_above_max_parallel, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

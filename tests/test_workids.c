@@ -188,6 +188,26 @@ static void test_compact_round_trip_million(void **unused)
 	idlist_release(&back);
 }
 
+static void test_brief_format(void **state)
+{
+	int64_t ids[] = { 1, 2, 3, 5, 7, 8, 9, 11 };
+	char *s = workids_format_brief(ids, 8, 40);
+	assert_string_equal(s, "1-3,5,7-9,11");
+	free(s);
+	s = workids_format_brief(ids, 8, 12);
+	assert_string_equal(s, "1-3,5,7-9,11");
+	free(s);
+	s = workids_format_brief(ids, 8, 9);
+	assert_string_equal(s, "1-3,5,7-9,\xe2\x80\xa6 (8 IDs)");
+	free(s);
+	s = workids_format_brief(ids, 8, 2);
+	assert_string_equal(s, "\xe2\x80\xa6 (8 IDs)");
+	free(s);
+	s = workids_format_brief(ids, 0, 10);
+	assert_string_equal(s, "");
+	free(s);
+}
+
 /* ---- select_work commands ---- */
 
 static char tmpdir[64];
@@ -384,6 +404,7 @@ int main(void)
 		cmocka_unit_test(test_sort_unique),
 		cmocka_unit_test(test_compact_format),
 		cmocka_unit_test(test_compact_round_trip_million),
+		cmocka_unit_test(test_brief_format),
 		cmocka_unit_test_setup_teardown(test_command_output_sorted_unique, make_tmpdir,
 						remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_command_runs_in_dir, make_tmpdir,

@@ -1,5 +1,6 @@
 #!/bin/sh
-# stau check: every problem of every file with file:line:col, exit codes, notes.
+# stau check: every problem of every file with file:line:col, exit codes, notes, job files
+# that would fail at run time for want of the execute permission.
 . "$(dirname "$0")/lib.sh"
 
 mkproject good
@@ -109,4 +110,28 @@ case $out in "usage: stau check"*) ok "help shows usage";; *) not_ok "help shows
 
 run_stau --version
 case $out in "stau "[0-9]*) ok "--version";; *) not_ok "--version" "$out";; esac
+# A job started as the file itself needs the execute permission; one with a command or a
+# main_func does not.
+mkproject perms
+job plain.sh '#!/bin/sh
+# ---
+# description: run as itself
+# ---
+true'
+job cmd.sh '# ---
+# command: [sh]
+# ---
+true'
+job py.py '# ---
+# main_func: main
+# ---
+def main(**kw): pass'
+chmod 644 "$P/jobs/plain.sh" "$P/jobs/cmd.sh" "$P/jobs/py.py"
+run_stau -C "$P" check
+check "a job file that is not executable is a problem" "2|jobs/plain.sh: not executable: run 'chmod +x jobs/plain.sh', or give it a 'command' or a 'main_func'
+1 problem" "$rc|$out"
+chmod 755 "$P/jobs/plain.sh"
+run_stau -C "$P" check
+check "once executable, all is well" "0|ok: 3 jobs, 0 schedule entries" "$rc|$out"
+
 done_testing

@@ -1,5 +1,6 @@
 #!/bin/sh
-# stau graph: the tree and Graphviz DOT of the job graph.
+# stau graph: the tree and Graphviz DOT of the job graph, with data_sources and data_sinks;
+# stau graph --run: the chunk graph of a run, as a tree and as DOT coloured by state.
 . "$(dirname "$0")/lib.sh"
 
 mkproject g
@@ -70,4 +71,76 @@ job f.sh '# ---
 run_stau -C "$P" graph f
 check "a cycle is a configuration error" 2 "$rc"
 check "named on stderr" "stau: jobs/f.sh:3:17: dependency cycle: f -> f" "$err"
+
+# data_sources and data_sinks, below their job in the tree and as cylinders in DOT.
+mkproject data
+job report.sh '# ---
+# data_sources: [data/stores.db, "s3://raw/sales.csv"]
+# data_sinks: [out/report.html]
+# dependencies:
+#   - job_type: clean
+# ---'
+job clean.sh '# ---
+# data_sources: [data/stores.db]
+# data_sinks: [data/clean.parquet]
+# ---'
+run_stau -C "$P" graph
+check "the tree shows what each job reads and writes" 'report
+|   data_sources: data/stores.db, s3://raw/sales.csv
+|   data_sinks: out/report.html
+`-- clean  (max_lag 0s)
+        data_sources: data/stores.db
+        data_sinks: data/clean.parquet' "$out"
+run_stau -C "$P" graph --dot
+check "DOT: a dashed edge from each source, and to each sink" '"data:data/stores.db" -> "clean" [style=dashed];
+"clean" -> "data:data/clean.parquet" [style=dashed];
+"data:data/stores.db" -> "report" [style=dashed];
+"data:s3://raw/sales.csv" -> "report" [style=dashed];
+"report" -> "data:out/report.html" [style=dashed];' \
+	"$(printf '%s\n' "$out" | grep 'style=dashed' | tr -d '\t')"
+check "DOT: each data node is a cylinder" 5 "$(printf '%s\n' "$out" | grep -c 'shape=cylinder')"
+if printf '%s\n' "$out" | dot -Tsvg >/dev/null 2>"$TMP/dot.err"; then ok "graphviz draws the data"
+else not_ok "graphviz draws the data" "$(cat "$TMP/dot.err")"; fi
+
+# --run: the chunks of one run.
+mkproject run
+job d.sh '#!/bin/sh
+# ---
+# chunk_size: 2
+# ---
+[ "$STAU_WORK_IDS" != "3,4" ] || exit 4'
+job top.sh '#!/bin/sh
+# ---
+# chunk_size: 4
+# dependencies:
+#   - job_type: d
+# ---
+true'
+run_stau -C "$P" graph --run 1
+check "--run before any run: exit 2" "2|stau: no run 1; 'stau status JOB' lists runs" "$rc|$err"
+check "--run creates no database" "no" "$([ -e "$P/.stau" ] && echo yes || echo no)"
+run_stau -C "$P" run top --ids 1-6 -j 1 --now 2026-03-02T10:00:00Z
+run_stau -C "$P" graph --run 1
+check "--run: each chunk below the chunks that need it, with IDs and state" 'run 1 of top: FAILED
+top 1/2  IDs 1-4  CANCELED: upstream failed
+|-- d 1/3  IDs 1-2  DONE
+`-- d 2/3  IDs 3-4  FAILED: exit 4
+top 2/2  IDs 5-6  DONE
+`-- d 3/3  IDs 5-6  DONE' "$out"
+run_stau -C "$P" graph --run '#1' --dot
+check "--run --dot: one node per chunk, filled by state" 'palegreen 3
+lightcoral 1
+khaki 1' "$(for c in palegreen lightcoral khaki; do echo "$c $(printf '%s\n' "$out" | grep -c "fillcolor=\"$c\"")"; done)"
+check "--run --dot: an edge from each dependency to its dependent" '"c1" -> "c4";
+"c2" -> "c4";
+"c3" -> "c5";' "$(printf '%s\n' "$out" | grep -- '->' | tr -d '\t')"
+if printf '%s\n' "$out" | dot -Tsvg >/dev/null 2>"$TMP/dot.err"; then ok "graphviz draws the run"
+else not_ok "graphviz draws the run" "$(cat "$TMP/dot.err")"; fi
+run_stau -C "$P" graph --run 2
+check "--run of an unknown run: exit 2" 2 "$rc"
+run_stau -C "$P" graph top --run 1
+check "a job and --run: exit 2" "2|stau: give a job or --run RUN, not both" "$rc|$(printf '%s\n' "$err" | head -n 1)"
+run_stau -C "$P" graph --run x
+check "--run of a word that is no run id: exit 2" 2 "$rc"
+
 done_testing

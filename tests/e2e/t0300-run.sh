@@ -120,7 +120,8 @@ d 3,4
 d 5,6
 top 1,2
 top 5,6" "$(cat "$P/order")"
-check "stderr: the failed chunk with its log, then the run" "stau: d run 1 chunk 2/3 failed: exit 5 after 0.0s; log .stau/logs/d/1-2-1.log
+check "stderr: the failed chunk with its run, IDs, last output line, canceled dependents and log, then the run" \
+	"stau: top run 1: d 2/3 (IDs 3-4) failed: exit 5 after 0.0s: no data for 3 and 4; canceled: top 2/3; log .stau/logs/d/1-2-1.log
 stau: top run 1 failed: 1 chunk failed, 1 canceled" "$(echo "$err" | sed 's/after [0-9.]*s/after 0.0s/')"
 check "the log keeps the job's stderr" "no data for 3 and 4" "$(sed -n 3p "$P/.stau/logs/d/1-2-1.log")"
 
@@ -148,7 +149,7 @@ run_stau -C "$P" run ok --ids 1-x
 check "bad --ids exit 2" 2 "$rc"
 run_stau -C "$P" run noexec --now "$NOW"
 check "a job file that is not executable fails the run" 1 "$rc"
-check "and says how to fix it" "stau: noexec run 1 chunk 1/1 failed: 'jobs/noexec.sh' is not executable: run 'chmod +x jobs/noexec.sh', or give it a 'command' or a 'main_func'; log .stau/logs/noexec/1-1-1.log
+check "and says how to fix it" "stau: noexec run 1: noexec 1/1 failed: 'jobs/noexec.sh' is not executable: run 'chmod +x jobs/noexec.sh', or give it a 'command' or a 'main_func'; log .stau/logs/noexec/1-1-1.log
 stau: noexec run 1 failed: 1 chunk failed" "$err"
 
 done_testing

@@ -88,8 +88,8 @@ run_stau -C "$P" tick -j 1 --now "@$DAY"
 check "a failure that will be retried is not reported" "0:" "$rc:$err$out"
 run_stau -C "$P" tick --now "@$((DAY + 60))"
 check "the last failure exits 1" 1 "$rc"
-check "one line on stderr per failed chunk, naming its log" \
-	"stau: flaky run 1 chunk 2/3 failed: exit 1 after 0.0s; log .stau/logs/flaky/1-2-2.log" \
+check "one line on stderr per failed chunk, naming its run, IDs and log" \
+	"stau: flaky run 1: flaky 2/3 (ID 2) failed: exit 1 after 0.0s; log .stau/logs/flaky/1-2-2.log" \
 	"$(echo "$err" | sed 's/after [0-9.]*s/after 0.0s/')"
 check "nothing on stdout" "" "$out"
 check "each chunk tried as its policy says" "1 attempt 1

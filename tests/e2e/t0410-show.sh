@@ -121,4 +121,35 @@ if command -v sqlite3 >/dev/null 2>&1; then
 		"$(printf '%s\n' "$err" | sed 's/stau ([0-9]*)/stau (N)/')"
 fi
 
+# The timeline after the table: a bar per chunk against time, 80 columns outside a terminal.
+# The times are set in the database, so that nothing waits for real seconds: a 1/2 and a 2/2
+# ran at once for 20 s and 30 s, b waited for both, then ran 30 s.
+mkproject timeline
+job a.sh '#!/bin/sh
+# ---
+# chunk_size: 1
+# ---
+true'
+job b.sh '#!/bin/sh
+# ---
+# chunk_size: 2
+# dependencies:
+#   - job_type: a
+# ---
+true'
+run_stau -C "$P" run b --ids 1-2 -j 1 --now 2026-03-02T10:00:00Z
+T=1772445600 # 2026-03-02T10:00:00Z
+sqlite3 "$P/.stau/stau.db" "UPDATE chunks SET started = $T, finished = $T + 20, duration_ms = 20000 WHERE id = 1;
+UPDATE chunks SET started = $T, finished = $T + 30, duration_ms = 30000 WHERE id = 2;
+UPDATE chunks SET started = $T + 30, finished = $T + 60, duration_ms = 30000 WHERE id = 3"
+run_stau -C "$P" show 1
+check "show draws the timeline after the chunk table" "timeline: 10:00:00 to 10:01:00 (1m), one column = 1.1s
+a 1/2  |==================                                   |  20s
+a 2/2  |===========================                          |  30s
+b 1/1  |                           ==========================|  30s
+= done  ! failed  > running  . ready, waiting for a slot or a retry" \
+	"$(printf '%s\n' "$out" | sed -n '/^timeline/,/^= done/p')"
+run_stau -C "$P" show 1 --json
+check "--json has no timeline (the times are there)" "" "$(printf '%s\n' "$out" | grep timeline)"
+
 done_testing

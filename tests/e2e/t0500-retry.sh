@@ -40,7 +40,7 @@ check "the retry says what it runs, then each start and end" "retrying 2 chunks 
 start d 2/3 (chunk 2, attempt 2)
 failed d 2/3: exit 5 after 0.0s" "$(echo "$out" | sed 's/after [0-9.]*s$/after 0.0s/')"
 check "failures on stderr, as stau run says them" \
-	"stau: d run 1 chunk 2/3 failed: exit 5 after 0.0s; log .stau/logs/d/1-2-2.log
+	"stau: top run 1: d 2/3 (IDs 3-4) failed: exit 5 after 0.0s: no data for 3 and 4; canceled: top 2/3; log .stau/logs/d/1-2-2.log
 stau: top run 1 failed: 1 chunk failed, 1 canceled" \
 	"$(echo "$err" | sed 's/after [0-9.]*s;/after 0.0s;/')"
 

@@ -69,7 +69,7 @@ check "pending chunks canceled, SIGTERM to the running one" \
 	"run 1 canceled: 2 pending chunks canceled, 1 running chunk sent SIGTERM" "$out"
 wait "$run_pid"
 check "the stau run of the canceled run exits 1" 1 "$?"
-check "it saw its chunk killed and the run canceled" "stau: slow run 1 chunk 1/3 failed: \
+check "it saw its chunk killed and the run canceled" "stau: slow run 1: slow 1/3 (ID 1) failed: \
 killed by signal TERM after 0.0s; log .stau/logs/slow/1-1-1.log
 stau: slow run 1 canceled: canceled by user" \
 	"$(sed 's/after [0-9.]*s;/after 0.0s;/' "$TMP/run.err")"

@@ -61,7 +61,7 @@ case " $codes " in
 esac
 reports=$(cat "$TMP"/out*)
 case "$reports" in
-"stau: solo run 2 chunk 13/40 failed: exit 1 after "*"s; log .stau/logs/solo/2-"*"-1.log")
+"stau: solo run 2: solo 13/40 (ID 13) failed: exit 1 after "*"s; log .stau/logs/solo/2-"*"-1.log")
 	ok "the failure is reported once, by one tick" ;;
 *) not_ok "the failure is reported once, by one tick" "$reports" ;;
 esac

@@ -38,7 +38,7 @@ db() { sqlite3 "$P/.stau/stau.db" "$1"; }
 run_stau -C "$P" tick -j 2 --now 2026-05-04T12:00:00Z
 check "the tick exits 1" "1" "$rc"
 check "the final timeout is reported, not the one that will be retried" \
-	"stau: stubborn run 1 chunk 1/1 failed: timed out after 1s; log .stau/logs/stubborn/1-1-1.log" \
+	"stau: stubborn run 1: stubborn 1/1 failed: timed out after 1s; log .stau/logs/stubborn/1-1-1.log" \
 	"$err"
 check "both timed out; the stubborn one ended by SIGKILL, the meek one by SIGTERM" \
 	"1|stubborn|FAILED|timed out after 1s|9
@@ -58,7 +58,7 @@ check "before its retry_delay the meek job is not retried" "0|attempt 1" \
 	"$rc|$(cat "$P/meek.ran")"
 run_stau -C "$P" tick -j 2 --now 2026-05-04T12:06:00Z
 check "after it, it is retried, times out again and is FAILED" \
-	"1|stau: meek run 2 chunk 1/1 failed: timed out after 1s; log .stau/logs/meek/2-2-2.log" \
+	"1|stau: meek run 2: meek 1/1 failed: timed out after 1s; log .stau/logs/meek/2-2-2.log" \
 	"$rc|$err"
 check "the retry ran as attempt 2" "attempt 1
 attempt 2" "$(cat "$P/meek.ran")"
