@@ -63,6 +63,7 @@ struct local_exec {
 	size_t n, cap;
 	int sigfd;		/* signalfd for SIGCHLD */
 	sigset_t oldmask;	/* the mask before we blocked SIGCHLD, restored by destroy */
+	sigset_t reset;		/* the signals each child puts back to their defaults */
 };
 
 /* ---- the log file ---- */
@@ -174,6 +175,7 @@ struct child_plan {
 	char **env;
 	int logfd, errfd;
 	pid_t parent;
+	const sigset_t *reset;
 };
 
 static void __attribute__((noreturn)) run_child(const struct child_plan *cp)
@@ -183,7 +185,7 @@ static void __attribute__((noreturn)) run_child(const struct child_plan *cp)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != cp->parent)
 		_exit(127); /* stau died before prctl took effect */
-	proc_child_reset_signals();
+	proc_child_reset_signals(cp->reset);
 	int null = open("/dev/null", O_RDONLY);
 	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(cp->logfd, STDOUT_FILENO) < 0 ||
 	    dup2(cp->logfd, STDERR_FILENO) < 0)
@@ -232,7 +234,7 @@ static int local_start(void *self, const struct exec_spec *spec, uint64_t token,
 		return -1;
 	}
 	struct child_plan cp = { .spec = spec, .env = proc_env_merge(spec->env_add), .logfd = logfd,
-				 .errfd = pfd[1], .parent = getpid() };
+				 .errfd = pfd[1], .parent = getpid(), .reset = &x->reset };
 	cp.prog = find_program(spec->argv[0], cp.env, spec->cwd, &cp.prog_errno);
 	sigset_t all, old;
 	sigfillset(&all);
@@ -484,6 +486,7 @@ int exec_local_new(struct exec_runner *out, char *err, size_t errlen)
 	sigset_t chld;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
+	proc_child_signals(&x->reset);
 	sigprocmask(SIG_BLOCK, &chld, &x->oldmask);
 	x->sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (x->sigfd < 0) {

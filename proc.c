@@ -212,18 +212,36 @@ const char *proc_killed_by(int sig, char *buf, size_t len)
 
 /* ---- for a child between fork and exec ---- */
 
-/* execve resets handled signals by itself; what must be reset before the mask is cleared
- * are the handlers stau installs (SIGINT, SIGTERM, SIGHUP: engine_stop_on_signals), which
- * must not run in the child (after vfork: on the parent's memory), and an ignored SIGPIPE,
- * which a program should not inherit. Resetting all 64 would cost more than the rest of
- * starting a chunk. */
-void proc_child_reset_signals(void)
+/* The signals stau itself handles (engine_stop_on_signals) or may ignore: reset whatever
+ * their disposition was when the set was taken, as a handler installed later must not run in
+ * a vfork child on the parent's memory either. */
+static const int stau_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+/* A job must start as from a shell that sets nothing: an ignored disposition survives execve
+ * (a shell's `trap '' ALRM TSTP`, nohup's SIGHUP, a background shell's SIGINT and SIGQUIT
+ * reach stau that way), a handled one is reset by execve itself but must not run in a vfork
+ * child. Asking each of the 64 signals in every child would cost more than the rest of
+ * starting a chunk, so the parent asks once and the child resets only what differs. */
+void proc_child_signals(sigset_t *reset)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2 };
+	sigemptyset(reset);
+	for (size_t i = 0; i < ARRAY_SIZE(stau_signals); i++)
+		sigaddset(reset, stau_signals[i]);
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction now;
+		if (sig != SIGKILL && sig != SIGSTOP && !sigaction(sig, NULL, &now) &&
+		    now.sa_handler != SIG_DFL)
+			sigaddset(reset, sig);
+	}
+}
+
+void proc_child_reset_signals(const sigset_t *reset)
+{
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	sigemptyset(&dfl.sa_mask);
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		sigaction(sigs[i], &dfl, NULL);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(reset, sig) == 1)
+			sigaction(sig, &dfl, NULL);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -287,6 +305,7 @@ struct capture {
 	int out[2], err[2], report[2];
 	int sigfd;
 	sigset_t oldmask;
+	sigset_t reset;	  /* the signals the child puts back to their defaults */
 	bool reaped;
 	int status;
 	int stage;	  /* 0: running, 1: SIGTERM sent, 2: SIGKILL sent, 3: output given up */
@@ -329,7 +348,7 @@ static void __attribute__((noreturn)) capture_child(const struct proc_cmd *cmd,
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(127); /* stau died before prctl took effect */
-	proc_child_reset_signals();
+	proc_child_reset_signals(&c->reset);
 	if (cmd->dir && chdir(cmd->dir))
 		child_fail(c->report[1], START_CHDIR);
 	if (child_stdio(cmd, c))
@@ -386,6 +405,7 @@ static int capture_start(struct capture *c, const struct proc_cmd *cmd, struct p
 {
 	char **env = cmd->env_add ? proc_env_merge(cmd->env_add) : NULL;
 	pid_t parent = getpid();
+	proc_child_signals(&c->reset);
 	c->pid = fork();
 	if (c->pid == 0)
 		capture_child(cmd, c, env, parent);

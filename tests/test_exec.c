@@ -105,6 +105,32 @@ static void test_exit_codes(void **unused)
 	fixture_release(&f);
 }
 
+static void test_default_signals(void **unused)
+{
+	/* what stau's parent ignored (a shell's trap '' ALRM TSTP), what stau ignores and what
+	 * it blocks does not reach the job */
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old[3];
+	const int sigs[] = { SIGALRM, SIGTSTP, SIGPIPE };
+	sigemptyset(&ign.sa_mask);
+	for (size_t i = 0; i < 3; i++)
+		sigaction(sigs[i], &ign, &old[i]);
+	sigset_t usr1, old_mask;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &old_mask);
+	struct fixture f;
+	fixture_init(&f); /* the executor takes the dispositions it must reset now */
+	char *argv[] = { "grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status", NULL };
+	char *log = run(&f, argv, NULL, 0);
+	assert_string_equal(log, "stau: test\nSigBlk:\t0000000000000000\n"
+			    "SigIgn:\t0000000000000000\n[exited with status 0]\n");
+	free(log);
+	fixture_release(&f);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	for (size_t i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+}
+
 static void test_log_is_private_and_truncated(void **unused)
 {
 	struct fixture f;
@@ -412,6 +438,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_exit_codes, make_tmpdir, remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_default_signals, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_log_is_private_and_truncated, make_tmpdir,
 						remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_killed_by_signal, make_tmpdir, remove_tmpdir),

@@ -352,6 +352,27 @@ static void test_capture_child_setup(void **unused)
 	proc_result_release(&res);
 }
 
+static void test_capture_default_signals(void **unused)
+{
+	/* what stau's parent ignored, and what stau blocks, does not reach the command */
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_alrm, old_tstp;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGALRM, &ign, &old_alrm);
+	sigaction(SIGTSTP, &ign, &old_tstp);
+	sigset_t usr1, old_mask;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &old_mask);
+	char *argv[] = { "grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status", NULL };
+	struct proc_cmd cmd = { .argv = argv };
+	struct proc_result res = capture(&cmd);
+	assert_string_equal(res.out.buf, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+	proc_result_release(&res);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	sigaction(SIGALRM, &old_alrm, NULL);
+	sigaction(SIGTSTP, &old_tstp, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_capture_start_failures),
 		cmocka_unit_test(test_capture_time_limit_kills_the_group),
 		cmocka_unit_test(test_capture_child_setup),
+		cmocka_unit_test(test_capture_default_signals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
