@@ -65,6 +65,7 @@ struct job {
 	char **data_sources, **data_sinks; /* NULL-terminated, may be NULL */
 	enum executor executor;
 	struct kvlist slurm; /* srun options, e.g. partition, time, mem, cpus_per_task */
+	int64_t log_limit;   /* bytes a chunk's log may hold; 0: the settings' log_limit */
 	struct loc header_loc; /* the opening "---" line */
 	char *broken; /* set by project.c, not by the parser: why this job's file does not
 		       * validate (then only type and path are meaningful); freed by job_release */
@@ -78,7 +79,14 @@ struct settings {
 	char *python;	       /* NULL = $STAU_PYTHON or python3 */
 	enum executor executor;
 	struct kvlist slurm;
+	int64_t log_limit;     /* bytes a chunk's log may hold, default CONFIG_LOG_LIMIT */
 };
+
+/* log_limit: past it a chunk's log keeps its beginning and its end (docs/design.md,
+ * "Starting a chunk"). The smallest limit still holds a line of each end and the line that
+ * says what was cut. */
+#define CONFIG_LOG_LIMIT ((int64_t)100 << 20)
+#define CONFIG_LOG_LIMIT_MIN ((int64_t)1 << 10)
 
 struct entry {
 	char *id;

@@ -83,6 +83,7 @@ static void parse_settings(struct yamldoc *y, const struct yd_pair *p, void *dst
 		{ "python", yd_parse_string, offsetof(struct settings, python) },
 		{ "executor", config_field_executor, offsetof(struct settings, executor) },
 		{ "slurm", config_field_slurm, offsetof(struct settings, slurm) },
+		{ "log_limit", config_field_log_limit, offsetof(struct settings, log_limit) },
 	};
 	struct sched_draft *sd = dst;
 	if (yd_is_null(p->value))
@@ -469,6 +470,7 @@ static void settings_init(struct settings *st)
 	st->timezone = xstrdup("UTC");
 	st->misfire_grace = DEFAULT_MISFIRE_GRACE;
 	st->retention = DEFAULT_RETENTION;
+	st->log_limit = CONFIG_LOG_LIMIT;
 }
 
 int config_parse_schedule(const char *file, const char *text, size_t len, struct schedule *s,
