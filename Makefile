@@ -43,7 +43,8 @@ LAYER0 := util msg json kvlist
 LAYER1 := timeutil cron term yamldoc header
 LAYER2 := proc config config_job config_schedule graph workids
 LAYER3 := project plan due
-LAYER4 := state state_sql state_runs state_chunks state_fresh state_prune exec pyrunner_gen
+LAYER4 := state state_sql state_runs state_chunks state_fresh state_prune exec exec_log \
+	pyrunner_gen
 LAYER5 := engine engine_runs sched runprogress usage view
 LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show \
 	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune
@@ -68,20 +69,21 @@ LINK_test_config := config_job config_schedule config yamldoc header cron timeut
 	json msg util
 LINK_test_due := due cron timeutil util
 LINK_test_plan := plan graph workids proc kvlist json msg util
-LINK_test_exec := exec proc util
+LINK_test_exec := exec exec_log proc util
+LINK_test_exec_log := exec_log util
 LINK_test_proc := proc util
 LINK_test_util := util
 LINK_test_workids := workids proc util
 LINK_test_state := state state_sql state_runs state_chunks state_fresh state_prune proc workids util
-LINK_test_engine := engine engine_runs pyrunner_gen exec state state_sql state_runs state_chunks \
-	state_fresh project plan config_job config_schedule config graph proc workids yamldoc \
-	header cron term timeutil kvlist json msg util
-LINK_test_sched := sched engine engine_runs pyrunner_gen exec state state_sql state_runs \
-	state_chunks state_fresh state_prune due project plan config_job config_schedule config \
-	graph proc workids yamldoc header cron term timeutil kvlist json msg util
-LINK_test_runprogress := runprogress engine engine_runs pyrunner_gen exec state state_sql \
-	state_runs state_chunks state_fresh project plan config_job config_schedule config graph \
-	proc workids yamldoc header cron term timeutil kvlist json msg util
+LINK_test_engine := engine engine_runs pyrunner_gen exec exec_log state state_sql state_runs \
+	state_chunks state_fresh project plan config_job config_schedule config graph proc workids \
+	yamldoc header cron term timeutil kvlist json msg util
+LINK_test_sched := sched engine engine_runs pyrunner_gen exec exec_log state state_sql \
+	state_runs state_chunks state_fresh state_prune due project plan config_job config_schedule \
+	config graph proc workids yamldoc header cron term timeutil kvlist json msg util
+LINK_test_runprogress := runprogress engine engine_runs pyrunner_gen exec exec_log state \
+	state_sql state_runs state_chunks state_fresh project plan config_job config_schedule \
+	config graph proc workids yamldoc header cron term timeutil kvlist json msg util
 LINK_test_view := view usage state state_sql state_runs project config_job config_schedule \
 	config graph proc workids yamldoc header cron term timeutil kvlist json msg util
 LINK_test_cmdopt := cmdopt usage state state_sql proc workids timeutil msg util
