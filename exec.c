@@ -63,7 +63,7 @@ struct local_exec {
 	size_t n, cap;
 	int sigfd;		/* signalfd for SIGCHLD */
 	sigset_t oldmask;	/* the mask before we blocked SIGCHLD, restored by destroy */
-	sigset_t reset;		/* the signals each child puts back to their defaults */
+	uint64_t reset;		/* the signals each child puts back to their defaults */
 };
 
 /* ---- the log file ---- */
@@ -175,7 +175,7 @@ struct child_plan {
 	char **env;
 	int logfd, errfd;
 	pid_t parent;
-	const sigset_t *reset;
+	uint64_t reset;
 };
 
 static void __attribute__((noreturn)) run_child(const struct child_plan *cp)
@@ -234,7 +234,7 @@ static int local_start(void *self, const struct exec_spec *spec, uint64_t token,
 		return -1;
 	}
 	struct child_plan cp = { .spec = spec, .env = proc_env_merge(spec->env_add), .logfd = logfd,
-				 .errfd = pfd[1], .parent = getpid(), .reset = &x->reset };
+				 .errfd = pfd[1], .parent = getpid(), .reset = x->reset };
 	cp.prog = find_program(spec->argv[0], cp.env, spec->cwd, &cp.prog_errno);
 	sigset_t all, old;
 	sigfillset(&all);

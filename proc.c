@@ -217,31 +217,45 @@ const char *proc_killed_by(int sig, char *buf, size_t len)
  * a vfork child on the parent's memory either. */
 static const int stau_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2 };
 
+/* Dispositions are read and set with the system call, not glibc's sigaction: glibc refuses
+ * the two real-time signals it keeps for itself (32 and 33), which a process may still
+ * inherit ignored, and the kernel's struct sigaction differs from glibc's and between
+ * architectures. A zeroed one is the same everywhere: SIG_DFL, no flags, an empty mask. */
+#define KERNEL_SIGACTION_MAX 64		/* bytes: more than any architecture's struct */
+#define KERNEL_SIGSET_SIZE ((NSIG - 1) / 8)
+
+static bool disposition_is_default(int sig)
+{
+	unsigned char now[KERNEL_SIGACTION_MAX] = { 0 };
+	if (syscall(SYS_rt_sigaction, sig, NULL, now, KERNEL_SIGSET_SIZE))
+		return true;
+	for (size_t i = 0; i < sizeof(now); i++)
+		if (now[i])
+			return false;
+	return true;
+}
+
 /* A job must start as from a shell that sets nothing: an ignored disposition survives execve
  * (a shell's `trap '' ALRM TSTP`, nohup's SIGHUP, a background shell's SIGINT and SIGQUIT
  * reach stau that way), a handled one is reset by execve itself but must not run in a vfork
  * child. Asking each of the 64 signals in every child would cost more than the rest of
  * starting a chunk, so the parent asks once and the child resets only what differs. */
-void proc_child_signals(sigset_t *reset)
+void proc_child_signals(uint64_t *reset)
 {
-	sigemptyset(reset);
+	*reset = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(stau_signals); i++)
-		sigaddset(reset, stau_signals[i]);
-	for (int sig = 1; sig < NSIG; sig++) {
-		struct sigaction now;
-		if (sig != SIGKILL && sig != SIGSTOP && !sigaction(sig, NULL, &now) &&
-		    now.sa_handler != SIG_DFL)
-			sigaddset(reset, sig);
-	}
+		*reset |= (uint64_t)1 << (stau_signals[i] - 1);
+	for (int sig = 1; sig < NSIG && sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && !disposition_is_default(sig))
+			*reset |= (uint64_t)1 << (sig - 1);
 }
 
-void proc_child_reset_signals(const sigset_t *reset)
+void proc_child_reset_signals(uint64_t reset)
 {
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	sigemptyset(&dfl.sa_mask);
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sigismember(reset, sig) == 1)
-			sigaction(sig, &dfl, NULL);
+	static const unsigned char dfl[KERNEL_SIGACTION_MAX];
+	for (int sig = 1; sig <= 64; sig++)
+		if (reset & ((uint64_t)1 << (sig - 1)))
+			syscall(SYS_rt_sigaction, sig, dfl, NULL, KERNEL_SIGSET_SIZE);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -305,7 +319,7 @@ struct capture {
 	int out[2], err[2], report[2];
 	int sigfd;
 	sigset_t oldmask;
-	sigset_t reset;	  /* the signals the child puts back to their defaults */
+	uint64_t reset;	  /* the signals the child puts back to their defaults */
 	bool reaped;
 	int status;
 	int stage;	  /* 0: running, 1: SIGTERM sent, 2: SIGKILL sent, 3: output given up */
@@ -348,7 +362,7 @@ static void __attribute__((noreturn)) capture_child(const struct proc_cmd *cmd,
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(127); /* stau died before prctl took effect */
-	proc_child_reset_signals(&c->reset);
+	proc_child_reset_signals(c->reset);
 	if (cmd->dir && chdir(cmd->dir))
 		child_fail(c->report[1], START_CHDIR);
 	if (child_stdio(cmd, c))

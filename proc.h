@@ -12,7 +12,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <signal.h>
 #include <sys/types.h>
 
 #include "util.h"
@@ -89,18 +88,19 @@ const char *proc_killed_by(int sig, char *buf, size_t len);
 
 /* ---- for a child between fork (or vfork) and exec: async-signal-safe ---- */
 
-/* The signals a child must put back to their default disposition before it execs: those
- * stau handles or may ignore (SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2),
- * and every other signal from 1 to NSIG-1 (but SIGKILL and SIGSTOP) whose disposition in this
- * process is not the default now: ignored ones survive execve, so a SIGALRM or SIGTSTP that
- * stau's parent ignored would reach the job ignored. Call it in the parent, before forking
- * (it asks the kernel once per signal); once per executor is enough, as only stau's own
- * signals change after stau started. */
-void proc_child_signals(sigset_t *reset);
+/* The signals a child must put back to their default disposition before it execs, as a
+ * mask (bit sig - 1 for signal sig): those stau handles or may ignore (SIGINT, SIGTERM,
+ * SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2), and every other signal from 1 to 64 (but
+ * SIGKILL and SIGSTOP, and including the two that glibc keeps for itself) whose disposition
+ * in this process is not the default now: ignored ones survive execve, so a SIGALRM or
+ * SIGTSTP that stau's parent ignored would reach the job ignored. Call it in the parent,
+ * before forking (it asks the kernel once per signal); once per executor is enough, as only
+ * stau's own signals change after stau started. */
+void proc_child_signals(uint64_t *reset);
 
 /* Sets each signal of reset (from proc_child_signals) to its default disposition and empties
  * the signal mask, so that a program starts as it would from a shell that changed nothing. */
-void proc_child_reset_signals(const sigset_t *reset);
+void proc_child_reset_signals(uint64_t reset);
 
 /* Closes every descriptor above 2 except keep (-1: keep none). */
 void proc_child_close_fds(int keep);
