@@ -4,13 +4,15 @@
  *   - The child writes its log itself: its stdout and stderr are the log file, opened with
  *     O_APPEND by the executor. A job that prints little thus costs stau nothing per line
  *     (no pipe through stau, no copy): the executor looks at the size with one fstat on the
- *     descriptor it keeps open, from its wait loop (at most every few hundred milliseconds,
- *     exec.c) and once when the child has ended.
+ *     descriptor it keeps open, from its wait loop (every EXEC_LOG_LOOK_MS, 200 ms; exec.c)
+ *     and once when the child has ended.
  *   - Past the limit, while the child writes on, the blocks of the file's middle are freed
  *     with fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE): the size stays, so the
  *     child's appends land where they would, but the disk holds only the beginning, the last
- *     exec_log_tail bytes and what came since the last look. Reading the hole gives zeros;
- *     nobody reads it, as the cut below keeps only what lies outside it.
+ *     exec_log_tail bytes and what came since the last look. A log that grows fast is looked
+ *     at sooner, down to every EXEC_LOG_SOON_MS (10 ms), so that what comes between two
+ *     looks stays near a quarter of the limit. Reading the hole gives zeros; nobody reads
+ *     it, as the cut below keeps only what lies outside it.
  *   - When nothing writes any more the file is cut to its beginning, the line
  *     "[stau: N bytes cut here ...]" and its end, at line boundaries when one is near, so
  *     that the first and last lines stay whole. The end is moved down through a second
@@ -49,23 +51,43 @@ int64_t exec_log_tail(const struct exec_log *l)
 
 /* ---- while the chunk runs ---- */
 
-bool exec_log_watch(struct exec_log *l, int fd)
+/* Frees the blocks of the middle of fd, size bytes long. */
+static void punch(struct exec_log *l, int fd, int64_t size, int64_t block)
 {
-	struct stat sb;
-	if (!l->limit || l->no_punch || fstat(fd, &sb) || sb.st_size <= l->limit)
-		return false;
-	int64_t block = sb.st_blksize > 0 ? sb.st_blksize : 4096;
 	int64_t from = (exec_log_head(l) + block - 1) / block * block;
-	int64_t to = (sb.st_size - exec_log_tail(l)) / block * block;
+	int64_t to = (size - exec_log_tail(l)) / block * block;
 	if (l->punched > from)
 		from = l->punched;
 	if (to <= from)
-		return true;
+		return;
 	if (!fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, from, to - from))
 		l->punched = to;
 	else if (errno == EOPNOTSUPP || errno == ENOSYS)
 		l->no_punch = true;
-	return !l->no_punch;
+}
+
+/* When to look again at a log that grew by `grew` bytes in `ms` milliseconds. */
+static int64_t next_look(const struct exec_log *l, int64_t grew, int64_t ms)
+{
+	if (grew <= 0 || l->no_punch)
+		return EXEC_LOG_LOOK_MS;
+	/* ms * (limit / 4) / grew, without overflow: grew and limit may be large */
+	double next = (double)ms * (double)(l->limit / 4) / (double)grew;
+	return next < EXEC_LOG_SOON_MS ? EXEC_LOG_SOON_MS
+	       : next > EXEC_LOG_LOOK_MS ? EXEC_LOG_LOOK_MS : (int64_t)next;
+}
+
+int64_t exec_log_watch(struct exec_log *l, int fd, int64_t now_ms)
+{
+	struct stat sb;
+	if (!l->limit || fstat(fd, &sb))
+		return EXEC_LOG_LOOK_MS;
+	if (sb.st_size > l->limit && !l->no_punch)
+		punch(l, fd, sb.st_size, sb.st_blksize > 0 ? sb.st_blksize : 4096);
+	int64_t next = next_look(l, sb.st_size - l->seen_size, now_ms - l->seen_ms);
+	l->seen_size = sb.st_size;
+	l->seen_ms = now_ms;
+	return next;
 }
 
 /* ---- once nothing writes ---- */

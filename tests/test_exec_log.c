@@ -85,7 +85,7 @@ static void test_within_the_limit_is_left_alone(void **unused)
 	put_lines(fd, 1, 4000);
 	size_t len;
 	char *before = contents("a.log", &len);
-	assert_false(exec_log_watch(&l, fd));
+	assert_int_equal(exec_log_watch(&l, fd, 1000), EXEC_LOG_LOOK_MS);
 	assert_int_equal(exec_log_cut(&l, fd), 0);
 	char *after = contents("a.log", NULL);
 	assert_string_equal(after, before);
@@ -93,7 +93,7 @@ static void test_within_the_limit_is_left_alone(void **unused)
 	free(after);
 	struct exec_log none = { .limit = 0 }; /* no limit */
 	put_lines(fd, 1, 100000);
-	assert_false(exec_log_watch(&none, fd));
+	assert_int_equal(exec_log_watch(&none, fd, 1000), EXEC_LOG_LOOK_MS);
 	assert_int_equal(exec_log_cut(&none, fd), 0);
 	close(fd);
 }
@@ -174,7 +174,7 @@ static int64_t grow_and_watch(struct exec_log *l, int fd)
 	int line = 1;
 	for (int i = 0; i < 160; i++) {
 		line = put_lines(fd, line, l->limit / 4);
-		exec_log_watch(l, fd);
+		exec_log_watch(l, fd, 1000 + 10 * i);
 		int64_t use = disk_use(fd);
 		peak = use > peak ? use : peak;
 	}
@@ -212,6 +212,29 @@ static void test_holes_keep_the_disk_near_the_limit(void **unused)
 	close(b);
 }
 
+static void test_a_log_that_grows_fast_is_looked_at_sooner(void **unused)
+{
+	struct exec_log l = { .limit = 1 << 20, .seen_ms = 1000 };
+	int fd = open_log("a.log");
+	/* nothing written: look again at the usual pace */
+	assert_int_equal(exec_log_watch(&l, fd, 1100), EXEC_LOG_LOOK_MS);
+	/* a quarter of the limit in 100 ms: again after 100 ms */
+	put_lines(fd, 1, (1 << 18) - 10);
+	int64_t next = exec_log_watch(&l, fd, 1200);
+	assert_in_range(next, 95, 105);
+	/* a hundred times the limit in 10 ms: as soon as may be */
+	put_lines(fd, 1, 100 << 20);
+	assert_int_equal(exec_log_watch(&l, fd, 1210), EXEC_LOG_SOON_MS);
+	/* slowly: at the usual pace */
+	put_lines(fd, 1, 1000);
+	assert_int_equal(exec_log_watch(&l, fd, 2210), EXEC_LOG_LOOK_MS);
+	/* where holes cannot be punched, looking sooner would not help */
+	l.no_punch = true;
+	put_lines(fd, 1, 100 << 20);
+	assert_int_equal(exec_log_watch(&l, fd, 2220), EXEC_LOG_LOOK_MS);
+	close(fd);
+}
+
 static void test_a_log_cut_twice(void **unused)
 {
 	/* what processes left in the group write after the first cut is cut again */
@@ -240,6 +263,8 @@ int main(void)
 						make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_holes_keep_the_disk_near_the_limit, make_tmpdir,
 						remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_a_log_that_grows_fast_is_looked_at_sooner,
+						make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_a_log_cut_twice, make_tmpdir, remove_tmpdir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
