@@ -41,16 +41,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exec_log.h"
 #include "proc.h"
 #include "util.h"
 
 #define KILL_GRACE_MS 10000	/* SIGTERM, then SIGKILL this much later */
 #define DESTROY_GRACE_MS 2000	/* destroy: how long SIGTERM'd children get before SIGKILL */
+#define LEFTOVER_GRACE_MS 2000	/* what a child left in its group: SIGTERM, SIGKILL this later */
+#define GIVE_UP_MS 1000		/* after that SIGKILL, how long the group may take to empty */
+#define LEFTOVER_LOOK_MS 20	/* how often a group with leftovers is looked at */
 
 struct child {
 	uint64_t token;
 	pid_t pid;
 	int logfd;
+	struct exec_log log;
 	int exec_errno;
 	int64_t started_ms;
 	int64_t timeout_ms;
@@ -58,13 +63,33 @@ struct child {
 	bool timed_out;
 };
 
+/* The process group of a child that has been reaped, while what the child left in it runs:
+ * it got SIGTERM at the reap and gets SIGKILL at kill_ms. Its log stays open, watched, and is
+ * cut once the group is empty. */
+struct leftover {
+	pid_t group;
+	int logfd;
+	struct exec_log log;
+	int64_t kill_ms;    /* when SIGKILL is due; 0: sent */
+	int64_t give_up_ms; /* after SIGKILL: stop waiting for the group to empty */
+};
+
 struct local_exec {
 	struct child *v;
 	size_t n, cap;
+	struct leftover *left;
+	size_t nleft, capleft;
+	int64_t watch_ms;	/* the next look at logs and leftovers; 0: nothing to look at */
 	int sigfd;		/* signalfd for SIGCHLD */
 	sigset_t oldmask;	/* the mask before we blocked SIGCHLD, restored by destroy */
 	uint64_t reset;		/* the signals each child puts back to their defaults */
 };
+
+/* The earlier of two times, where 0 is none. */
+static int64_t earliest(int64_t a, int64_t b)
+{
+	return !a || (b && b < a) ? b : a;
+}
 
 /* ---- the log file ---- */
 
@@ -261,9 +286,11 @@ static int local_start(void *self, const struct exec_spec *spec, uint64_t token,
 	grow(&x->v, &x->cap, x->n + 1, sizeof(*x->v));
 	struct child *c = &x->v[x->n++];
 	*c = (struct child){ .token = token, .pid = p,
-			     .logfd = logfd, .exec_errno = e, .started_ms = t0,
-			     .timeout_ms = spec->timeout_ms,
+			     .logfd = logfd, .log = { .limit = spec->log_limit, .seen_ms = t0 },
+			     .exec_errno = e, .started_ms = t0, .timeout_ms = spec->timeout_ms,
 			     .deadline_ms = spec->timeout_ms > 0 ? t0 + spec->timeout_ms : 0 };
+	if (spec->log_limit > 0)
+		x->watch_ms = earliest(x->watch_ms, t0 + EXEC_LOG_FIRST_MS);
 	*pid = p;
 	return 0;
 }
@@ -281,6 +308,79 @@ static void write_trailer(const struct child *c, const struct exec_result *res)
 	} else
 		snprintf(buf, sizeof(buf), "[exited with status %d]\n", res->exit_code);
 	write_all(c->logfd, buf, strlen(buf));
+}
+
+/* ---- what a child left in its process group ---- */
+
+static void note(int fd, const char *text)
+{
+	write_all(fd, text, strlen(text));
+}
+
+/* Child c has been reaped: the leader of its group is gone, and whatever it left in the group
+ * is ended (docs/design.md, "Starting a chunk"): SIGTERM now (SIGKILL after a timeout, whose
+ * grace has passed), SIGKILL LEFTOVER_GRACE_MS later from the wait loop. The group ID is safe
+ * to signal: it stays reserved while any process is in the group, and a freed pid comes back
+ * only after the kernel has handed out every other one (pid_max). The log gets its trailer
+ * now, for the outcome; it is cut to its limit once nothing of the group writes to it. */
+static void end_group(struct local_exec *x, struct child *c, const struct exec_result *res)
+{
+	bool left = kill(-c->pid, c->timed_out ? SIGKILL : SIGTERM) == 0;
+	if (!left)
+		exec_log_cut(&c->log, c->logfd);
+	else if (!c->timed_out)
+		note(c->logfd, "[stau: SIGTERM to the processes it left in its process group]\n");
+	write_trailer(c, res);
+	if (!left) {
+		close(c->logfd);
+		return;
+	}
+	int64_t now = monotonic_ms();
+	grow(&x->left, &x->capleft, x->nleft + 1, sizeof(*x->left));
+	x->left[x->nleft++] = (struct leftover){
+		.group = c->pid, .logfd = c->logfd, .log = c->log,
+		.kill_ms = c->timed_out ? 0 : now + LEFTOVER_GRACE_MS, .give_up_ms = now + GIVE_UP_MS };
+	if (!x->watch_ms || x->watch_ms > now + LEFTOVER_LOOK_MS)
+		x->watch_ms = now + LEFTOVER_LOOK_MS;
+}
+
+/* Looks at leftover group l: SIGKILL when its time has come, its log. Returns false when the
+ * group is empty (or given up: a process stuck in the kernel after SIGKILL), its log cut. */
+static bool watch_leftover(struct leftover *l, int64_t now)
+{
+	bool gone = kill(-l->group, 0) && errno == ESRCH;
+	if (!gone && l->kill_ms && now >= l->kill_ms) {
+		kill(-l->group, SIGKILL);
+		note(l->logfd, "[stau: SIGKILL to the processes it left in its process group]\n");
+		l->kill_ms = 0;
+		l->give_up_ms = now + GIVE_UP_MS;
+	}
+	if (gone || (!l->kill_ms && now >= l->give_up_ms)) {
+		exec_log_cut(&l->log, l->logfd);
+		close(l->logfd);
+		return false;
+	}
+	exec_log_watch(&l->log, l->logfd, now);
+	return true;
+}
+
+/* Looks at the logs of the running children and at leftover groups when the time has come.
+ * Returns when to look next, 0: nothing to look at. */
+static int64_t watch(struct local_exec *x, int64_t now)
+{
+	if (!x->watch_ms || now < x->watch_ms)
+		return x->watch_ms;
+	int64_t next = 0;
+	for (size_t i = 0; i < x->n; i++)
+		if (x->v[i].log.limit > 0)
+			next = earliest(next, now + exec_log_watch(&x->v[i].log, x->v[i].logfd, now));
+	for (size_t i = x->nleft; i-- > 0;)
+		if (!watch_leftover(&x->left[i], now))
+			x->left[i] = x->left[--x->nleft];
+	if (x->nleft)
+		next = earliest(next, now + LEFTOVER_LOOK_MS);
+	x->watch_ms = next;
+	return next;
 }
 
 /* Reaps child i when it has ended: fills res, removes it. Returns 1, 0 (still running). */
@@ -305,11 +405,8 @@ static int reap(struct local_exec *x, size_t i, struct exec_result *res, uint64_
 		res->signal = WTERMSIG(status);
 	if (c->exec_errno)
 		res->exit_code = 127;
-	if (c->timed_out)
-		kill(-c->pid, SIGKILL); /* what the group's leader left behind */
-	write_trailer(c, res);
+	end_group(x, c, res);
 	*token = c->token;
-	close(c->logfd);
 	x->v[i] = x->v[--x->n];
 	return 1;
 }
@@ -370,12 +467,10 @@ static int local_wait(void *self, int timeout_ms, uint64_t *token, struct exec_r
 			if (reap(x, i, res, token))
 				return 1;
 		int64_t now = monotonic_ms();
-		int64_t next = enforce_deadlines(x, now);
+		int64_t next = earliest(enforce_deadlines(x, now), watch(x, now));
 		if (end && now >= end)
 			return 0;
-		int64_t limit = end;
-		if (next && (!limit || next < limit))
-			limit = next;
+		int64_t limit = earliest(end, next);
 		int wait = limit ? (int)(limit - now) : -1;
 		if (poll_children(x, wait))
 			return 0;
@@ -395,6 +490,23 @@ static int local_signal(void *self, uint64_t token, int sig)
 static size_t local_running(void *self)
 {
 	return ((struct local_exec *)self)->n;
+}
+
+/* Waits until what the children left in their groups is gone: SIGKILL at its time, and no
+ * later than kill_by (the groups of children that destroy ended got SIGTERM then). */
+static void end_leftovers(struct local_exec *x, int64_t kill_by)
+{
+	for (size_t i = 0; i < x->nleft; i++)
+		if (x->left[i].kill_ms > kill_by)
+			x->left[i].kill_ms = kill_by;
+	while (x->nleft) {
+		int64_t now = monotonic_ms();
+		x->watch_ms = now;
+		int64_t next = watch(x, now);
+		if (next > now)
+			poll_children(x, (int)(next - now));
+		drain_signals(x);
+	}
 }
 
 static void local_destroy(void *self)
@@ -420,9 +532,11 @@ static void local_destroy(void *self)
 		kill(-x->v[i].pid, SIGKILL);
 	while (x->n)
 		local_wait(x, -1, &token, &res);
+	end_leftovers(x, end);
 	close(x->sigfd);
 	sigprocmask(SIG_SETMASK, &x->oldmask, NULL);
 	free(x->v);
+	free(x->left);
 	free(x);
 }
 
