@@ -571,11 +571,13 @@ static enum exec_signal local_signal_recorded(void *self, const struct exec_reco
 	return EXEC_SIGNALLED;
 }
 
-/* (docs/design.md, "Lost-runner recovery") A lost chunk's processes do not outlive its stau. The group's leader died with
- * its owner (PR_SET_PDEATHSIG), but what it started (a shell's commands, a Python pool) may
- * still run. The engine stores a child's pid with its next transaction, a few milliseconds
- * after the start; for an owner that died before that, the processes are found by their
- * environment alone, which must then name the project directory too. */
+/* (docs/design.md, "Lost-runner recovery") A lost chunk's processes do not outlive its
+ * stau. The group's leader died with its owner (PR_SET_PDEATHSIG), but what it started (a
+ * shell's commands, a Python pool, a daemon that left the group with setsid) may still run.
+ * They are found in the recorded group and by their environment, which outside the group
+ * must name the project directory too. The engine stores a child's pid with its next
+ * transaction, a few milliseconds after the start; for an owner that died before that, the
+ * environment alone finds them. */
 static void local_kill_lost(void *self, const struct exec_record *r)
 {
 	struct proc_chunk_env chunk = { .run = r->run, .chunk = r->chunk, .attempt = r->attempt,

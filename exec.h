@@ -101,8 +101,10 @@ struct exec_ops {
 	 * its environment; then its process group gets sig. */
 	enum exec_signal (*signal_recorded)(void *self, const struct exec_record *r, int sig);
 	/* Recovery of r, whose owner died (state_recover_orphans): kills whatever r left
-	 * running. Locally: proc_kill_leftovers, the group r->child (or, when it was never
-	 * recorded, the processes whose environment names r and r->dir). */
+	 * running, what left its process group on purpose (setsid) included. Locally:
+	 * proc_kill_leftovers: the processes of the group r->child (when it was recorded) that
+	 * name r in their environment, and every process whose environment names r and
+	 * r->dir. */
 	void (*kill_lost)(void *self, const struct exec_record *r);
 };
 

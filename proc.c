@@ -10,11 +10,12 @@
  *     the fields are counted from the last ')'.
  *   - The environment a process was started with (/proc/PID/environ) is how stau knows the
  *     processes of a chunk that it did not start: each carries STAU_RUN_ID, STAU_CHUNK_ID and
- *     STAU_ATTEMPT. Killing by group alone would hit whatever reused the group ID; killing
- *     by environment alone would miss nothing but could be slow; so a recorded group is
- *     searched for the attempt's processes, and only when the group was never recorded is
- *     every readable process searched, for the attempt and the project directory. A process
- *     that replaced its environment is out of reach.
+ *     STAU_ATTEMPT. Killing by group alone would hit whatever reused the group ID, so a
+ *     process of the recorded group is killed when its environment names the attempt; and
+ *     as a job may leave its group on purpose (setsid, a daemon's double fork), every
+ *     readable process whose environment names the attempt and the project directory
+ *     (STAU_DIR) is killed too. One pass over /proc does both: it is taken only when a chunk
+ *     was found lost. A process that replaced its environment is out of reach.
  *   - proc_capture is git's run-command for the few commands stau runs for itself
  *     (select_work, git rev-parse): fork and execvp (never a shell), the child's failure to
  *     change directory or exec reported through a pipe that exec closes, stdout and stderr
@@ -167,19 +168,27 @@ static bool in_group(pid_t pid, pid_t group)
 	return !proc_parent_group(pid, &ppid, &pgrp) && pgrp == group;
 }
 
+/* Whether pid is one of the lost chunk's processes: in its group and naming its attempt, or
+ * anywhere and naming its attempt in this project (a process that left the group). */
+static bool lost_chunks(pid_t pid, pid_t group, const struct proc_chunk_env *chunk)
+{
+	struct proc_chunk_env in_group_env = *chunk;
+	in_group_env.dir = NULL;
+	if (group > 0 && in_group(pid, group))
+		return proc_env_names(pid, &in_group_env) == PROC_ENV_MATCH;
+	return chunk->dir && proc_env_names(pid, chunk) == PROC_ENV_MATCH;
+}
+
 size_t proc_kill_leftovers(pid_t group, const struct proc_chunk_env *chunk)
 {
 	if (group <= 0 && !chunk->dir)
 		return 0; /* every process of the user, by run, chunk and attempt only: too wide */
-	struct proc_chunk_env want = *chunk;
-	if (group > 0)
-		want.dir = NULL;
 	size_t n = 0;
+	pid_t self = getpid();
 	DIR *d = opendir("/proc");
 	for (struct dirent *e; d && (e = readdir(d));) {
 		pid_t pid = (pid_t)strtol(e->d_name, NULL, 10); /* 0 for ".", "self", ... */
-		if (pid > 0 && (group <= 0 || in_group(pid, group)) &&
-		    proc_env_names(pid, &want) == PROC_ENV_MATCH && !kill(pid, SIGKILL))
+		if (pid > 0 && pid != self && lost_chunks(pid, group, chunk) && !kill(pid, SIGKILL))
 			n++;
 	}
 	if (d)

@@ -68,12 +68,14 @@ enum proc_env_match {
 enum proc_env_match proc_env_names(pid_t pid, const struct proc_chunk_env *want);
 
 /* Kills, with SIGKILL, what a lost chunk left behind (its stau died, and its process group's
- * leader with it): with group > 0, every process still in that process group whose
- * environment names chunk's run, chunk and attempt (MATCH; chunk->dir is not looked at);
- * with group 0 (the leader's pid was never recorded), every process of this user whose
- * environment names all four, chunk->dir included, which must then be set. A process whose
- * environment names another attempt (a retry that started meanwhile) is never hit. Returns
- * the number of processes killed. */
+ * leader with it), in one pass over the process table: with group > 0, every process still
+ * in that process group whose environment names chunk's run, chunk and attempt (MATCH;
+ * chunk->dir is not looked at); and, when chunk->dir is set, every process of this user
+ * anywhere whose environment names all four, so that what left the group (setsid) is killed
+ * too. With group 0 (the leader's pid was never recorded) only the latter, and chunk->dir
+ * must be set. A process whose environment names another attempt (a retry that started
+ * meanwhile) is never hit, nor is the calling process. Returns the number of processes
+ * killed. */
 size_t proc_kill_leftovers(pid_t group, const struct proc_chunk_env *chunk);
 
 /* ---- signals ---- */

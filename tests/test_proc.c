@@ -187,21 +187,31 @@ static void test_kill_leftovers(void **unused)
 	wait_env(bg, &lost);
 	wait_env(escaped, &lost);
 	wait_env(retry, &retried);
-	assert_int_equal(proc_kill_leftovers(group, &lost), 2);
-	assert_int_equal(reaped_signal(group), SIGKILL);
-	assert_int_equal(reaped_signal(bg), SIGKILL);
-	pid_t ppid, pgrp;
-	assert_int_equal(proc_parent_group(escaped, &ppid, &pgrp), 0);
-	assert_int_equal(proc_parent_group(retry, &ppid, &pgrp), 0);
-	/* with no group recorded, the project directory must match too */
+	/* without the project directory, only the group is searched */
 	struct proc_chunk_env elsewhere = lost, no_dir = lost;
 	elsewhere.dir = "/srv/elsewhere";
 	no_dir.dir = NULL;
 	assert_int_equal(proc_kill_leftovers(0, &elsewhere), 0);
 	assert_int_equal(proc_kill_leftovers(0, &no_dir), 0);
-	assert_int_equal(proc_kill_leftovers(0, &lost), 1);
+	pid_t other = spawn_sh("sleep 30 & echo $!; wait", attempt1, line, sizeof(line));
+	wait_env((pid_t)atol(line), &lost);
+	assert_int_equal(proc_kill_leftovers(other, &no_dir), 2);
+	assert_int_equal(reaped_signal(other), SIGKILL);
+	assert_int_equal(reaped_signal((pid_t)atol(line)), SIGKILL);
+	pid_t ppid, pgrp;
+	assert_int_equal(proc_parent_group(escaped, &ppid, &pgrp), 0);
+	/* with it, the group and what escaped it, not the retry */
+	assert_int_equal(proc_kill_leftovers(group, &lost), 3);
+	assert_int_equal(reaped_signal(group), SIGKILL);
+	assert_int_equal(reaped_signal(bg), SIGKILL);
 	assert_int_equal(reaped_signal(escaped), SIGKILL);
 	assert_int_equal(proc_parent_group(retry, &ppid, &pgrp), 0); /* the retry lives on */
+	/* with no group recorded, by the environment alone */
+	pid_t late = spawn_sh("echo ready; exec sleep 30", attempt1, line, sizeof(line));
+	wait_env(late, &lost);
+	assert_int_equal(proc_kill_leftovers(0, &lost), 1);
+	assert_int_equal(reaped_signal(late), SIGKILL);
+	assert_int_equal(proc_parent_group(retry, &ppid, &pgrp), 0);
 	stop(retry);
 	prctl(PR_SET_CHILD_SUBREAPER, 0);
 	free(dir_var);
