@@ -44,7 +44,8 @@ void config_field_log_limit(struct yamldoc *y, const struct yd_pair *p, void *ds
 	int64_t *out = dst, v = 0;
 	char err[256];
 	const yaml_node_t *n = p->value;
-	bool ok = yd_is_scalar(n) && !yd_is_null(n) && !size_parse(yd_text(n), &v, err, sizeof(err));
+	bool ok = yd_is_scalar(n) && !yd_is_null(n) &&
+		  !size_parse(yd_text(n), &v, err, sizeof(err));
 	if (ok && v >= CONFIG_LOG_LIMIT_MIN) {
 		*out = v;
 		return;

@@ -47,8 +47,8 @@
 
 #define KILL_GRACE_MS 10000	/* SIGTERM, then SIGKILL this much later */
 #define DESTROY_GRACE_MS 2000	/* destroy: how long SIGTERM'd children get before SIGKILL */
-#define LEFTOVER_GRACE_MS 2000	/* what a child left in its group: SIGTERM, SIGKILL this later */
-#define GIVE_UP_MS 1000		/* after that SIGKILL, how long the group may take to empty */
+#define LEFTOVER_GRACE_MS 2000	/* what a child left in its group: SIGTERM, then SIGKILL */
+#define GIVE_UP_MS 1000		/* after that SIGKILL, how long the group may take to end */
 #define LEFTOVER_LOOK_MS 20	/* how often a group with leftovers is looked at */
 
 struct child {
@@ -339,7 +339,8 @@ static void end_group(struct local_exec *x, struct child *c, const struct exec_r
 	grow(&x->left, &x->capleft, x->nleft + 1, sizeof(*x->left));
 	x->left[x->nleft++] = (struct leftover){
 		.group = c->pid, .logfd = c->logfd, .log = c->log,
-		.kill_ms = c->timed_out ? 0 : now + LEFTOVER_GRACE_MS, .give_up_ms = now + GIVE_UP_MS };
+		.kill_ms = c->timed_out ? 0 : now + LEFTOVER_GRACE_MS,
+		.give_up_ms = now + GIVE_UP_MS };
 	if (!x->watch_ms || x->watch_ms > now + LEFTOVER_LOOK_MS)
 		x->watch_ms = now + LEFTOVER_LOOK_MS;
 }
@@ -371,9 +372,11 @@ static int64_t watch(struct local_exec *x, int64_t now)
 	if (!x->watch_ms || now < x->watch_ms)
 		return x->watch_ms;
 	int64_t next = 0;
-	for (size_t i = 0; i < x->n; i++)
-		if (x->v[i].log.limit > 0)
-			next = earliest(next, now + exec_log_watch(&x->v[i].log, x->v[i].logfd, now));
+	for (size_t i = 0; i < x->n; i++) {
+		struct child *c = &x->v[i];
+		if (c->log.limit > 0)
+			next = earliest(next, now + exec_log_watch(&c->log, c->logfd, now));
+	}
 	for (size_t i = x->nleft; i-- > 0;)
 		if (!watch_leftover(&x->left[i], now))
 			x->left[i] = x->left[--x->nleft];

@@ -385,9 +385,9 @@ int size_parse(const char *s, int64_t *bytes, char *err, size_t errlen)
 		p++;
 	int power = p > s ? size_unit(p) : -1;
 	if (power < 0) {
-		snprintf(err, errlen, "bad size '%s': expected a whole number of bytes with an "
-			 "optional unit K, M, G or T (powers of 1024, also written KB or KiB), e.g. "
-			 "'500K' or '100M'", s);
+		snprintf(err, errlen, "bad size '%s': expected a whole number of bytes with "
+			 "an optional unit K, M, G or T (powers of 1024, also written KB or KiB), "
+			 "e.g. '500K' or '100M'", s);
 		return -1;
 	}
 	for (; power > 0 && n <= SIZE_PARSE_MAX; power--)

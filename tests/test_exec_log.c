@@ -111,8 +111,8 @@ static void test_the_cut_keeps_whole_lines_of_each_end(void **unused)
 	assert_memory_equal(text, "line 1\nline 2\n", 14);
 	char *end = xasprintf("\nline %d\n", last);
 	assert_string_equal(text + len - strlen(end), end);
-	char *mark = xasprintf("\n[stau: %lld bytes cut here to keep the log within log_limit 1K]\n",
-			       (long long)cut);
+	char *mark = xasprintf("\n[stau: %lld bytes cut here to keep the log within "
+			       "log_limit 1K]\n", (long long)cut);
 	char *at = strstr(text, mark);
 	assert_non_null(at);
 	/* what is kept is what was there: the lines before the mark and after it follow on */
@@ -154,8 +154,8 @@ static void test_output_without_lines_is_cut_at_bytes(void **unused)
 	char *text = contents("a.log", &len);
 	int64_t head = exec_log_head(&l);
 	assert_int_equal(strspn(text, "x"), head);
-	char *mark = xasprintf("\n[stau: %lld bytes cut here to keep the log within log_limit 2K]\n",
-			       (long long)(200003 - head - exec_log_tail(&l)));
+	char *mark = xasprintf("\n[stau: %lld bytes cut here to keep the log within "
+			       "log_limit 2K]\n", (long long)(200003 - head - exec_log_tail(&l)));
 	assert_memory_equal(text + head, mark, strlen(mark));
 	assert_int_equal(len, head + strlen(mark) + exec_log_tail(&l));
 	assert_string_equal(text + len - 3, "END");
@@ -261,8 +261,8 @@ int main(void)
 						make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_output_without_lines_is_cut_at_bytes,
 						make_tmpdir, remove_tmpdir),
-		cmocka_unit_test_setup_teardown(test_holes_keep_the_disk_near_the_limit, make_tmpdir,
-						remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_holes_keep_the_disk_near_the_limit,
+						make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_a_log_that_grows_fast_is_looked_at_sooner,
 						make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_a_log_cut_twice, make_tmpdir, remove_tmpdir),

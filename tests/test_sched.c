@@ -261,7 +261,8 @@ static void test_a_tick_that_found_lost_chunks_says_so(void **state)
 	assert_int_equal(tick(x, DAY1_0300 - 60), 0);
 	assert_int_equal(x->res.lost, 1);
 	assert_string_equal(x->said.buf, "warn: marked 1 chunk FAILED 'runner lost': the stau "
-			    "process running it died; retried if the job allows, see 'stau status'\n");
+			    "process running it died; retried if the job allows, see 'stau "
+			    "status'\n");
 	assert_int_equal(run_state(x, id), RUN_FAILED);
 	/* the next tick finds nothing lost */
 	assert_int_equal(tick(x, DAY1_0300 - 30), 0);
