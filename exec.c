@@ -1,4 +1,5 @@
-/* exec.c - the local executor: vfork/execve children, time them out, reap them; signal the
+/* exec.c - the local executor: vfork/execve children, time them out, reap them, end what they
+ * left in their process groups, keep their logs within their limits (exec_log.c); signal the
  * chunks of other stau processes and kill what lost chunks left, through proc.c.
  *
  * Why it looks like this:
@@ -12,8 +13,13 @@
  *     the log, which is then useful on its own.
  *   - Each child is the leader of its own process group, so a timeout or destroy reaches
  *     everything the job started (a shell's children, a Python pool). PR_SET_PDEATHSIG makes
- *     the child die with its stau (docs/design.md, "Lost-runner recovery"); the getppid() check closes the window in which
- *     stau died between vfork and prctl.
+ *     the child die with its stau (docs/design.md, "Lost-runner recovery"); the getppid()
+ *     check closes the window in which stau died between vfork and prctl.
+ *   - The group is the chunk: when the child is reaped, what it left in its group gets
+ *     SIGTERM at once, and SIGKILL LEFTOVER_GRACE_MS later. The outcome is told at once; the
+ *     group is then a "leftover" that the wait loop looks at every LEFTOVER_LOOK_MS until it
+ *     is empty, and destroy waits for (docs/design.md, "Starting a chunk"). Telling an empty
+ *     group costs one kill() per chunk, which fails with ESRCH.
  *   - Reaping is an event loop over a signalfd for SIGCHLD: SIGCHLD is blocked while an
  *     executor exists (and unblocked in each child), so a child that ends between our
  *     waitpid() and poll() leaves the signal pending and poll() returns at once: no lost
@@ -21,9 +27,11 @@
  *     valgrind cannot follow pidfd_open, and the tests must run under valgrind.) The poll
  *     timeout is the nearest of the caller's limit and the children's deadlines, which is
  *     how SIGTERM at the timeout and SIGKILL 10 s later are delivered.
- *   - The log is opened O_APPEND in the parent and kept open until the child is reaped: the
- *     header goes before the child's output, the trailer ("[exited with status 1]") after
- *     it, like nq's logs, so a log describes itself even without the database.
+ *   - The log is opened O_APPEND in the parent and kept open until the child is reaped and
+ *     its group is empty: the header goes before the child's output, the trailer ("[exited
+ *     with status 1]") after it, like nq's logs, so a log describes itself even without the
+ *     database. The child writes it directly; the wait loop looks at its size now and then
+ *     and keeps it within log_limit (exec_log.c).
  *   - Every descriptor above 2 is closed in the child except the error pipe, so a job can
  *     never hold stau's database or its .stau/lock flock. */
 #include "exec.h"
