@@ -74,6 +74,24 @@ static void wait_env(pid_t pid, const struct proc_chunk_env *want)
 	assert_int_equal(proc_env_names(pid, want), PROC_ENV_MATCH);
 }
 
+/* Waits until process pid runs sleep: a shell's background command has forked but may not
+ * have exec'd yet, and while it execs its environment reads as empty. */
+static void wait_sleep(pid_t pid)
+{
+	struct timespec ts = { 0, 1000000 };
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	for (int i = 0; i < 10000; i++) {
+		char *cmd = read_file(path, NULL);
+		bool runs = cmd && !strcmp(cmd, "sleep");
+		free(cmd);
+		if (runs)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("process %ld does not run sleep", (long)pid);
+}
+
 static void stop(pid_t pid)
 {
 	kill(-pid, SIGKILL);
@@ -184,6 +202,9 @@ static void test_kill_leftovers(void **unused)
 	struct proc_chunk_env lost = { .run = 1, .chunk = 2, .attempt = 1, .dir = dir };
 	struct proc_chunk_env retried = lost;
 	retried.attempt = 2;
+	wait_sleep(bg);
+	wait_sleep(escaped);
+	wait_sleep(retry);
 	wait_env(bg, &lost);
 	wait_env(escaped, &lost);
 	wait_env(retry, &retried);
@@ -194,6 +215,7 @@ static void test_kill_leftovers(void **unused)
 	assert_int_equal(proc_kill_leftovers(0, &elsewhere), 0);
 	assert_int_equal(proc_kill_leftovers(0, &no_dir), 0);
 	pid_t other = spawn_sh("sleep 30 & echo $!; wait", attempt1, line, sizeof(line));
+	wait_sleep((pid_t)atol(line));
 	wait_env((pid_t)atol(line), &lost);
 	assert_int_equal(proc_kill_leftovers(other, &no_dir), 2);
 	assert_int_equal(reaped_signal(other), SIGKILL);
@@ -208,6 +230,7 @@ static void test_kill_leftovers(void **unused)
 	assert_int_equal(proc_parent_group(retry, &ppid, &pgrp), 0); /* the retry lives on */
 	/* with no group recorded, by the environment alone */
 	pid_t late = spawn_sh("echo ready; exec sleep 30", attempt1, line, sizeof(line));
+	wait_sleep(late);
 	wait_env(late, &lost);
 	assert_int_equal(proc_kill_leftovers(0, &lost), 1);
 	assert_int_equal(reaped_signal(late), SIGKILL);
