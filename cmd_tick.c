@@ -2,8 +2,9 @@
  *
  * The tick itself is sched.c's; this file parses the options, prints what the tick says
  * ("stau: ..." on stderr: errors and warnings always, progress with -v) and maps the result
- * to the exit status: 1 when a run or chunk failed, 2 when the jobs directory cannot be read,
- * 3 on a state error. Quiet when all went well, so that cron mails failures and nothing else.
+ * to the exit status: 1 when a run or chunk failed or chunks were found lost (their stau
+ * died), 2 when the jobs directory cannot be read, 3 on a state error. Quiet when all went
+ * well, so that cron mails failures and nothing else.
  * SIGTERM, SIGINT and SIGHUP end the chunks this tick runs, which are recorded as killed. */
 #include <getopt.h>
 
@@ -62,5 +63,5 @@ int cmd_tick(struct ctx *ctx, int argc, char **argv)
 		return EXIT_STATE;
 	if (res.unusable)
 		return EXIT_USAGE;
-	return res.failed ? EXIT_FAILED : EXIT_OK;
+	return res.failed || res.lost ? EXIT_FAILED : EXIT_OK;
 }

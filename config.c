@@ -97,6 +97,23 @@ void config_field_executor(struct yamldoc *y, const struct yd_pair *p, void *dst
 	}
 }
 
+void config_field_log_limit(struct yamldoc *y, const struct yd_pair *p, void *dst)
+{
+	int64_t *out = dst, v = 0;
+	char err[256];
+	const yaml_node_t *n = p->value;
+	bool ok = yd_is_scalar(n) && !yd_is_null(n) &&
+		  !size_parse(yd_text(n), &v, err, sizeof(err));
+	if (ok && v >= CONFIG_LOG_LIMIT_MIN) {
+		*out = v;
+		return;
+	}
+	yd_bad_value(y, n, ok ? "a log needs room for its beginning, its end and the line that "
+				"says what was cut" : NULL, p->name,
+		     "a size of at least 1K such as '500K', '100M' or '1G' (K, M and G are powers "
+		     "of 1024)");
+}
+
 /* Checks pair kv of map (the 'env:', 'kwargs:' or 'slurm:' pair) and adds it to out. */
 typedef void kv_add_fn(struct yamldoc *y, const struct yd_pair *map, const struct yd_pair *kv,
 		       struct kvlist *out);

@@ -81,6 +81,7 @@ struct job {
 	char **data_sources, **data_sinks; /* NULL-terminated, may be NULL */
 	enum executor executor;
 	struct slurm_opts slurm;
+	int64_t log_limit;   /* bytes a chunk's log may hold; 0: the settings' log_limit */
 	struct loc header_loc; /* the opening "---" line */
 	char *broken; /* set by project.c, not by the parser: why this job's file does not
 		       * validate (then only type and path are meaningful); freed by job_release */
@@ -98,7 +99,14 @@ struct settings {
 				* directory unless absolute; NULL: nowhere */
 	char **on_failure;     /* the command started once per run that ends FAILED (an argv,
 				* NULL-terminated), or NULL */
+	int64_t log_limit;     /* bytes a chunk's log may hold, default CONFIG_LOG_LIMIT */
 };
+
+/* log_limit: past it a chunk's log keeps its beginning and its end (docs/design.md,
+ * "Starting a chunk"). The smallest limit still holds a line of each end and the line that
+ * says what was cut. */
+#define CONFIG_LOG_LIMIT ((int64_t)100 << 20)
+#define CONFIG_LOG_LIMIT_MIN ((int64_t)1 << 10)
 
 struct entry {
 	char *id;

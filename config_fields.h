@@ -16,6 +16,8 @@ yd_parse_fn config_field_executor;
 yd_parse_fn config_field_kwargs;
 /* struct kvlist *: environment variables to strings (JSON strings); 'STAU_*' is refused. */
 yd_parse_fn config_field_env;
+/* int64_t *: log_limit, a size (size_parse) of at least CONFIG_LOG_LIMIT_MIN bytes. */
+yd_parse_fn config_field_log_limit;
 /* struct slurm_opts *: the keys of slurm.h's struct slurm_opts, each value checked there. */
 yd_parse_fn config_field_slurm;
 

@@ -276,6 +276,7 @@ static const struct yd_field job_fields[] = {
 	{ "data_sinks", parse_strings, offsetof(struct job, data_sinks) },
 	{ "executor", config_field_executor, offsetof(struct job, executor) },
 	{ "slurm", config_field_slurm, offsetof(struct job, slurm) },
+	{ "log_limit", config_field_log_limit, offsetof(struct job, log_limit) },
 };
 
 /* ---- the header as a whole ---------------------------------------------------------- */

@@ -102,6 +102,7 @@ static void parse_settings(struct yamldoc *y, const struct yd_pair *p, void *dst
 		{ "slurm", config_field_slurm, offsetof(struct settings, slurm) },
 		{ "metrics_file", parse_metrics_file, offsetof(struct settings, metrics_file) },
 		{ "on_failure", config_field_argv, offsetof(struct settings, on_failure) },
+		{ "log_limit", config_field_log_limit, offsetof(struct settings, log_limit) },
 	};
 	struct sched_draft *sd = dst;
 	if (yd_is_null(p->value))
@@ -488,6 +489,7 @@ static void settings_init(struct settings *st)
 	st->timezone = xstrdup("UTC");
 	st->misfire_grace = DEFAULT_MISFIRE_GRACE;
 	st->retention = DEFAULT_RETENTION;
+	st->log_limit = CONFIG_LOG_LIMIT;
 }
 
 int config_parse_schedule(const char *file, const char *text, size_t len, struct schedule *s,

@@ -375,7 +375,9 @@ static int launch(struct engine *e, struct state_chunk *c)
 	char *header = chunk_log_header(c, shown);
 	struct exec_spec spec = { .argv = argv.v, .env_add = env.v, .cwd = e->p->dir,
 				  .log_path = r.log, .log_header = header,
-				  .timeout_ms = r.job->timeout * 1000 };
+				  .timeout_ms = r.job->timeout * 1000,
+				  .log_limit = r.job->log_limit ? r.job->log_limit
+								: e->p->sched.settings.log_limit };
 	char err[512] = "";
 	pid_t pid = 0;
 	int rc = e->ex->ops->start(e->ex->self, &spec, (uint64_t)c->id, &pid, err, sizeof(err));

@@ -1,4 +1,5 @@
-/* exec.c - the local executor: vfork/execve children, time them out, reap them; signal the
+/* exec.c - the local executor: vfork/execve children, time them out, reap them, end what they
+ * left in their process groups, keep their logs within their limits (exec_log.c); signal the
  * chunks of other stau processes and kill what lost chunks left, through proc.c.
  *
  * Why it looks like this:
@@ -12,8 +13,13 @@
  *     the log, which is then useful on its own.
  *   - Each child is the leader of its own process group, so a timeout or destroy reaches
  *     everything the job started (a shell's children, a Python pool). PR_SET_PDEATHSIG makes
- *     the child die with its stau (docs/design.md, "Lost-runner recovery"); the getppid() check closes the window in which
- *     stau died between vfork and prctl.
+ *     the child die with its stau (docs/design.md, "Lost-runner recovery"); the getppid()
+ *     check closes the window in which stau died between vfork and prctl.
+ *   - The group is the chunk: when the child is reaped, what it left in its group gets
+ *     SIGTERM at once, and SIGKILL LEFTOVER_GRACE_MS later. The outcome is told at once; the
+ *     group is then a "leftover" that the wait loop looks at every LEFTOVER_LOOK_MS until it
+ *     is empty, and destroy waits for (docs/design.md, "Starting a chunk"). Telling an empty
+ *     group costs one kill() per chunk, which fails with ESRCH.
  *   - Reaping is an event loop over a signalfd for SIGCHLD: SIGCHLD is blocked while an
  *     executor exists (and unblocked in each child), so a child that ends between our
  *     waitpid() and poll() leaves the signal pending and poll() returns at once: no lost
@@ -21,9 +27,11 @@
  *     valgrind cannot follow pidfd_open, and the tests must run under valgrind.) The poll
  *     timeout is the nearest of the caller's limit and the children's deadlines, which is
  *     how SIGTERM at the timeout and SIGKILL 10 s later are delivered.
- *   - The log is opened O_APPEND in the parent and kept open until the child is reaped: the
- *     header goes before the child's output, the trailer ("[exited with status 1]") after
- *     it, like nq's logs, so a log describes itself even without the database.
+ *   - The log is opened O_APPEND in the parent and kept open until the child is reaped and
+ *     its group is empty: the header goes before the child's output, the trailer ("[exited
+ *     with status 1]") after it, like nq's logs, so a log describes itself even without the
+ *     database. The child writes it directly; the wait loop looks at its size now and then
+ *     and keeps it within log_limit (exec_log.c).
  *   - Every descriptor above 2 is closed in the child except the error pipe, so a job can
  *     never hold stau's database or its .stau/lock flock. */
 #include "exec.h"
@@ -41,16 +49,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exec_log.h"
 #include "proc.h"
 #include "util.h"
 
 #define KILL_GRACE_MS 10000	/* SIGTERM, then SIGKILL this much later */
 #define DESTROY_GRACE_MS 2000	/* destroy: how long SIGTERM'd children get before SIGKILL */
+#define LEFTOVER_GRACE_MS 2000	/* what a child left in its group: SIGTERM, then SIGKILL */
+#define GIVE_UP_MS 1000		/* after that SIGKILL, how long the group may take to end */
+#define LEFTOVER_LOOK_MS 20	/* how often a group with leftovers is looked at */
 
 struct child {
 	uint64_t token;
 	pid_t pid;
 	int logfd;
+	struct exec_log log;
 	int exec_errno;
 	int64_t started_ms;
 	int64_t timeout_ms;
@@ -58,12 +71,33 @@ struct child {
 	bool timed_out;
 };
 
+/* The process group of a child that has been reaped, while what the child left in it runs:
+ * it got SIGTERM at the reap and gets SIGKILL at kill_ms. Its log stays open, watched, and is
+ * cut once the group is empty. */
+struct leftover {
+	pid_t group;
+	int logfd;
+	struct exec_log log;
+	int64_t kill_ms;    /* when SIGKILL is due; 0: sent */
+	int64_t give_up_ms; /* after SIGKILL: stop waiting for the group to empty */
+};
+
 struct local_exec {
 	struct child *v;
 	size_t n, cap;
+	struct leftover *left;
+	size_t nleft, capleft;
+	int64_t watch_ms;	/* the next look at logs and leftovers; 0: nothing to look at */
 	int sigfd;		/* signalfd for SIGCHLD */
 	sigset_t oldmask;	/* the mask before we blocked SIGCHLD, restored by destroy */
+	uint64_t reset;		/* the signals each child puts back to their defaults */
 };
+
+/* The earlier of two times, where 0 is none. */
+static int64_t earliest(int64_t a, int64_t b)
+{
+	return !a || (b && b < a) ? b : a;
+}
 
 /* ---- the log file ---- */
 
@@ -174,6 +208,7 @@ struct child_plan {
 	char **env;
 	int logfd, errfd;
 	pid_t parent;
+	uint64_t reset;
 };
 
 static void __attribute__((noreturn)) run_child(const struct child_plan *cp)
@@ -183,7 +218,7 @@ static void __attribute__((noreturn)) run_child(const struct child_plan *cp)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != cp->parent)
 		_exit(127); /* stau died before prctl took effect */
-	proc_child_reset_signals();
+	proc_child_reset_signals(cp->reset);
 	int null = open("/dev/null", O_RDONLY);
 	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(cp->logfd, STDOUT_FILENO) < 0 ||
 	    dup2(cp->logfd, STDERR_FILENO) < 0)
@@ -232,7 +267,7 @@ static int local_start(void *self, const struct exec_spec *spec, uint64_t token,
 		return -1;
 	}
 	struct child_plan cp = { .spec = spec, .env = proc_env_merge(spec->env_add), .logfd = logfd,
-				 .errfd = pfd[1], .parent = getpid() };
+				 .errfd = pfd[1], .parent = getpid(), .reset = x->reset };
 	cp.prog = find_program(spec->argv[0], cp.env, spec->cwd, &cp.prog_errno);
 	sigset_t all, old;
 	sigfillset(&all);
@@ -259,9 +294,11 @@ static int local_start(void *self, const struct exec_spec *spec, uint64_t token,
 	grow(&x->v, &x->cap, x->n + 1, sizeof(*x->v));
 	struct child *c = &x->v[x->n++];
 	*c = (struct child){ .token = token, .pid = p,
-			     .logfd = logfd, .exec_errno = e, .started_ms = t0,
-			     .timeout_ms = spec->timeout_ms,
+			     .logfd = logfd, .log = { .limit = spec->log_limit, .seen_ms = t0 },
+			     .exec_errno = e, .started_ms = t0, .timeout_ms = spec->timeout_ms,
 			     .deadline_ms = spec->timeout_ms > 0 ? t0 + spec->timeout_ms : 0 };
+	if (spec->log_limit > 0)
+		x->watch_ms = earliest(x->watch_ms, t0 + EXEC_LOG_FIRST_MS);
 	*pid = p;
 	return 0;
 }
@@ -279,6 +316,82 @@ static void write_trailer(const struct child *c, const struct exec_result *res)
 	} else
 		snprintf(buf, sizeof(buf), "[exited with status %d]\n", res->exit_code);
 	write_all(c->logfd, buf, strlen(buf));
+}
+
+/* ---- what a child left in its process group ---- */
+
+static void note(int fd, const char *text)
+{
+	write_all(fd, text, strlen(text));
+}
+
+/* Child c has been reaped: the leader of its group is gone, and whatever it left in the group
+ * is ended (docs/design.md, "Starting a chunk"): SIGTERM now (SIGKILL after a timeout, whose
+ * grace has passed), SIGKILL LEFTOVER_GRACE_MS later from the wait loop. The group ID is safe
+ * to signal: it stays reserved while any process is in the group, and a freed pid comes back
+ * only after the kernel has handed out every other one (pid_max). The log gets its trailer
+ * now, for the outcome; it is cut to its limit once nothing of the group writes to it. */
+static void end_group(struct local_exec *x, struct child *c, const struct exec_result *res)
+{
+	bool left = kill(-c->pid, c->timed_out ? SIGKILL : SIGTERM) == 0;
+	if (!left)
+		exec_log_cut(&c->log, c->logfd);
+	else if (!c->timed_out)
+		note(c->logfd, "[stau: SIGTERM to the processes it left in its process group]\n");
+	write_trailer(c, res);
+	if (!left) {
+		close(c->logfd);
+		return;
+	}
+	int64_t now = monotonic_ms();
+	grow(&x->left, &x->capleft, x->nleft + 1, sizeof(*x->left));
+	x->left[x->nleft++] = (struct leftover){
+		.group = c->pid, .logfd = c->logfd, .log = c->log,
+		.kill_ms = c->timed_out ? 0 : now + LEFTOVER_GRACE_MS,
+		.give_up_ms = now + GIVE_UP_MS };
+	if (!x->watch_ms || x->watch_ms > now + LEFTOVER_LOOK_MS)
+		x->watch_ms = now + LEFTOVER_LOOK_MS;
+}
+
+/* Looks at leftover group l: SIGKILL when its time has come, its log. Returns false when the
+ * group is empty (or given up: a process stuck in the kernel after SIGKILL), its log cut. */
+static bool watch_leftover(struct leftover *l, int64_t now)
+{
+	bool gone = kill(-l->group, 0) && errno == ESRCH;
+	if (!gone && l->kill_ms && now >= l->kill_ms) {
+		kill(-l->group, SIGKILL);
+		note(l->logfd, "[stau: SIGKILL to the processes it left in its process group]\n");
+		l->kill_ms = 0;
+		l->give_up_ms = now + GIVE_UP_MS;
+	}
+	if (gone || (!l->kill_ms && now >= l->give_up_ms)) {
+		exec_log_cut(&l->log, l->logfd);
+		close(l->logfd);
+		return false;
+	}
+	exec_log_watch(&l->log, l->logfd, now);
+	return true;
+}
+
+/* Looks at the logs of the running children and at leftover groups when the time has come.
+ * Returns when to look next, 0: nothing to look at. */
+static int64_t watch(struct local_exec *x, int64_t now)
+{
+	if (!x->watch_ms || now < x->watch_ms)
+		return x->watch_ms;
+	int64_t next = 0;
+	for (size_t i = 0; i < x->n; i++) {
+		struct child *c = &x->v[i];
+		if (c->log.limit > 0)
+			next = earliest(next, now + exec_log_watch(&c->log, c->logfd, now));
+	}
+	for (size_t i = x->nleft; i-- > 0;)
+		if (!watch_leftover(&x->left[i], now))
+			x->left[i] = x->left[--x->nleft];
+	if (x->nleft)
+		next = earliest(next, now + LEFTOVER_LOOK_MS);
+	x->watch_ms = next;
+	return next;
 }
 
 /* Reaps child i when it has ended: fills res, removes it. Returns 1, 0 (still running). */
@@ -303,11 +416,8 @@ static int reap(struct local_exec *x, size_t i, struct exec_result *res, uint64_
 		res->signal = WTERMSIG(status);
 	if (c->exec_errno)
 		res->exit_code = 127;
-	if (c->timed_out)
-		kill(-c->pid, SIGKILL); /* what the group's leader left behind */
-	write_trailer(c, res);
+	end_group(x, c, res);
 	*token = c->token;
-	close(c->logfd);
 	x->v[i] = x->v[--x->n];
 	return 1;
 }
@@ -368,12 +478,10 @@ static int local_wait(void *self, int timeout_ms, uint64_t *token, struct exec_r
 			if (reap(x, i, res, token))
 				return 1;
 		int64_t now = monotonic_ms();
-		int64_t next = enforce_deadlines(x, now);
+		int64_t next = earliest(enforce_deadlines(x, now), watch(x, now));
 		if (end && now >= end)
 			return 0;
-		int64_t limit = end;
-		if (next && (!limit || next < limit))
-			limit = next;
+		int64_t limit = earliest(end, next);
 		int wait = limit ? (int)(limit - now) : -1;
 		if (poll_children(x, wait))
 			return 0;
@@ -393,6 +501,23 @@ static int local_signal(void *self, uint64_t token, int sig)
 static size_t local_running(void *self)
 {
 	return ((struct local_exec *)self)->n;
+}
+
+/* Waits until what the children left in their groups is gone: SIGKILL at its time, and no
+ * later than kill_by (the groups of children that destroy ended got SIGTERM then). */
+static void end_leftovers(struct local_exec *x, int64_t kill_by)
+{
+	for (size_t i = 0; i < x->nleft; i++)
+		if (x->left[i].kill_ms > kill_by)
+			x->left[i].kill_ms = kill_by;
+	while (x->nleft) {
+		int64_t now = monotonic_ms();
+		x->watch_ms = now;
+		int64_t next = watch(x, now);
+		if (next > now)
+			poll_children(x, (int)(next - now));
+		drain_signals(x);
+	}
 }
 
 static void local_destroy(void *self)
@@ -418,9 +543,11 @@ static void local_destroy(void *self)
 		kill(-x->v[i].pid, SIGKILL);
 	while (x->n)
 		local_wait(x, -1, &token, &res);
+	end_leftovers(x, end);
 	close(x->sigfd);
 	sigprocmask(SIG_SETMASK, &x->oldmask, NULL);
 	free(x->v);
+	free(x->left);
 	free(x);
 }
 
@@ -455,11 +582,13 @@ static enum exec_signal local_signal_recorded(void *self, const struct exec_reco
 	return EXEC_SIGNALLED;
 }
 
-/* (docs/design.md, "Lost-runner recovery") A lost chunk's processes do not outlive its stau. The group's leader died with
- * its owner (PR_SET_PDEATHSIG), but what it started (a shell's commands, a Python pool) may
- * still run. The engine stores a child's pid with its next transaction, a few milliseconds
- * after the start; for an owner that died before that, the processes are found by their
- * environment alone, which must then name the project directory too. */
+/* (docs/design.md, "Lost-runner recovery") A lost chunk's processes do not outlive its
+ * stau. The group's leader died with its owner (PR_SET_PDEATHSIG), but what it started (a
+ * shell's commands, a Python pool, a daemon that left the group with setsid) may still run.
+ * They are found in the recorded group and by their environment, which outside the group
+ * must name the project directory too. The engine stores a child's pid with its next
+ * transaction, a few milliseconds after the start; for an owner that died before that, the
+ * environment alone finds them. */
 static void local_kill_lost(void *self, const struct exec_record *r)
 {
 	struct proc_chunk_env chunk = { .run = r->run, .chunk = r->chunk, .attempt = r->attempt,
@@ -484,6 +613,7 @@ int exec_local_new(struct exec_runner *out, char *err, size_t errlen)
 	sigset_t chld;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
+	proc_child_signals(&x->reset);
 	sigprocmask(SIG_BLOCK, &chld, &x->oldmask);
 	x->sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (x->sigfd < 0) {

@@ -3,7 +3,8 @@
  *
  * A child is execve'd (never through a shell) in its own process group, with stdin from
  * /dev/null, stdout and stderr appended to its log file, and PR_SET_PDEATHSIG so that it dies
- * with its stau. The executor is an ops struct so that the engine can be driven by a fake in
+ * with its stau. The group is the chunk: when the child ends, what it left in its group is
+ * ended too, and its log is kept within the spec's log_limit. The executor is an ops struct so that the engine can be driven by a fake in
  * unit tests and by Slurm later (docs/design.md, "Slurm"). Every process stau signals goes through it: its
  * own children by token, and the chunks of other stau processes (stau cancel, recovery of a
  * chunk whose stau died) by the record the state keeps of them, struct exec_record. */
@@ -25,6 +26,7 @@ struct exec_spec {
 	const char *log_path;	/* created with mode 0600 (parents too, 0700); truncated */
 	const char *log_header; /* written as the log's first lines, may be NULL */
 	int64_t timeout_ms;	/* 0 = none; else SIGTERM to the group, SIGKILL 10 s later */
+	int64_t log_limit;	/* bytes the log may hold (exec_log.h); 0 = no limit */
 };
 
 struct exec_result {
@@ -71,17 +73,22 @@ struct exec_ops {
 	 * or -1 with a message in err (log file not writable, fork failed). */
 	int (*start)(void *self, const struct exec_spec *spec, uint64_t token, pid_t *pid,
 		     char *err, size_t errlen);
-	/* Waits at most timeout_ms (-1: no limit) for a child to end, handling timeouts on the
-	 * way. Returns 1 and fills *token and *res when one ended, 0 when the time ran out or a
-	 * signal handler interrupted the wait, -1 when there are no children. Never polls with
-	 * sleeps. */
+	/* Waits at most timeout_ms (-1: no limit) for a child to end, handling on the way
+	 * timeouts, the logs' limits, and what ended children left in their process groups
+	 * (locally: SIGTERM when the child is reaped, SIGKILL 2 s later; the log is cut to its
+	 * limit once the group is empty). Returns 1 and fills *token and *res when one ended,
+	 * its log complete but for what its leftovers may still write, 0 when the time ran out
+	 * or a signal handler interrupted the wait, -1 when there are no children. Never polls
+	 * with sleeps. */
 	int (*wait)(void *self, int timeout_ms, uint64_t *token, struct exec_result *res);
 	/* Sends sig to the process group of the child started with token. Returns 0, or -1
 	 * with errno (ESRCH: no such child). */
 	int (*signal)(void *self, uint64_t token, int sig);
 	/* Number of children started and not yet reaped. */
 	size_t (*running)(void *self);
-	/* Kills every child's process group (SIGTERM, then SIGKILL) and frees the executor. */
+	/* Kills every child's process group (SIGTERM, then SIGKILL 2 s later), waits for what
+	 * children left in their groups to end (SIGKILL at its time, at most 2 s after the
+	 * destroy began), and frees the executor. */
 	void (*destroy)(void *self);
 
 	/* For chunks that another stau process started (r says which): */
@@ -94,8 +101,10 @@ struct exec_ops {
 	 * its environment; then its process group gets sig. */
 	enum exec_signal (*signal_recorded)(void *self, const struct exec_record *r, int sig);
 	/* Recovery of r, whose owner died (state_recover_orphans): kills whatever r left
-	 * running. Locally: proc_kill_leftovers, the group r->child (or, when it was never
-	 * recorded, the processes whose environment names r and r->dir). */
+	 * running, what left its process group on purpose (setsid) included. Locally:
+	 * proc_kill_leftovers: the processes of the group r->child (when it was recorded) that
+	 * name r in their environment, and every process whose environment names r and
+	 * r->dir. */
 	void (*kill_lost)(void *self, const struct exec_record *r);
 };
 

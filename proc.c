@@ -10,11 +10,12 @@
  *     the fields are counted from the last ')'.
  *   - The environment a process was started with (/proc/PID/environ) is how stau knows the
  *     processes of a chunk that it did not start: each carries STAU_RUN_ID, STAU_CHUNK_ID and
- *     STAU_ATTEMPT. Killing by group alone would hit whatever reused the group ID; killing
- *     by environment alone would miss nothing but could be slow; so a recorded group is
- *     searched for the attempt's processes, and only when the group was never recorded is
- *     every readable process searched, for the attempt and the project directory. A process
- *     that replaced its environment is out of reach.
+ *     STAU_ATTEMPT. Killing by group alone would hit whatever reused the group ID, so a
+ *     process of the recorded group is killed when its environment names the attempt; and
+ *     as a job may leave its group on purpose (setsid, a daemon's double fork), every
+ *     readable process whose environment names the attempt and the project directory
+ *     (STAU_DIR) is killed too. One pass over /proc does both: it is taken only when a chunk
+ *     was found lost. A process that replaced its environment is out of reach.
  *   - proc_capture is git's run-command for the few commands stau runs for itself
  *     (select_work, git rev-parse): fork and execvp (never a shell), the child's failure to
  *     change directory or exec reported through a pipe that exec closes, stdout and stderr
@@ -167,19 +168,27 @@ static bool in_group(pid_t pid, pid_t group)
 	return !proc_parent_group(pid, &ppid, &pgrp) && pgrp == group;
 }
 
+/* Whether pid is one of the lost chunk's processes: in its group and naming its attempt, or
+ * anywhere and naming its attempt in this project (a process that left the group). */
+static bool lost_chunks(pid_t pid, pid_t group, const struct proc_chunk_env *chunk)
+{
+	struct proc_chunk_env in_group_env = *chunk;
+	in_group_env.dir = NULL;
+	if (group > 0 && in_group(pid, group))
+		return proc_env_names(pid, &in_group_env) == PROC_ENV_MATCH;
+	return chunk->dir && proc_env_names(pid, chunk) == PROC_ENV_MATCH;
+}
+
 size_t proc_kill_leftovers(pid_t group, const struct proc_chunk_env *chunk)
 {
 	if (group <= 0 && !chunk->dir)
 		return 0; /* every process of the user, by run, chunk and attempt only: too wide */
-	struct proc_chunk_env want = *chunk;
-	if (group > 0)
-		want.dir = NULL;
 	size_t n = 0;
+	pid_t self = getpid();
 	DIR *d = opendir("/proc");
 	for (struct dirent *e; d && (e = readdir(d));) {
 		pid_t pid = (pid_t)strtol(e->d_name, NULL, 10); /* 0 for ".", "self", ... */
-		if (pid > 0 && (group <= 0 || in_group(pid, group)) &&
-		    proc_env_names(pid, &want) == PROC_ENV_MATCH && !kill(pid, SIGKILL))
+		if (pid > 0 && pid != self && lost_chunks(pid, group, chunk) && !kill(pid, SIGKILL))
 			n++;
 	}
 	if (d)
@@ -212,18 +221,50 @@ const char *proc_killed_by(int sig, char *buf, size_t len)
 
 /* ---- for a child between fork and exec ---- */
 
-/* execve resets handled signals by itself; what must be reset before the mask is cleared
- * are the handlers stau installs (SIGINT, SIGTERM, SIGHUP: engine_stop_on_signals), which
- * must not run in the child (after vfork: on the parent's memory), and an ignored SIGPIPE,
- * which a program should not inherit. Resetting all 64 would cost more than the rest of
- * starting a chunk. */
-void proc_child_reset_signals(void)
+/* The signals stau itself handles (engine_stop_on_signals) or may ignore: reset whatever
+ * their disposition was when the set was taken, as a handler installed later must not run in
+ * a vfork child on the parent's memory either. */
+static const int stau_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+/* Dispositions are read and set with the system call, not glibc's sigaction: glibc refuses
+ * the two real-time signals it keeps for itself (32 and 33), which a process may still
+ * inherit ignored, and the kernel's struct sigaction differs from glibc's and between
+ * architectures. A zeroed one is the same everywhere: SIG_DFL, no flags, an empty mask. */
+#define KERNEL_SIGACTION_MAX 64		/* bytes: more than any architecture's struct */
+#define KERNEL_SIGSET_SIZE ((NSIG - 1) / 8)
+
+static bool disposition_is_default(int sig)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2 };
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	sigemptyset(&dfl.sa_mask);
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		sigaction(sigs[i], &dfl, NULL);
+	unsigned char now[KERNEL_SIGACTION_MAX] = { 0 };
+	if (syscall(SYS_rt_sigaction, sig, NULL, now, KERNEL_SIGSET_SIZE))
+		return true;
+	for (size_t i = 0; i < sizeof(now); i++)
+		if (now[i])
+			return false;
+	return true;
+}
+
+/* A job must start as from a shell that sets nothing: an ignored disposition survives execve
+ * (a shell's `trap '' ALRM TSTP`, nohup's SIGHUP, a background shell's SIGINT and SIGQUIT
+ * reach stau that way), a handled one is reset by execve itself but must not run in a vfork
+ * child. Asking each of the 64 signals in every child would cost more than the rest of
+ * starting a chunk, so the parent asks once and the child resets only what differs. */
+void proc_child_signals(uint64_t *reset)
+{
+	*reset = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(stau_signals); i++)
+		*reset |= (uint64_t)1 << (stau_signals[i] - 1);
+	for (int sig = 1; sig < NSIG && sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && !disposition_is_default(sig))
+			*reset |= (uint64_t)1 << (sig - 1);
+}
+
+void proc_child_reset_signals(uint64_t reset)
+{
+	static const unsigned char dfl[KERNEL_SIGACTION_MAX];
+	for (int sig = 1; sig <= 64; sig++)
+		if (reset & ((uint64_t)1 << (sig - 1)))
+			syscall(SYS_rt_sigaction, sig, dfl, NULL, KERNEL_SIGSET_SIZE);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -287,6 +328,7 @@ struct capture {
 	int out[2], err[2], report[2];
 	int sigfd;
 	sigset_t oldmask;
+	uint64_t reset;	  /* the signals the child puts back to their defaults */
 	bool reaped;
 	int status;
 	int stage;	  /* 0: running, 1: SIGTERM sent, 2: SIGKILL sent, 3: output given up */
@@ -329,7 +371,7 @@ static void __attribute__((noreturn)) capture_child(const struct proc_cmd *cmd,
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(127); /* stau died before prctl took effect */
-	proc_child_reset_signals();
+	proc_child_reset_signals(c->reset);
 	if (cmd->dir && chdir(cmd->dir))
 		child_fail(c->report[1], START_CHDIR);
 	if (child_stdio(cmd, c))
@@ -386,6 +428,7 @@ static int capture_start(struct capture *c, const struct proc_cmd *cmd, struct p
 {
 	char **env = cmd->env_add ? proc_env_merge(cmd->env_add) : NULL;
 	pid_t parent = getpid();
+	proc_child_signals(&c->reset);
 	c->pid = fork();
 	if (c->pid == 0)
 		capture_child(cmd, c, env, parent);

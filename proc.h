@@ -68,12 +68,14 @@ enum proc_env_match {
 enum proc_env_match proc_env_names(pid_t pid, const struct proc_chunk_env *want);
 
 /* Kills, with SIGKILL, what a lost chunk left behind (its stau died, and its process group's
- * leader with it): with group > 0, every process still in that process group whose
- * environment names chunk's run, chunk and attempt (MATCH; chunk->dir is not looked at);
- * with group 0 (the leader's pid was never recorded), every process of this user whose
- * environment names all four, chunk->dir included, which must then be set. A process whose
- * environment names another attempt (a retry that started meanwhile) is never hit. Returns
- * the number of processes killed. */
+ * leader with it), in one pass over the process table: with group > 0, every process still
+ * in that process group whose environment names chunk's run, chunk and attempt (MATCH;
+ * chunk->dir is not looked at); and, when chunk->dir is set, every process of this user
+ * anywhere whose environment names all four, so that what left the group (setsid) is killed
+ * too. With group 0 (the leader's pid was never recorded) only the latter, and chunk->dir
+ * must be set. A process whose environment names another attempt (a retry that started
+ * meanwhile) is never hit, nor is the calling process. Returns the number of processes
+ * killed. */
 size_t proc_kill_leftovers(pid_t group, const struct proc_chunk_env *chunk);
 
 /* ---- signals ---- */
@@ -88,10 +90,19 @@ const char *proc_killed_by(int sig, char *buf, size_t len);
 
 /* ---- for a child between fork (or vfork) and exec: async-signal-safe ---- */
 
-/* Puts back what stau changed in its signals (the handlers of SIGINT, SIGTERM and SIGHUP
- * that stop the engine, an ignored SIGPIPE) to their defaults, and empties the signal mask,
- * so that a program starts as it would from a shell. */
-void proc_child_reset_signals(void);
+/* The signals a child must put back to their default disposition before it execs, as a
+ * mask (bit sig - 1 for signal sig): those stau handles or may ignore (SIGINT, SIGTERM,
+ * SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2), and every other signal from 1 to 64 (but
+ * SIGKILL and SIGSTOP, and including the two that glibc keeps for itself) whose disposition
+ * in this process is not the default now: ignored ones survive execve, so a SIGALRM or
+ * SIGTSTP that stau's parent ignored would reach the job ignored. Call it in the parent,
+ * before forking (it asks the kernel once per signal); once per executor is enough, as only
+ * stau's own signals change after stau started. */
+void proc_child_signals(uint64_t *reset);
+
+/* Sets each signal of reset (from proc_child_signals) to its default disposition and empties
+ * the signal mask, so that a program starts as it would from a shell that changed nothing. */
+void proc_child_reset_signals(uint64_t reset);
 
 /* Closes every descriptor above 2 except keep (-1: keep none). */
 void proc_child_close_fds(int keep);

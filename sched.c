@@ -541,6 +541,7 @@ static int tick(struct tick *t)
 	int lost = recover_lost(t);
 	if (lost < 0)
 		return -1;
+	t->res->lost = (size_t)lost;
 	if (lost > 0) /* the stau that ran them cannot say so: cron must hear it from us */
 		say(t, SCHED_WARN, "marked %d chunk%s FAILED 'runner lost': the stau process "
 		    "running %s died; retried if the job allows, see 'stau status'", lost,

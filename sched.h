@@ -47,6 +47,8 @@ struct sched_opts {
 struct sched_result {
 	size_t failed;	/* runs and chunks that failed for good in this tick (each said at
 			 * SCHED_ERROR, except a run failing again for a reason already said) */
+	size_t lost;	/* chunks found lost (their stau died) and marked FAILED 'runner lost'
+			 * (said at SCHED_WARN): cron must hear of them, so the tick exits 1 */
 	bool quiet;	/* nothing changed since the last full tick and nothing was due: only
 			 * schedule.yaml was read, and the retention applied */
 	bool unusable;	/* the jobs directory cannot be read: nothing was done (said) */

@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -356,4 +357,58 @@ void duration_format(int64_t ms, int units, char *buf, size_t len)
 		if (used == (size_t)units)
 			break;
 	}
+}
+
+/* ---- sizes ---- */
+
+static const char size_units[] = "KMGT";
+
+/* The power of 1024 that the unit at s means (0 for bytes), or -1 when s is no unit. */
+static int size_unit(const char *s)
+{
+	if (!*s || !strcmp(s, "B"))
+		return 0;
+	const char *u = strchr(size_units, toupper((unsigned char)*s));
+	if (!u || !*u)
+		return -1;
+	s++;
+	return !*s || !strcmp(s, "B") || !strcmp(s, "iB") ? (int)(u - size_units) + 1 : -1;
+}
+
+int size_parse(const char *s, int64_t *bytes, char *err, size_t errlen)
+{
+	const char *p = s;
+	int64_t n = 0;
+	for (; isdigit((unsigned char)*p); p++) /* past the maximum n stays above it */
+		n = n <= SIZE_PARSE_MAX / 10 ? n * 10 + (*p - '0') : SIZE_PARSE_MAX + 1;
+	while (p > s && (*p == ' ' || *p == '\t'))
+		p++;
+	int power = p > s ? size_unit(p) : -1;
+	if (power < 0) {
+		snprintf(err, errlen, "bad size '%s': expected a whole number of bytes with "
+			 "an optional unit K, M, G or T (powers of 1024, also written KB or KiB), "
+			 "e.g. '500K' or '100M'", s);
+		return -1;
+	}
+	for (; power > 0 && n <= SIZE_PARSE_MAX; power--)
+		n *= 1024;
+	if (n > SIZE_PARSE_MAX) {
+		snprintf(err, errlen, "bad size '%s': too large", s);
+		return -1;
+	}
+	*bytes = n;
+	return 0;
+}
+
+void size_format(int64_t bytes, char *buf, size_t len)
+{
+	int power = 0;
+	while (bytes > 0 && bytes % 1024 == 0 && power < (int)strlen(size_units)) {
+		bytes /= 1024;
+		power++;
+	}
+	if (power)
+		snprintf(buf, len, "%lld%c", (long long)bytes, size_units[power - 1]);
+	else
+		snprintf(buf, len, "%lld", (long long)bytes);
 }

@@ -1,5 +1,5 @@
 /* util.h - memory, growable strings and small helpers that know nothing about jobs: the
- * monotonic clock, directories, a hash and durations. */
+ * monotonic clock, directories, a hash, durations and sizes. */
 #ifndef STAU_UTIL_H
 #define STAU_UTIL_H
 
@@ -87,5 +87,16 @@ uint64_t hash_fnv1a(uint64_t h, const void *s, size_t n);
  * Zero is "0s". 32 bytes of buf hold any duration. */
 #define DURATION_EXACT 5
 void duration_format(int64_t ms, int units, char *buf, size_t len);
+
+/* Parses a size in bytes: a whole number, then optionally blanks and a unit: B (bytes), or
+ * K, M, G or T in either case (powers of 1024), alone or followed by "B" or "iB" ("500k",
+ * "1M", "100MiB", "2 GB", "4096"). Returns 0 and sets *bytes (at most SIZE_PARSE_MAX), or -1
+ * and writes a message ("bad size '1.5M': ...") to err. */
+#define SIZE_PARSE_MAX ((int64_t)1 << 60)
+int size_parse(const char *s, int64_t *bytes, char *err, size_t errlen);
+
+/* Formats a size as size_parse reads it back: with the largest unit of K, M, G and T that
+ * divides it ("100M", "1536K"), else in bytes ("1000"). 32 bytes of buf hold any size. */
+void size_format(int64_t bytes, char *buf, size_t len);
 
 #endif

@@ -1184,6 +1184,50 @@ static void test_schedule_crlf(void **state)
 	schedule_release(&s);
 }
 
+/* ---- log_limit, in a header and in the settings ------------------------------------ */
+
+static void test_log_limit(void **state)
+{
+	(void)state;
+	struct job job;
+	good_job("# ---\n# ---\n", &job);
+	assert_int_equal(job.log_limit, 0); /* the settings' */
+	job_release(&job);
+	good_job("# ---\n# log_limit: 1M\n# ---\n", &job);
+	assert_int_equal(job.log_limit, 1048576);
+	job_release(&job);
+	good_job("# ---\n# log_limit: 4096\n# ---\n", &job);
+	assert_int_equal(job.log_limit, 4096);
+	job_release(&job);
+	struct schedule s;
+	good_schedule("", &s);
+	assert_int_equal(s.settings.log_limit, 100 * 1048576LL);
+	schedule_release(&s);
+	good_schedule("settings:\n  log_limit: 500 KiB\n", &s);
+	assert_int_equal(s.settings.log_limit, 500 * 1024);
+	schedule_release(&s);
+	const char *want = "must be a size of at least 1K such as '500K', '100M' or '1G' (K, M "
+			   "and G are powers of 1024), got";
+	char *diag = xasprintf("jobs/job_A.py:3:14: 'log_limit' %s '1.5M'", want);
+	assert_field_error("log_limit: 1.5M", diag);
+	free(diag);
+	diag = xasprintf("jobs/job_A.py:3:14: 'log_limit' %s '100' (a log needs room for its "
+			 "beginning, its end and the line that says what was cut)", want);
+	assert_field_error("log_limit: 100", diag);
+	free(diag);
+	diag = xasprintf("jobs/job_A.py:3:13: 'log_limit' %s nothing", want);
+	assert_field_error("log_limit:", diag);
+	free(diag);
+	diag = xasprintf("schedule.yaml:2:14: 'log_limit' %s 'lots'", want);
+	assert_schedule("settings:\n  log_limit: lots\n", -1, diag);
+	free(diag);
+	diag = xasprintf("schedule.yaml:2:14: 'log_limit' %s a list", want);
+	assert_schedule("settings:\n  log_limit: [1M]\n", -1, diag);
+	free(diag);
+	assert_job("# ---\n# log_limt: 1M\n# ---\n", -1, "jobs/job_A.py:2:3: unknown key "
+		   "'log_limt' (did you mean 'log_limit'?)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1218,6 +1262,7 @@ int main(void)
 		cmocka_unit_test(test_schedule_ten_mistakes),
 		cmocka_unit_test(test_schedule_crlf),
 		cmocka_unit_test(test_yaml_tags_are_errors),
+		cmocka_unit_test(test_log_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown_zones);
 }

@@ -56,11 +56,12 @@ static void fixture_release(struct fixture *f)
 	free(f->log);
 }
 
-static pid_t start(struct fixture *f, char *const *argv, char *const *env, int64_t timeout_ms,
-		  uint64_t token)
+static pid_t start_limited(struct fixture *f, char *const *argv, char *const *env,
+			   int64_t timeout_ms, uint64_t token, int64_t log_limit)
 {
 	struct exec_spec spec = { .argv = argv, .env_add = env, .cwd = dir, .log_path = f->log,
-				  .log_header = "stau: test", .timeout_ms = timeout_ms };
+				  .log_header = "stau: test", .timeout_ms = timeout_ms,
+				  .log_limit = log_limit };
 	char err[256] = "";
 	pid_t pid = 0;
 	int rc = f->ex.ops->start(f->ex.self, &spec, token, &pid, err, sizeof(err));
@@ -68,6 +69,12 @@ static pid_t start(struct fixture *f, char *const *argv, char *const *env, int64
 	assert_int_equal(rc, 0);
 	assert_true(pid > 0);
 	return pid;
+}
+
+static pid_t start(struct fixture *f, char *const *argv, char *const *env, int64_t timeout_ms,
+		  uint64_t token)
+{
+	return start_limited(f, argv, env, timeout_ms, token, 0);
 }
 
 /* Starts argv, waits for it and returns its log. */
@@ -103,6 +110,32 @@ static void test_exit_codes(void **unused)
 	assert_int_equal(f.res.exit_code, 0);
 	free(log);
 	fixture_release(&f);
+}
+
+static void test_default_signals(void **unused)
+{
+	/* what stau's parent ignored (a shell's trap '' ALRM TSTP), what stau ignores and what
+	 * it blocks does not reach the job */
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old[3];
+	const int sigs[] = { SIGALRM, SIGTSTP, SIGPIPE };
+	sigemptyset(&ign.sa_mask);
+	for (size_t i = 0; i < 3; i++)
+		sigaction(sigs[i], &ign, &old[i]);
+	sigset_t usr1, old_mask;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &old_mask);
+	struct fixture f;
+	fixture_init(&f); /* the executor takes the dispositions it must reset now */
+	char *argv[] = { "grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status", NULL };
+	char *log = run(&f, argv, NULL, 0);
+	assert_string_equal(log, "stau: test\nSigBlk:\t0000000000000000\n"
+			    "SigIgn:\t0000000000000000\n[exited with status 0]\n");
+	free(log);
+	fixture_release(&f);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	for (size_t i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
 }
 
 static void test_log_is_private_and_truncated(void **unused)
@@ -323,6 +356,122 @@ static void test_destroy_kills_groups(void **unused)
 	prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
+/* ---- what a child leaves in its process group ---- */
+
+static void test_leftovers_get_sigterm_at_once(void **unused)
+{
+	struct fixture f;
+	fixture_init(&f);
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	char *script = xasprintf("sleep 30 & echo $! > %s/a.pid; sleep 30 & echo $! > %s/b.pid; "
+				 "echo started", dir, dir);
+	char *log = sh(&f, script, 0);
+	/* the outcome is the child's own, told when it ended */
+	assert_int_equal(f.res.exit_code, 0);
+	assert_true(f.res.duration_ms < 5000);
+	assert_string_equal(log, "stau: test\nstarted\n[stau: SIGTERM to the processes it left "
+			    "in its process group]\n[exited with status 0]\n");
+	char *a = xasprintf("%s/a.pid", dir), *b = xasprintf("%s/b.pid", dir);
+	assert_int_equal(reaped_signal(read_pid(a)), SIGTERM);
+	assert_int_equal(reaped_signal(read_pid(b)), SIGTERM);
+	/* a child that leaves nothing gets no such line */
+	free(log);
+	log = sh(&f, "sleep 0.01 & wait", 0);
+	assert_string_equal(log, "stau: test\n[exited with status 0]\n");
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	free(log);
+	free(a);
+	free(b);
+	free(script);
+	fixture_release(&f);
+}
+
+/* A script that leaves a process ignoring SIGTERM, its pid in DIR/gc.pid. */
+#define IGNORES_TERM "sh -c 'trap \"\" TERM; echo $$ > %1$s/gc.pid.new; exec sleep 30' & " \
+	"while [ ! -s %1$s/gc.pid.new ]; do :; done; mv %1$s/gc.pid.new %1$s/gc.pid"
+
+static void test_leftovers_that_stay_get_sigkill(void **unused)
+{
+	struct fixture f;
+	fixture_init(&f);
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	char *script = xasprintf(IGNORES_TERM "; echo started", dir);
+	char *argv[] = { "/bin/sh", "-c", script, NULL };
+	char *other[] = { "sleep", "30", NULL };
+	start(&f, argv, NULL, 0, 1);
+	start(&f, other, NULL, 0, 2); /* keeps the executor's wait loop running */
+	uint64_t token;
+	assert_int_equal(f.ex.ops->wait(f.ex.self, -1, &token, &f.res), 1);
+	assert_int_equal(token, 1);
+	int64_t ended = monotonic_ms();
+	char *file = xasprintf("%s/gc.pid", dir);
+	pid_t gc = read_pid(file);
+	int status;
+	while (waitpid(gc, &status, WNOHANG) == 0) {
+		assert_int_equal(f.ex.ops->wait(f.ex.self, 50, &token, &f.res), 0);
+		assert_true(monotonic_ms() - ended < 10000);
+	}
+	int64_t took = monotonic_ms() - ended;
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	assert_in_range(took, 1900, 4000); /* the grace: 2 s */
+	/* give the executor a moment to see the group empty and close the log */
+	assert_int_equal(f.ex.ops->wait(f.ex.self, 100, &token, &f.res), 0);
+	char *log = read_file(f.log, NULL);
+	assert_string_equal(log, "stau: test\nstarted\n[stau: SIGTERM to the processes it left "
+			    "in its process group]\n[exited with status 0]\n[stau: SIGKILL to the "
+			    "processes it left in its process group]\n");
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	free(log);
+	free(file);
+	free(script);
+	fixture_release(&f);
+}
+
+static void test_destroy_ends_leftovers(void **unused)
+{
+	struct fixture f;
+	fixture_init(&f);
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	char *script = xasprintf(IGNORES_TERM, dir);
+	free(sh(&f, script, 0));
+	char *file = xasprintf("%s/gc.pid", dir);
+	int64_t t0 = monotonic_ms();
+	fixture_release(&f); /* no child runs: the leftover waits for the destroy */
+	assert_in_range(monotonic_ms() - t0, 1000, 4000);
+	assert_int_equal(reaped_signal(read_pid(file)), SIGKILL);
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	free(file);
+	free(script);
+}
+
+/* ---- the log's limit ---- */
+
+static void test_log_limit(void **unused)
+{
+	struct fixture f;
+	fixture_init(&f);
+	char *argv[] = { "/bin/sh", "-c", "echo first; seq 1 1000000; echo last", NULL };
+	start_limited(&f, argv, NULL, 0, 1, 65536);
+	uint64_t token;
+	assert_int_equal(f.ex.ops->wait(f.ex.self, -1, &token, &f.res), 1);
+	assert_int_equal(f.res.exit_code, 0);
+	size_t len;
+	char *log = read_file(f.log, &len);
+	assert_true(len <= 65536 + 32); /* and the trailer */
+	assert_memory_equal(log, "stau: test\nfirst\n1\n2\n", 19);
+	assert_non_null(strstr(log, " bytes cut here to keep the log within log_limit 64K]\n"));
+	const char *end = "999999\n1000000\nlast\n[exited with status 0]\n";
+	assert_string_equal(log + len - strlen(end), end);
+	free(log);
+	/* a child that writes little is left alone */
+	start_limited(&f, argv + 1, NULL, 0, 1, 0); /* "-c" fails to exec: a short log */
+	assert_int_equal(f.ex.ops->wait(f.ex.self, -1, &token, &f.res), 1);
+	log = read_file(f.log, NULL);
+	assert_null(strstr(log, "cut here"));
+	free(log);
+	fixture_release(&f);
+}
+
 /* ---- chunks of other stau processes ---- */
 
 /* The record of a chunk started by this process as child, with its STAU_* variables. */
@@ -412,6 +561,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_exit_codes, make_tmpdir, remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_default_signals, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_log_is_private_and_truncated, make_tmpdir,
 						remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_killed_by_signal, make_tmpdir, remove_tmpdir),
@@ -434,6 +584,13 @@ int main(void)
 						remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_destroy_kills_groups, make_tmpdir,
 						remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_leftovers_get_sigterm_at_once, make_tmpdir,
+						remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_leftovers_that_stay_get_sigkill, make_tmpdir,
+						remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_destroy_ends_leftovers, make_tmpdir,
+						remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_log_limit, make_tmpdir, remove_tmpdir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,6 +72,24 @@ static void wait_env(pid_t pid, const struct proc_chunk_env *want)
 	for (int i = 0; i < 10000 && proc_env_names(pid, want) != PROC_ENV_MATCH; i++)
 		nanosleep(&ts, NULL);
 	assert_int_equal(proc_env_names(pid, want), PROC_ENV_MATCH);
+}
+
+/* Waits until process pid runs sleep: a shell's background command has forked but may not
+ * have exec'd yet, and while it execs its environment reads as empty. */
+static void wait_sleep(pid_t pid)
+{
+	struct timespec ts = { 0, 1000000 };
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	for (int i = 0; i < 10000; i++) {
+		char *cmd = read_file(path, NULL);
+		bool runs = cmd && !strcmp(cmd, "sleep");
+		free(cmd);
+		if (runs)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("process %ld does not run sleep", (long)pid);
 }
 
 static void stop(pid_t pid)
@@ -183,24 +202,39 @@ static void test_kill_leftovers(void **unused)
 	struct proc_chunk_env lost = { .run = 1, .chunk = 2, .attempt = 1, .dir = dir };
 	struct proc_chunk_env retried = lost;
 	retried.attempt = 2;
+	wait_sleep(bg);
+	wait_sleep(escaped);
+	wait_sleep(retry);
 	wait_env(bg, &lost);
 	wait_env(escaped, &lost);
 	wait_env(retry, &retried);
-	assert_int_equal(proc_kill_leftovers(group, &lost), 2);
-	assert_int_equal(reaped_signal(group), SIGKILL);
-	assert_int_equal(reaped_signal(bg), SIGKILL);
-	pid_t ppid, pgrp;
-	assert_int_equal(proc_parent_group(escaped, &ppid, &pgrp), 0);
-	assert_int_equal(proc_parent_group(retry, &ppid, &pgrp), 0);
-	/* with no group recorded, the project directory must match too */
+	/* without the project directory, only the group is searched */
 	struct proc_chunk_env elsewhere = lost, no_dir = lost;
 	elsewhere.dir = "/srv/elsewhere";
 	no_dir.dir = NULL;
 	assert_int_equal(proc_kill_leftovers(0, &elsewhere), 0);
 	assert_int_equal(proc_kill_leftovers(0, &no_dir), 0);
-	assert_int_equal(proc_kill_leftovers(0, &lost), 1);
+	pid_t other = spawn_sh("sleep 30 & echo $!; wait", attempt1, line, sizeof(line));
+	wait_sleep((pid_t)atol(line));
+	wait_env((pid_t)atol(line), &lost);
+	assert_int_equal(proc_kill_leftovers(other, &no_dir), 2);
+	assert_int_equal(reaped_signal(other), SIGKILL);
+	assert_int_equal(reaped_signal((pid_t)atol(line)), SIGKILL);
+	pid_t ppid, pgrp;
+	assert_int_equal(proc_parent_group(escaped, &ppid, &pgrp), 0);
+	/* with it, the group and what escaped it, not the retry */
+	assert_int_equal(proc_kill_leftovers(group, &lost), 3);
+	assert_int_equal(reaped_signal(group), SIGKILL);
+	assert_int_equal(reaped_signal(bg), SIGKILL);
 	assert_int_equal(reaped_signal(escaped), SIGKILL);
 	assert_int_equal(proc_parent_group(retry, &ppid, &pgrp), 0); /* the retry lives on */
+	/* with no group recorded, by the environment alone */
+	pid_t late = spawn_sh("echo ready; exec sleep 30", attempt1, line, sizeof(line));
+	wait_sleep(late);
+	wait_env(late, &lost);
+	assert_int_equal(proc_kill_leftovers(0, &lost), 1);
+	assert_int_equal(reaped_signal(late), SIGKILL);
+	assert_int_equal(proc_parent_group(retry, &ppid, &pgrp), 0);
 	stop(retry);
 	prctl(PR_SET_CHILD_SUBREAPER, 0);
 	free(dir_var);
@@ -352,6 +386,38 @@ static void test_capture_child_setup(void **unused)
 	proc_result_release(&res);
 }
 
+static void test_capture_default_signals(void **unused)
+{
+	/* what stau's parent ignored, and what stau blocks, does not reach the command */
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_alrm, old_tstp;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGALRM, &ign, &old_alrm);
+	sigaction(SIGTSTP, &ign, &old_tstp);
+	sigset_t usr1, old_mask;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &old_mask);
+#if defined(__x86_64__) || defined(__aarch64__)
+	/* and signal 33, which glibc keeps for itself, ignored through the system call (the
+	 * kernel's struct sigaction of these two architectures: handler, flags, restorer, mask) */
+	struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } kign = {
+		.handler = (void *)SIG_IGN };
+	assert_int_equal(syscall(SYS_rt_sigaction, 33, &kign, NULL, 8), 0);
+#endif
+	char *argv[] = { "grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status", NULL };
+	struct proc_cmd cmd = { .argv = argv };
+	struct proc_result res = capture(&cmd);
+	assert_string_equal(res.out.buf, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+	proc_result_release(&res);
+#if defined(__x86_64__) || defined(__aarch64__)
+	kign.handler = (void *)SIG_DFL;
+	assert_int_equal(syscall(SYS_rt_sigaction, 33, &kign, NULL, 8), 0);
+#endif
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	sigaction(SIGALRM, &old_alrm, NULL);
+	sigaction(SIGTSTP, &old_tstp, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +431,7 @@ int main(void)
 		cmocka_unit_test(test_capture_start_failures),
 		cmocka_unit_test(test_capture_time_limit_kills_the_group),
 		cmocka_unit_test(test_capture_child_setup),
+		cmocka_unit_test(test_capture_default_signals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

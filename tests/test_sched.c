@@ -183,6 +183,35 @@ static void test_a_fire_time_while_the_job_runs_is_skipped(void **state)
 	assert_int_equal(x->fake.started, 1);
 }
 
+static void test_a_tick_that_found_lost_chunks_says_so(void **state)
+{
+	struct fx *x = *state;
+	char err[512];
+	struct project p;
+	project_load(x->dir, &p);
+	struct engine_new_run r = { .job = "report" };
+	int64_t id;
+	assert_int_equal(engine_queue_run(x->st, &p, &r, DAY1_0300 - 600, &id, err, sizeof(err)),
+			 0);
+	assert_int_equal(engine_expand(x->st, &p, id, DAY1_0300 - 600, NULL, err, sizeof(err)),
+			 EXPAND_ACTIVE);
+	project_release(&p);
+	/* a stau process that claimed the chunk and died */
+	struct state_claim claim = { .owner = { .pid = 4, .start = 5 } };
+	struct state_chunk c;
+	assert_int_equal(state_claim_ready_chunk(x->st, &claim, DAY1_0300 - 590, &c), 1);
+	state_chunk_release(&c);
+	assert_int_equal(tick(x, DAY1_0300 - 60), 0);
+	assert_int_equal(x->res.lost, 1);
+	assert_string_equal(x->said.buf, "warn: marked 1 chunk FAILED 'runner lost': the stau "
+			    "process running it died; retried if the job allows, see 'stau "
+			    "status'\n");
+	assert_int_equal(run_state(x, id), RUN_FAILED);
+	/* the next tick finds nothing lost */
+	assert_int_equal(tick(x, DAY1_0300 - 30), 0);
+	assert_int_equal(x->res.lost, 0);
+}
+
 static void test_a_problem_is_reported_once_per_file_version(void **state)
 {
 	struct fx *x = *state;
@@ -252,6 +281,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_a_fire_time_while_the_job_runs_is_skipped,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_tick_that_found_lost_chunks_says_so, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_a_problem_is_reported_once_per_file_version,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_tick_with_nothing_changed_is_quiet, setup,

@@ -1,4 +1,4 @@
-/* test_util.c - util's small helpers: durations, the FNV-1a hash, making directories, the
+/* test_util.c - util's small helpers: durations, sizes, the FNV-1a hash, making directories, the
  * monotonic clock. */
 #include <errno.h>
 #include <setjmp.h>
@@ -47,6 +47,68 @@ static void test_duration_two_units(void **state)
 	assert_string_equal(dur((4 * 3600 + 12 * 60 + 59) * 1000LL, 2), "4h12m");
 	assert_string_equal(dur((2 * 86400 + 59) * 1000LL, 2), "2d"); /* a zero hour ends it */
 	assert_string_equal(dur(1500, 1), "1s");
+}
+
+/* size_parse's result, or -1 after an error (its message must name the text). */
+static int64_t size(const char *s)
+{
+	int64_t v = -2;
+	char err[256] = "";
+	if (size_parse(s, &v, err, sizeof(err))) {
+		assert_non_null(strstr(err, s));
+		assert_int_equal(v, -2); /* untouched */
+		return -1;
+	}
+	return v;
+}
+
+static void test_size_parse(void **state)
+{
+	(void)state;
+	assert_int_equal(size("0"), 0);
+	assert_int_equal(size("4096"), 4096);
+	assert_int_equal(size("4096B"), 4096);
+	assert_int_equal(size("500k"), 500 * 1024);
+	assert_int_equal(size("500K"), 500 * 1024);
+	assert_int_equal(size("500KB"), 500 * 1024);
+	assert_int_equal(size("500KiB"), 500 * 1024);
+	assert_int_equal(size("1M"), 1048576);
+	assert_int_equal(size("1m"), 1048576);
+	assert_int_equal(size("100MiB"), 100 * 1048576LL);
+	assert_int_equal(size("100 MiB"), 100 * 1048576LL);
+	assert_int_equal(size("2 GB"), 2 * 1073741824LL);
+	assert_int_equal(size("3T"), 3 * 1099511627776LL);
+	assert_int_equal(size("1048576T"), SIZE_PARSE_MAX);
+	/* what is refused */
+	const char *bad[] = { "", "M", " 1M", "1M ", "1.5M", "-1M", "1MM", "1Mib", "1 M B",
+			      "1P", "1e6", "0x10", "1048577T", "99999999999999999999999" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		if (size(bad[i]) != -1)
+			fail_msg("size '%s' was accepted", bad[i]);
+	char err[256];
+	int64_t v;
+	assert_int_equal(size_parse("1048577T", &v, err, sizeof(err)), -1);
+	assert_string_equal(err, "bad size '1048577T': too large");
+	assert_int_equal(size_parse("1.5M", &v, err, sizeof(err)), -1);
+	assert_string_equal(err, "bad size '1.5M': expected a whole number of bytes with an "
+			    "optional unit K, M, G or T (powers of 1024, also written KB or KiB), "
+			    "e.g. '500K' or '100M'");
+}
+
+static void test_size_format(void **state)
+{
+	(void)state;
+	char buf[32];
+	const int64_t sizes[] = { 0, 1000, 1024, 1536 * 1024, 100 * 1048576LL, 1073741824LL,
+				  3 * 1099511627776LL, SIZE_PARSE_MAX, INT64_MAX };
+	const char *texts[] = { "0", "1000", "1K", "1536K", "100M", "1G", "3T", "1048576T",
+				"9223372036854775807" };
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		size_format(sizes[i], buf, sizeof(buf));
+		assert_string_equal(buf, texts[i]);
+		if (sizes[i] <= SIZE_PARSE_MAX)
+			assert_int_equal(size(buf), sizes[i]); /* read back */
+	}
 }
 
 static void test_fnv1a(void **state)
@@ -102,6 +164,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_duration_exact),
 		cmocka_unit_test(test_duration_two_units),
+		cmocka_unit_test(test_size_parse),
+		cmocka_unit_test(test_size_format),
 		cmocka_unit_test(test_fnv1a),
 		cmocka_unit_test(test_mkdir_parents),
 		cmocka_unit_test(test_monotonic),

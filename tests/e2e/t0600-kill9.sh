@@ -102,7 +102,7 @@ wait "$pid" 2>/dev/null
 run_stau -C "$P" tick
 check "the lost chunk is FAILED 'runner lost'" "FAILED|runner lost" \
 	"$(db "SELECT state, message FROM chunks")"
-check "the tick that found it says so, so that cron mails it" "0|stau: marked 1 chunk FAILED \
+check "the tick that found it says so and exits 1, so that cron mails it" "1|stau: marked 1 chunk FAILED \
 'runner lost': the stau process running it died; retried if the job allows, see 'stau \
 status'" "$rc|$err"
 check "no process of the job survives its stau and the recovery" "" \

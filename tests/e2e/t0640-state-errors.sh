@@ -63,7 +63,7 @@ echo filled'
 		"3|stau: cannot write '.stau/stau.db': database or disk is full" "$rc|$err"
 	rm "$P/.stau/fill"
 	run_stau -C "$P" tick --now 2026-05-05T12:00:00Z
-	check "the next tick marks its chunk lost and says so" "0|stau: marked 1 chunk FAILED \
+	check "the next tick marks its chunk lost, says so and exits 1" "1|stau: marked 1 chunk FAILED \
 'runner lost': the stau process running it died; retried if the job allows, see 'stau \
 status'" "$rc|$err"
 	check "the database is intact, every run accounted for" "ok|1|j|DONE
