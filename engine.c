@@ -88,7 +88,8 @@ static void real_sleep_until(void *ctx, int64_t t)
 {
 	int64_t ms = real_ms_until(ctx, t);
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-	while (nanosleep(&ts, &ts) && errno == EINTR)
+	/* a stop signal ends the wait: the loop sees it and stops before the next attempt */
+	while (nanosleep(&ts, &ts) && errno == EINTR && !stop_requested)
 		;
 }
 
