@@ -65,7 +65,7 @@ int engine_file_hash(struct state *st, const char *dir, const char *path, char *
 		goto out;
 	}
 	rc = 1;
-	text = read_file(abs, &len);
+	text = read_regular_file(abs, &len, NULL);
 	if (!text) {
 		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
 		goto out;

@@ -357,15 +357,16 @@ static void load_schedule(struct project *p)
 	struct stat st;
 	char *why;
 	p->sched_ok = true;
-	if (stat(path, &st) && errno == ENOENT) {
+	size_t len = 0;
+	char *text = read_regular_file(path, &len, &st);
+	if (!text && errno == ENOENT) {
 		config_parse_schedule("schedule.yaml", "", 0, &p->sched, &p->diags);
 		free(path);
 		return;
 	}
-	size_t len = 0;
-	char *text = read_file(path, &len);
 	if (!text) {
-		diag_add(&p->diags, "schedule.yaml", 0, 0, NULL, "cannot read: %s", strerror(errno));
+		diag_add(&p->diags, "schedule.yaml", 0, 0, NULL, "cannot read: %s",
+			 errno == EINVAL ? "not a regular file" : strerror(errno));
 		p->sched_ok = false;
 		config_parse_schedule("schedule.yaml", "", 0, &p->sched, &p->diags);
 	} else if ((why = writable_reason(&st, "schedule.yaml"))) {

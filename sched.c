@@ -90,7 +90,7 @@ static int report_file_problems(struct tick *t, const char *file, size_t from, s
 	}
 	char *path = xasprintf("%s/%s", t->p.dir, file);
 	size_t len = 0;
-	char *text = read_file(path, &len);
+	char *text = read_regular_file(path, &len, NULL);
 	uint64_t h = hash_fnv1a(HASH_FNV1A_INIT, msg.buf, msg.len);
 	h = hash_fnv1a(h, text ? text : "", text ? len : 0);
 	char version[32];

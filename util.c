@@ -237,6 +237,26 @@ char *read_file(const char *path, size_t *len)
 	return text;
 }
 
+char *read_regular_file(const char *path, size_t *len, struct stat *st)
+{
+	struct stat own;
+	st = st ? st : &own;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return NULL;
+	char *text = NULL;
+	if (fstat(fd, st) == 0) {
+		if (S_ISREG(st->st_mode))
+			text = read_fd(fd, len);
+		else
+			errno = EINVAL;
+	}
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return text;
+}
+
 static int fsync_parent_dir(const char *path)
 {
 	const char *slash = strrchr(path, '/');

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <stdint.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -54,6 +55,10 @@ const char *spell_suggest(const char *word, const char *const *candidates);
 /* Reads a whole file into a new NUL-terminated buffer; *len gets its length (may be NULL).
  * Returns NULL with errno set on failure. The caller frees the buffer. */
 char *read_file(const char *path, size_t *len);
+/* read_file for a file that must be a regular file (a FIFO would block, a device never end):
+ * opened without blocking, checked with fstat, whose result goes to *st when st is not NULL.
+ * Anything else fails with errno EINVAL. */
+char *read_regular_file(const char *path, size_t *len, struct stat *st);
 /* The same from an open descriptor, read to its end; the descriptor stays open. */
 char *read_fd(int fd, size_t *len);
 
