@@ -272,8 +272,9 @@ static int fsync_parent_dir(const char *path)
 
 int write_file_atomic(const char *path, const char *data, size_t len, unsigned mode)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/* a fresh name created exclusively: a link planted at a guessable name is never followed */
+	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
+	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		goto fail_free;
 	if (fchmod(fd, mode))
