@@ -37,6 +37,7 @@
 #include "exec.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -458,6 +459,12 @@ static void drain_signals(struct local_exec *x)
 		;
 }
 
+/* A wait in milliseconds as poll() takes it: a timeout of weeks does not overflow an int. */
+static int poll_ms(int64_t ms)
+{
+	return ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
 /* Waits for SIGCHLD; returns 1 when a signal handler interrupted the wait (the caller may
  * have been asked to stop), else 0. */
 static int poll_children(struct local_exec *x, int timeout)
@@ -482,8 +489,7 @@ static int local_wait(void *self, int timeout_ms, uint64_t *token, struct exec_r
 		if (end && now >= end)
 			return 0;
 		int64_t limit = earliest(end, next);
-		int wait = limit ? (int)(limit - now) : -1;
-		if (poll_children(x, wait))
+		if (poll_children(x, limit ? poll_ms(limit - now) : -1))
 			return 0;
 	}
 }
@@ -515,7 +521,7 @@ static void end_leftovers(struct local_exec *x, int64_t kill_by)
 		x->watch_ms = now;
 		int64_t next = watch(x, now);
 		if (next > now)
-			poll_children(x, (int)(next - now));
+			poll_children(x, poll_ms(next - now));
 		drain_signals(x);
 	}
 }
