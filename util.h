@@ -4,6 +4,7 @@
 #define STAU_UTIL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <stdint.h>
@@ -51,6 +52,16 @@ size_t edit_distance(const char *a, const char *b);
 /* The candidate nearest to word (at most a third of its length away, and at least 1 edit,
  * at most 3), or NULL. candidates ends with NULL. */
 const char *spell_suggest(const char *word, const char *const *candidates);
+
+/* Decodes the UTF-8 character at s[0..n) leniently: returns its length in bytes (>= 1) and
+ * sets *cp, or sets *cp to U+FFFD for a byte that does not start a well-formed sequence
+ * (length 1). */
+size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
+/* Appends s[0..n) with what could drive a terminal made visible: control characters as \n,
+ * \t, \r or \xHH (ESC is \x1b), C1 controls as \uHHHH, bytes that are not UTF-8 as \xHH.
+ * With keep_newlines a newline stays a newline (a message of several lines). */
+void sb_add_escaped(struct strbuf *sb, const char *s, size_t n, bool keep_newlines);
 
 /* Reads a whole file into a new NUL-terminated buffer; *len gets its length (may be NULL).
  * Returns NULL with errno set on failure. The caller frees the buffer. */
