@@ -31,11 +31,11 @@ bool ctx_state_elsewhere(const struct ctx *ctx)
 
 int ctx_setup(struct ctx *ctx, int needs, const char *dir_opt)
 {
+	ctx->state_dir = state_dir_of(ctx->state_opt);
 	if (needs & NEED_PROJECT) {
 		ctx->dir = project_find_dir(dir_opt);
 		if (!ctx->dir)
 			return EXIT_USAGE;
-		ctx->state_dir = state_dir_of(ctx->state_opt);
 	}
 	if ((needs & NEED_CONFIG) == NEED_CONFIG) {
 		project_load(ctx->dir, &ctx->p);

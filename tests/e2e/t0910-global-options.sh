@@ -99,4 +99,15 @@ run_stau -C "$P" show 1
 check "without it, the project's own database has no such run" "2|stau: no run 1; 'stau status \
 JOB' lists runs" "$rc|$err"
 
+run_stau -C "$P" --state "$TMP/db" crontab
+case $out in
+*" -C $P --state $TMP/db tick") ok "crontab keeps --state: cron's environment has no STAU_STATE" ;;
+*) not_ok "crontab keeps --state: cron's environment has no STAU_STATE" "$out" ;;
+esac
+out=$(cd "$TMP" && STAU_STATE=db "$STAU" -C "$P" crontab 2>/dev/null)
+case $out in
+*" -C $P --state $TMP/db tick") ok "crontab turns STAU_STATE into an absolute --state" ;;
+*) not_ok "crontab turns STAU_STATE into an absolute --state" "$out" ;;
+esac
+
 done_testing
