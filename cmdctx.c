@@ -2,8 +2,10 @@
  * set up once for every command as its row in stau.c's table asks. */
 #include "cmdctx.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -57,6 +59,37 @@ static bool have_database(const struct ctx *ctx)
 	return exists;
 }
 
+/* A database kept elsewhere belongs to one project: DIR/project names it, written when
+ * the database is first used, so that two projects given one --state never mix their runs. */
+static int check_state_owner(const struct ctx *ctx)
+{
+	char *path = xasprintf("%s/project", ctx->state_dir);
+	char *owner = read_regular_file(path, NULL, NULL);
+	int rc = EXIT_OK;
+	if (!owner && errno == ENOENT) {
+		char *text = xasprintf("%s\n", ctx->dir);
+		if (write_file_atomic(path, text, strlen(text), 0600)) {
+			error("cannot write '%s': %s", path, strerror(errno));
+			rc = EXIT_STATE;
+		}
+		free(text);
+	} else if (!owner) {
+		error("cannot read '%s': %s", path, strerror(errno));
+		rc = EXIT_STATE;
+	} else {
+		owner[strcspn(owner, "\n")] = '\0';
+		if (strcmp(owner, ctx->dir)) {
+			error("'%s' holds the database of the project %s, not of %s: give each "
+			      "project its own --state directory (if the project moved, write its "
+			      "new path in %s)", ctx->state_dir, owner, ctx->dir, path);
+			rc = EXIT_STATE;
+		}
+	}
+	free(owner);
+	free(path);
+	return rc;
+}
+
 int ctx_open_state(struct ctx *ctx, bool create)
 {
 	char err[512];
@@ -68,7 +101,7 @@ int ctx_open_state(struct ctx *ctx, bool create)
 		error("%s", err);
 		return EXIT_STATE;
 	}
-	return EXIT_OK;
+	return ctx->state_dir ? check_state_owner(ctx) : EXIT_OK;
 }
 
 static int unknown_job(const struct project *p, const char *type)
