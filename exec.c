@@ -190,15 +190,14 @@ static char *find_program(const char *argv0, char *const *env, const char *cwd, 
  * around vfork; the child sets each handler to the default before unblocking, so no handler
  * of stau ever runs on the shared memory. */
 
-static void __attribute__((noreturn)) child_fail(int errfd, int err, const char *what,
-						 const char *arg)
+/* What the child was doing when it failed: the parent writes the message (strerror and
+ * snprintf are not for a child that shares the parent's memory). */
+enum child_step { STEP_OUTPUT, STEP_CHDIR, STEP_EXEC };
+
+static void __attribute__((noreturn)) child_fail(int errfd, enum child_step step, int err)
 {
-	char buf[512];
-	int n = snprintf(buf, sizeof(buf), "stau: cannot %s '%s': %s\n", what, arg,
-			 strerror(err));
-	if (n > 0)
-		write_all(STDERR_FILENO, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-	write_all(errfd, (const char *)&err, sizeof(err));
+	int report[2] = { (int)step, err };
+	write_all(errfd, (const char *)report, sizeof(report));
 	_exit(127);
 }
 
@@ -223,27 +222,40 @@ static void __attribute__((noreturn)) run_child(const struct child_plan *cp)
 	int null = open("/dev/null", O_RDONLY);
 	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(cp->logfd, STDOUT_FILENO) < 0 ||
 	    dup2(cp->logfd, STDERR_FILENO) < 0)
-		child_fail(cp->errfd, errno, "set up the output of", spec->argv[0]);
+		child_fail(cp->errfd, STEP_OUTPUT, errno);
 	proc_child_close_fds(cp->errfd);
 	if (spec->cwd && chdir(spec->cwd))
-		child_fail(cp->errfd, errno, "change to directory", spec->cwd);
+		child_fail(cp->errfd, STEP_CHDIR, errno);
 	if (!cp->prog)
-		child_fail(cp->errfd, cp->prog_errno, "execute", spec->argv[0]);
+		child_fail(cp->errfd, STEP_EXEC, cp->prog_errno);
 	execve(cp->prog, spec->argv, cp->env);
-	child_fail(cp->errfd, errno, "execute", spec->argv[0]);
+	child_fail(cp->errfd, STEP_EXEC, errno);
 }
 
 /* ---- the parent side ---- */
 
-/* The errno the child reported through the pipe, or 0 when it exec'd. */
-static int read_exec_errno(int fd)
+/* The errno the child reported through the pipe, or 0 when it exec'd; what failed goes to
+ * the log, where the job's own output would have gone. */
+static int read_exec_errno(int fd, int logfd, const struct exec_spec *spec)
 {
-	int e = 0;
+	int report[2] = { 0, 0 };
 	ssize_t r;
 	do
-		r = read(fd, &e, sizeof(e));
+		r = read(fd, report, sizeof(report));
 	while (r < 0 && errno == EINTR);
-	return r == (ssize_t)sizeof(e) ? e : 0;
+	if (r != (ssize_t)sizeof(report) || !report[1])
+		return 0;
+	static const char *const what[] = { "set up the output of", "change to directory",
+					    "execute" };
+	enum child_step step = report[0] >= STEP_OUTPUT && report[0] <= STEP_EXEC ? report[0]
+										: STEP_EXEC;
+	const char *arg = step == STEP_CHDIR ? spec->cwd : spec->argv[0];
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "stau: cannot %s '%s': %s\n", what[step], arg,
+			 strerror(report[1]));
+	if (n > 0)
+		write_all(logfd, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	return report[1];
 }
 
 static struct child *find_child(struct local_exec *x, uint64_t token)
@@ -290,7 +302,7 @@ static int local_start(void *self, const struct exec_spec *spec, uint64_t token,
 		return -1;
 	}
 	setpgid(p, p); /* also here, so that kill(-p) works before the child ran */
-	int e = read_exec_errno(pfd[0]);
+	int e = read_exec_errno(pfd[0], logfd, spec);
 	close(pfd[0]);
 	grow(&x->v, &x->cap, x->n + 1, sizeof(*x->v));
 	struct child *c = &x->v[x->n++];
