@@ -105,8 +105,9 @@ def serve(args):
         return BROKEN
     # Modules of server mode, as globals: an import statement in a child would go through
     # the import machinery and touch (copy) its pages.
-    global atexit, socket, _signal
+    global atexit, select, socket, _signal
     import atexit
+    import select
     import socket
     import _signal
     ctl = socket.socket(fileno=int(args[0]))
@@ -264,6 +265,13 @@ class Forker:
         if self.saved_chld is None:
             self.saved_chld = _signal.SIG_DFL
         quiet_fork_warnings()
+        # A SIGCHLD that comes just before the loop blocks in recvmsg would run its handler
+        # only after the next request: the wakeup pipe makes poll return instead.
+        self.wake_r, self.wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        _signal.set_wakeup_fd(self.wake_w, warn_on_full_buffer=False)
+        self.poller = select.poll()
+        self.poller.register(self.ctl_fd, select.POLLIN)
+        self.poller.register(self.wake_r, select.POLLIN)
         _signal.signal(_signal.SIGCHLD, self.on_sigchld)
         _signal.pthread_sigmask(_signal.SIG_SETMASK, [])
         sys.stdout.flush()  # nothing buffered may be copied into every chunk's log
@@ -288,13 +296,22 @@ class Forker:
         os._exit(code)
 
     def loop(self):
-        """Serves stau's requests until the socket closes; SIGCHLD interrupts the wait (the
-        handler runs, then recvmsg goes on). A request too large for a record comes as "@"
+        """Serves stau's requests until the socket closes; a SIGCHLD ends the wait in poll
+        (through the wakeup pipe, even when it came just before), and its handler runs. A request too large for a record comes as "@"
         with its text in the first descriptor (a memfd)."""
-        recvmsg = self.ctl.recvmsg
-        space, flags = self.cmsg_space, self.recv_flags
+        recvmsg, poll, wake_r = self.ctl.recvmsg, self.poller.poll, self.wake_r
+        space, flags = self.cmsg_space, self.recv_flags | socket.MSG_DONTWAIT
         while True:
-            data, anc, msg_flags, _ = recvmsg(RECORD, space, flags)
+            poll()  # the handler of a SIGCHLD that came meanwhile runs on the way out
+            try:
+                while os.read(wake_r, 64):
+                    pass
+            except BlockingIOError:
+                pass
+            try:
+                data, anc, msg_flags, _ = recvmsg(RECORD, space, flags)
+            except BlockingIOError:
+                continue
             if not data:
                 return
             fds = fds_of(anc) if anc else []
@@ -423,6 +440,9 @@ class Forker:
         if os.getppid() != self.pid:
             os._exit(127)  # the runner died before prctl took effect
         _signal.signal(_signal.SIGCHLD, self.saved_chld)
+        _signal.set_wakeup_fd(-1)
+        os.close(self.wake_r)
+        os.close(self.wake_w)
         os.close(self.ctl_fd)  # os.close: the socket object's close runs socket.py's code
         os.dup2(self.null, 0)
         os.close(self.null)
