@@ -207,11 +207,13 @@ static char *log_tail(const char *path)
 	return buf;
 }
 
-static bool fatal_code(const struct job *job, int code)
+static bool fatal_code(const struct job *job, const struct exec_result *x)
 {
-	if (job->main_func && code == 3)
-		return true; /* the runner could not load the job: always fatal (docs/design.md,
-			      * "The Python runner") */
+	int code = x->exit_code;
+	/* the runner could not load the job: always fatal (docs/design.md, "The Python
+	 * runner"); a forked chunk's own exit 3 is an ordinary failure */
+	if (job->main_func && code == 3 && (!x->forked || x->broken))
+		return true;
 	for (size_t i = 0; i < job->nfatal; i++)
 		if (job->fatal_exit_codes[i] == code)
 			return true;
@@ -232,7 +234,7 @@ static void judge_failure(struct engine *e, const struct running *r, const struc
 		v->message = xstrdup(v->why);
 	} else if (x->signal) {
 		v->why = xstrdup(proc_killed_by(x->signal, buf, sizeof(buf)));
-	} else if (fatal_code(r->job, x->exit_code)) {
+	} else if (fatal_code(r->job, x)) {
 		bool runner = r->job->main_func && x->exit_code == 3;
 		v->why = xasprintf("exit %d", x->exit_code);
 		v->note = xasprintf("a fatal exit: job '%s' is broken until its file changes or "
