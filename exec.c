@@ -639,6 +639,15 @@ static bool local_owner_alive(void *self, const struct exec_record *r)
 	return proc_alive(&r->owner);
 }
 
+/* Whether pid is a Python runner that r's owner started (exec_pyrun.h), whose chunks are its
+ * children: the owner's child, in a process group of its own. */
+static bool runner_of_owner(pid_t pid, const struct exec_record *r)
+{
+	pid_t ppid, pgrp;
+	return pid > 1 && !proc_parent_group(pid, &ppid, &pgrp) && ppid == r->owner.pid &&
+	       pgrp == pid;
+}
+
 /* Whether r's recorded child still is the process its owner started for it: the owner's
  * child, leading its own process group, not naming another chunk (an environment that
  * cannot be read, or without STAU_CHUNK_ID, names none: a job may exec with a clean one). */
@@ -647,7 +656,7 @@ static bool child_is_chunks(const struct exec_record *r)
 	pid_t ppid, pgrp;
 	struct proc_chunk_env want = { .chunk = r->chunk };
 	return r->child > 0 && !proc_parent_group(r->child, &ppid, &pgrp) &&
-	       ppid == r->owner.pid && pgrp == r->child &&
+	       (ppid == r->owner.pid || runner_of_owner(ppid, r)) && pgrp == r->child &&
 	       proc_env_names(r->child, &want) != PROC_ENV_OTHER;
 }
 
@@ -672,8 +681,10 @@ static enum exec_signal local_signal_recorded(void *self, const struct exec_reco
  * environment alone finds them. */
 static void local_kill_lost(void *self, const struct exec_record *r)
 {
+	char owner[64];
+	snprintf(owner, sizeof(owner), "%ld:%lld", (long)r->owner.pid, (long long)r->owner.start);
 	struct proc_chunk_env chunk = { .run = r->run, .chunk = r->chunk, .attempt = r->attempt,
-					.dir = r->dir };
+					.dir = r->dir, .runner_of = owner };
 	proc_kill_leftovers(r->child > 0 ? r->child : 0, &chunk);
 }
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "exec_pyfork.h"
+#include "proc.h"
 #include "util.h"
 
 #define VERIFY_TRIES 50	  /* imports of a file that changed while it was imported */
@@ -134,10 +135,19 @@ static int import_once(const struct exec_spec *spec, struct pyfork **out, char *
 		       size_t errlen)
 {
 	const struct exec_python *py = spec->python;
+	struct strvec env = { 0 };
+	struct proc_id self;
+	for (char *const *kv = py->import_env; kv && *kv; kv++)
+		strvec_push(&env, xstrdup(*kv));
+	if (!proc_self(&self)) /* what recovery finds the chunks of a dead stau by */
+		strvec_push(&env, xasprintf("%s=%ld:%lld", PROC_RUNNER_OF, (long)self.pid,
+					    (long long)self.start));
 	struct pyfork_opts o = { .python = py->interpreter, .job_file = py->job_file,
 				 .main_func = py->main_func, .dir = spec->cwd,
-				 .env_add = py->import_env, .out_fd = -1 };
-	if (pyfork_start(&o, out, err, errlen))
+				 .env_add = env.v, .out_fd = -1 };
+	int rc = pyfork_start(&o, out, err, errlen);
+	strvec_release(&env);
+	if (rc)
 		return -1;
 	int timeout = spec->timeout_ms > 0 && spec->timeout_ms < INT32_MAX
 			      ? (int)spec->timeout_ms : -1;
