@@ -110,7 +110,9 @@ bool chunk_python(struct engine *e, const struct running *r, struct exec_python 
 		strvec_push(keep, xasprintf("%s=%s", job->env.v[i].key, v));
 		free(v);
 	}
-	strvec_push(keep, NULL);
+	/* what every chunk of the job shares, there at import time as without the runner */
+	strvec_push(keep, xasprintf("STAU_JOB=%s", job->type));
+	strvec_push(keep, xasprintf("STAU_DIR=%s", e->p->dir));
 	*py = (struct exec_python){ .interpreter = python_of(e->p), .job_file = job->path,
 				    .main_func = job->main_func, .version = hash,
 				    .import_env = keep->v + env0, .ids = r->c.ids,
