@@ -5,6 +5,9 @@
  *     function and the file's content hash. A chunk of a new version of the file gets a new
  *     runner; the old one is retired, stopped once its last chunk has ended (stopping it
  *     earlier would kill its chunks).
+ *   - What the runner itself prints (the interpreter's complaints before it could import
+ *     anything, warnings) goes to the log of the chunk that started it; what the import
+ *     prints comes with its answer and is copied there.
  *   - The first chunk waits for the import (pandas: a third of a second): that is what one
  *     interpreter per chunk cost every chunk. The wait is bounded by the chunk's timeout.
  *   - The file is hashed again after the import and compared with the version stau checked
@@ -131,7 +134,7 @@ static void note_import(int logfd, struct pyfork *r, const char *file, int64_t m
 
 /* One import: starts a runner and waits for it. Returns its state (PYFORK_STARTING: the
  * time ran out) with *out, or -1 with err. */
-static int import_once(const struct exec_spec *spec, struct pyfork **out, char *err,
+static int import_once(const struct exec_spec *spec, int logfd, struct pyfork **out, char *err,
 		       size_t errlen)
 {
 	const struct exec_python *py = spec->python;
@@ -144,7 +147,7 @@ static int import_once(const struct exec_spec *spec, struct pyfork **out, char *
 					    (long long)self.start));
 	struct pyfork_opts o = { .python = py->interpreter, .job_file = py->job_file,
 				 .main_func = py->main_func, .dir = spec->cwd,
-				 .env_add = env.v, .out_fd = -1 };
+				 .env_add = env.v, .out_fd = logfd };
 	int rc = pyfork_start(&o, out, err, errlen);
 	strvec_release(&env);
 	if (rc)
@@ -162,7 +165,7 @@ static int start_runner(struct pyrun_pool *p, const struct exec_spec *spec, int 
 	for (int i = 0; i < VERIFY_TRIES; i++) {
 		struct pyfork *r;
 		int64_t t0 = monotonic_ms();
-		int st = import_once(spec, &r, err, errlen);
+		int st = import_once(spec, logfd, &r, err, errlen);
 		if (st < 0)
 			return -1;
 		if (st == PYFORK_STARTING || st == PYFORK_GONE) {
