@@ -82,6 +82,9 @@ struct job {
 	enum executor executor;
 	struct slurm_opts slurm;
 	int64_t log_limit;   /* bytes a chunk's log may hold; 0: the settings' log_limit */
+	int python_fork;     /* main_func chunks forked from a runner that imported the module
+			      * once: 1 yes, -1 no (one interpreter per chunk), 0 as the
+			      * settings say */
 	struct loc header_loc; /* the opening "---" line */
 	char *broken; /* set by project.c, not by the parser: why this job's file does not
 		       * validate (then only type and path are meaningful); freed by job_release */
@@ -100,6 +103,7 @@ struct settings {
 	char **on_failure;     /* the command started once per run that ends FAILED (an argv,
 				* NULL-terminated), or NULL */
 	int64_t log_limit;     /* bytes a chunk's log may hold, default CONFIG_LOG_LIMIT */
+	bool python_fork;      /* default for jobs' python_fork; true unless set false */
 };
 
 /* log_limit: past it a chunk's log keeps its beginning and its end (docs/design.md,

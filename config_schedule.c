@@ -103,6 +103,7 @@ static void parse_settings(struct yamldoc *y, const struct yd_pair *p, void *dst
 		{ "metrics_file", parse_metrics_file, offsetof(struct settings, metrics_file) },
 		{ "on_failure", config_field_argv, offsetof(struct settings, on_failure) },
 		{ "log_limit", config_field_log_limit, offsetof(struct settings, log_limit) },
+		{ "python_fork", yd_parse_bool, offsetof(struct settings, python_fork) },
 	};
 	struct sched_draft *sd = dst;
 	if (yd_is_null(p->value))
@@ -490,6 +491,7 @@ static void settings_init(struct settings *st)
 	st->misfire_grace = DEFAULT_MISFIRE_GRACE;
 	st->retention = DEFAULT_RETENTION;
 	st->log_limit = CONFIG_LOG_LIMIT;
+	st->python_fork = true;
 }
 
 int config_parse_schedule(const char *file, const char *text, size_t len, struct schedule *s,

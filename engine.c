@@ -379,9 +379,14 @@ static int launch(struct engine *e, struct state_chunk *c)
 				  .timeout_ms = r.job->timeout * 1000,
 				  .log_limit = r.job->log_limit ? r.job->log_limit
 								: e->p->sched.settings.log_limit };
+	struct exec_python py;
+	struct strvec keep = { 0 };
+	if (chunk_python(e, &r, &py, &keep))
+		spec.python = &py;
 	char err[512] = "";
 	pid_t pid = 0;
 	int rc = e->ex->ops->start(e->ex->self, &spec, (uint64_t)c->id, &pid, err, sizeof(err));
+	strvec_release(&keep);
 	strvec_release(&argv);
 	strvec_release(&env);
 	free(header);

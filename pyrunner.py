@@ -105,7 +105,7 @@ def serve(args):
         return BROKEN
     # Modules of server mode, as globals: an import statement in a child would go through
     # the import machinery and touch (copy) its pages.
-    global atexit, select, socket, _signal
+    global atexit, socket, _signal, select
     import atexit
     import select
     import socket
@@ -265,8 +265,9 @@ class Forker:
         if self.saved_chld is None:
             self.saved_chld = _signal.SIG_DFL
         quiet_fork_warnings()
-        # A SIGCHLD that comes just before the loop blocks in recvmsg would run its handler
-        # only after the next request: the wakeup pipe makes poll return instead.
+        # The wake-up pipe: Python runs a handler between two bytecodes of the main thread,
+        # so a SIGCHLD that comes after the last check and before a blocking system call
+        # would wait for the next request. The C handler writes a byte here, which poll sees.
         self.wake_r, self.wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         _signal.set_wakeup_fd(self.wake_w, warn_on_full_buffer=False)
         self.poller = select.poll()
@@ -296,16 +297,16 @@ class Forker:
         os._exit(code)
 
     def loop(self):
-        """Serves stau's requests until the socket closes; a SIGCHLD ends the wait in poll
-        (through the wakeup pipe, even when it came just before), and its handler runs. A request too large for a record comes as "@"
-        with its text in the first descriptor (a memfd)."""
-        recvmsg, poll, wake_r = self.ctl.recvmsg, self.poller.poll, self.wake_r
+        """Serves stau's requests until the socket closes. The wait is a poll of the socket
+        and the wake-up pipe, so that no SIGCHLD waits for a request to be handled (the
+        handler runs at the first bytecode after the signal). A request too large for a
+        record comes as "@" with its text in the first descriptor (a memfd)."""
+        recvmsg, poll, wake = self.ctl.recvmsg, self.poller.poll, self.wake_r
         space, flags = self.cmsg_space, self.recv_flags | socket.MSG_DONTWAIT
         while True:
-            poll()  # the handler of a SIGCHLD that came meanwhile runs on the way out
+            poll()
             try:
-                while os.read(wake_r, 64):
-                    pass
+                os.read(wake, 512)
             except BlockingIOError:
                 pass
             try:

@@ -347,8 +347,8 @@ static void test_no_stray_descriptors(void **unused)
 	pyfork_stop(r);
 }
 
-/* The runner holds stdin, stdout, stderr, its socket, /dev/null for its chunks' stdin and
- * the two ends of its signal wakeup pipe: nothing else of stau's. */
+/* The runner holds stdin, stdout, stderr, its socket, /dev/null (a chunk's stdin) and its
+ * wake-up pipe: nothing else of stau's. */
 static void test_runner_descriptors(void **unused)
 {
 	struct pyfork *r = start("mod.py", "main");
