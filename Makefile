@@ -46,7 +46,7 @@ all: stau
 LAYER0 := util msg json kvlist
 LAYER1 := timeutil cron term yamldoc jobheader promtext
 LAYER2 := proc slurm config config_job config_schedule graph workids
-LAYER3 := project plan due cronline
+LAYER3 := project plan due cronline overlap
 LAYER4 := state_sql state state_runs state_fresh state_chunks state_entries state_health \
 	state_views state_monitor state_prune exec exec_log exec_pyfork_spawn exec_pyfork pyrunner_gen
 LAYER5 := engine_health engine_chunk engine_runs engine failtext health metrics monitor why \
@@ -74,6 +74,7 @@ LINK_test_graph := graph msg util
 LINK_test_config := config_job config config_schedule slurm cron jobheader timeutil yamldoc json \
 	kvlist msg util
 LINK_test_due := due cron timeutil util
+LINK_test_overlap := overlap workids proc kvlist json msg util
 LINK_test_plan := plan graph proc workids json kvlist msg util
 LINK_test_exec := exec exec_log proc util
 LINK_test_proc := proc util
@@ -85,7 +86,7 @@ LINK_test_engine := engine engine_chunk engine_health engine_runs pyrunner_gen s
 	state_chunks state_fresh state_health state_runs state_sql state_views plan project config \
 	config_job config_schedule graph proc slurm workids cron jobheader term timeutil yamldoc json \
 	kvlist msg util
-LINK_test_sched := sched engine engine_chunk engine_health engine_runs failtext health metrics \
+LINK_test_sched := sched overlap engine engine_chunk engine_health engine_runs failtext health metrics \
 	monitor exec exec_log pyrunner_gen state state_chunks state_entries state_fresh state_health \
 	state_monitor state_prune state_runs state_sql state_views due plan project config config_job \
 	config_schedule graph proc slurm workids cron jobheader promtext term timeutil yamldoc json \

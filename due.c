@@ -12,8 +12,10 @@
  * any earlier fire times that were never handled (stau was not called for a while) are
  * coalesced into it, never run one by one. But when now is further than misfire_grace past
  * the fire time, running it now would be a surprise: the fire time is recorded as missed
- * instead (status shows it), and nothing runs. When the entry's job still has a run queued or
- * active and the job does not allow multiple runs, the fire time is recorded as skipped.
+ * instead (status shows it), and nothing runs. When the entry's own previous run is still
+ * queued or active and the job does not allow multiple runs, the fire time is recorded as
+ * skipped. Overlap is the entry's alone: a run of the same job queued by another entry (other
+ * kwargs, say) does not hold it back.
  * Either way the fire time is handled: it is never looked at again.
  *
  * An entry seen for the first time, or whose trigger changed (its fingerprint differs from the
@@ -58,7 +60,7 @@ struct due_decision due_decide(const struct due_input *in)
 	d.store = true;
 	if (in->now - fire > in->misfire_grace)
 		d.action = DUE_MISSED;
-	else if (in->job_active && !in->allow_multiple)
+	else if (in->own_active && !in->allow_multiple)
 		d.action = DUE_SKIPPED;
 	else
 		d.action = DUE_RUN;

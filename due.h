@@ -14,7 +14,8 @@ enum due_action {
 	DUE_NOTHING,	/* not due */
 	DUE_RUN,	/* queue one run for `fire` */
 	DUE_MISSED,	/* `fire` is older than misfire_grace: record it as missed, do not run */
-	DUE_SKIPPED,	/* the job is still queued or running: record `fire` as skipped */
+	DUE_SKIPPED,	/* the entry's own previous run is still queued or running: record
+			 * `fire` as skipped */
 };
 
 struct due_input {
@@ -24,7 +25,9 @@ struct due_input {
 	int64_t last_handled;		/* the last fire time handled; INT64_MIN: none */
 	int64_t now;
 	int64_t misfire_grace;		/* seconds */
-	bool job_active;		/* a run of the entry's job is QUEUED or ACTIVE */
+	bool own_active;		/* the entry's own previous run (the last it queued or
+					 * shared) is QUEUED or ACTIVE; another entry's run of the
+					 * same job does not count */
 	bool allow_multiple;		/* the job's allow_multiple_jobs */
 };
 

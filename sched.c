@@ -35,6 +35,7 @@
 #include "due.h"
 #include "failtext.h"
 #include "monitor.h"
+#include "overlap.h"
 #include "project.h"
 #include "term.h"
 #include "timeutil.h"
@@ -51,6 +52,7 @@ struct tick {
 	struct project p;
 	size_t ended;	/* chunks that ended in this tick, done or not */
 	size_t waiting; /* queued runs left waiting by the last expansion */
+	struct overlap_set queued; /* runs entries queued in this tick, by their work */
 	bool state_failed;
 };
 
@@ -142,7 +144,7 @@ static const struct state_entry *stored_entry(const struct state_entry *v, size_
 }
 
 static struct due_decision decide(struct tick *t, const struct entry *e,
-				  const struct state_entry *se, bool job_active)
+				  const struct state_entry *se, bool own_active)
 {
 	const struct job *job = project_job(&t->p, e->job);
 	struct due_input in = {
@@ -152,7 +154,7 @@ static struct due_decision decide(struct tick *t, const struct entry *e,
 		.last_handled = se ? se->last_handled : INT64_MIN,
 		.now = t->now,
 		.misfire_grace = t->p.sched.settings.misfire_grace,
-		.job_active = job_active,
+		.own_active = own_active,
 		.allow_multiple = job && job->allow_multiple_jobs,
 	};
 	return due_decide(&in);
@@ -209,6 +211,37 @@ static int queue_entry_run(struct tick *t, const struct entry *e, int64_t fire,
 	return 0;
 }
 
+/* The run this tick queued for work identical to e's, or 0. */
+static int64_t shared_run(struct tick *t, const struct entry *e)
+{
+	char *key = overlap_work_key(e);
+	int64_t run = overlap_find(&t->queued, key);
+	free(key);
+	return run;
+}
+
+/* Queues a run for entry e, or lets it share the run another entry queued in this tick for
+ * identical work; *run is then the entry's own run. */
+static int run_or_share(struct tick *t, const struct entry *e, int64_t fire,
+			struct prepared *pr, int64_t *run)
+{
+	int64_t shared = shared_run(t, e);
+	if (shared) {
+		*run = shared;
+		say(t, SCHED_INFO, "entry '%s' shares %s run %lld: identical work", e->id, e->job,
+		    (long long)shared);
+		return 0;
+	}
+	if (!pr->kwargs) /* not foreseen outside the lock: rare, do it now */
+		prepare_run(t, e, pr);
+	if (queue_entry_run(t, e, fire, pr, run))
+		return -1;
+	char *key = overlap_work_key(e);
+	overlap_add(&t->queued, key, *run);
+	free(key);
+	return 0;
+}
+
 /* Re-decides entry e under the lock and acts: queue, record missed or skipped, store. */
 static int handle_entry_locked(struct tick *t, const struct entry *e, struct prepared *pr)
 {
@@ -216,7 +249,7 @@ static int handle_entry_locked(struct tick *t, const struct entry *e, struct pre
 	int got = state_entry_get(t->st, e->id, &se);
 	if (got < 0)
 		return -1;
-	int active = state_job_active(t->st, e->job);
+	int active = state_run_open(t->st, got ? se.last_run : 0);
 	if (active < 0)
 		return -1;
 	struct due_decision d = decide(t, e, got ? &se : NULL, active);
@@ -233,11 +266,8 @@ static int handle_entry_locked(struct tick *t, const struct entry *e, struct pre
 			se.last_missed = d.fire;
 		if (d.action == DUE_SKIPPED)
 			se.last_skipped = d.fire;
-		if (d.action == DUE_RUN) {
-			if (!pr->kwargs) /* not foreseen outside the lock: rare, do it now */
-				prepare_run(t, e, pr);
-			rc = queue_entry_run(t, e, d.fire, pr, &se.last_run);
-		}
+		if (d.action == DUE_RUN)
+			rc = run_or_share(t, e, d.fire, pr, &se.last_run);
 		if (!rc)
 			rc = state_entry_set(t->st, &se);
 	}
@@ -257,8 +287,9 @@ static int handle_entry(struct tick *t, const struct entry *e, const struct stat
 	if (!d.store)
 		return 0;
 	struct prepared pr = { 0 };
-	if (d.action == DUE_RUN && (state_job_active(t->st, e->job) == 0 ||
-				    project_job(&t->p, e->job)->allow_multiple_jobs))
+	if (d.action == DUE_RUN && (state_run_open(t->st, se ? se->last_run : 0) == 0 ||
+				    project_job(&t->p, e->job)->allow_multiple_jobs) &&
+	    !shared_run(t, e))
 		prepare_run(t, e, &pr);
 	int rc = state_begin(t->st);
 	if (!rc && handle_entry_locked(t, e, &pr)) {
@@ -286,6 +317,7 @@ static int schedule_entries(struct tick *t)
 			rc = handle_entry(t, e, stored_entry(stored, n, e->id));
 	}
 	state_entries_free(stored, n);
+	overlap_release(&t->queued);
 	return rc;
 }
 

@@ -125,19 +125,19 @@ static void test_trigger_change_is_first_sight(void **state)
 	assert_decision(due_decide(&in), DUE_RUN, AT(10, 0, 0), AT(10, 0, 0), true);
 }
 
-static void test_skipped_while_job_active(void **state)
+static void test_skipped_while_own_run_active(void **state)
 {
 	(void)state;
 	struct trigger t = cron_trigger("*/5 * * * *");
 	struct due_input in = seen(&t, AT(10, 0, 0), AT(10, 5, 3));
-	in.job_active = true;
+	in.own_active = true;
 	assert_decision(due_decide(&in), DUE_SKIPPED, AT(10, 5, 0), AT(10, 5, 0), true);
 	in.allow_multiple = true;
 	assert_decision(due_decide(&in), DUE_RUN, AT(10, 5, 0), AT(10, 5, 0), true);
 	/* too old to run is missed, whether or not the job is active */
 	struct trigger hourly = cron_trigger("0 * * * *");
 	in = seen(&hourly, AT(9, 0, 0), AT(10, 40, 0));
-	in.job_active = true;
+	in.own_active = true;
 	assert_decision(due_decide(&in), DUE_MISSED, AT(10, 0, 0), AT(10, 0, 0), true);
 }
 
@@ -162,7 +162,7 @@ int main(void)
 		cmocka_unit_test(test_long_outage_records_missed),
 		cmocka_unit_test(test_grace_boundary_is_inclusive),
 		cmocka_unit_test(test_trigger_change_is_first_sight),
-		cmocka_unit_test(test_skipped_while_job_active),
+		cmocka_unit_test(test_skipped_while_own_run_active),
 		cmocka_unit_test(test_interval_trigger),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
