@@ -123,12 +123,22 @@ struct entry {
 	char *timezone; /* the zone in force (entry's, else settings', else UTC) */
 	bool enabled;
 	struct loc loc; /* of the entry's mapping */
+	char *problem;	/* why the entry is disabled (its first problem, "FILE:LINE:COL: ..."),
+			 * or NULL: one bad entry disables itself alone (docs/design.md,
+			 * "Scheduling"). Set by the parser for a problem in the entry, by
+			 * project.c for an unknown or broken job. trigger_text is NULL when the
+			 * trigger itself is unusable. */
 };
 
 struct schedule {
 	struct settings settings;
-	struct entry *entries;
+	struct entry *entries;	/* every entry with a valid id, those with a problem too */
 	size_t nentries;
+	bool not_yaml;		/* the file does not parse as YAML, or is not a map: nothing of
+				 * it is used, and no entry is scheduled */
+	bool settings_ok;	/* settings had no problem (else defaults stand in for the bad
+				 * values, and what depends on them, such as pruning by the
+				 * retention, waits) */
 };
 
 /* Parses the header of a job file. `file` is the path shown in diagnostics and stored in
@@ -149,8 +159,9 @@ void job_release(struct job *job);
 char *config_job_type_of(const char *path);
 
 /* Parses schedule.yaml text (`file` is the name shown in diagnostics). Returns 0, or -1 with
- * every problem in d; on -1 *s holds the entries that did validate, settings with defaults. An
- * empty file is a valid empty schedule. */
+ * every problem in d; on -1 *s holds every entry with a valid id, each problem of an entry
+ * also in its `problem`, and settings with defaults for what was bad. An empty file is a
+ * valid empty schedule. */
 int config_parse_schedule(const char *file, const char *text, size_t len, struct schedule *s,
 			  struct diags *d);
 void schedule_release(struct schedule *s);

@@ -26,7 +26,8 @@
  * handled time as one second before the current minute.
  *
  * Missed is checked before skipped: a fire time too old to run is missed whatever the job is
- * doing. */
+ * doing. A disabled entry (a problem of its own, such as an unknown job) handles its fire
+ * times without running them, so that once fixed it starts from its next one. */
 #include "due.h"
 
 #include <string.h>
@@ -58,7 +59,9 @@ struct due_decision due_decide(const struct due_input *in)
 	d.fire = fire;
 	d.last_handled = fire;
 	d.store = true;
-	if (in->now - fire > in->misfire_grace)
+	if (in->disabled)
+		d.action = DUE_DISABLED;
+	else if (in->now - fire > in->misfire_grace)
 		d.action = DUE_MISSED;
 	else if (in->own_active && !in->allow_multiple)
 		d.action = DUE_SKIPPED;
@@ -69,6 +72,6 @@ struct due_decision due_decide(const struct due_input *in)
 
 const char *due_action_name(enum due_action a)
 {
-	static const char *const names[] = { "nothing", "run", "missed", "skipped" };
-	return (unsigned)a < 4 ? names[a] : "?";
+	static const char *const names[] = { "nothing", "run", "missed", "skipped", "disabled" };
+	return (unsigned)a < 5 ? names[a] : "?";
 }

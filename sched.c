@@ -156,6 +156,7 @@ static struct due_decision decide(struct tick *t, const struct entry *e,
 		.misfire_grace = t->p.sched.settings.misfire_grace,
 		.own_active = own_active,
 		.allow_multiple = job && job->allow_multiple_jobs,
+		.disabled = e->problem != NULL || !job,
 	};
 	return due_decide(&in);
 }
@@ -313,7 +314,7 @@ static int schedule_entries(struct tick *t)
 	int rc = 0;
 	for (size_t i = 0; !rc && i < t->p.sched.nentries; i++) {
 		const struct entry *e = &t->p.sched.entries[i];
-		if (e->enabled && project_job(&t->p, e->job))
+		if (e->enabled && e->trigger_text)
 			rc = handle_entry(t, e, stored_entry(stored, n, e->id));
 	}
 	state_entries_free(stored, n);
@@ -439,7 +440,7 @@ static int prune(struct tick *t)
 {
 	char **logs = NULL;
 	int64_t retention = t->p.sched.settings.retention;
-	if (retention <= 0)
+	if (retention <= 0 || !t->p.sched.settings_ok) /* a bad retention is not the default */
 		return 0;
 	int n = state_prune(t->st, t->now - retention, &logs);
 	if (n < 0)
@@ -514,7 +515,8 @@ static int no_entry_due(struct tick *t)
 	const struct state_entry *quiet_as = NULL;
 	for (size_t i = 0; quiet && i < t->p.sched.nentries; i++) {
 		const struct entry *e = &t->p.sched.entries[i];
-		if (e->enabled && entry_due(t, e, stored_entry(stored, n, e->id), &quiet_as))
+		if (e->enabled && e->trigger_text &&
+		    entry_due(t, e, stored_entry(stored, n, e->id), &quiet_as))
 			quiet = 0;
 	}
 	state_entries_free(stored, n);

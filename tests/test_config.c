@@ -1100,12 +1100,22 @@ static void test_schedule_duplicate_ids(void **state)
 				 "unique: state is kept per id)\n"
 				 "schedule.yaml:9:10: duplicate id 'one' (first at 2:9) (ids must be "
 				 "unique: state is kept per id)");
-	/* entries that are valid on their own stay, so that their jobs can still be checked */
-	assert_int_equal(s.nentries, 3);
-	assert_string_equal(s.entries[0].job, "ghost");
-	assert_int_equal(s.entries[0].job_loc.line, 6);
-	assert_int_equal(s.entries[0].job_loc.col, 10);
-	assert_string_equal(s.entries[1].id, "two");
+	/* every entry with an id stays; a bad one, or a later one with the same id, is disabled
+	 * by its first problem, and the others keep their schedule */
+	assert_int_equal(s.nentries, 4);
+	assert_string_equal(s.entries[0].problem, "schedule.yaml:4:11: bad cron expression "
+			    "'0 25 * * *': hour: '25' is out of range 0-23");
+	assert_null(s.entries[0].trigger_text);
+	assert_string_equal(s.entries[1].job, "ghost");
+	assert_int_equal(s.entries[1].job_loc.line, 6);
+	assert_int_equal(s.entries[1].job_loc.col, 10);
+	assert_non_null(strstr(s.entries[1].problem, "duplicate id 'one'"));
+	assert_string_equal(s.entries[2].id, "two");
+	assert_null(s.entries[2].problem);
+	assert_non_null(s.entries[2].trigger_text);
+	assert_non_null(strstr(s.entries[3].problem, "schedule.yaml:9:10: duplicate id"));
+	assert_false(s.not_yaml);
+	assert_true(s.settings_ok);
 	free(all);
 	diags_release(&d);
 	schedule_release(&s);
@@ -1123,6 +1133,9 @@ static void test_schedule_bad_settings_zone_keeps_entries(void **state)
 	assert_int_equal(s.nentries, 1);
 	assert_string_equal(s.settings.timezone, "UTC");
 	assert_string_equal(s.entries[0].timezone, "UTC");
+	/* UTC stands in, but the entry would fire at other hours than meant: disabled */
+	assert_string_equal(s.entries[0].problem, "settings.timezone is not a valid time zone, "
+			    "and the entry gives none of its own");
 	diags_release(&d);
 	schedule_release(&s);
 }

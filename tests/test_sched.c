@@ -241,6 +241,31 @@ static void test_entries_of_one_job_firing_together(void **state)
 	assert_int_equal(x->fake.started, 3);
 }
 
+/* An entry naming an unknown job is disabled alone: said once, its fire times pass unrun,
+ * the other entry runs. */
+static void test_an_entry_of_an_unknown_job_disables_itself_alone(void **state)
+{
+	struct fx *x = *state;
+	put(x, "schedule.yaml", "schedule:\n"
+				"  - {id: ghost, job: nosuch, cron: '0 3 * * *'}\n"
+				"  - {id: nightly, job: report, cron: '0 3 * * *'}\n");
+	assert_int_equal(tick(x, DAY1_0300 + 10), 0);
+	assert_string_equal(x->said.buf,
+			    "error: schedule.yaml:2:22: unknown job 'nosuch': no file in jobs/ has "
+			    "that job type\n"
+			    "info: report run 1 chunk 1/1 started (attempt 1)\n"
+			    "info: report run 1 chunk 1/1 done in 0.0s\n");
+	struct state_entry e = entry(x, "ghost");
+	assert_int_equal(e.last_handled, DAY1_0300);
+	assert_int_equal(e.last_run, 0);
+	assert_int_equal(e.last_skipped, INT64_MIN);
+	assert_int_equal(e.last_missed, INT64_MIN);
+	state_entry_release(&e);
+	assert_int_equal(tick(x, DAY1_0300 + DAY + 10), 0);
+	assert_int_equal(x->fake.started, 2);
+	assert_null(strstr(x->said.buf, "error"));
+}
+
 static void test_a_tick_that_found_lost_chunks_says_so(void **state)
 {
 	struct fx *x = *state;
@@ -350,6 +375,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_tick_with_nothing_changed_is_quiet, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_an_unreadable_jobs_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_an_entry_of_an_unknown_job_disables_itself_alone,
+						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
