@@ -48,7 +48,8 @@ LAYER1 := timeutil cron term yamldoc jobheader promtext
 LAYER2 := proc slurm config config_job config_schedule graph workids
 LAYER3 := project plan due cronline overlap schedcheck
 LAYER4 := state_sql state state_runs state_fresh state_chunks state_entries state_health \
-	state_views state_monitor state_prune exec exec_log exec_pyfork_spawn exec_pyfork pyrunner_gen
+	state_views state_monitor state_prune exec exec_log exec_pyfork_spawn exec_pyfork exec_select \
+	pyrunner_gen
 LAYER5 := engine_health engine_chunk engine_runs engine failtext health metrics monitor why \
 	sched runprogress usage view timeline rungraph
 LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show \
@@ -82,16 +83,16 @@ LINK_test_util := util
 LINK_test_workids := workids proc util
 LINK_test_state := state state_chunks state_entries state_fresh state_health state_prune \
 	state_runs state_sql state_views proc workids util
-LINK_test_engine := engine engine_chunk engine_health engine_runs pyrunner_gen state \
+LINK_test_engine := engine engine_chunk engine_health engine_runs exec_select exec_pyfork exec_pyfork_spawn pyrunner_gen state \
 	state_chunks state_fresh state_health state_runs state_sql state_views plan project schedcheck config \
 	config_job config_schedule graph proc slurm workids cron jobheader term timeutil yamldoc json \
 	kvlist msg util
-LINK_test_sched := sched overlap engine engine_chunk engine_health engine_runs failtext health metrics \
+LINK_test_sched := sched overlap engine engine_chunk engine_health engine_runs exec_select exec_pyfork exec_pyfork_spawn failtext health metrics \
 	monitor exec exec_log pyrunner_gen state state_chunks state_entries state_fresh state_health \
 	state_monitor state_prune state_runs state_sql state_views due plan project schedcheck config config_job \
 	config_schedule graph proc slurm workids cron jobheader promtext term timeutil yamldoc json \
 	kvlist msg util
-LINK_test_runprogress := runprogress engine engine_chunk engine_health engine_runs failtext \
+LINK_test_runprogress := runprogress engine engine_chunk engine_health engine_runs exec_select exec_pyfork exec_pyfork_spawn failtext \
 	health metrics monitor exec exec_log pyrunner_gen state state_chunks state_entries state_fresh \
 	state_health state_monitor state_runs state_sql state_views plan project schedcheck config config_job \
 	config_schedule graph proc slurm workids cron jobheader promtext term timeutil yamldoc json \
@@ -122,9 +123,9 @@ LINK_test_state_monitor := state_monitor state state_chunks state_entries state_
 LINK_test_promtext := promtext util
 LINK_test_exec_log := exec_log util
 LINK_test_cronline := cronline proc util
-LINK_test_failtext := failtext engine_health engine_runs state state_chunks state_fresh \
+LINK_test_failtext := failtext engine_health engine_runs exec_select exec_pyfork exec_pyfork_spawn state state_chunks state_fresh \
 	state_health state_runs state_sql state_views plan project schedcheck config config_job config_schedule \
-	graph proc slurm workids cron jobheader term timeutil yamldoc json kvlist msg util
+	graph proc slurm workids cron jobheader term timeutil yamldoc json kvlist msg util pyrunner_gen
 LINK_test_timeline := timeline state_sql proc workids term timeutil msg util
 LINK_test_rungraph := rungraph usage view state state_runs state_sql proc workids term timeutil \
 	json msg util

@@ -51,12 +51,15 @@ struct dep {
 };
 
 struct select_work {
-	enum { SELECT_NONE = 0, SELECT_COMMAND, SELECT_SQLITE } kind;
+	enum { SELECT_NONE = 0, SELECT_COMMAND, SELECT_SQLITE, SELECT_PYTHON } kind;
 	char **argv;	     /* SELECT_COMMAND: the command split into words, NULL-terminated */
 	char *sqlite_path;   /* SELECT_SQLITE: relative to the project directory unless absolute */
-	char *query;
+	char *query;	     /* SELECT_SQLITE: may name parameters (:region), bound from kwargs */
+	char *func;	     /* SELECT_PYTHON: a function of the job file, called FUNC(**kwargs) */
+	int64_t timeout;     /* seconds it may take; 0: SELECT_WORK_TIMEOUT */
 	struct loc loc;
 };
+#define SELECT_WORK_TIMEOUT (5 * 60)
 
 #define CHUNK_SIZE_ALL ((int64_t)-1) /* chunk_size: all */
 

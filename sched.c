@@ -174,17 +174,17 @@ static void prepare_run(struct tick *t, const struct entry *e, struct prepared *
 {
 	char err[512];
 	memset(pr, 0, sizeof(*pr));
+	pr->kwargs = kv_to_json(&e->kwargs);
 	if (e->has_work_ids) {
 		for (size_t i = 0; i < e->nwork_ids; i++)
 			idlist_push(&pr->ids, e->work_ids[i]);
 		idlist_sort_unique(&pr->ids);
 		pr->has_ids = true;
-	} else if (engine_select_work(&t->p, project_job(&t->p, e->job), &pr->ids,
+	} else if (engine_select_work(&t->p, project_job(&t->p, e->job), pr->kwargs, &pr->ids,
 				      &pr->has_ids, err, sizeof(err))) {
 		pr->fail = xstrdup(err);
 	}
 	pr->git = project_git_commit(t->p.dir);
-	pr->kwargs = kv_to_json(&e->kwargs);
 }
 
 static void prepared_release(struct prepared *pr)
@@ -233,8 +233,8 @@ static int run_or_share(struct tick *t, const struct entry *e, int64_t fire,
 		    (long long)shared);
 		return 0;
 	}
-	if (!pr->kwargs) /* not foreseen outside the lock: rare, do it now */
-		prepare_run(t, e, pr);
+	if (!pr->kwargs) /* not foreseen outside the lock: select_work must not hold it */
+		return 1;
 	if (queue_entry_run(t, e, fire, pr, run))
 		return -1;
 	char *key = overlap_work_key(e);
@@ -243,7 +243,8 @@ static int run_or_share(struct tick *t, const struct entry *e, int64_t fire,
 	return 0;
 }
 
-/* Re-decides entry e under the lock and acts: queue, record missed or skipped, store. */
+/* Re-decides entry e under the lock and acts: queue, record missed or skipped, store.
+ * Returns 0, -1, or 1 (nothing done) when it must queue a run that pr has not prepared. */
 static int handle_entry_locked(struct tick *t, const struct entry *e, struct prepared *pr)
 {
 	struct state_entry se = { 0 };
@@ -272,13 +273,27 @@ static int handle_entry_locked(struct tick *t, const struct entry *e, struct pre
 		if (!rc)
 			rc = state_entry_set(t->st, &se);
 	}
-	if (d.action == DUE_MISSED || d.action == DUE_SKIPPED) {
+	if (!rc && (d.action == DUE_MISSED || d.action == DUE_SKIPPED)) {
 		char buf[40];
 		time_format(d.fire, NULL, buf, sizeof(buf));
 		say(t, SCHED_INFO, "entry '%s': fire time %s %s", e->id, buf,
 		    due_action_name(d.action));
 	}
 	state_entry_release(&se);
+	return rc;
+}
+
+/* handle_entry_locked in a transaction; 1: rolled back, as pr must be prepared first. */
+static int handle_entry_tx(struct tick *t, const struct entry *e, struct prepared *pr)
+{
+	int rc = state_begin(t->st);
+	int x = rc ? -1 : handle_entry_locked(t, e, pr);
+	if (!rc && x) {
+		state_rollback(t->st);
+		rc = x;
+	} else if (!rc) {
+		rc = state_commit(t->st);
+	}
 	return rc;
 }
 
@@ -292,12 +307,10 @@ static int handle_entry(struct tick *t, const struct entry *e, const struct stat
 				    project_job(&t->p, e->job)->allow_multiple_jobs) &&
 	    !shared_run(t, e))
 		prepare_run(t, e, &pr);
-	int rc = state_begin(t->st);
-	if (!rc && handle_entry_locked(t, e, &pr)) {
-		state_rollback(t->st);
-		rc = -1;
-	} else if (!rc) {
-		rc = state_commit(t->st);
+	int rc = handle_entry_tx(t, e, &pr);
+	if (rc == 1) { /* its run was not foreseen: select_work outside the lock, then again */
+		prepare_run(t, e, &pr);
+		rc = handle_entry_tx(t, e, &pr);
 	}
 	prepared_release(&pr);
 	if (rc && !t->state_failed)
