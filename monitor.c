@@ -174,7 +174,7 @@ int monitor_hooks(struct state *st, const struct project *p, int64_t now,
 	int64_t *runs;
 	size_t n;
 	int taken = 0;
-	if (!p->sched.settings.on_failure && !p->sched_ok)
+	if (!p->sched.settings.on_failure && !p->sched.settings_ok)
 		return 0; /* schedule.yaml may set one that could not be read: wait for it */
 	if (state_alerts_pending(st, &runs, &n))
 		goto fail;
