@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "exec_log.h"
+#include "exec_slurm.h"
 #include "proc.h"
 #include "util.h"
 
@@ -553,8 +554,12 @@ static void local_destroy(void *self)
 
 /* ---- chunks that another stau process started ---- */
 
+/* A chunk that went to Slurm (r->slurm) does not need its submitter once Slurm has its job:
+ * its outcome is read from its status file by any stau (exec_slurm.h). */
 static bool local_owner_alive(void *self, const struct exec_record *r)
 {
+	if (r->slurm && r->slurm_job)
+		return true;
 	return proc_alive(&r->owner);
 }
 
@@ -572,6 +577,8 @@ static bool child_is_chunks(const struct exec_record *r)
 
 static enum exec_signal local_signal_recorded(void *self, const struct exec_record *r, int sig)
 {
+	if (r->slurm)
+		return exec_slurm_signal_recorded(r, sig);
 	if (!proc_alive(&r->owner))
 		return EXEC_OWNER_LOST;
 	if (r->child <= 0)
@@ -591,6 +598,10 @@ static enum exec_signal local_signal_recorded(void *self, const struct exec_reco
  * environment alone finds them. */
 static void local_kill_lost(void *self, const struct exec_record *r)
 {
+	if (r->slurm) {
+		exec_slurm_kill_lost(r);
+		return;
+	}
 	struct proc_chunk_env chunk = { .run = r->run, .chunk = r->chunk, .attempt = r->attempt,
 					.dir = r->dir };
 	proc_kill_leftovers(r->child > 0 ? r->child : 0, &chunk);

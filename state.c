@@ -33,6 +33,7 @@
  *                    file shows before it rebuilds that file
  *       tasks are indexed by job type and run: a job's newest run is found without reading
  *       every chunk (status, and the metrics every tick may write)
+ *   v4  chunk_slurm  per chunk sent to Slurm: the attempt, executor, Slurm job id
  *
  * Choices (docs/design.md, "State"):
  *   - Work IDs are stored in workids.h's compact text form ("1-6,9,12-14"): a run over a
@@ -89,7 +90,9 @@
  *   state_health.c  job health: BROKEN marks, job file hashes, problems reported once
  *   state_views.c   read-only views for the commands: runs of a job, the last run and last
  *                   chunk of each job type, a run's chunks with their dependencies
- *   state_prune.c   retention: deleting old runs and naming their logs */
+ *   state_prune.c   retention: deleting old runs and naming their logs
+ *   state_slurm.c   chunks that run as Slurm batch jobs: their job ids, and recording
+ *                   their outcomes whichever stau process learns them */
 #include "state.h"
 
 #include <errno.h>
@@ -234,6 +237,14 @@ static const char *const migrations[] = {
 	" END;"
 	"CREATE TRIGGER run_deleted AFTER DELETE ON runs BEGIN"
 	" DELETE FROM run_alerts WHERE run = old.id; " RUNS_CHANGED_SQL " END;",
+	/* v4: the chunks that went to a cluster's scheduler (state_slurm.c): per chunk, the
+	 * attempt that did, the executor ('slurm') and the Slurm job id (NULL from the claim
+	 * until sbatch has answered); gone with its chunk */
+	"CREATE TABLE chunk_slurm ("
+	" chunk INTEGER PRIMARY KEY, attempt INTEGER NOT NULL, executor TEXT NOT NULL,"
+	" job_id INTEGER, submitted INTEGER);"
+	"CREATE TRIGGER chunk_slurm_gone AFTER DELETE ON chunks BEGIN"
+	" DELETE FROM chunk_slurm WHERE chunk = old.id; END;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STATE_SCHEMA_VERSION,
