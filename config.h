@@ -100,6 +100,8 @@ struct settings {
 	char **on_failure;     /* the command started once per run that ends FAILED (an argv,
 				* NULL-terminated), or NULL */
 	int64_t log_limit;     /* bytes a chunk's log may hold, default CONFIG_LOG_LIMIT */
+	char *state_dir;       /* where the database lives (as --state DIR): relative to the
+				* project directory unless absolute; NULL: .stau/ */
 };
 
 /* log_limit: past it a chunk's log keeps its beginning and its end (docs/design.md,

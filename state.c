@@ -103,6 +103,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -454,6 +455,35 @@ out:
 	return rc;
 }
 
+const char *state_network_fs(long f_type)
+{
+	static const struct {
+		unsigned long magic;
+		const char *name;
+	} fs[] = {
+		{ 0x6969, "NFS" },	   { 0xFF534D42, "CIFS" }, { 0xFE534D42, "SMB" },
+		{ 0x517B, "SMB" },	   { 0x0BD00BD0, "Lustre" },
+	};
+	for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++)
+		if ((unsigned long)f_type == fs[i].magic)
+			return fs[i].name;
+	return NULL;
+}
+
+/* Refuses a database directory on a network file system (state_network_fs). */
+static int local_disk(const char *sdir, char *err, size_t errlen)
+{
+	struct statfs sf;
+	const char *fs = statfs(sdir, &sf) ? NULL : state_network_fs((long)sf.f_type);
+	if (!fs)
+		return 0;
+	snprintf(err, errlen, "'%s' is on %s, a network file system, where SQLite's WAL can "
+		 "corrupt the database: keep the database on a local disk with --state DIR, "
+		 "STAU_STATE or settings.state_dir (the project and its logs stay where they are)",
+		 sdir, fs);
+	return -1;
+}
+
 /* Creates the database file with mode 0600 before SQLite opens it (its -wal and -shm files
  * then get the same mode). */
 static int create_db_file(const char *path, char *err, size_t errlen)
@@ -564,7 +594,8 @@ int state_open_at(const char *sdir, struct state **out, char *err, size_t errlen
 	st->busy_ms = busy_timeout_ms();
 	st->path = xasprintf("%s/stau.db", sdir);
 	*out = NULL;
-	if (open_files(sdir, &st->lock_fd, err, errlen) || create_db_file(st->path, err, errlen))
+	if (open_files(sdir, &st->lock_fd, err, errlen) || local_disk(sdir, err, errlen) ||
+	    create_db_file(st->path, err, errlen))
 		goto fail;
 	int rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 				 NULL);

@@ -64,6 +64,13 @@ int state_open(const char *dir, struct state **out, char *err, size_t errlen);
  * the project's .stau/logs. */
 int state_open_at(const char *sdir, struct state **out, char *err, size_t errlen);
 
+/* The name of the network file system of type f_type (statfs's f_type) on which stau refuses
+ * to keep a WAL database: "NFS", "CIFS", "SMB" or "Lustre"; NULL for any other. SQLite's WAL
+ * needs shared memory that every process using the database sees, which a network file
+ * system does not give: state_open and state_open_at refuse such a directory, saying to keep
+ * the database on a local disk (--state DIR, STAU_STATE or settings.state_dir). */
+const char *state_network_fs(long f_type);
+
 /* Checkpoints the WAL when it has grown large (under the lock) and closes the connection.
  * NULL is allowed. Never fails visibly: a checkpoint error only leaves a larger WAL. */
 void state_close(struct state *st);
