@@ -101,7 +101,7 @@ LINK_test_cmdopt := cmdopt usage state_sql proc workids timeutil json kvlist msg
 LINK_test_cmdctx := cmdctx state state_sql project config config_job config_schedule graph proc \
 	slurm workids cron jobheader timeutil yamldoc json kvlist msg util
 LINK_test_cmd_status := cmd_status cmd_logs cmd_show cmdctx cmdopt health timeline usage view \
-	state state_chunks state_entries state_fresh state_health state_monitor state_runs state_sql \
+	state state_slurm state_chunks state_entries state_fresh state_health state_monitor state_runs state_sql \
 	state_views plan project config config_job config_schedule graph proc slurm workids cron \
 	jobheader term timeutil yamldoc json kvlist msg util
 LINK_fuzz_config := config_schedule config slurm cron jobheader timeutil yamldoc json kvlist msg \
