@@ -21,15 +21,19 @@
 #define QUERY_TIMEOUT_MS 30000
 #define OUT_MAX (1 << 20)
 
-/* The first line of a command's stderr, made printable, at most 300 bytes; "" when none. */
-static void first_line(const struct strbuf *sb, char *buf, size_t len)
+/* The last line of a command's stderr (where Slurm's commands say why they gave up), made
+ * printable, at most 300 bytes; "" when none. */
+static void last_line(const struct strbuf *sb, char *buf, size_t len)
 {
-	size_t k = 0;
 	const char *s = sb->buf ? sb->buf : "";
-	while (*s == '\n')
-		s++;
-	for (; *s && *s != '\n' && k + 1 < len && k < 300; s++)
-		buf[k++] = (unsigned char)*s >= ' ' && *s != 0x7f ? *s : '?';
+	size_t n = strlen(s), k = 0;
+	while (n && s[n - 1] == '\n')
+		n--;
+	size_t start = n;
+	while (start && s[start - 1] != '\n')
+		start--;
+	for (size_t i = start; i < n && k + 1 < len && k < 300; i++)
+		buf[k++] = (unsigned char)s[i] >= ' ' && s[i] != 0x7f ? s[i] : '?';
 	buf[k] = '\0';
 }
 
@@ -48,7 +52,7 @@ static int run(char *const *argv, char *const *env_add, int64_t timeout_ms,
 	}
 	if (!res->exec_errno && !res->timed_out && !res->signal && res->exit_code == 0)
 		return 0;
-	first_line(&res->err, line, sizeof(line));
+	last_line(&res->err, line, sizeof(line));
 	if (res->exec_errno == ENOENT)
 		snprintf(err, errlen, "'%s' was not found in PATH: Slurm's commands are needed for "
 			 "'executor: slurm'; install them (slurm-client) or set 'executor: local'",
