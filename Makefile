@@ -301,6 +301,13 @@ e2e-valgrind-all: stau | build/.deps-test
 	@E2E_NAME=e2e-valgrind STAU=$(CURDIR)/tests/e2e/valgrind-stau STAU_REAL=$(CURDIR)/stau \
 		tests/e2e/run.sh
 
+# The Slurm tests (tests/slurm/t*.sh) against a real single-node Slurm on localhost, which
+# tests/slurm/cluster.sh brings up (installing Debian's packages when run as root) and takes
+# down again, whether the tests pass or not. Not part of `make check`: .ci/run runs it after.
+check-slurm: stau build/libstau.a | build/.deps-test
+	@tests/slurm/cluster.sh up
+	@STAU=$(CURDIR)/stau tests/slurm/run.sh; rc=$$?; tests/slurm/cluster.sh down; exit $$rc
+
 # libFuzzer harnesses, one per parser (tests/fuzz/fuzz_*.c), built with clang.
 # `make check` runs each for a few seconds; `make fuzz FUZZ_TIME=600` for the long runs.
 fuzz-short: $(FUZZ_BINS)
@@ -326,7 +333,7 @@ clean:
 	rm -rf build stau
 
 FORCE:
-.PHONY: all check layers man unit unit-asan unit-valgrind e2e e2e-asan e2e-valgrind \
+.PHONY: all check check-slurm layers man unit unit-asan unit-valgrind e2e e2e-asan e2e-valgrind \
 	e2e-valgrind-all fuzz fuzz-short demo bench install clean FORCE
 -include $(wildcard build/obj/*.d build/tests/*.d build/asan/obj/*.d build/asan/tests/*.d \
 	build/fuzz/obj/*.d build/fuzz/*.d)
