@@ -608,8 +608,7 @@ static int wait_child(struct engine *e)
 		}
 	}
 	if (e->slurm_open || e->nsubs) { /* and in time to look at the Slurm chunks */
-		int64_t left = e->slurm_due_ms - monotonic_ms();
-		left = left > 0 ? left : 0;
+		int64_t left = ms_until(e, e->slurm_due);
 		if (timeout < 0 || left < timeout)
 			timeout = (int)left;
 	}

@@ -81,8 +81,8 @@ struct submitted {
 	int attempt;
 };
 
-/* How often the engine looks at its Slurm chunks (status files, one squeue). */
-#define SLURM_POLL_MS 2000
+/* How often, in seconds, the engine looks at its Slurm chunks (status files, one squeue). */
+#define SLURM_POLL_S 2
 
 /* One engine_run: what this process runs and what it has to store and tell. */
 struct engine {
@@ -114,7 +114,8 @@ struct engine {
 	const struct slurm_client *slurm; /* Slurm's commands (opts.slurm, or the real ones) */
 	struct submitted *subs;	/* our Slurm chunks, submitted and not seen ended */
 	size_t nsubs, capsubs;
-	int64_t slurm_due_ms;	/* the next poll of Slurm chunks (monotonic); 0: at once */
+	int64_t slurm_due;	/* the next poll of Slurm chunks, on the engine's clock; 0: at
+				 * once */
 	size_t slurm_open;	/* Slurm chunks the last poll left open: keep polling */
 	int slurm_said;		/* squeue failed and we said so */
 	char *err;
@@ -174,7 +175,7 @@ bool job_on_slurm(const struct engine *e, const struct job *job);
  * (r->ids_file), the wrapper, sbatch. Returns 0 and sets *job_id, or -1 with why it was not
  * submitted in *why (a new string). */
 int slurm_submit(struct engine *e, struct running *r, int64_t *job_id, char **why);
-/* When a poll is due (every SLURM_POLL_MS; force: now): the outcomes of the RUNNING Slurm
+/* When a poll is due (every SLURM_POLL_S; force: now): the outcomes of the RUNNING Slurm
  * chunks (of opts.run, else of every run) that ended join e->ended, and e->subs and
  * e->slurm_open are brought up to date. Returns 0, or -1 (e->err). */
 int slurm_poll(struct engine *e, bool force);

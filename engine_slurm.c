@@ -8,7 +8,7 @@
  * directory. Its job id is stored the way a local child's pid is. Nothing runs locally: a
  * chunk that cannot be submitted fails, saying why.
  *
- * Poll: every SLURM_POLL_MS while there are Slurm chunks to watch, one pass over the RUNNING
+ * Poll: every SLURM_POLL_S seconds while there are Slurm chunks to watch, one pass over the RUNNING
  * Slurm chunks (of the engine's run, or of every run for a tick): a status file beside the
  * log is the outcome, whichever stau submitted the job, and is judged as a local child's exit
  * would be; a chunk past its job's timeout is cancelled (scancel) and times out; the others
@@ -309,10 +309,10 @@ static int poll_chunks(struct engine *e, struct state_slurm_chunk *v, size_t n)
 
 int slurm_poll(struct engine *e, bool force)
 {
-	int64_t now_ms = monotonic_ms();
-	if (!force && e->slurm_due_ms && now_ms < e->slurm_due_ms)
+	int64_t now = engine_now(e);
+	if (!force && e->slurm_due && now < e->slurm_due)
 		return 0;
-	e->slurm_due_ms = now_ms + SLURM_POLL_MS;
+	e->slurm_due = now + SLURM_POLL_S;
 	struct state_slurm_chunk *v;
 	size_t n;
 	if (state_slurm_running(e->st, e->o->run, &v, &n))
