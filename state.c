@@ -53,8 +53,10 @@
  *
  * Durability: WAL with synchronous=FULL. A commit is then one append and one fsync of the WAL
  * (about 0.25 ms here, four times cheaper than a rollback journal), and a commit that returned
- * survives a crash or a power loss. Where WAL cannot work (a network file system) SQLite keeps
- * its rollback journal and we carry on with it. The engine, which commits a few transitions
+ * survives a crash or a power loss. Where WAL cannot work SQLite keeps its rollback journal
+ * and we carry on with it; but a database on NFS, CIFS, SMB or Lustre is refused at open
+ * (state_network_fs): WAL's shared memory is not shared there, and the database belongs on a
+ * local disk (--state; docs/design.md, "Slurm"). The engine, which commits a few transitions
  * for every chunk, uses group commit instead (state_defer_sync): its commits are appends, and
  * one fsync of the WAL makes all of them durable before any is reported. A WAL keeps a prefix
  * of its commits through a power loss, so the guarantee is the same for what anyone was told:
