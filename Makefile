@@ -48,10 +48,10 @@ LAYER1 := timeutil cron term yamldoc jobheader promtext
 LAYER2 := proc slurm config config_job config_schedule graph workids
 LAYER3 := project plan due cronline overlap schedcheck
 LAYER4 := state_sql state state_runs state_fresh state_chunks state_entries state_health \
-	state_views state_monitor state_prune exec exec_log exec_pyrun exec_pyfork_spawn exec_pyfork exec_select \
-	pyrunner_gen
+	state_views state_monitor state_prune exec exec_log exec_pyrun exec_pyfork_spawn exec_pyfork exec_select pyrunner_gen \
+	pyrunner_gen state_slurm exec_slurm
 LAYER5 := engine_health engine_chunk engine_runs engine failtext health metrics monitor why \
-	sched runprogress usage view timeline rungraph
+	sched runprogress usage view timeline rungraph engine_slurm
 LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show \
 	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune cmd_metrics cmd_why \
 	cmd_rerun cmd_submit cmd_crontab cmd_complete
@@ -77,22 +77,22 @@ LINK_test_config := config_job config config_schedule slurm cron jobheader timeu
 LINK_test_due := due cron timeutil util
 LINK_test_overlap := overlap workids proc kvlist json msg util
 LINK_test_plan := plan graph proc workids json kvlist msg util
-LINK_test_exec := exec exec_log exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen proc util
+LINK_test_exec := exec exec_log exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen proc util exec_slurm slurm timeutil
 LINK_test_proc := proc util
 LINK_test_util := util
 LINK_test_workids := workids proc util
 LINK_test_state := state state_chunks state_entries state_fresh state_health state_prune \
 	state_runs state_sql state_views proc workids util
-LINK_test_engine := engine engine_chunk engine_health engine_runs exec_select exec_pyfork exec_pyfork_spawn pyrunner_gen state \
+LINK_test_engine := engine engine_chunk engine_health engine_runs exec_select exec_pyfork exec_pyfork_spawn pyrunner_gen state engine_slurm exec_slurm state_slurm \
 	state_chunks state_fresh state_health state_runs state_sql state_views plan project schedcheck config \
 	config_job config_schedule graph proc slurm workids cron jobheader term timeutil yamldoc json \
 	kvlist msg util
-LINK_test_sched := sched engine engine_chunk engine_health engine_runs failtext health metrics overlap exec_select exec_pyfork exec_pyfork_spawn \
+LINK_test_sched := sched engine engine_chunk engine_health engine_runs failtext health metrics overlap exec_select exec_pyfork exec_pyfork_spawn engine_slurm exec_slurm state_slurm \
 	monitor exec exec_log exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen state state_chunks state_entries state_fresh state_health \
 	state_monitor state_prune state_runs state_sql state_views due plan project config config_job schedcheck \
 	config_schedule graph proc slurm workids cron jobheader promtext term timeutil yamldoc json \
 	kvlist msg util
-LINK_test_runprogress := runprogress engine engine_chunk engine_health engine_runs failtext exec_select exec_pyfork exec_pyfork_spawn \
+LINK_test_runprogress := runprogress engine engine_chunk engine_health engine_runs failtext exec_select exec_pyfork exec_pyfork_spawn engine_slurm exec_slurm state_slurm \
 	health metrics monitor exec exec_log exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen state state_chunks state_entries state_fresh \
 	state_health state_monitor state_runs state_sql state_views plan project config config_job schedcheck \
 	config_schedule graph proc slurm workids cron jobheader promtext term timeutil yamldoc json \
@@ -102,7 +102,7 @@ LINK_test_cmdopt := cmdopt usage state_sql proc workids timeutil json kvlist msg
 LINK_test_cmdctx := cmdctx state state_sql project schedcheck config config_job config_schedule graph proc \
 	slurm workids cron jobheader timeutil yamldoc json kvlist msg util
 LINK_test_cmd_status := cmd_status cmd_logs cmd_show cmdctx cmdopt health timeline usage view \
-	state state_chunks state_entries state_fresh state_health state_monitor state_runs state_sql \
+	state state_chunks state_entries state_fresh state_health state_monitor state_runs state_sql state_slurm \
 	state_views plan project schedcheck config config_job config_schedule graph proc slurm workids cron \
 	jobheader term timeutil yamldoc json kvlist msg util
 LINK_fuzz_config := config_schedule config slurm cron jobheader timeutil yamldoc json kvlist msg \
@@ -302,6 +302,13 @@ e2e-valgrind-all: stau | build/.deps-test
 	@E2E_NAME=e2e-valgrind STAU=$(CURDIR)/tests/e2e/valgrind-stau STAU_REAL=$(CURDIR)/stau \
 		tests/e2e/run.sh
 
+# The Slurm tests (tests/slurm/t*.sh) against a real single-node Slurm on localhost, which
+# tests/slurm/cluster.sh brings up (installing Debian's packages when run as root) and takes
+# down again, whether the tests pass or not. Not part of `make check`: .ci/run runs it after.
+check-slurm: stau build/libstau.a | build/.deps-test
+	@tests/slurm/cluster.sh up
+	@STAU=$(CURDIR)/stau tests/slurm/run.sh; rc=$$?; tests/slurm/cluster.sh down; exit $$rc
+
 # libFuzzer harnesses, one per parser (tests/fuzz/fuzz_*.c), built with clang.
 # `make check` runs each for a few seconds; `make fuzz FUZZ_TIME=600` for the long runs.
 fuzz-short: $(FUZZ_BINS)
@@ -327,7 +334,7 @@ clean:
 	rm -rf build stau
 
 FORCE:
-.PHONY: all check layers man unit unit-asan unit-valgrind e2e e2e-asan e2e-valgrind \
+.PHONY: all check check-slurm layers man unit unit-asan unit-valgrind e2e e2e-asan e2e-valgrind \
 	e2e-valgrind-all fuzz fuzz-short demo bench install clean FORCE
 -include $(wildcard build/obj/*.d build/tests/*.d build/asan/obj/*.d build/asan/tests/*.d \
 	build/fuzz/obj/*.d build/fuzz/*.d)

@@ -26,6 +26,33 @@ static char *state_dir_of(const char *opt)
 	return abs;
 }
 
+/* settings.state_dir of the project in dir (relative to dir unless absolute), or NULL. Only
+ * schedule.yaml is read; a schedule that does not load says nothing here (the command that
+ * loads it reports its problems). */
+static char *settings_state_dir(const char *dir, const struct project *loaded)
+{
+	struct project tmp;
+	const struct project *p = loaded;
+	if (!p) {
+		/* most projects do not set it: a look at the text spares every command a parse */
+		char *path = xasprintf("%s/schedule.yaml", dir);
+		char *text = read_regular_file(path, NULL, NULL);
+		bool named = text && strstr(text, "state_dir");
+		free(text);
+		free(path);
+		if (!named)
+			return NULL;
+		memset(&tmp, 0, sizeof(tmp));
+		project_load_schedule(dir, &tmp);
+		p = &tmp;
+	}
+	const char *d = p->sched.settings.state_dir;
+	char *abs = !d ? NULL : d[0] == '/' ? xstrdup(d) : xasprintf("%s/%s", dir, d);
+	if (!loaded)
+		project_release(&tmp);
+	return abs;
+}
+
 bool ctx_state_elsewhere(const struct ctx *ctx)
 {
 	return ctx->state_dir != NULL;
@@ -43,6 +70,8 @@ int ctx_setup(struct ctx *ctx, int needs, const char *dir_opt)
 		project_load(ctx->dir, &ctx->p);
 		ctx->loaded = true;
 	}
+	if ((needs & NEED_PROJECT) && !ctx->state_dir)
+		ctx->state_dir = settings_state_dir(ctx->dir, ctx->loaded ? &ctx->p : NULL);
 	if ((needs & NEED_STATE) == NEED_STATE)
 		return ctx_open_state(ctx, true);
 	if ((needs & NEED_STATE_GENTLY) == NEED_STATE_GENTLY)

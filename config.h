@@ -107,6 +107,8 @@ struct settings {
 				* NULL-terminated), or NULL */
 	int64_t log_limit;     /* bytes a chunk's log may hold, default CONFIG_LOG_LIMIT */
 	bool python_fork;      /* default for jobs' python_fork; true unless set false */
+	char *state_dir;       /* where the database lives (as --state DIR): relative to the
+				* project directory unless absolute; NULL: .stau/ */
 };
 
 /* log_limit: past it a chunk's log keeps its beginning and its end (docs/design.md,

@@ -93,6 +93,22 @@ static void parse_metrics_file(struct yamldoc *y, const struct yd_pair *p, void 
 	*out = xstrdup(s);
 }
 
+/* A directory for the database: a path that is not empty. */
+static void parse_state_dir(struct yamldoc *y, const struct yd_pair *p, void *dst)
+{
+	char **out = dst;
+	const char *s = yd_scalar_text(y, p->value, p->name,
+				       "a directory on a local disk such as '/var/lib/stau/proj'");
+	if (!s)
+		return;
+	if (!*s) {
+		yd_bad_value(y, p->value, NULL, p->name,
+			     "a directory on a local disk such as '/var/lib/stau/proj'");
+		return;
+	}
+	free(*out);
+	*out = xstrdup(s);
+}
 static void parse_settings_map(struct yamldoc *y, const struct yd_pair *p,
 			       struct sched_draft *sd, const struct yd_field *fields, size_t nf);
 
@@ -110,6 +126,7 @@ static void parse_settings(struct yamldoc *y, const struct yd_pair *p, void *dst
 		{ "metrics_file", parse_metrics_file, offsetof(struct settings, metrics_file) },
 		{ "on_failure", config_field_argv, offsetof(struct settings, on_failure) },
 		{ "log_limit", config_field_log_limit, offsetof(struct settings, log_limit) },
+		{ "state_dir", parse_state_dir, offsetof(struct settings, state_dir) },
 		{ "python_fork", yd_parse_bool, offsetof(struct settings, python_fork) },
 	};
 	struct sched_draft *sd = dst;
@@ -572,6 +589,7 @@ void schedule_release(struct schedule *s)
 	free(s->settings.python);
 	slurm_opts_release(&s->settings.slurm);
 	free(s->settings.metrics_file);
+	free(s->settings.state_dir);
 	for (size_t i = 0; s->settings.on_failure && s->settings.on_failure[i]; i++)
 		free(s->settings.on_failure[i]);
 	free(s->settings.on_failure);

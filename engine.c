@@ -99,6 +99,8 @@ static void real_sleep_until(void *ctx, int64_t t)
 struct started_pid {
 	int64_t chunk;
 	pid_t pid;
+	int64_t slurm_job;	/* a Slurm chunk: its job id (pid is 0) */
+	int attempt;
 };
 
 static bool stopping(const struct engine *e)
@@ -124,15 +126,6 @@ int64_t engine_max_parallel(const struct project *p)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? n : 1;
 }
-
-/* A chunk that ended (or could not start), with its verdict: stored by the next round, told
- * once a sync has made it durable. */
-struct outcome {
-	struct state_chunk c;
-	struct verdict v;
-	enum run_state run_ended;
-	bool is_start;	/* in e->told: not an outcome but the start of c */
-};
 
 /* ---- outcomes: stored in rounds, told once durable ----
  *
@@ -236,6 +229,31 @@ static int still_running(struct engine *e, int64_t id)
 	return rc;
 }
 
+/* Records outcome o inside the caller's transaction: a Slurm chunk only while its attempt is
+ * RUNNING as its job (else o->dropped: another stau recorded it). Returns 0 or -1. */
+static int finish(struct engine *e, struct outcome *o, int64_t now)
+{
+	if (o->v.broken && mark_broken(e, o->c.job, o->v.broken, now))
+		return -1;
+	if (!o->slurm_job)
+		return state_chunk_finish(e->st, o->c.id, &o->v.res, now, &o->run_ended)
+			       ? state_error(e)
+			       : 0;
+	int got = state_slurm_finish(e->st, o->c.id, o->c.attempt, o->slurm_job, &o->v.res, now,
+				     &o->run_ended);
+	o->dropped = got == 0;
+	return got < 0 ? state_error(e) : 0;
+}
+
+/* Outcome o (taken) has been stored, or dropped. */
+static void stored_or_dropped(struct engine *e, struct outcome *o)
+{
+	if (o->dropped)
+		outcome_release(o);
+	else
+		stored(e, o);
+}
+
 /* Stores outcome o (taken) in a transaction of its own. A chunk that another stau ended
  * meanwhile (stau cancel) is dropped with a warning. Returns 0 or -1. */
 static int store_one(struct engine *e, struct outcome *o)
@@ -245,9 +263,7 @@ static int store_one(struct engine *e, struct outcome *o)
 		outcome_release(o);
 		return state_error(e);
 	}
-	int rc = o->v.broken ? mark_broken(e, o->c.job, o->v.broken, now) : 0;
-	if (!rc && state_chunk_finish(e->st, o->c.id, &o->v.res, now, &o->run_ended))
-		rc = state_error(e);
+	int rc = finish(e, o, now);
 	if (rc) {
 		state_rollback(e->st);
 		int running = still_running(e, o->c.id);
@@ -263,7 +279,7 @@ static int store_one(struct engine *e, struct outcome *o)
 		outcome_release(o);
 		return state_error(e);
 	}
-	stored(e, o);
+	stored_or_dropped(e, o);
 	return 0;
 }
 
@@ -273,11 +289,19 @@ static int store_one(struct engine *e, struct outcome *o)
 static int store_pids(struct engine *e)
 {
 	for (size_t i = 0; i < e->npids; i++) {
-		int rc = state_chunk_set_child(e->st, e->pids[i].chunk, e->pids[i].pid);
+		const struct started_pid *sp = &e->pids[i];
+		char err[512];
+		int rc = sp->slurm_job ? state_chunk_set_slurm(e->st, sp->chunk, sp->attempt,
+							     sp->slurm_job, engine_now(e))
+				       : state_chunk_set_child(e->st, sp->chunk, sp->pid);
 		if (rc < 0)
 			return state_error(e);
-		if (rc == 0)
-			e->ex->ops->signal(e->ex->self, (uint64_t)e->pids[i].chunk, SIGTERM);
+		if (rc == 0 && sp->slurm_job &&
+		    e->slurm->cancel(e->slurm->self, sp->slurm_job, NULL, err, sizeof(err)))
+			warn("cannot cancel Slurm job %lld of canceled chunk %lld: %s",
+			     (long long)sp->slurm_job, (long long)sp->chunk, err);
+		else if (rc == 0 && !sp->slurm_job)
+			e->ex->ops->signal(e->ex->self, (uint64_t)sp->chunk, SIGTERM);
 	}
 	return 0;
 }
@@ -325,7 +349,8 @@ static void running_end(struct engine *e, struct running *r)
 	e->slot[r->slot].busy = false;
 	free(r->log);
 	free(r->argv0);
-	r->log = r->argv0 = NULL;
+	free(r->ids_file);
+	r->log = r->argv0 = r->ids_file = NULL;
 }
 
 /* Chunk r->c could not start, because of why (taken): it fails, stored by the next round. */
@@ -346,6 +371,28 @@ static size_t free_slot(const struct engine *e)
 	return i;
 }
 
+/* Submits claimed chunk r (taken) of a Slurm job; one that cannot be submitted fails. */
+static int launch_slurm(struct engine *e, struct running *r)
+{
+	int64_t job_id;
+	char *why;
+	r->log = xasprintf("%s/%s", e->p->dir, r->c.log_path);
+	if (slurm_submit(e, r, &job_id, &why)) {
+		fail_unstarted(e, r, why);
+		return 0;
+	}
+	e->stats.started++;
+	set_due(e);
+	grow(&e->pids, &e->cappids, e->npids + 1, sizeof(*e->pids));
+	e->pids[e->npids++] = (struct started_pid){ r->c.id, 0, job_id, r->c.attempt };
+	grow(&e->subs, &e->capsubs, e->nsubs + 1, sizeof(*e->subs));
+	e->subs[e->nsubs++] = (struct submitted){ r->c.id, r->c.attempt };
+	started(e, &r->c);
+	running_end(e, r);
+	state_chunk_release(&r->c);
+	return 0;
+}
+
 /* Starts claimed chunk c (taken). A chunk that cannot start joins e->ended as failed. */
 static int launch(struct engine *e, struct state_chunk *c)
 {
@@ -362,6 +409,8 @@ static int launch(struct engine *e, struct state_chunk *c)
 		return 0;
 	}
 	r.job = project_job(e->p, c->job);
+	if (job_on_slurm(e, r.job))
+		return launch_slurm(e, &r);
 	struct strvec argv = { 0 }, env = { 0 };
 	char *shown = NULL, *why = NULL;
 	if (chunk_argv(e->p, r.job, &argv, &shown, &why) || chunk_write_ids(e, &r, &why)) {
@@ -398,7 +447,7 @@ static int launch(struct engine *e, struct state_chunk *c)
 	e->stats.started++;
 	set_due(e);
 	grow(&e->pids, &e->cappids, e->npids + 1, sizeof(*e->pids));
-	e->pids[e->npids++] = (struct started_pid){ c->id, pid };
+	e->pids[e->npids++] = (struct started_pid){ c->id, pid, 0, 0 };
 	grow(&e->children, &e->capchildren, e->nchildren + 1, sizeof(*e->children));
 	e->children[e->nchildren++] = r;
 	started(e, &r.c);
@@ -427,13 +476,23 @@ static int store_each(struct engine *e)
 	return rc;
 }
 
+/* Claimed chunk c goes to Slurm: say so in the claim's transaction, so that whoever finds it
+ * with its stau gone knows to look for its Slurm job. Returns 0 or -1. */
+static int mark_slurm(struct engine *e, const struct state_chunk *c, int64_t now)
+{
+	if (!job_on_slurm(e, project_job(e->p, c->job)))
+		return 0;
+	return state_chunk_set_slurm(e->st, c->id, c->attempt, 0, now) < 0 ? state_error(e) : 0;
+}
+
 /* One round: one transaction stores the outcomes in e->ended and the pids of the children
  * started since the last round, and claims chunks for the free slots (what the outcomes made
  * ready included); then the claimed chunks start. The commit is not synced (group commit):
  * the outcomes are told after a later sync. */
 static int record_and_claim(struct engine *e)
 {
-	size_t want = stopping(e) || e->nchildren >= e->nslots ? 0 : e->nslots - e->nchildren;
+	size_t busy = e->nchildren + e->nsubs;
+	size_t want = stopping(e) || busy >= e->nslots ? 0 : e->nslots - busy;
 	size_t nnext = 0;
 	if (!e->nended && !e->npids && !want)
 		return 0;
@@ -444,20 +503,15 @@ static int record_and_claim(struct engine *e)
 		return state_error(e);
 	}
 	int rc = store_pids(e);
-	for (size_t i = 0; !rc && i < e->nended; i++) {
-		struct outcome *o = &e->ended[i];
-		if (o->v.broken)
-			rc = mark_broken(e, o->c.job, o->v.broken, now);
-		if (!rc && state_chunk_finish(e->st, o->c.id, &o->v.res, now, &o->run_ended))
-			rc = state_error(e);
-	}
+	for (size_t i = 0; !rc && i < e->nended; i++)
+		rc = finish(e, &e->ended[i], now);
 	while (!rc && nnext < want) {
 		int got = state_claim_ready_chunk(e->st, &e->claim, now, &next[nnext]);
 		if (got < 0)
 			rc = state_error(e);
 		if (got != 1)
 			break;
-		nnext++;
+		rc = mark_slurm(e, &next[nnext++], now);
 	}
 	if (rc)
 		state_rollback(e->st);
@@ -471,7 +525,7 @@ static int record_and_claim(struct engine *e)
 	}
 	e->npids = 0;
 	for (size_t i = 0; i < e->nended; i++)
-		stored(e, &e->ended[i]);
+		stored_or_dropped(e, &e->ended[i]);
 	e->nended = 0;
 	for (size_t i = 0; i < nnext; i++)
 		if (rc || launch(e, &next[i]))
@@ -559,6 +613,11 @@ static int wait_child(struct engine *e)
 			timeout = ms > INT32_MAX ? INT32_MAX : (int)ms;
 		}
 	}
+	if (e->slurm_open || e->nsubs) { /* and in time to look at the Slurm chunks */
+		int64_t left = ms_until(e, e->slurm_due);
+		if (timeout < 0 || left < timeout)
+			timeout = (int)left;
+	}
 	if (e->due_ms) { /* wake up in time to catch up */
 		int64_t left = e->due_ms - monotonic_ms();
 		left = left > 0 ? left : 0;
@@ -585,6 +644,7 @@ static void engine_release(struct engine *e)
 		outcome_release(&e->told[i]);
 	free(e->told);
 	free(e->pids);
+	free(e->subs);
 	for (size_t i = 0; i < e->nslots; i++) {
 		if (e->slot[i].fd >= 0)
 			close(e->slot[i].fd);
@@ -608,7 +668,7 @@ static int run_loop(struct engine *e)
 {
 	bool killed = false;
 	for (;;) {
-		if (record_and_claim(e))
+		if (slurm_poll(e, false) || record_and_claim(e))
 			return -1;
 		if (stopping(e) && !killed) {
 			for (size_t i = 0; i < e->nchildren; i++)
@@ -657,6 +717,7 @@ int engine_run(struct state *st, const struct project *p, struct exec_runner *ex
 	for (size_t i = 0; i < e.nslots; i++)
 		e.slot[i] = (struct slot){ .fd = -1, .len = SIZE_MAX }; /* truncated at first use */
 	e.health = xcalloc(p->njobs + 1, sizeof(*e.health));
+	e.slurm = opts->slurm ? opts->slurm : exec_slurm_client();
 	int rc = state_defer_sync(st, true) ? state_error(&e) : run_loop(&e);
 	/* what was stored is told even after an error, once it is durable */
 	if (catch_up(&e, true) && !rc)

@@ -194,7 +194,7 @@ void chunk_env(struct engine *e, const struct running *r, struct strvec *env)
 	char *csv = workids_format_csv(c->ids, c->nids);
 	env_add(env, "STAU_WORK_IDS", strlen(csv) <= WORK_IDS_ENV_MAX ? csv : "");
 	free(csv);
-	env_add(env, "STAU_WORK_IDS_FILE", e->slot[r->slot].path);
+	env_add(env, "STAU_WORK_IDS_FILE", r->ids_file ? r->ids_file : e->slot[r->slot].path);
 	env_add(env, "STAU_KWARGS", c->kwargs ? c->kwargs : "{}");
 	buf[0] = '\0';
 	if (c->scheduled_for != INT64_MIN)

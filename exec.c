@@ -52,6 +52,7 @@
 
 #include "exec_log.h"
 #include "exec_pyrun.h"
+#include "exec_slurm.h"
 #include "proc.h"
 #include "util.h"
 
@@ -652,8 +653,12 @@ static void local_destroy(void *self)
 
 /* ---- chunks that another stau process started ---- */
 
+/* A chunk that went to Slurm (r->slurm) does not need its submitter once Slurm has its job:
+ * its outcome is read from its status file by any stau (exec_slurm.h). */
 static bool local_owner_alive(void *self, const struct exec_record *r)
 {
+	if (r->slurm && r->slurm_job)
+		return true;
 	return proc_alive(&r->owner);
 }
 
@@ -680,6 +685,8 @@ static bool child_is_chunks(const struct exec_record *r)
 
 static enum exec_signal local_signal_recorded(void *self, const struct exec_record *r, int sig)
 {
+	if (r->slurm)
+		return exec_slurm_signal_recorded(r, sig);
 	if (!proc_alive(&r->owner))
 		return EXEC_OWNER_LOST;
 	if (r->child <= 0)
@@ -699,6 +706,10 @@ static enum exec_signal local_signal_recorded(void *self, const struct exec_reco
  * environment alone finds them. */
 static void local_kill_lost(void *self, const struct exec_record *r)
 {
+	if (r->slurm) {
+		exec_slurm_kill_lost(r);
+		return;
+	}
 	char owner[64];
 	snprintf(owner, sizeof(owner), "%ld:%lld", (long)r->owner.pid, (long long)r->owner.start);
 	struct proc_chunk_env chunk = { .run = r->run, .chunk = r->chunk, .attempt = r->attempt,

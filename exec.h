@@ -71,6 +71,9 @@ struct exec_record {
 	const char *dir;	/* the project directory: its STAU_DIR */
 	struct proc_id owner;	/* the stau process that started it and records its end */
 	pid_t child;		/* the leader of its process group; 0: not recorded yet */
+	bool slurm;		/* it went to Slurm (exec_slurm.h): the record operations
+				 * act on its Slurm job, not on processes */
+	int64_t slurm_job;	/* its Slurm job id; 0: not recorded yet */
 };
 
 /* What signal_recorded did. */

@@ -29,7 +29,7 @@
 #include "proc.h"
 
 /* The schema version this stau writes (PRAGMA user_version). */
-#define STATE_SCHEMA_VERSION 3
+#define STATE_SCHEMA_VERSION 4
 
 enum run_state { RUN_QUEUED, RUN_ACTIVE, RUN_DONE, RUN_FAILED, RUN_CANCELED, RUN_STATE_N };
 enum chunk_state {
@@ -63,6 +63,13 @@ int state_open(const char *dir, struct state **out, char *err, size_t errlen);
  * system the cluster shares, and for tests that replay time on a scratch copy. Logs stay in
  * the project's .stau/logs. */
 int state_open_at(const char *sdir, struct state **out, char *err, size_t errlen);
+
+/* The name of the network file system of type f_type (statfs's f_type) on which stau refuses
+ * to keep a WAL database: "NFS", "CIFS", "SMB" or "Lustre"; NULL for any other. SQLite's WAL
+ * needs shared memory that every process using the database sees, which a network file
+ * system does not give: state_open and state_open_at refuse such a directory, saying to keep
+ * the database on a local disk (--state DIR, STAU_STATE or settings.state_dir). */
+const char *state_network_fs(long f_type);
 
 /* Checkpoints the WAL when it has grown large (under the lock) and closes the connection.
  * NULL is allowed. Never fails visibly: a checkpoint error only leaves a larger WAL. */
@@ -276,6 +283,8 @@ struct state_owned {
 	int attempt;
 	struct proc_id owner;	/* the process that claimed it and will record its end */
 	pid_t child;		/* the leader of its process group; 0: not recorded yet */
+	bool slurm;		/* this attempt went to Slurm (state_slurm.c) */
+	int64_t slurm_job;	/* its Slurm job id; 0: not submitted yet */
 };
 
 /* How to recover lost chunks: who is alive, and the retry policy. */
@@ -299,6 +308,47 @@ struct state_recovery {
  * recovered, or -1 (with nothing in *lost). */
 int state_recover_orphans(struct state *st, int64_t now, const struct state_recovery *how,
 			  struct state_owned **lost);
+
+/* ---- chunks as Slurm batch jobs (state_slurm.c) ----
+ *
+ * A chunk of a job with `executor: slurm` is claimed like any other; in the claim's own
+ * transaction it is marked as going to Slurm (job id 0), and once sbatch has answered its
+ * job id is stored the way a local child's pid is. Its outcome is then recorded by whichever
+ * stau process first reads its status file (docs/design.md, "Slurm"), never twice: a finish
+ * names the attempt and the job id it is about. */
+
+/* Records that attempt `attempt` of RUNNING chunk `id` goes to Slurm as job `job_id` (0:
+ * claimed, not submitted yet). Nests in the caller's transaction. Returns 1; 0 when that
+ * attempt is no longer RUNNING or its run is not ACTIVE (stau cancel came first: the caller
+ * cancels the job itself); or -1. */
+int state_chunk_set_slurm(struct state *st, int64_t id, int attempt, int64_t job_id,
+			  int64_t now);
+
+/* A RUNNING chunk whose attempt went to Slurm. */
+struct state_slurm_chunk {
+	int64_t id, run;
+	int attempt;
+	char *job;		/* job type */
+	char *log_path;		/* relative to the project directory */
+	int64_t started;	/* when it was claimed */
+	int64_t slurm_job;	/* its Slurm job id; 0: not submitted yet */
+};
+void state_slurm_chunks_free(struct state_slurm_chunk *v, size_t n);
+/* The RUNNING chunks whose attempt went to Slurm, of run `run` (0: of every run), by id, in
+ * a new array. Returns 0 or -1. */
+int state_slurm_running(struct state *st, int64_t run, struct state_slurm_chunk **out,
+			size_t *n);
+
+/* Ends attempt `attempt` of chunk `id`, submitted as Slurm job `job_id`, as
+ * state_chunk_finish does, but only while it is RUNNING in that attempt as that job. Nests in
+ * the caller's transaction. Returns 1 when recorded, 0 when another stau process recorded
+ * it first (nothing written), or -1. */
+int state_slurm_finish(struct state *st, int64_t id, int attempt, int64_t job_id,
+		       const struct state_result *res, int64_t now, enum run_state *run_ended);
+
+/* The Slurm job of chunk `id`'s attempt `attempt` (its last one when 0). Returns 1 and sets
+ * *job_id (0: not submitted yet), 0 when that attempt did not go to Slurm, or -1. */
+int state_chunk_slurm(struct state *st, int64_t id, int attempt, int64_t *job_id);
 
 /* ---- freshness (state_fresh.c) ---- */
 

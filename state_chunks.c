@@ -409,7 +409,9 @@ static int find_orphans(struct state *st, const struct state_recovery *how, stru
 					 .owner = { (pid_t)sqlite3_column_int64(s, 3),
 						    sqlite3_column_int64(s, 4) },
 					 .child = (pid_t)sqlite3_column_int64(s, 5),
-					 .run = sqlite3_column_int64(s, 6) };
+					 .run = sqlite3_column_int64(s, 6),
+					 .slurm = sqlite3_column_int(s, 7),
+					 .slurm_job = col_time(s, 8, 0) };
 		if (how->alive(how->alive_ctx, &c))
 			continue;
 		grow(out, &cap, *n + 1, sizeof(**out));

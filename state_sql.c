@@ -103,9 +103,10 @@ static const char *const sql[Q_N] = {
 	[Q_RUN_CHUNKS] = "SELECT " CHUNK_COLS CHUNK_FROM " WHERE c.run = ? ORDER BY c.id",
 	[Q_RUN_DEPS] = "SELECT d.chunk, d.depends_on FROM chunk_deps d JOIN chunks c ON c.id ="
 		       " d.chunk WHERE c.run = ? ORDER BY d.chunk, d.depends_on",
-	[Q_RUNNING_OWNERS] = "SELECT id, job, attempt, owner_pid, owner_start, child_pid, run"
-			     " FROM chunks INDEXED BY chunks_running WHERE state = 'RUNNING'"
-			     " ORDER BY id",
+	[Q_RUNNING_OWNERS] = "SELECT c.id, c.job, c.attempt, c.owner_pid, c.owner_start,"
+			     " c.child_pid, c.run, s.chunk IS NOT NULL, s.job_id FROM chunks c"
+			     " INDEXED BY chunks_running LEFT JOIN chunk_slurm s ON s.chunk = c.id"
+			     " AND s.attempt = c.attempt WHERE c.state = 'RUNNING' ORDER BY c.id",
 	[Q_JOB_SINCE] = "SELECT id, last_success FROM job_types WHERE name = ?",
 	[Q_JOB_SUCCESS] = "INSERT INTO job_types (name, last_success) VALUES (?1, ?2)"
 			  " ON CONFLICT (name) DO UPDATE SET last_success ="
