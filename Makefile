@@ -48,7 +48,7 @@ LAYER1 := timeutil cron term yamldoc jobheader promtext
 LAYER2 := proc slurm config config_job config_schedule graph workids
 LAYER3 := project plan due cronline
 LAYER4 := state_sql state state_runs state_fresh state_chunks state_entries state_health \
-	state_views state_monitor state_prune exec exec_log exec_pyrun exec_pyfork_spawn exec_pyfork \
+	state_views state_monitor state_prune exec exec_log exec_file exec_pyrun exec_pyfork_spawn exec_pyfork \
 	pyrunner_gen
 LAYER5 := engine_health engine_chunk engine_runs engine failtext health metrics monitor why \
 	sched runprogress usage view timeline rungraph
@@ -76,7 +76,7 @@ LINK_test_config := config_job config config_schedule slurm cron jobheader timeu
 	kvlist msg util
 LINK_test_due := due cron timeutil util
 LINK_test_plan := plan graph proc workids json kvlist msg util
-LINK_test_exec := exec exec_log exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen proc util
+LINK_test_exec := exec exec_log exec_file exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen proc util
 LINK_test_proc := proc util
 LINK_test_util := util
 LINK_test_workids := workids proc util
@@ -87,12 +87,12 @@ LINK_test_engine := engine engine_chunk engine_health engine_runs pyrunner_gen s
 	config_job config_schedule graph proc slurm workids cron jobheader term timeutil yamldoc json \
 	kvlist msg util
 LINK_test_sched := sched engine engine_chunk engine_health engine_runs failtext health metrics \
-	monitor exec exec_log exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen state state_chunks state_entries state_fresh state_health \
+	monitor exec exec_log exec_file exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen state state_chunks state_entries state_fresh state_health \
 	state_monitor state_prune state_runs state_sql state_views due plan project config config_job \
 	config_schedule graph proc slurm workids cron jobheader promtext term timeutil yamldoc json \
 	kvlist msg util
 LINK_test_runprogress := runprogress engine engine_chunk engine_health engine_runs failtext \
-	health metrics monitor exec exec_log exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen state state_chunks state_entries state_fresh \
+	health metrics monitor exec exec_log exec_file exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen state state_chunks state_entries state_fresh \
 	state_health state_monitor state_runs state_sql state_views plan project config config_job \
 	config_schedule graph proc slurm workids cron jobheader promtext term timeutil yamldoc json \
 	kvlist msg util

@@ -244,7 +244,8 @@ static int store_one(struct engine *e, struct outcome *o)
 		outcome_release(o);
 		return state_error(e);
 	}
-	int rc = o->v.broken ? mark_broken(e, o->c.job, o->v.broken, now) : 0;
+	int rc = o->v.broken ? mark_broken(e, o->c.job, o->v.broken, o->v.res.file_hash, now)
+			      : 0;
 	if (!rc && state_chunk_finish(e->st, o->c.id, &o->v.res, now, &o->run_ended))
 		rc = state_error(e);
 	if (rc) {
@@ -382,6 +383,9 @@ static int launch(struct engine *e, struct state_chunk *c)
 	struct strvec keep = { 0 };
 	if (chunk_python(e, &r, &py, &keep))
 		spec.python = &py;
+	else
+		spec.job_file = r.job->path; /* what it ran is checked (docs/design.md, "Edits
+					      * during a run") */
 	char err[512] = "";
 	pid_t pid = 0;
 	int rc = e->ex->ops->start(e->ex->self, &spec, (uint64_t)c->id, &pid, err, sizeof(err));
@@ -446,7 +450,7 @@ static int record_and_claim(struct engine *e)
 	for (size_t i = 0; !rc && i < e->nended; i++) {
 		struct outcome *o = &e->ended[i];
 		if (o->v.broken)
-			rc = mark_broken(e, o->c.job, o->v.broken, now);
+			rc = mark_broken(e, o->c.job, o->v.broken, o->v.res.file_hash, now);
 		if (!rc && state_chunk_finish(e->st, o->c.id, &o->v.res, now, &o->run_ended))
 			rc = state_error(e);
 	}

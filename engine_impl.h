@@ -110,9 +110,11 @@ static inline int state_error(struct engine *e)
 
 /* Why job type `type` cannot run, from this engine's cache; *why borrowed (NULL: it can). */
 int job_health(struct engine *e, const char *type, const char **why);
-/* Marks job type `type` BROKEN in state for the content of its file, with reason, and
+/* Marks job type `type` BROKEN in state for the content of its file (hash, the one the
+ * failing attempt ran; NULL: the file's content now), with reason, and
  * remembers it in this engine's cache; inside the caller's transaction. 0, or -1 (e->err). */
-int mark_broken(struct engine *e, const char *type, const char *reason, int64_t now);
+int mark_broken(struct engine *e, const char *type, const char *reason, const char *hash,
+		int64_t now);
 
 /* The verdict on how child r ended (x): DONE on exit 0; else a retry while the job has
  * retries left, or FAILED; a fatal exit also names why the job is broken from now on. */

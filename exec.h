@@ -46,6 +46,10 @@ struct exec_spec {
 	int64_t log_limit;	/* bytes the log may hold (exec_log.h); 0 = no limit */
 	const struct exec_python *python; /* non-NULL: fork the chunk from a runner that
 					   * imported the module, env_add in its os.environ */
+	const char *job_file;	/* the job's file (absolute, or relative to cwd), or NULL: its
+				 * content hash is taken while nothing writes to it, right
+				 * before the start, and a write to it in the chunk's first
+				 * second is reported (file_changed) */
 };
 
 struct exec_result {
@@ -58,6 +62,10 @@ struct exec_result {
 	bool forked;	   /* forked from a Python runner (exec_spec.python) */
 	bool broken;	   /* the runner could not import the module (its import's output is
 			    * in the log): exit_code is 3, no chunk process ran */
+	bool file_changed; /* job_file was written while the chunk started (its first second,
+			    * in which a script's interpreter reads it): what ran is unknown */
+	char file_hash[32]; /* the content hash of job_file (or of the module the runner
+			     * imported) when the chunk started, or "" */
 };
 
 /* A chunk that some stau process started, as the state records it: what an executor needs

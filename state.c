@@ -33,6 +33,8 @@
  *                    file shows before it rebuilds that file
  *       tasks are indexed by job type and run: a job's newest run is found without reading
  *       every chunk (status, and the metrics every tick may write)
+ *   v4  chunks.file_hash: the content hash of the job file that the attempt ran (NULL for a
+ *       chunk that did not start, or a Python chunk forked from a runner of that version)
  *
  * Choices (docs/design.md, "State"):
  *   - Work IDs are stored in workids.h's compact text form ("1-6,9,12-14"): a run over a
@@ -234,6 +236,8 @@ static const char *const migrations[] = {
 	" END;"
 	"CREATE TRIGGER run_deleted AFTER DELETE ON runs BEGIN"
 	" DELETE FROM run_alerts WHERE run = old.id; " RUNS_CHANGED_SQL " END;",
+	/* v4: the content hash of the job file each attempt ran */
+	"ALTER TABLE chunks ADD COLUMN file_hash TEXT;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STATE_SCHEMA_VERSION,
