@@ -312,9 +312,11 @@ fuzz: $(FUZZ_BINS)
 demo: stau
 	@scripts/demo.sh
 
-# Prints one table and writes it to build/bench/results.md (bench/run.sh says how).
-bench: stau
+# Prints two tables and writes them to build/bench/results.md and build/bench/python.md
+# (bench/run.sh and bench/python.sh say how).
+bench: stau build/libstau.a
 	@sh bench/run.sh
+	@sh bench/python.sh
 
 install: stau
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
