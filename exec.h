@@ -127,14 +127,15 @@ struct exec_ops {
 	bool (*owner_alive)(void *self, const struct exec_record *r);
 	/* stau cancel: sends sig to r's processes, only when sure that they still are r's.
 	 * Locally: r's owner must be alive with its recorded start time, and r's child must
-	 * still be the owner's child, lead its own process group and not name another chunk in
-	 * its environment; then its process group gets sig. */
+	 * still be the owner's child (or a child of a Python runner of the owner's), lead its
+	 * own process group and not name another chunk in its environment; then its process
+	 * group gets sig. */
 	enum exec_signal (*signal_recorded)(void *self, const struct exec_record *r, int sig);
 	/* Recovery of r, whose owner died (state_recover_orphans): kills whatever r left
 	 * running, what left its process group on purpose (setsid) included. Locally:
 	 * proc_kill_leftovers: the processes of the group r->child (when it was recorded) that
-	 * name r in their environment, and every process whose environment names r and
-	 * r->dir. */
+	 * name r in their environment, every process whose environment names r and r->dir,
+	 * and every process forked by a Python runner of r's owner (PROC_RUNNER_OF). */
 	void (*kill_lost)(void *self, const struct exec_record *r);
 };
 
