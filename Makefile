@@ -293,7 +293,7 @@ e2e-asan: build/asan/stau | build/.deps-test
 # stau under valgrind: in `make check` the scripts that drive the engine (runs, overlapping
 # ticks, Python chunks, retries, cancel, kill -9, a migration), about a minute; every
 # script with `make e2e-valgrind-all` (about 20 minutes: each tick replayed is a valgrind start).
-VALGRIND_E2E = t0300 t0320 t0340 t0500 t0510 t0540 t0600 t0650
+VALGRIND_E2E = t0300 t0320 t0340 t0500 t0510 t0540 t0600 t0650 t1300 t1310 t1320
 e2e-valgrind: stau | build/.deps-test
 	@E2E_NAME=e2e-valgrind STAU=$(CURDIR)/tests/e2e/valgrind-stau STAU_REAL=$(CURDIR)/stau \
 		tests/e2e/run.sh $(VALGRIND_E2E)
