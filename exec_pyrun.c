@@ -34,6 +34,8 @@
 
 #define VERIFY_TRIES 10	  /* imports of a file that was written while it was imported */
 #define VERIFY_PAUSE_MS 10
+#define IDLE_MAX 4		  /* runners kept without a running chunk (each holds its module's
+				   * memory: pandas alone is 60 MB); the least recently used go */
 
 struct runner {
 	char *key;	/* interpreter, file, function and version, NUL-separated */
@@ -42,11 +44,13 @@ struct runner {
 	struct pyfork *r;
 	bool retired;	/* a newer version of its file has a runner: stop it once idle */
 	char ran[32];	/* the content hash of the file it imported */
+	uint64_t used;	/* when it last forked a chunk, on the pool's clock */
 };
 
 struct pyrun_pool {
 	struct runner *v;
 	size_t n, cap;
+	uint64_t clock; /* counts chunks */
 };
 
 struct pyrun_pool *pyrun_new(void)
@@ -235,6 +239,23 @@ static void retire_others(struct pyrun_pool *p, size_t k)
 	}
 }
 
+/* Stops the least recently used runners without a running chunk beyond IDLE_MAX. */
+static void stop_idle(struct pyrun_pool *p)
+{
+	for (;;) {
+		size_t idle = 0, oldest = 0;
+		for (size_t i = 0; i < p->n; i++) {
+			if (pyfork_running(p->v[i].r) || pyfork_state(p->v[i].r) == PYFORK_BROKEN)
+				continue; /* a broken one holds nothing, and says so without a new import */
+			if (!idle++ || p->v[i].used < p->v[oldest].used)
+				oldest = i;
+		}
+		if (idle <= IDLE_MAX)
+			return;
+		remove_at(p, oldest);
+	}
+}
+
 int pyrun_chunk(struct pyrun_pool *p, const struct exec_spec *spec, int logfd, uint64_t token,
 		pid_t *pid, char ran[32], char *err, size_t errlen)
 {
@@ -269,7 +290,9 @@ int pyrun_chunk(struct pyrun_pool *p, const struct exec_spec *spec, int logfd, u
 				  .kwargs_json = py->kwargs_json, .env_add = spec->env_add,
 				  .cwd = spec->cwd, .log_fd = logfd };
 	int rc = pyfork_chunk(ru->r, &c, token, pid, err, errlen);
+	ru->used = ++p->clock;
 	retire_others(p, (size_t)(ru - p->v));
+	stop_idle(p);
 	return rc ? -1 : 0;
 }
 
@@ -277,7 +300,7 @@ size_t pyrun_pollfds(struct pyrun_pool *p, struct pollfd *v, size_t max)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < p->n && n < max; i++) {
-		int fd = pyfork_fd(p->v[i].r);
+		int fd = pyfork_running(p->v[i].r) ? pyfork_fd(p->v[i].r) : -1;
 		if (fd >= 0)
 			v[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
 	}

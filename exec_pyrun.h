@@ -33,7 +33,8 @@ struct pyrun_pool *pyrun_new(void);
 int pyrun_chunk(struct pyrun_pool *p, const struct exec_spec *spec, int logfd, uint64_t token,
 		pid_t *pid, char ran[32], char *err, size_t errlen);
 
-/* Fills v with the runners' descriptors to poll for POLLIN (at most max); returns how many. */
+/* Fills v with the descriptors to poll for POLLIN of the runners that have chunks running (at
+ * most max: no more chunks than that run at once); returns how many. */
 size_t pyrun_pollfds(struct pyrun_pool *p, struct pollfd *v, size_t max);
 
 /* How a forked chunk ended. */
