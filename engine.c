@@ -381,11 +381,7 @@ static int launch(struct engine *e, struct state_chunk *c)
 								: e->p->sched.settings.log_limit };
 	struct exec_python py;
 	struct strvec keep = { 0 };
-	if (chunk_python(e, &r, &py, &keep))
-		spec.python = &py;
-	else
-		spec.job_file = r.job->path; /* what it ran is checked (docs/design.md, "Edits
-					      * during a run") */
+	chunk_spec_file(e, &r, &spec, &py, &keep);
 	char err[512] = "";
 	pid_t pid = 0;
 	int rc = e->ex->ops->start(e->ex->self, &spec, (uint64_t)c->id, &pid, err, sizeof(err));
