@@ -48,7 +48,7 @@ LAYER1 := timeutil cron term yamldoc jobheader promtext
 LAYER2 := proc slurm config config_job config_schedule graph workids
 LAYER3 := project plan due cronline overlap schedcheck
 LAYER4 := state_sql state state_runs state_fresh state_chunks state_entries state_health \
-	state_views state_monitor state_prune exec exec_log exec_pyrun exec_pyfork_spawn exec_pyfork exec_select pyrunner_gen \
+	state_views state_monitor state_prune exec exec_log exec_pyrun exec_pyfork_spawn exec_pyfork exec_select pyrunner_gen exec_file \
 	pyrunner_gen state_slurm exec_slurm
 LAYER5 := engine_health engine_chunk engine_runs engine failtext health metrics monitor why \
 	sched runprogress usage view timeline rungraph engine_slurm
@@ -77,7 +77,7 @@ LINK_test_config := config_job config config_schedule slurm cron jobheader timeu
 LINK_test_due := due cron timeutil util
 LINK_test_overlap := overlap workids proc kvlist json msg util
 LINK_test_plan := plan graph proc workids json kvlist msg util
-LINK_test_exec := exec exec_log exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen proc util exec_slurm slurm timeutil
+LINK_test_exec := exec exec_log exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen proc util exec_slurm slurm timeutil exec_file
 LINK_test_proc := proc util
 LINK_test_util := util
 LINK_test_workids := workids proc util
@@ -88,12 +88,12 @@ LINK_test_engine := engine engine_chunk engine_health engine_runs exec_select ex
 	config_job config_schedule graph proc slurm workids cron jobheader term timeutil yamldoc json \
 	kvlist msg util
 LINK_test_sched := sched engine engine_chunk engine_health engine_runs failtext health metrics overlap exec_select exec_pyfork exec_pyfork_spawn engine_slurm exec_slurm state_slurm \
-	monitor exec exec_log exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen state state_chunks state_entries state_fresh state_health \
+	monitor exec exec_log exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen state state_chunks state_entries state_fresh state_health exec_file \
 	state_monitor state_prune state_runs state_sql state_views due plan project config config_job schedcheck \
 	config_schedule graph proc slurm workids cron jobheader promtext term timeutil yamldoc json \
 	kvlist msg util
 LINK_test_runprogress := runprogress engine engine_chunk engine_health engine_runs failtext exec_select exec_pyfork exec_pyfork_spawn engine_slurm exec_slurm state_slurm \
-	health metrics monitor exec exec_log exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen state state_chunks state_entries state_fresh \
+	health metrics monitor exec exec_log exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen state state_chunks state_entries state_fresh exec_file \
 	state_health state_monitor state_runs state_sql state_views plan project config config_job schedcheck \
 	config_schedule graph proc slurm workids cron jobheader promtext term timeutil yamldoc json \
 	kvlist msg util
@@ -294,7 +294,7 @@ e2e-asan: build/asan/stau | build/.deps-test
 # stau under valgrind: in `make check` the scripts that drive the engine (runs, overlapping
 # ticks, Python chunks, retries, cancel, kill -9, a migration), about a minute; every
 # script with `make e2e-valgrind-all` (about 20 minutes: each tick replayed is a valgrind start).
-VALGRIND_E2E = t0300 t0320 t0340 t0500 t0510 t0540 t0600 t0650
+VALGRIND_E2E = t0300 t0320 t0340 t0500 t0510 t0540 t0600 t0650 t1300 t1310 t1320
 e2e-valgrind: stau | build/.deps-test
 	@E2E_NAME=e2e-valgrind STAU=$(CURDIR)/tests/e2e/valgrind-stau STAU_REAL=$(CURDIR)/stau \
 		tests/e2e/run.sh $(VALGRIND_E2E)
@@ -320,9 +320,11 @@ fuzz: $(FUZZ_BINS)
 demo: stau
 	@scripts/demo.sh
 
-# Prints one table and writes it to build/bench/results.md (bench/run.sh says how).
-bench: stau
+# Prints two tables and writes them to build/bench/results.md and build/bench/python.md
+# (bench/run.sh and bench/python.sh say how).
+bench: stau build/libstau.a
 	@sh bench/run.sh
+	@sh bench/python.sh
 
 install: stau
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)

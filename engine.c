@@ -233,7 +233,7 @@ static int still_running(struct engine *e, int64_t id)
  * RUNNING as its job (else o->dropped: another stau recorded it). Returns 0 or -1. */
 static int finish(struct engine *e, struct outcome *o, int64_t now)
 {
-	if (o->v.broken && mark_broken(e, o->c.job, o->v.broken, now))
+	if (o->v.broken && mark_broken(e, o->c.job, o->v.broken, o->v.res.file_hash, now))
 		return -1;
 	if (!o->slurm_job)
 		return state_chunk_finish(e->st, o->c.id, &o->v.res, now, &o->run_ended)
@@ -430,8 +430,7 @@ static int launch(struct engine *e, struct state_chunk *c)
 								: e->p->sched.settings.log_limit };
 	struct exec_python py;
 	struct strvec keep = { 0 };
-	if (chunk_python(e, &r, &py, &keep))
-		spec.python = &py;
+	chunk_spec_file(e, &r, &spec, &py, &keep);
 	char err[512] = "";
 	pid_t pid = 0;
 	int rc = e->ex->ops->start(e->ex->self, &spec, (uint64_t)c->id, &pid, err, sizeof(err));

@@ -95,8 +95,10 @@ static bool forks(const struct project *p, const struct job *job)
 	return job->python_fork > 0 || p->sched.settings.python_fork;
 }
 
-bool chunk_python(struct engine *e, const struct running *r, struct exec_python *py,
-		  struct strvec *keep)
+/* Whether chunk r is forked from a Python runner; then *py describes it (see
+ * chunk_spec_file). */
+static bool chunk_python(struct engine *e, const struct running *r, struct exec_python *py,
+			 struct strvec *keep)
 {
 	const struct job *job = r->job;
 	char *hash;
@@ -119,6 +121,15 @@ bool chunk_python(struct engine *e, const struct running *r, struct exec_python 
 				    .nids = r->c.nids, .ids_file = e->slot[r->slot].path,
 				    .kwargs_json = r->c.kwargs };
 	return true;
+}
+
+void chunk_spec_file(struct engine *e, const struct running *r, struct exec_spec *spec,
+		     struct exec_python *py, struct strvec *keep)
+{
+	if (chunk_python(e, r, py, keep))
+		spec->python = py;
+	else
+		spec->job_file = r->job->path;
 }
 
 /* ---- the IDs file ---- */

@@ -27,6 +27,7 @@
 
 #define TAIL_LINES 20
 #define TAIL_BYTES 4096
+#define CHANGED_RETRIES 20 /* attempts run again because the file changed as they started */
 
 /* ---- the retry policy ---- */
 
@@ -176,6 +177,7 @@ void verdict_release(struct verdict *v)
 	free(v->message);
 	free(v->broken);
 	free((char *)v->res.tail);
+	free((char *)v->res.file_hash);
 }
 
 /* The last TAIL_LINES lines of a log file, or NULL. */
@@ -276,6 +278,29 @@ static void judge_failure(struct engine *e, const struct running *r, const struc
 	}
 }
 
+/* The job file was written while the chunk started: whatever it did, it may have run a
+ * half-written file, so it runs again at once, up to CHANGED_RETRIES times in a row. */
+static void judge_file_changed(struct engine *e, const struct running *r, struct verdict *v)
+{
+	free(v->why);
+	free(v->message);
+	free(v->note);
+	free(v->broken);
+	v->note = v->broken = NULL;
+	v->res.ok = false;
+	v->why = xasprintf("%s was written while the chunk started", r->job->path);
+	v->message = xasprintf("%s: it may have run a half-written file", v->why);
+	v->outcome = ENGINE_FAILED;
+	v->res.retry_at = 0;
+	if (r->c.attempt <= CHANGED_RETRIES) {
+		v->outcome = ENGINE_RETRY;
+		v->res.retry_at = engine_now(e);
+		v->note = xstrdup("it runs again");
+	}
+	if (!v->res.tail)
+		v->res.tail = log_tail(r->log);
+}
+
 void judge_child(struct engine *e, const struct running *r, const struct exec_result *x,
 		 struct verdict *v)
 {
@@ -288,6 +313,9 @@ void judge_child(struct engine *e, const struct running *r, const struct exec_re
 	v->outcome = ENGINE_DONE;
 	if (!v->res.ok)
 		judge_failure(e, r, x, v);
+	if (x->file_changed)
+		judge_file_changed(e, r, v);
+	v->res.file_hash = x->file_hash[0] ? xstrdup(x->file_hash) : NULL;
 	v->res.message = v->message;
 }
 
@@ -301,15 +329,16 @@ void judge_unstarted(struct verdict *v, char *why)
 	v->res.message = v->message;
 }
 
-int mark_broken(struct engine *e, const char *type, const char *reason, int64_t now)
+int mark_broken(struct engine *e, const char *type, const char *reason, const char *ran,
+		int64_t now)
 {
 	const struct job *job = project_job(e->p, type);
-	char *hash;
-	int rc = job ? engine_file_hash(e->st, e->p->dir, job->path, &hash, e->err, e->errlen)
-		     : 1;
+	char *hash = NULL;
+	int rc = !job ? 1 : ran ? 0 : engine_file_hash(e->st, e->p->dir, job->path, &hash,
+							 e->err, e->errlen);
 	if (rc)
 		return rc < 0 ? -1 : 0; /* no file: nothing to mark, it cannot run anyway */
-	rc = state_job_set_broken(e->st, type, hash, reason, now);
+	rc = state_job_set_broken(e->st, type, ran ? ran : hash, reason, now);
 	free(hash);
 	if (rc)
 		return state_error(e);

@@ -139,9 +139,11 @@ static inline int state_error(struct engine *e)
 
 /* Why job type `type` cannot run, from this engine's cache; *why borrowed (NULL: it can). */
 int job_health(struct engine *e, const char *type, const char **why);
-/* Marks job type `type` BROKEN in state for the content of its file, with reason, and
+/* Marks job type `type` BROKEN in state for the content of its file (hash, the one the
+ * failing attempt ran; NULL: the file's content now), with reason, and
  * remembers it in this engine's cache; inside the caller's transaction. 0, or -1 (e->err). */
-int mark_broken(struct engine *e, const char *type, const char *reason, int64_t now);
+int mark_broken(struct engine *e, const char *type, const char *reason, const char *hash,
+		int64_t now);
 
 /* The verdict on how child r ended (x): DONE on exit 0; else a retry while the job has
  * retries left, or FAILED; a fatal exit also names why the job is broken from now on. */
@@ -157,10 +159,11 @@ void verdict_release(struct verdict *v);
  * Returns 0, or -1 with why it cannot start in *why (a new string). */
 int chunk_argv(const struct project *p, const struct job *job, struct strvec *argv,
 	       char **shown, char **why);
-/* Whether chunk r (of a main_func job) is forked from a Python runner; then *py describes
- * it, its strings borrowed from r, e and *keep (the caller releases keep once started). */
-bool chunk_python(struct engine *e, const struct running *r, struct exec_python *py,
-		  struct strvec *keep);
+/* Sets what spec says of r's job file: the Python runner that forks r (spec->python = py,
+ * its strings borrowed from r, e and *keep, which the caller releases once started), or the
+ * file whose content is checked as r starts (docs/design.md, "Edits during a run"). */
+void chunk_spec_file(struct engine *e, const struct running *r, struct exec_spec *spec,
+		     struct exec_python *py, struct strvec *keep);
 /* Writes the chunk's IDs, one per line, to its slot's STAU_WORK_IDS_FILE. Returns 0, or -1
  * with why it cannot start in *why (a new string). */
 int chunk_write_ids(struct engine *e, const struct running *r, char **why);

@@ -48,8 +48,10 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "exec_file.h"
 #include "exec_log.h"
 #include "exec_pyrun.h"
 #include "exec_slurm.h"
@@ -61,6 +63,9 @@
 #define LEFTOVER_GRACE_MS 2000	/* what a child left in its group: SIGTERM, then SIGKILL */
 #define GIVE_UP_MS 1000		/* after that SIGKILL, how long the group may take to end */
 #define LEFTOVER_LOOK_MS 20	/* how often a group with leftovers is looked at */
+#define START_WINDOW_MS 1000	/* a write to the job file this early changes what ran */
+#define TXTBSY_TRIES 400	/* execve failing with ETXTBSY (an editor has the file open */
+#define TXTBSY_PAUSE_NS 5000000	/* for writing): tried again this often */
 
 struct child {
 	uint64_t token;
@@ -77,6 +82,11 @@ struct child {
 				 * again, its pid is free */
 	bool broken, lost;	/* forked: the import failed (no process); its runner died */
 	int code, sig;
+	int wd;			/* the watch on its job file while it starts, or -1 */
+	char *file;		/* its job file (exec_spec.job_file), or NULL */
+	struct exec_file seen;	/* what the file was at the start */
+	int64_t file_until_ms;	/* end of the start window; 0: done (or no file) */
+	bool file_changed;	/* written during the start window */
 };
 
 /* The process group of a child that has been reaped, while what the child left in it runs:
@@ -100,6 +110,7 @@ struct local_exec {
 	sigset_t oldmask;	/* the mask before we blocked SIGCHLD, restored by destroy */
 	uint64_t reset;		/* the signals each child puts back to their defaults */
 	struct pyrun_pool *py;	/* the Python runners, or NULL before the first */
+	struct exec_watch *watch; /* job files of children that are starting, or NULL */
 };
 
 /* The earlier of two times, where 0 is none. */
@@ -122,6 +133,11 @@ static int write_all(int fd, const char *s, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+static void note(int fd, const char *text)
+{
+	write_all(fd, text, strlen(text));
 }
 
 static int open_log(const struct exec_spec *spec, char *err, size_t errlen)
@@ -236,7 +252,10 @@ static void __attribute__((noreturn)) run_child(const struct child_plan *cp)
 		child_fail(cp->errfd, STEP_CHDIR, errno);
 	if (!cp->prog)
 		child_fail(cp->errfd, STEP_EXEC, cp->prog_errno);
-	execve(cp->prog, spec->argv, cp->env);
+	/* ETXTBSY: someone has the file open for writing (an editor saving it in place) */
+	for (int i = 0; execve(cp->prog, spec->argv, cp->env) && errno == ETXTBSY &&
+			i < TXTBSY_TRIES; i++)
+		nanosleep(&(struct timespec){ 0, TXTBSY_PAUSE_NS }, NULL);
 	child_fail(cp->errfd, STEP_EXEC, errno);
 }
 
@@ -274,6 +293,53 @@ static struct child *find_child(struct local_exec *x, uint64_t token)
 	return NULL;
 }
 
+/* ---- the job file while a chunk starts (docs/design.md, "Edits during a run") ---- */
+
+/* Takes what spec's job file is before the start into *seen (its hash while nothing writes
+ * to it), watching it for writes from now on: returns the watch (-1: none) and the path (a
+ * new string, or NULL when there is no file to look at). */
+static char *file_before_start(struct local_exec *x, const struct exec_spec *spec,
+			       struct exec_file *seen, int *wd)
+{
+	*wd = -1;
+	if (!spec->job_file)
+		return NULL;
+	char *path = spec->job_file[0] == '/' || !spec->cwd
+			     ? xstrdup(spec->job_file)
+			     : xasprintf("%s/%s", spec->cwd, spec->job_file);
+	if (!x->watch)
+		x->watch = exec_watch_new();
+	*wd = exec_watch_add(x->watch, path);
+	if (exec_file_read(path, seen)) {
+		exec_watch_remove(x->watch, *wd);
+		*wd = -1;
+		free(path);
+		return NULL; /* gone: execve says so */
+	}
+	return path;
+}
+
+/* The start window of c ends: a write seen meanwhile, or a status that changed, makes its
+ * file changed. */
+static void end_start_window(struct local_exec *x, struct child *c)
+{
+	if (!c->file_until_ms)
+		return;
+	c->file_changed |= exec_file_changed(c->file, &c->seen);
+	exec_watch_remove(x->watch, c->wd);
+	c->wd = -1;
+	c->file_until_ms = 0;
+}
+
+/* exec_watch_read's callback: job file wd was written. */
+static void file_written(void *ctx, int wd)
+{
+	struct local_exec *x = ctx;
+	for (size_t i = 0; i < x->n; i++)
+		if (x->v[i].file_until_ms && x->v[i].wd == wd)
+			x->v[i].file_changed = true;
+}
+
 /* Adds a child that started at t0 (monotonic ms). */
 static struct child *add_child(struct local_exec *x, const struct exec_spec *spec,
 			       uint64_t token, pid_t p, int logfd, int64_t t0)
@@ -283,15 +349,17 @@ static struct child *add_child(struct local_exec *x, const struct exec_spec *spe
 	*c = (struct child){ .token = token, .pid = p,
 			     .logfd = logfd, .log = { .limit = spec->log_limit, .seen_ms = t0 },
 			     .started_ms = t0, .timeout_ms = spec->timeout_ms,
-			     .deadline_ms = spec->timeout_ms > 0 ? t0 + spec->timeout_ms : 0 };
+			     .deadline_ms = spec->timeout_ms > 0 ? t0 + spec->timeout_ms : 0,
+			     .wd = -1 };
 	if (spec->log_limit > 0)
 		x->watch_ms = earliest(x->watch_ms, t0 + EXEC_LOG_FIRST_MS);
 	return c;
 }
 
 /* Starts spec's Python chunk in a child that a runner forks (exec_pyrun.h); the first chunk
- * of a module's version waits for its import. A module that cannot be imported gives a child
- * that has ended already (broken, exit 3, no process: pid 0). */
+ * of a module's version waits for its import. A module that cannot be imported, or that was
+ * written during every import tried, gives a child that has ended already (broken with exit
+ * 3, or file_changed; no process: pid 0). */
 static int start_forked(struct local_exec *x, const struct exec_spec *spec, int logfd,
 			uint64_t token, pid_t *pid, char *err, size_t errlen)
 {
@@ -299,16 +367,23 @@ static int start_forked(struct local_exec *x, const struct exec_spec *spec, int 
 		x->py = pyrun_new();
 	int64_t t0 = monotonic_ms();
 	pid_t p = 0;
-	int rc = pyrun_chunk(x->py, spec, logfd, token, &p, err, errlen);
+	char ran[32] = "";
+	int rc = pyrun_chunk(x->py, spec, logfd, token, &p, ran, err, errlen);
 	if (rc < 0) {
 		close(logfd);
 		return -1;
 	}
 	struct child *c = add_child(x, spec, token, p, logfd, t0);
 	c->forked = true;
-	if (rc == 1) {
-		c->ended = c->broken = true;
-		c->code = 3;
+	snprintf(c->seen.hash, sizeof(c->seen.hash), "%s", ran);
+	if (rc == 2)
+		note(logfd, "stau: the job file was written during each import of it; the chunk "
+			    "runs again\n");
+	if (rc > 0) { /* nothing runs: broken (exit 3), or the file kept changing */
+		c->ended = true;
+		c->broken = rc == 1;
+		c->file_changed = rc == 2;
+		c->code = rc == 1 ? 3 : 0;
 		c->deadline_ms = 0;
 	}
 	*pid = p;
@@ -330,6 +405,9 @@ static int local_start(void *self, const struct exec_spec *spec, uint64_t token,
 		close(logfd);
 		return -1;
 	}
+	struct exec_file seen;
+	int wd;
+	char *file = file_before_start(x, spec, &seen, &wd);
 	struct child_plan cp = { .spec = spec, .env = proc_env_merge(spec->env_add), .logfd = logfd,
 				 .errfd = pfd[1], .parent = getpid(), .reset = x->reset };
 	cp.prog = find_program(spec->argv[0], cp.env, spec->cwd, &cp.prog_errno);
@@ -350,12 +428,21 @@ static int local_start(void *self, const struct exec_spec *spec, uint64_t token,
 			 strerror(fork_errno));
 		close(pfd[0]);
 		close(logfd);
+		exec_watch_remove(x->watch, wd);
+		free(file);
 		return -1;
 	}
 	setpgid(p, p); /* also here, so that kill(-p) works before the child ran */
 	int e = read_exec_errno(pfd[0], logfd, spec);
 	close(pfd[0]);
-	add_child(x, spec, token, p, logfd, t0)->exec_errno = e;
+	struct child *c = add_child(x, spec, token, p, logfd, t0);
+	c->exec_errno = e;
+	if (file) {
+		c->file = file;
+		c->seen = seen;
+		c->wd = wd;
+		c->file_until_ms = t0 + START_WINDOW_MS;
+	}
 	*pid = p;
 	return 0;
 }
@@ -377,10 +464,6 @@ static void write_trailer(const struct child *c, const struct exec_result *res)
 
 /* ---- what a child left in its process group ---- */
 
-static void note(int fd, const char *text)
-{
-	write_all(fd, text, strlen(text));
-}
 
 /* Child c has been reaped: the leader of its group is gone, and whatever it left in the group
  * is ended (docs/design.md, "Starting a chunk"): SIGTERM now (SIGKILL after a timeout, whose
@@ -479,9 +562,13 @@ static int reap(struct local_exec *x, size_t i, struct exec_result *res, uint64_
 	int r = wait_status(c, &status);
 	if (r == 0)
 		return 0;
+	end_start_window(x, c);
 	*res = (struct exec_result){ .timed_out = c->timed_out, .exec_errno = c->exec_errno,
 				     .duration_ms = monotonic_ms() - c->started_ms,
-				     .exit_code = -1, .forked = c->forked, .broken = c->broken };
+				     .exit_code = -1, .forked = c->forked, .broken = c->broken,
+				     .file_changed = c->file_changed };
+	snprintf(res->file_hash, sizeof(res->file_hash), "%s", c->seen.hash);
+	free(c->file);
 	if (r < 0)
 		res->exit_code = 127; /* not our child any more: cannot happen, but never hang */
 	else if (WIFEXITED(status))
@@ -518,8 +605,10 @@ static int64_t enforce_deadlines(struct local_exec *x, int64_t now)
 			c->deadline_ms = c->timed_out ? 0 : now + kill_grace_ms();
 			c->timed_out = true;
 		}
-		if (c->deadline_ms && (!next || c->deadline_ms < next))
-			next = c->deadline_ms;
+		if (c->file_until_ms && c->file_until_ms <= now)
+			end_start_window(x, c);
+		next = earliest(next, c->deadline_ms);
+		next = earliest(next, c->file_until_ms);
 	}
 	return next;
 }
@@ -546,11 +635,11 @@ static void read_runners(struct local_exec *x)
 		struct child *c = find_child(x, e.token);
 		if (!c || !c->forked || c->ended)
 			continue;
-		*c = (struct child){ .ended = true, .code = e.exit_code, .sig = e.signal,
-				     .lost = e.lost, .forked = true, .token = c->token,
-				     .pid = c->pid, .logfd = c->logfd, .log = c->log,
-				     .started_ms = c->started_ms, .timeout_ms = c->timeout_ms,
-				     .timed_out = c->timed_out };
+		c->ended = true;
+		c->code = e.exit_code;
+		c->sig = e.signal;
+		c->lost = e.lost;
+		c->deadline_ms = 0;
 	}
 }
 
@@ -560,8 +649,9 @@ static void read_runners(struct local_exec *x)
  * interrupted the wait (the caller may have been asked to stop), else 0. */
 static int poll_children(struct local_exec *x, int timeout)
 {
-	struct pollfd p[1 + POLL_RUNNERS] = { { .fd = x->sigfd, .events = POLLIN } };
-	size_t n = 1 + (x->py ? pyrun_pollfds(x->py, p + 1, POLL_RUNNERS) : 0);
+	struct pollfd p[2 + POLL_RUNNERS] = { { .fd = x->sigfd, .events = POLLIN },
+					      { .fd = exec_watch_fd(x->watch), .events = POLLIN } };
+	size_t n = 2 + (x->py ? pyrun_pollfds(x->py, p + 2, POLL_RUNNERS) : 0);
 	return poll(p, n, timeout) < 0 && errno == EINTR;
 }
 
@@ -573,6 +663,7 @@ static int local_wait(void *self, int timeout_ms, uint64_t *token, struct exec_r
 	int64_t end = timeout_ms < 0 ? 0 : monotonic_ms() + timeout_ms;
 	for (;;) {
 		drain_signals(x);
+		exec_watch_read(x->watch, file_written, x);
 		read_runners(x);
 		for (size_t i = 0; i < x->n; i++)
 			if (reap(x, i, res, token))
@@ -644,6 +735,7 @@ static void local_destroy(void *self)
 		local_wait(x, -1, &token, &res);
 	end_leftovers(x, end);
 	pyrun_free(x->py);
+	exec_watch_free(x->watch);
 	close(x->sigfd);
 	sigprocmask(SIG_SETMASK, &x->oldmask, NULL);
 	free(x->v);

@@ -46,6 +46,10 @@ struct exec_spec {
 	int64_t log_limit;	/* bytes the log may hold (exec_log.h); 0 = no limit */
 	const struct exec_python *python; /* non-NULL: fork the chunk from a runner that
 					   * imported the module, env_add in its os.environ */
+	const char *job_file;	/* the job's file (absolute, or relative to cwd), or NULL: its
+				 * content hash is taken while nothing writes to it, right
+				 * before the start, and a write to it in the chunk's first
+				 * second is reported (file_changed) */
 };
 
 struct exec_result {
@@ -58,6 +62,10 @@ struct exec_result {
 	bool forked;	   /* forked from a Python runner (exec_spec.python) */
 	bool broken;	   /* the runner could not import the module (its import's output is
 			    * in the log): exit_code is 3, no chunk process ran */
+	bool file_changed; /* job_file was written while the chunk started (its first second,
+			    * in which a script's interpreter reads it): what ran is unknown */
+	char file_hash[32]; /* the content hash of job_file (or of the module the runner
+			     * imported) when the chunk started, or "" */
 };
 
 /* A chunk that some stau process started, as the state records it: what an executor needs
@@ -122,14 +130,15 @@ struct exec_ops {
 	bool (*owner_alive)(void *self, const struct exec_record *r);
 	/* stau cancel: sends sig to r's processes, only when sure that they still are r's.
 	 * Locally: r's owner must be alive with its recorded start time, and r's child must
-	 * still be the owner's child, lead its own process group and not name another chunk in
-	 * its environment; then its process group gets sig. */
+	 * still be the owner's child (or a child of a Python runner of the owner's), lead its
+	 * own process group and not name another chunk in its environment; then its process
+	 * group gets sig. */
 	enum exec_signal (*signal_recorded)(void *self, const struct exec_record *r, int sig);
 	/* Recovery of r, whose owner died (state_recover_orphans): kills whatever r left
 	 * running, what left its process group on purpose (setsid) included. Locally:
 	 * proc_kill_leftovers: the processes of the group r->child (when it was recorded) that
-	 * name r in their environment, and every process whose environment names r and
-	 * r->dir. */
+	 * name r in their environment, every process whose environment names r and r->dir,
+	 * and every process forked by a Python runner of r's owner (PROC_RUNNER_OF). */
 	void (*kill_lost)(void *self, const struct exec_record *r);
 };
 

@@ -10,10 +10,12 @@
  *     prints comes with its answer and is copied there.
  *   - The first chunk waits for the import (pandas: a third of a second): that is what one
  *     interpreter per chunk cost every chunk. The wait is bounded by the chunk's timeout.
- *   - The file is hashed again after the import and compared with the version stau checked
- *     (the hash engine_file_hash records, the same FNV-1a); a mismatch means the import may
- *     have read a file in the middle of being rewritten, so that runner is stopped and the
- *     import done again, a few times, 10 ms apart. A runner that could not import its
+ *   - The file is watched (exec_file.h) from before its hash is taken until the import has
+ *     ended; a write meanwhile means that the import may have read a file in the middle of
+ *     being rewritten, so that runner is stopped and the import done again, up to
+ *     VERIFY_TRIES times, 10 ms apart (then the chunk is told that the file changed as it
+ *     started, and runs again). The runner is found by the version the caller checked, and
+ *     its chunks record the hash of what it imported. A runner that could not import its
  *     version stays in the pool as broken, so that the job is found broken once, not once per
  *     chunk. */
 #include "exec_pyrun.h"
@@ -25,12 +27,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exec_file.h"
 #include "exec_pyfork.h"
 #include "proc.h"
 #include "util.h"
 
-#define VERIFY_TRIES 50	  /* imports of a file that changed while it was imported */
+#define VERIFY_TRIES 10	  /* imports of a file that was written while it was imported */
 #define VERIFY_PAUSE_MS 10
+#define IDLE_MAX 4		  /* runners kept without a running chunk (each holds its module's
+				   * memory: pandas alone is 60 MB); the least recently used go */
 
 struct runner {
 	char *key;	/* interpreter, file, function and version, NUL-separated */
@@ -38,11 +43,14 @@ struct runner {
 	size_t same;	/* bytes of key naming interpreter, file and function */
 	struct pyfork *r;
 	bool retired;	/* a newer version of its file has a runner: stop it once idle */
+	char ran[32];	/* the content hash of the file it imported */
+	uint64_t used;	/* when it last forked a chunk, on the pool's clock */
 };
 
 struct pyrun_pool {
 	struct runner *v;
 	size_t n, cap;
+	uint64_t clock; /* counts chunks */
 };
 
 struct pyrun_pool *pyrun_new(void)
@@ -81,27 +89,32 @@ static void remove_at(struct pyrun_pool *p, size_t i)
 	p->v[i] = p->v[--p->n];
 }
 
-/* The content hash of file (relative to dir) as engine_file_hash writes it, or NULL. */
-static char *file_version(const char *dir, const char *file)
+static void note_written(void *ctx, int wd)
 {
-	char *path = file[0] == '/' || !dir ? xstrdup(file) : xasprintf("%s/%s", dir, file);
-	size_t len;
-	char *text = read_file(path, &len);
-	free(path);
-	if (!text)
-		return NULL;
-	char *v = xasprintf("fnv1a64:%016llx",
-			    (unsigned long long)hash_fnv1a(HASH_FNV1A_INIT, text, len));
-	free(text);
-	return v;
+	*(bool *)ctx = true;
 }
 
-static bool still_version(const struct exec_spec *spec)
+/* Watches path (*w; NULL without inotify: then only its status is compared) and reads what
+ * it is now into *seen, before an import. Returns 0, or -1 with err. */
+static int watch_file(const char *path, struct exec_watch **w, struct exec_file *seen,
+		      char *err, size_t errlen)
 {
-	char *now = file_version(spec->cwd, spec->python->job_file);
-	bool same = now && !strcmp(now, spec->python->version);
-	free(now);
-	return same;
+	*w = exec_watch_new();
+	exec_watch_add(*w, path);
+	if (!exec_file_read(path, seen))
+		return 0;
+	snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+	exec_watch_free(*w);
+	return -1;
+}
+
+/* Whether path was written since watch_file (the watch is freed). */
+static bool written_since(struct exec_watch *w, const char *path, const struct exec_file *seen)
+{
+	bool written = false;
+	exec_watch_read(w, note_written, &written);
+	exec_watch_free(w);
+	return written || exec_file_changed(path, seen);
 }
 
 static void write_text(int fd, const char *s)
@@ -157,40 +170,57 @@ static int import_once(const struct exec_spec *spec, int logfd, struct pyfork **
 	return (int)pyfork_wait_ready(*out, timeout);
 }
 
-/* Starts the runner for spec and adds it to p: 0 (ready), 1 (broken: logfd says why), -1. */
+/* One import of spec's module, checked: the file is watched from before it is read, and an
+ * import during which it was written is thrown away. Returns 0, 1 or -1 as start_runner, or
+ * 2 (written meanwhile: try again). */
+static int import_verified(struct pyrun_pool *p, const struct exec_spec *spec, const char *path,
+			  int logfd, struct runner *proto, char *err, size_t errlen)
+{
+	struct exec_watch *w;
+	struct exec_file seen;
+	struct pyfork *r;
+	if (watch_file(path, &w, &seen, err, errlen))
+		return -1;
+	int64_t t0 = monotonic_ms();
+	int st = import_once(spec, logfd, &r, err, errlen);
+	bool written = written_since(w, path, &seen);
+	if (st < 0)
+		return -1;
+	if (st == PYFORK_STARTING || st == PYFORK_GONE) {
+		if (st == PYFORK_STARTING)
+			snprintf(err, errlen, "the Python runner did not import %s within the "
+				 "job's timeout", spec->python->job_file);
+		else
+			snprintf(err, errlen, "%s", pyfork_broken_text(r));
+		pyfork_stop(r);
+		return -1;
+	}
+	if (written) {
+		pyfork_stop(r);
+		nanosleep(&(struct timespec){ 0, VERIFY_PAUSE_MS * 1000000L }, NULL);
+		return 2;
+	}
+	note_import(logfd, r, spec->python->job_file, monotonic_ms() - t0);
+	proto->r = r;
+	snprintf(proto->ran, sizeof(proto->ran), "%s", seen.hash);
+	grow(&p->v, &p->cap, p->n + 1, sizeof(*p->v));
+	p->v[p->n++] = *proto;
+	return st == PYFORK_BROKEN ? 1 : 0;
+}
+
+/* Starts the runner for spec and adds it to p: 0 (ready), 1 (broken: logfd says why), 2 (the
+ * file was written during every import tried), -1. */
 static int start_runner(struct pyrun_pool *p, const struct exec_spec *spec, int logfd,
 			struct runner *proto, char *err, size_t errlen)
 {
 	const char *file = spec->python->job_file;
-	for (int i = 0; i < VERIFY_TRIES; i++) {
-		struct pyfork *r;
-		int64_t t0 = monotonic_ms();
-		int st = import_once(spec, logfd, &r, err, errlen);
-		if (st < 0)
-			return -1;
-		if (st == PYFORK_STARTING || st == PYFORK_GONE) {
-			if (st == PYFORK_STARTING)
-				snprintf(err, errlen, "the Python runner did not import %s within "
-					 "the job's timeout", file);
-			else
-				snprintf(err, errlen, "%s", pyfork_broken_text(r));
-			pyfork_stop(r);
-			return -1;
-		}
-		if (!still_version(spec)) { /* rewritten meanwhile: import it again */
-			pyfork_stop(r);
-			nanosleep(&(struct timespec){ 0, VERIFY_PAUSE_MS * 1000000L }, NULL);
-			continue;
-		}
-		note_import(logfd, r, file, monotonic_ms() - t0);
-		proto->r = r;
-		grow(&p->v, &p->cap, p->n + 1, sizeof(*p->v));
-		p->v[p->n++] = *proto;
-		return st == PYFORK_BROKEN ? 1 : 0;
-	}
-	snprintf(err, errlen, "%s kept changing while the Python runner imported it; the chunk "
-		 "did not start", file);
-	return -1;
+	char *path = file[0] == '/' || !spec->cwd ? xstrdup(file)
+						   : xasprintf("%s/%s", spec->cwd, file);
+	int rc = 2;
+	for (int i = 0; i < VERIFY_TRIES && rc == 2; i++)
+		rc = import_verified(p, spec, path, logfd, proto, err, errlen);
+	free(path);
+	return rc;
 }
 
 /* The runners of other versions of the file of p->v[k] are retired: stopped now when idle. */
@@ -209,8 +239,25 @@ static void retire_others(struct pyrun_pool *p, size_t k)
 	}
 }
 
+/* Stops the least recently used runners without a running chunk beyond IDLE_MAX. */
+static void stop_idle(struct pyrun_pool *p)
+{
+	for (;;) {
+		size_t idle = 0, oldest = 0;
+		for (size_t i = 0; i < p->n; i++) {
+			if (pyfork_running(p->v[i].r) || pyfork_state(p->v[i].r) == PYFORK_BROKEN)
+				continue; /* a broken one holds nothing, and says so without a new import */
+			if (!idle++ || p->v[i].used < p->v[oldest].used)
+				oldest = i;
+		}
+		if (idle <= IDLE_MAX)
+			return;
+		remove_at(p, oldest);
+	}
+}
+
 int pyrun_chunk(struct pyrun_pool *p, const struct exec_spec *spec, int logfd, uint64_t token,
-		pid_t *pid, char *err, size_t errlen)
+		pid_t *pid, char ran[32], char *err, size_t errlen)
 {
 	const struct exec_python *py = spec->python;
 	struct runner proto = { 0 };
@@ -224,13 +271,16 @@ int pyrun_chunk(struct pyrun_pool *p, const struct exec_spec *spec, int logfd, u
 		free(proto.key);
 	} else {
 		int rc = start_runner(p, spec, logfd, &proto, err, errlen);
+		if (rc == 1)
+			snprintf(ran, 32, "%s", p->v[p->n - 1].ran);
 		if (rc) {
-			if (rc < 0)
+			if (rc != 1)
 				free(proto.key);
 			return rc;
 		}
 		ru = &p->v[p->n - 1];
 	}
+	snprintf(ran, 32, "%s", ru->ran);
 	if (pyfork_state(ru->r) == PYFORK_BROKEN) {
 		snprintf(err, errlen, "the Python runner cannot import %s (the log of the chunk that "
 			 "tried says why)", py->job_file);
@@ -240,7 +290,9 @@ int pyrun_chunk(struct pyrun_pool *p, const struct exec_spec *spec, int logfd, u
 				  .kwargs_json = py->kwargs_json, .env_add = spec->env_add,
 				  .cwd = spec->cwd, .log_fd = logfd };
 	int rc = pyfork_chunk(ru->r, &c, token, pid, err, errlen);
+	ru->used = ++p->clock;
 	retire_others(p, (size_t)(ru - p->v));
+	stop_idle(p);
 	return rc ? -1 : 0;
 }
 
@@ -248,7 +300,7 @@ size_t pyrun_pollfds(struct pyrun_pool *p, struct pollfd *v, size_t max)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < p->n && n < max; i++) {
-		int fd = pyfork_fd(p->v[i].r);
+		int fd = pyfork_running(p->v[i].r) ? pyfork_fd(p->v[i].r) : -1;
 		if (fd >= 0)
 			v[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
 	}

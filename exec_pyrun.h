@@ -25,13 +25,16 @@ struct pyrun_pool *pyrun_new(void);
 
 /* Forks the chunk spec->python (env_add in its os.environ) from its runner, starting the
  * runner and waiting for its import first when there is none for this version; its stdout
- * and stderr go to logfd. Returns 0 with *pid (the leader of the chunk's new process group);
- * 1 when the module cannot be imported: what the import printed is written to logfd (a later
- * chunk of this version then gets -1, without a new import); -1 with why in err. */
+ * and stderr go to logfd. Returns 0 with *pid (the leader of the chunk's new process group)
+ * and in ran the content hash of the file the runner imported; 1 when the module cannot be
+ * imported: what the import printed is written to logfd, ran is set (a later chunk of this
+ * version then gets -1, without a new import); 2 when the file was written during every
+ * import tried (an editor saving it again and again); -1 with why in err. */
 int pyrun_chunk(struct pyrun_pool *p, const struct exec_spec *spec, int logfd, uint64_t token,
-		pid_t *pid, char *err, size_t errlen);
+		pid_t *pid, char ran[32], char *err, size_t errlen);
 
-/* Fills v with the runners' descriptors to poll for POLLIN (at most max); returns how many. */
+/* Fills v with the descriptors to poll for POLLIN of the runners that have chunks running (at
+ * most max: no more chunks than that run at once); returns how many. */
 size_t pyrun_pollfds(struct pyrun_pool *p, struct pollfd *v, size_t max);
 
 /* How a forked chunk ended. */

@@ -34,6 +34,8 @@
  *       tasks are indexed by job type and run: a job's newest run is found without reading
  *       every chunk (status, and the metrics every tick may write)
  *   v4  chunk_slurm  per chunk sent to Slurm: the attempt, executor, Slurm job id
+ *   v5  chunks.file_hash: the content hash of the job file that the attempt ran (NULL for a
+ *       chunk that did not start, or a Python chunk forked from a runner of that version)
  *
  * Choices (docs/design.md, "State"):
  *   - Work IDs are stored in workids.h's compact text form ("1-6,9,12-14"): a run over a
@@ -248,6 +250,8 @@ static const char *const migrations[] = {
 	" job_id INTEGER, submitted INTEGER);"
 	"CREATE TRIGGER chunk_slurm_gone AFTER DELETE ON chunks BEGIN"
 	" DELETE FROM chunk_slurm WHERE chunk = old.id; END;",
+	/* v5: the content hash of the job file each attempt ran */
+	"ALTER TABLE chunks ADD COLUMN file_hash TEXT;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STATE_SCHEMA_VERSION,

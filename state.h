@@ -29,7 +29,7 @@
 #include "proc.h"
 
 /* The schema version this stau writes (PRAGMA user_version). */
-#define STATE_SCHEMA_VERSION 4
+#define STATE_SCHEMA_VERSION 5
 
 enum run_state { RUN_QUEUED, RUN_ACTIVE, RUN_DONE, RUN_FAILED, RUN_CANCELED, RUN_STATE_N };
 enum chunk_state {
@@ -255,6 +255,7 @@ struct state_result {
 	const char *message;	/* "timed out after 2h", "exit 3: cannot import" ... or NULL */
 	int64_t retry_at;	/* a failure to be retried: PENDING again with this not_before;
 				 * 0: final failure */
+	const char *file_hash;	/* the content hash of the job file the attempt ran, or NULL */
 };
 
 /* Ends the attempt of RUNNING chunk `id` in one transaction.

@@ -272,7 +272,7 @@ static int maybe_end_run(struct state *st, int64_t id, int64_t now, enum run_sta
 	return rc;
 }
 
-/* Binds the common outcome columns ?1..?7 of Q_CHUNK_DONE/RETRY/FAILED. */
+/* Binds the common outcome columns ?1..?7 and ?9 of Q_CHUNK_DONE/RETRY/FAILED. */
 static void bind_outcome(sqlite3_stmt *s, int64_t id, const struct state_result *res, int64_t now,
 			 bool with_tail)
 {
@@ -288,6 +288,7 @@ static void bind_outcome(sqlite3_stmt *s, int64_t id, const struct state_result 
 	if (with_tail)
 		bind_text(s, i++, res->tail);
 	bind_text(s, i, res->message);
+	bind_text(s, 9, res->file_hash);
 }
 
 /* The dependents of DONE chunk id have one dependency fewer to wait for. */

@@ -83,14 +83,14 @@ static const char *const sql[Q_N] = {
 	[Q_NEXT_RETRY_RUN] = "SELECT min(not_before) FROM chunks INDEXED BY chunks_ready"
 			     " WHERE state = 'PENDING' AND waiting = 0 AND run = ? AND not_before > ?",
 	[Q_CHUNK_DONE] = "UPDATE chunks SET state = 'DONE', finished = ?2, exit_code = ?3,"
-			 " signal = ?4, duration_ms = ?5, tail = NULL, message = ?6"
+			 " signal = ?4, duration_ms = ?5, tail = NULL, message = ?6, file_hash = ?9"
 			 " WHERE id = ?1 AND state = 'RUNNING'",
 	[Q_CHUNK_RETRY] = "UPDATE chunks SET state = 'PENDING', finished = ?2, exit_code = ?3,"
-			  " signal = ?4, duration_ms = ?5, tail = ?6, message = ?7, not_before = ?8"
-			  " WHERE id = ?1 AND state = 'RUNNING'",
+			  " signal = ?4, duration_ms = ?5, tail = ?6, message = ?7, not_before = ?8,"
+			  " file_hash = ?9 WHERE id = ?1 AND state = 'RUNNING'",
 	[Q_CHUNK_FAILED] = "UPDATE chunks SET state = 'FAILED', finished = ?2, exit_code = ?3,"
-			   " signal = ?4, duration_ms = ?5, tail = ?6, message = ?7"
-			   " WHERE id = ?1 AND state = 'RUNNING'",
+			   " signal = ?4, duration_ms = ?5, tail = ?6, message = ?7,"
+			   " file_hash = ?9 WHERE id = ?1 AND state = 'RUNNING'",
 	/* one dependent at a time: UPDATE ... WHERE id IN (SELECT ...) builds a temporary
 	 * b-tree at every finish, even of a chunk that nothing depends on */
 	[Q_DEPENDENTS_OF] = "SELECT chunk FROM chunk_deps WHERE depends_on = ?",

@@ -13,13 +13,14 @@ job a.sh '#!/bin/sh
 # ---'
 run_stau -C "$P" run a --ids 1-4
 check "a run recorded" "0" "$rc"
-# back to version 3: what version 4 added is dropped
-db "DROP TRIGGER chunk_slurm_gone; DROP TABLE chunk_slurm; PRAGMA user_version = 3"
+# back to version 3: what versions 4 and 5 added is dropped
+db "DROP TRIGGER chunk_slurm_gone; DROP TABLE chunk_slurm; ALTER TABLE chunks DROP COLUMN file_hash;
+	PRAGMA user_version = 3"
 before=$(db "SELECT id, job, state, ids FROM chunks ORDER BY id")
 
 run_stau -C "$P" show 1 --json
 check "show reads a version 3 database" "0|" "$rc|$err"
-check "which is now version 4, intact, every chunk kept" "4|ok|$before" \
+check "which is now the current version (5), intact, every chunk kept" "5|ok|$before" \
 	"$(db "PRAGMA user_version")|$(db "PRAGMA integrity_check")|$(db "SELECT id, job, state, \
 ids FROM chunks ORDER BY id")"
 check "with the table and trigger of version 4" "chunk_slurm|chunk_slurm_gone" \
