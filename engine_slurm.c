@@ -263,6 +263,58 @@ static int ask_slurm(struct engine *e, struct seen *ask, size_t n)
 	return rc;
 }
 
+int slurm_drop(struct engine *e, int64_t chunk, int64_t job)
+{
+	char err[512];
+	if (e->slurm->cancel(e->slurm->self, job, NULL, err, sizeof(err)))
+		warn("cannot cancel Slurm job %lld of canceled chunk %lld: %s", (long long)job,
+		     (long long)chunk, err);
+	struct outcome o = { .run_ended = RUN_ACTIVE };
+	int got = state_chunk_get(e->st, chunk, &o.c);
+	if (got <= 0)
+		return got < 0 ? state_error(e) : 0;
+	if (o.c.state != CHUNK_RUNNING) {
+		state_chunk_release(&o.c);
+		return 0;
+	}
+	judge_unstarted(&o.v, xasprintf("canceled: scancel of Slurm job %lld", (long long)job));
+	push_outcome(e, &o);
+	return 0;
+}
+
+int slurm_stop(struct engine *e)
+{
+	int rc = 0;
+	for (size_t i = 0; !rc && i < e->nsubs; i++) {
+		struct state_slurm_chunk c = { .id = e->subs[i].chunk, .attempt = e->subs[i].attempt,
+					       .slurm_job = e->subs[i].job };
+		char err[512];
+		if (e->slurm->cancel(e->slurm->self, c.slurm_job, NULL, err, sizeof(err)))
+			warn("cannot cancel Slurm job %lld: %s", (long long)c.slurm_job, err);
+		struct state_chunk sc;
+		int got = state_chunk_get(e->st, c.id, &sc);
+		if (got < 0)
+			return state_error(e);
+		if (!got || sc.state != CHUNK_RUNNING || sc.attempt != c.attempt) {
+			if (got)
+				state_chunk_release(&sc);
+			continue;
+		}
+		c.job = sc.job;
+		c.started = sc.started;
+		rc = conclude(e, &c, NULL,
+			      xasprintf("canceled: scancel of Slurm job %lld (stau was stopped)",
+					(long long)c.slurm_job));
+		if (!rc && e->nended) { /* its run is being canceled: no retry */
+			e->ended[e->nended - 1].v.res.retry_at = 0;
+			e->ended[e->nended - 1].v.outcome = ENGINE_FAILED;
+		}
+		state_chunk_release(&sc);
+	}
+	e->nsubs = 0;
+	return rc;
+}
+
 /* Forgets the chunks we submitted that are no longer open (v: the RUNNING ones now). */
 static void prune_subs(struct engine *e, const struct state_slurm_chunk *v, size_t n)
 {
