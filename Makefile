@@ -46,9 +46,10 @@ all: stau
 LAYER0 := util msg json kvlist
 LAYER1 := timeutil cron term yamldoc jobheader promtext
 LAYER2 := proc slurm config config_job config_schedule graph workids
-LAYER3 := project plan due cronline
+LAYER3 := project plan due cronline overlap schedcheck
 LAYER4 := state_sql state state_runs state_fresh state_chunks state_entries state_health \
-	state_views state_monitor state_prune exec exec_log exec_pyfork_spawn exec_pyfork pyrunner_gen \
+	state_views state_monitor state_prune exec exec_log exec_pyrun exec_pyfork_spawn exec_pyfork exec_select \
+	pyrunner_gen \
 	state_slurm exec_slurm
 LAYER5 := engine_health engine_chunk engine_runs engine failtext health metrics monitor why \
 	sched runprogress usage view timeline rungraph engine_slurm
@@ -75,34 +76,35 @@ LINK_test_graph := graph msg util
 LINK_test_config := config_job config config_schedule slurm cron jobheader timeutil yamldoc json \
 	kvlist msg util
 LINK_test_due := due cron timeutil util
+LINK_test_overlap := overlap workids proc kvlist json msg util
 LINK_test_plan := plan graph proc workids json kvlist msg util
-LINK_test_exec := exec exec_log exec_slurm proc slurm timeutil util
+LINK_test_exec := exec exec_log exec_slurm exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen proc slurm timeutil util
 LINK_test_proc := proc util
 LINK_test_util := util
 LINK_test_workids := workids proc util
 LINK_test_state := state state_chunks state_entries state_fresh state_health state_prune \
 	state_runs state_sql state_views proc workids util
-LINK_test_engine := engine engine_slurm exec_slurm state_slurm engine_chunk engine_health engine_runs pyrunner_gen state \
-	state_chunks state_fresh state_health state_runs state_sql state_views plan project config \
+LINK_test_engine := engine engine_slurm exec_slurm state_slurm engine_chunk engine_health engine_runs exec_select exec_pyfork exec_pyfork_spawn pyrunner_gen state \
+	state_chunks state_fresh state_health state_runs state_sql state_views plan project schedcheck config \
 	config_job config_schedule graph proc slurm workids cron jobheader term timeutil yamldoc json \
 	kvlist msg util
-LINK_test_sched := sched engine engine_slurm exec_slurm state_slurm engine_chunk engine_health engine_runs failtext health metrics \
-	monitor exec exec_log pyrunner_gen state state_chunks state_entries state_fresh state_health \
-	state_monitor state_prune state_runs state_sql state_views due plan project config config_job \
+LINK_test_sched := sched engine engine_slurm exec_slurm state_slurm engine_chunk engine_health engine_runs failtext health metrics overlap exec_select exec_pyfork exec_pyfork_spawn \
+	monitor exec exec_log exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen state state_chunks state_entries state_fresh state_health \
+	state_monitor state_prune state_runs state_sql state_views due plan project config config_job schedcheck \
 	config_schedule graph proc slurm workids cron jobheader promtext term timeutil yamldoc json \
 	kvlist msg util
-LINK_test_runprogress := runprogress engine engine_slurm exec_slurm state_slurm engine_chunk engine_health engine_runs failtext \
-	health metrics monitor exec exec_log pyrunner_gen state state_chunks state_entries state_fresh \
-	state_health state_monitor state_runs state_sql state_views plan project config config_job \
+LINK_test_runprogress := runprogress engine engine_slurm exec_slurm state_slurm engine_chunk engine_health engine_runs failtext exec_select exec_pyfork exec_pyfork_spawn \
+	health metrics monitor exec exec_log exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen state state_chunks state_entries state_fresh \
+	state_health state_monitor state_runs state_sql state_views plan project config config_job schedcheck \
 	config_schedule graph proc slurm workids cron jobheader promtext term timeutil yamldoc json \
 	kvlist msg util
 LINK_test_view := view usage state state_runs state_sql proc workids term timeutil json msg util
 LINK_test_cmdopt := cmdopt usage state_sql proc workids timeutil json kvlist msg util
-LINK_test_cmdctx := cmdctx state state_sql project config config_job config_schedule graph proc \
+LINK_test_cmdctx := cmdctx state state_sql project schedcheck config config_job config_schedule graph proc \
 	slurm workids cron jobheader timeutil yamldoc json kvlist msg util
 LINK_test_cmd_status := cmd_status cmd_logs cmd_show cmdctx cmdopt health timeline usage view \
 	state state_slurm state_chunks state_entries state_fresh state_health state_monitor state_runs state_sql \
-	state_views plan project config config_job config_schedule graph proc slurm workids cron \
+	state_views plan project schedcheck config config_job config_schedule graph proc slurm workids cron \
 	jobheader term timeutil yamldoc json kvlist msg util
 LINK_fuzz_config := config_schedule config slurm cron jobheader timeutil yamldoc json kvlist msg \
 	util
@@ -111,20 +113,20 @@ LINK_fuzz_jobheader := config_job config slurm jobheader timeutil yamldoc json k
 LINK_fuzz_ids := workids proc util
 LINK_test_slurm := slurm timeutil util
 LINK_test_monitor := monitor health metrics state state_chunks state_entries state_fresh \
-	state_health state_monitor state_runs state_sql state_views project config config_job \
+	state_health state_monitor state_runs state_sql state_views project schedcheck config config_job \
 	config_schedule graph proc slurm workids cron jobheader promtext timeutil yamldoc json kvlist \
 	msg util
 LINK_test_why := why state state_chunks state_fresh state_monitor state_runs state_sql plan \
-	project config config_job config_schedule graph proc slurm workids cron jobheader term timeutil \
+	project schedcheck config config_job config_schedule graph proc slurm workids cron jobheader term timeutil \
 	yamldoc json kvlist msg util
 LINK_test_state_monitor := state_monitor state state_chunks state_entries state_fresh state_runs \
 	state_sql state_views proc workids util
 LINK_test_promtext := promtext util
 LINK_test_exec_log := exec_log util
 LINK_test_cronline := cronline proc util
-LINK_test_failtext := failtext engine_health engine_runs state state_chunks state_fresh \
-	state_health state_runs state_sql state_views plan project config config_job config_schedule \
-	graph proc slurm workids cron jobheader term timeutil yamldoc json kvlist msg util
+LINK_test_failtext := failtext engine_health engine_runs exec_select exec_pyfork exec_pyfork_spawn state state_chunks state_fresh \
+	state_health state_runs state_sql state_views plan project schedcheck config config_job config_schedule \
+	graph proc slurm workids cron jobheader term timeutil yamldoc json kvlist msg util pyrunner_gen
 LINK_test_timeline := timeline state_sql proc workids term timeutil msg util
 LINK_test_rungraph := rungraph usage view state state_runs state_sql proc workids term timeutil \
 	json msg util

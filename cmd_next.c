@@ -116,10 +116,16 @@ static int load_entry_trigger(const char *dir, const char *id, struct trigger *t
 	project_load(dir, &p);
 	const struct entry *e = find_entry(&p, id);
 	int rc = EXIT_OK;
-	if (e) {
+	if (e && e->problem && !e->trigger_text) {
+		rc = usage_error("next", "entry '%s' is disabled, and has no usable trigger: %s", id,
+				 e->problem);
+	} else if (e) {
 		*t = e->trigger;
 		*zone = e->trigger.zone;
-		if (!e->enabled) /* the times are still worth seeing, but not as if they ran */
+		if (e->problem)
+			warn("entry '%s' is disabled: %s; tick does not run it at these times", id,
+			     e->problem);
+		else if (!e->enabled) /* the times are still worth seeing, but not as if they ran */
 			warn("entry '%s' is disabled (enabled: false): tick does not run it at these "
 			     "times", id);
 	} else {

@@ -54,7 +54,7 @@ static int parse_prune_opts(struct prune *pr, int argc, char **argv)
 static int read_retention(struct prune *pr, const struct project *p)
 {
 	pr->older_than = p->sched.settings.retention;
-	if (p->sched_ok)
+	if (p->sched_ok && p->sched.settings_ok)
 		return EXIT_OK;
 	error("schedule.yaml has problems, so its retention is not known; fix them "
 	      "(see 'stau check') or give --older-than");

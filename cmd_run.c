@@ -142,7 +142,8 @@ static int dry_run(struct run_cmd *r, const struct graph_node *master, const cha
 	char *why;
 	const struct job *job = master->job;
 	struct cmdopt_work *w = &r->o.w;
-	if (!w->has_ids && engine_select_work(r->p, job, &w->ids, &w->has_ids, err, sizeof(err))) {
+	if (!w->has_ids &&
+	    engine_select_work(r->p, job, kwargs, &w->ids, &w->has_ids, err, sizeof(err))) {
 		error("%s: %s", r->o.job, err);
 		return EXIT_FAILED;
 	}

@@ -218,7 +218,10 @@ static void add_fire_note(const struct view *v, const struct entry *e, const cha
 
 static void entry_notes(const struct view *v, const struct health_entry *he, struct strbuf *sb)
 {
-	if (he->problem && he->e->enabled)
+	if (he->e->problem)
+		sb_addf(sb, "  %sdisabled: %s%s\n", term_sgr(v->ctx->color, TERM_RED), he->problem,
+			term_reset(v->ctx->color, TERM_RED));
+	else if (he->problem && he->e->enabled)
 		sb_addf(sb, "  %snot run: %s%s\n", term_sgr(v->ctx->color, TERM_RED), he->problem,
 			term_reset(v->ctx->color, TERM_RED));
 	add_fire_note(v, he->e, "missed", he->missed, he->last_missed, sb);
@@ -233,7 +236,9 @@ static void entry_row(const struct view *v, const struct health_entry *he, struc
 	char *desc = trigger_desc(he->e);
 	add_text(t, desc);
 	free(desc);
-	if (!he->e->enabled)
+	if (he->e->problem)
+		view_add_cell(t, v->ctx->color, TERM_RED, "disabled");
+	else if (!he->e->enabled)
 		view_add_cell(t, v->ctx->color, TERM_DIM, "disabled");
 	else
 		table_add(t, he->next < 0 ? "-" : entry_time(v, he->next, he->e, buf, sizeof(buf)));
@@ -277,7 +282,9 @@ static void json_entry(struct json *j, const struct view *v, const struct health
 	json_kstr(j, "trigger", desc);
 	free(desc);
 	json_kstr(j, "timezone", tz_name(view_entry_zone(v, e)));
+	json_kstr(j, "job", e->job);
 	json_kbool(j, "enabled", e->enabled);
+	json_kbool(j, "disabled", !e->enabled || e->problem);
 	view_json_time(j, v, "next", he->next < 0 ? INT64_MIN : he->next);
 	view_json_time(j, v, "last_handled", he->last_handled);
 	view_json_time(j, v, "last_missed", he->last_missed);
@@ -420,6 +427,7 @@ static void json_head(struct json *j, const struct view *v, const struct health 
 	view_json_time(j, v, "now", v->now);
 	json_kbool(j, "database", v->st != NULL);
 	json_kint(j, "schedule_problems", (int64_t)h->schedule_problems);
+	json_kbool(j, "schedule_stopped", h->schedule_stopped);
 }
 
 static void print_status_json(const struct view *v, const struct health *h,
@@ -437,6 +445,11 @@ static void print_status_json(const struct view *v, const struct health *h,
 		json_job_row(&j, v, h, &h->jobs[i], last_chunk_of(x, h->jobs[i].job->type));
 		json_object_end(&j);
 	}
+	json_array_end(&j);
+	json_key(&j, "entries");
+	json_array_begin(&j);
+	for (size_t i = 0; i < h->nentries; i++)
+		json_entry(&j, v, &h->entries[i]);
 	json_array_end(&j);
 	json_object_end(&j);
 	json_finish(&j);
@@ -707,6 +720,10 @@ static int status_all(struct view *v)
 	} else if (!h.njobs) {
 		printf("no jobs in %s/jobs; 'stau init' makes an example\n", v->ctx->dir);
 	} else {
+		if (h.schedule_stopped)
+			sb_addf(&sb, "%sschedule.yaml cannot be used: no new run is scheduled until it "
+				"is fixed ('stau check' says why)%s\n\n",
+				term_sgr(v->ctx->color, TERM_RED), term_reset(v->ctx->color, TERM_RED));
 		print_jobs_table(v, &h, &sb);
 		print_entries_table(v, &h, &sb);
 		fputs(sb.buf, stdout);

@@ -2,9 +2,12 @@
  * set up once for every command as its row in stau.c's table asks. */
 #include "cmdctx.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -25,6 +28,20 @@ static char *state_dir_of(const char *opt)
 	return abs;
 }
 
+/* The text of dir/schedule.yaml when it is a regular file, else NULL: a FIFO there must not
+ * block every command (project.c refuses it with a message). */
+static char *schedule_text(const char *dir)
+{
+	char *path = xasprintf("%s/schedule.yaml", dir);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	free(path);
+	struct stat sb;
+	char *text = fd >= 0 && !fstat(fd, &sb) && S_ISREG(sb.st_mode) ? read_fd(fd, NULL) : NULL;
+	if (fd >= 0)
+		close(fd);
+	return text;
+}
+
 /* settings.state_dir of the project in dir (relative to dir unless absolute), or NULL. Only
  * schedule.yaml is read; a schedule that does not load says nothing here (the command that
  * loads it reports its problems). */
@@ -34,11 +51,9 @@ static char *settings_state_dir(const char *dir, const struct project *loaded)
 	const struct project *p = loaded;
 	if (!p) {
 		/* most projects do not set it: a look at the text spares every command a parse */
-		char *path = xasprintf("%s/schedule.yaml", dir);
-		char *text = read_file(path, NULL);
+		char *text = schedule_text(dir);
 		bool named = text && strstr(text, "state_dir");
 		free(text);
-		free(path);
 		if (!named)
 			return NULL;
 		memset(&tmp, 0, sizeof(tmp));
@@ -59,11 +74,11 @@ bool ctx_state_elsewhere(const struct ctx *ctx)
 
 int ctx_setup(struct ctx *ctx, int needs, const char *dir_opt)
 {
+	ctx->state_dir = state_dir_of(ctx->state_opt);
 	if (needs & NEED_PROJECT) {
 		ctx->dir = project_find_dir(dir_opt);
 		if (!ctx->dir)
 			return EXIT_USAGE;
-		ctx->state_dir = state_dir_of(ctx->state_opt);
 	}
 	if ((needs & NEED_CONFIG) == NEED_CONFIG) {
 		project_load(ctx->dir, &ctx->p);
@@ -87,6 +102,37 @@ static bool have_database(const struct ctx *ctx)
 	return exists;
 }
 
+/* A database kept elsewhere belongs to one project: DIR/project names it, written when
+ * the database is first used, so that two projects given one --state never mix their runs. */
+static int check_state_owner(const struct ctx *ctx)
+{
+	char *path = xasprintf("%s/project", ctx->state_dir);
+	char *owner = read_regular_file(path, NULL, NULL);
+	int rc = EXIT_OK;
+	if (!owner && errno == ENOENT) {
+		char *text = xasprintf("%s\n", ctx->dir);
+		if (write_file_atomic(path, text, strlen(text), 0600)) {
+			error("cannot write '%s': %s", path, strerror(errno));
+			rc = EXIT_STATE;
+		}
+		free(text);
+	} else if (!owner) {
+		error("cannot read '%s': %s", path, strerror(errno));
+		rc = EXIT_STATE;
+	} else {
+		owner[strcspn(owner, "\n")] = '\0';
+		if (strcmp(owner, ctx->dir)) {
+			error("'%s' holds the database of the project %s, not of %s: give each "
+			      "project its own --state directory (if the project moved, write its "
+			      "new path in %s)", ctx->state_dir, owner, ctx->dir, path);
+			rc = EXIT_STATE;
+		}
+	}
+	free(owner);
+	free(path);
+	return rc;
+}
+
 int ctx_open_state(struct ctx *ctx, bool create)
 {
 	char err[512];
@@ -98,7 +144,7 @@ int ctx_open_state(struct ctx *ctx, bool create)
 		error("%s", err);
 		return EXIT_STATE;
 	}
-	return EXIT_OK;
+	return ctx->state_dir ? check_state_owner(ctx) : EXIT_OK;
 }
 
 static int unknown_job(const struct project *p, const char *type)

@@ -51,12 +51,15 @@ struct dep {
 };
 
 struct select_work {
-	enum { SELECT_NONE = 0, SELECT_COMMAND, SELECT_SQLITE } kind;
+	enum { SELECT_NONE = 0, SELECT_COMMAND, SELECT_SQLITE, SELECT_PYTHON } kind;
 	char **argv;	     /* SELECT_COMMAND: the command split into words, NULL-terminated */
 	char *sqlite_path;   /* SELECT_SQLITE: relative to the project directory unless absolute */
-	char *query;
+	char *query;	     /* SELECT_SQLITE: may name parameters (:region), bound from kwargs */
+	char *func;	     /* SELECT_PYTHON: a function of the job file, called FUNC(**kwargs) */
+	int64_t timeout;     /* seconds it may take; 0: SELECT_WORK_TIMEOUT */
 	struct loc loc;
 };
+#define SELECT_WORK_TIMEOUT (5 * 60)
 
 #define CHUNK_SIZE_ALL ((int64_t)-1) /* chunk_size: all */
 
@@ -82,6 +85,9 @@ struct job {
 	enum executor executor;
 	struct slurm_opts slurm;
 	int64_t log_limit;   /* bytes a chunk's log may hold; 0: the settings' log_limit */
+	int python_fork;     /* main_func chunks forked from a runner that imported the module
+			      * once: 1 yes, -1 no (one interpreter per chunk), 0 as the
+			      * settings say */
 	struct loc header_loc; /* the opening "---" line */
 	char *broken; /* set by project.c, not by the parser: why this job's file does not
 		       * validate (then only type and path are meaningful); freed by job_release */
@@ -100,6 +106,7 @@ struct settings {
 	char **on_failure;     /* the command started once per run that ends FAILED (an argv,
 				* NULL-terminated), or NULL */
 	int64_t log_limit;     /* bytes a chunk's log may hold, default CONFIG_LOG_LIMIT */
+	bool python_fork;      /* default for jobs' python_fork; true unless set false */
 	char *state_dir;       /* where the database lives (as --state DIR): relative to the
 				* project directory unless absolute; NULL: .stau/ */
 };
@@ -125,12 +132,22 @@ struct entry {
 	char *timezone; /* the zone in force (entry's, else settings', else UTC) */
 	bool enabled;
 	struct loc loc; /* of the entry's mapping */
+	char *problem;	/* why the entry is disabled (its first problem, "FILE:LINE:COL: ..."),
+			 * or NULL: one bad entry disables itself alone (docs/design.md,
+			 * "Scheduling"). Set by the parser for a problem in the entry, by
+			 * project.c for an unknown or broken job. trigger_text is NULL when the
+			 * trigger itself is unusable. */
 };
 
 struct schedule {
 	struct settings settings;
-	struct entry *entries;
+	struct entry *entries;	/* every entry with a valid id, those with a problem too */
 	size_t nentries;
+	bool not_yaml;		/* the file does not parse as YAML, or is not a map: nothing of
+				 * it is used, and no entry is scheduled */
+	bool settings_ok;	/* settings had no problem (else defaults stand in for the bad
+				 * values, and what depends on them, such as pruning by the
+				 * retention, waits) */
 };
 
 /* Parses the header of a job file. `file` is the path shown in diagnostics and stored in
@@ -151,8 +168,9 @@ void job_release(struct job *job);
 char *config_job_type_of(const char *path);
 
 /* Parses schedule.yaml text (`file` is the name shown in diagnostics). Returns 0, or -1 with
- * every problem in d; on -1 *s holds the entries that did validate, settings with defaults. An
- * empty file is a valid empty schedule. */
+ * every problem in d; on -1 *s holds every entry with a valid id, each problem of an entry
+ * also in its `problem`, and settings with defaults for what was bad. An empty file is a
+ * valid empty schedule. */
 int config_parse_schedule(const char *file, const char *text, size_t len, struct schedule *s,
 			  struct diags *d);
 void schedule_release(struct schedule *s);

@@ -82,6 +82,16 @@ static void parse_main_func(struct yamldoc *y, const struct yd_pair *p, void *ds
 		yd_parse_string(y, p, dst);
 }
 
+/* python_fork: true or false, kept apart from "not given" (then the settings decide). */
+static void parse_python_fork(struct yamldoc *y, const struct yd_pair *p, void *dst)
+{
+	bool v;
+	if (!yd_plain_bool(p->value, &v))
+		yd_bad_value(y, p->value, NULL, p->name, "true or false");
+	else
+		*(int *)dst = v ? 1 : -1;
+}
+
 static void parse_fatal_codes(struct yamldoc *y, const struct yd_pair *p, void *dst)
 {
 	struct job *job = dst;
@@ -153,43 +163,75 @@ static char **split_command(const char *s, const char **err)
 	}
 }
 
-static void parse_select_work(struct yamldoc *y, const struct yd_pair *p, void *dst)
+#define SELECT_WANT "a command, or a map with 'command', 'python', or 'sqlite' and 'query'"
+
+/* A command into sw->argv (SELECT_COMMAND); reports and leaves sw alone when it is bad. */
+static void select_command(struct yamldoc *y, const yaml_node_t *n, const char *name,
+			   struct select_work *sw)
 {
-	static const struct yd_field fields[] = {
-		{ "sqlite", yd_parse_string, offsetof(struct select_work, sqlite_path) },
-		{ "query", yd_parse_string, offsetof(struct select_work, query) },
-	};
-	struct select_work *sw = dst;
-	yaml_node_t *n = p->value;
-	sw->loc = yd_loc(y, n);
-	if (n->type == YAML_MAPPING_NODE) {
-		size_t before = y->d->n;
-		yd_walk_map(y, n, fields, ARRAY_SIZE(fields), sw);
-		if (!sw->sqlite_path && y->d->n == before)
-			yd_report(y, n, NULL,
-				  "'select_work' needs 'sqlite': the database file to query");
-		if (!sw->query && y->d->n == before)
-			yd_report(y, n, NULL,
-				  "'select_work' needs 'query': the SQL that selects the work IDs");
-		sw->kind = SELECT_SQLITE;
-		return;
-	}
-	const char *s = yd_scalar_text(y, n, p->name,
-				       "a command or a map with 'sqlite' and 'query'");
+	const char *s = yd_scalar_text(y, n, name, SELECT_WANT);
 	if (!s)
 		return;
 	const char *err = NULL;
 	char **argv = split_command(s, &err);
 	if (!argv)
-		yd_report(y, n, "close the quote", "'select_work': %s", err);
+		yd_report(y, n, "close the quote", "'%s': %s", name, err);
 	else if (!argv[0])
-		yd_bad_value(y, n, NULL, p->name, "a command or a map with 'sqlite' and 'query'");
+		yd_bad_value(y, n, NULL, name, SELECT_WANT);
 	if (!argv || !argv[0]) {
 		strv_free(argv);
 		return;
 	}
+	strv_free(sw->argv);
 	sw->kind = SELECT_COMMAND;
 	sw->argv = argv;
+}
+
+static void select_command_field(struct yamldoc *y, const struct yd_pair *p, void *dst)
+{
+	select_command(y, p->value, "select_work.command", dst);
+}
+
+/* The map form: exactly one source (command, sqlite with query, python), and a timeout. */
+static void select_work_map(struct yamldoc *y, yaml_node_t *n, struct select_work *sw)
+{
+	static const struct yd_field fields[] = {
+		{ "command", select_command_field, 0 },
+		{ "sqlite", yd_parse_string, offsetof(struct select_work, sqlite_path) },
+		{ "query", yd_parse_string, offsetof(struct select_work, query) },
+		{ "python", parse_main_func, offsetof(struct select_work, func) },
+		{ "timeout", yd_parse_positive_duration, offsetof(struct select_work, timeout) },
+	};
+	size_t before = y->d->n;
+	yd_walk_map(y, n, fields, ARRAY_SIZE(fields), sw);
+	if (y->d->n > before)
+		return;
+	int sources = (sw->argv != NULL) + (sw->sqlite_path || sw->query) + (sw->func != NULL);
+	if (sources != 1)
+		yd_report(y, n, "give 'command', 'sqlite' with 'query', or 'python'",
+			  "'select_work' needs %s source of work IDs", sources ? "one" : "a");
+	else if (sw->func)
+		sw->kind = SELECT_PYTHON;
+	else if (sw->argv)
+		sw->kind = SELECT_COMMAND;
+	else if (!sw->sqlite_path)
+		yd_report(y, n, NULL, "'select_work' needs 'sqlite': the database file to query");
+	else if (!sw->query)
+		yd_report(y, n, NULL,
+			  "'select_work' needs 'query': the SQL that selects the work IDs");
+	else
+		sw->kind = SELECT_SQLITE;
+}
+
+static void parse_select_work(struct yamldoc *y, const struct yd_pair *p, void *dst)
+{
+	struct select_work *sw = dst;
+	yaml_node_t *n = p->value;
+	sw->loc = yd_loc(y, n);
+	if (n->type == YAML_MAPPING_NODE)
+		select_work_map(y, n, sw);
+	else
+		select_command(y, n, p->name, sw);
 }
 
 static void dep_job_type(struct yamldoc *y, const struct yd_pair *p, void *dst)
@@ -277,6 +319,7 @@ static const struct yd_field job_fields[] = {
 	{ "executor", config_field_executor, offsetof(struct job, executor) },
 	{ "slurm", config_field_slurm, offsetof(struct job, slurm) },
 	{ "log_limit", config_field_log_limit, offsetof(struct job, log_limit) },
+	{ "python_fork", parse_python_fork, offsetof(struct job, python_fork) },
 };
 
 /* ---- the header as a whole ---------------------------------------------------------- */
@@ -345,6 +388,7 @@ void job_release(struct job *job)
 	strv_free(job->select_work.argv);
 	free(job->select_work.sqlite_path);
 	free(job->select_work.query);
+	free(job->select_work.func);
 	strv_free(job->command);
 	free(job->fatal_exit_codes);
 	kvlist_release(&job->env);

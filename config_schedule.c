@@ -11,9 +11,10 @@
  * fingerprint: two expressions with the same meaning give the same text, so rewriting a
  * trigger without changing when it fires does not count as a change.
  *
- * Cross-file checks (an entry's job exists) belong to project.c. Entries with a duplicate id
- * are still returned (with the error in diags) so that those checks see every entry; a
- * schedule with problems must not be used for scheduling anyway. */
+ * Cross-file checks (an entry's job exists) belong to project.c. An entry with problems is
+ * still returned, with its first problem in entry.problem, when it has a valid id: a bad entry
+ * disables itself alone, and `stau status` shows it on its row (docs/design.md,
+ * "Scheduling"). A later entry with an id already given is disabled the same way. */
 #include "config.h"
 
 #include <stddef.h>
@@ -35,6 +36,7 @@
 struct sched_draft {
 	struct schedule *s;
 	const struct tz *zone; /* of settings.timezone; NULL when it is bad */
+	bool zone_bad;	       /* settings.timezone is bad: entries without a zone are disabled */
 	size_t entries_cap;
 	struct id_seen *ids;   /* open addressing: every id given so far, for duplicates */
 	size_t ids_cap;
@@ -62,9 +64,11 @@ static void settings_timezone(struct yamldoc *y, const struct yd_pair *p, void *
 				       "a time zone such as 'Europe/Copenhagen'");
 	if (!s) {
 		sd->zone = NULL;
+		sd->zone_bad = true;
 		return;
 	}
 	sd->zone = tz_get(s, err, sizeof(err));
+	sd->zone_bad = !sd->zone;
 	if (!sd->zone) {
 		yd_report(y, p->value, ZONE_HINT, "%s", err);
 		return;
@@ -106,6 +110,9 @@ static void parse_state_dir(struct yamldoc *y, const struct yd_pair *p, void *ds
 	*out = xstrdup(s);
 }
 
+static void parse_settings_map(struct yamldoc *y, const struct yd_pair *p,
+			       struct sched_draft *sd, const struct yd_field *fields, size_t nf);
+
 static void parse_settings(struct yamldoc *y, const struct yd_pair *p, void *dst)
 {
 	/* offsets are into struct settings, except timezone, which is handled by the draft */
@@ -120,11 +127,21 @@ static void parse_settings(struct yamldoc *y, const struct yd_pair *p, void *dst
 		{ "metrics_file", parse_metrics_file, offsetof(struct settings, metrics_file) },
 		{ "on_failure", config_field_argv, offsetof(struct settings, on_failure) },
 		{ "log_limit", config_field_log_limit, offsetof(struct settings, log_limit) },
+		{ "python_fork", yd_parse_bool, offsetof(struct settings, python_fork) },
 		{ "state_dir", parse_state_dir, offsetof(struct settings, state_dir) },
 	};
 	struct sched_draft *sd = dst;
 	if (yd_is_null(p->value))
 		return;
+	size_t before = y->d->n;
+	parse_settings_map(y, p, sd, fields, ARRAY_SIZE(fields));
+	if (y->d->n > before)
+		sd->s->settings_ok = false;
+}
+
+static void parse_settings_map(struct yamldoc *y, const struct yd_pair *p,
+			       struct sched_draft *sd, const struct yd_field *fields, size_t nf)
+{
 	if (p->value->type != YAML_MAPPING_NODE) {
 		yd_bad_value(y, p->value, NULL, p->name,
 			     "a map of settings such as 'timezone: UTC'");
@@ -134,11 +151,11 @@ static void parse_settings(struct yamldoc *y, const struct yd_pair *p, void *dst
 	struct yd_pair *pairs = yd_map_pairs(y, p->value, &np);
 	for (size_t i = 0; i < np; i++) {
 		const struct yd_field *f = NULL;
-		for (size_t k = 0; k < ARRAY_SIZE(fields) && !f; k++)
+		for (size_t k = 0; k < nf && !f; k++)
 			if (!strcmp(fields[k].name, pairs[i].name))
 				f = &fields[k];
 		if (!f)
-			yd_unknown_key(y, &pairs[i], fields, ARRAY_SIZE(fields));
+			yd_unknown_key(y, &pairs[i], fields, nf);
 		else if (!f->parse)
 			settings_timezone(y, &pairs[i], sd);
 		else
@@ -445,7 +462,23 @@ static void entry_release(struct entry *e)
 	kvlist_release(&e->kwargs);
 	free(e->work_ids);
 	free(e->timezone);
+	free(e->problem);
 	memset(e, 0, sizeof(*e));
+}
+
+/* The first problem of the entry (diagnostics from `before` on) disables it; so does a
+ * bad settings.timezone (reported there) for an entry that gives no zone of its own: it
+ * would fire at other hours than meant. */
+static void entry_problem(struct yamldoc *y, struct sched_draft *sd, struct entry_draft *ed,
+			  size_t before)
+{
+	if (ed->e.trigger.zone)
+		ed->e.trigger_text = trigger_text(&ed->e.trigger);
+	if (y->d->n > before)
+		ed->e.problem = diag_format(&y->d->v[before]);
+	else if (!ed->e.trigger.zone || (sd->zone_bad && !ed->timezone))
+		ed->e.problem = xstrdup("settings.timezone is not a valid time zone, and the "
+					"entry gives none of its own");
 }
 
 static void parse_entry(struct yamldoc *y, struct sched_draft *sd, yaml_node_t *n)
@@ -465,13 +498,12 @@ static void parse_entry(struct yamldoc *y, struct sched_draft *sd, yaml_node_t *
 	entry_id(y, &ed);
 	entry_job(y, &ed);
 	entry_trigger(y, sd, &ed);
-	bool ok = y->d->n == before;
 	entry_duplicate(y, sd, &ed);
-	if (!ok) {
+	if (!ed.e.id) { /* reported; without an id it has no row and no state */
 		entry_release(&ed.e);
 		return;
 	}
-	ed.e.trigger_text = trigger_text(&ed.e.trigger);
+	entry_problem(y, sd, &ed, before);
 	struct schedule *s = sd->s;
 	grow(&s->entries, &sd->entries_cap, s->nentries + 1, sizeof(*s->entries));
 	s->entries[s->nentries++] = ed.e;
@@ -508,15 +540,17 @@ static void settings_init(struct settings *st)
 	st->misfire_grace = DEFAULT_MISFIRE_GRACE;
 	st->retention = DEFAULT_RETENTION;
 	st->log_limit = CONFIG_LOG_LIMIT;
+	st->python_fork = true;
 }
 
 int config_parse_schedule(const char *file, const char *text, size_t len, struct schedule *s,
 			  struct diags *d)
 {
 	char err[160];
-	struct sched_draft sd = { s, NULL, 0, NULL, 0 };
+	struct sched_draft sd = { s, NULL, false, 0, NULL, 0 };
 	memset(s, 0, sizeof(*s));
 	settings_init(&s->settings);
+	s->settings_ok = true;
 	sd.zone = tz_get("UTC", err, sizeof(err));
 	size_t before = d->n;
 	struct yamldoc y;
@@ -538,7 +572,12 @@ int config_parse_schedule(const char *file, const char *text, size_t len, struct
 		free(pairs);
 	} else if (root && !yd_is_null(root)) {
 		yd_root_not_map(&y, root, "a map with 'settings' and 'schedule'");
+		s->not_yaml = true;
+	} else if (!root && d->n > before) {
+		s->not_yaml = true;
 	}
+	if (s->not_yaml)
+		s->settings_ok = false;
 	free(sd.ids);
 	yd_release(&y);
 	yd_sort_diags(d, before);

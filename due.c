@@ -12,8 +12,10 @@
  * any earlier fire times that were never handled (stau was not called for a while) are
  * coalesced into it, never run one by one. But when now is further than misfire_grace past
  * the fire time, running it now would be a surprise: the fire time is recorded as missed
- * instead (status shows it), and nothing runs. When the entry's job still has a run queued or
- * active and the job does not allow multiple runs, the fire time is recorded as skipped.
+ * instead (status shows it), and nothing runs. When the entry's own previous run is still
+ * queued or active and the job does not allow multiple runs, the fire time is recorded as
+ * skipped. Overlap is the entry's alone: a run of the same job queued by another entry (other
+ * kwargs, say) does not hold it back.
  * Either way the fire time is handled: it is never looked at again.
  *
  * An entry seen for the first time, or whose trigger changed (its fingerprint differs from the
@@ -24,7 +26,8 @@
  * handled time as one second before the current minute.
  *
  * Missed is checked before skipped: a fire time too old to run is missed whatever the job is
- * doing. */
+ * doing. A disabled entry (a problem of its own, such as an unknown job) handles its fire
+ * times without running them, so that once fixed it starts from its next one. */
 #include "due.h"
 
 #include <string.h>
@@ -56,9 +59,11 @@ struct due_decision due_decide(const struct due_input *in)
 	d.fire = fire;
 	d.last_handled = fire;
 	d.store = true;
-	if (in->now - fire > in->misfire_grace)
+	if (in->disabled)
+		d.action = DUE_DISABLED;
+	else if (in->now - fire > in->misfire_grace)
 		d.action = DUE_MISSED;
-	else if (in->job_active && !in->allow_multiple)
+	else if (in->own_active && !in->allow_multiple)
 		d.action = DUE_SKIPPED;
 	else
 		d.action = DUE_RUN;
@@ -67,6 +72,6 @@ struct due_decision due_decide(const struct due_input *in)
 
 const char *due_action_name(enum due_action a)
 {
-	static const char *const names[] = { "nothing", "run", "missed", "skipped" };
-	return (unsigned)a < 4 ? names[a] : "?";
+	static const char *const names[] = { "nothing", "run", "missed", "skipped", "disabled" };
+	return (unsigned)a < 5 ? names[a] : "?";
 }

@@ -14,7 +14,9 @@ enum due_action {
 	DUE_NOTHING,	/* not due */
 	DUE_RUN,	/* queue one run for `fire` */
 	DUE_MISSED,	/* `fire` is older than misfire_grace: record it as missed, do not run */
-	DUE_SKIPPED,	/* the job is still queued or running: record `fire` as skipped */
+	DUE_SKIPPED,	/* the entry's own previous run is still queued or running: record
+			 * `fire` as skipped */
+	DUE_DISABLED,	/* the entry is disabled by a problem: `fire` is handled, nothing runs */
 };
 
 struct due_input {
@@ -24,8 +26,13 @@ struct due_input {
 	int64_t last_handled;		/* the last fire time handled; INT64_MIN: none */
 	int64_t now;
 	int64_t misfire_grace;		/* seconds */
-	bool job_active;		/* a run of the entry's job is QUEUED or ACTIVE */
+	bool own_active;		/* the entry's own previous run (the last it queued or
+					 * shared) is QUEUED or ACTIVE; another entry's run of the
+					 * same job does not count */
 	bool allow_multiple;		/* the job's allow_multiple_jobs */
+	bool disabled;			/* the entry has a problem (unknown or BROKEN job): its
+					 * fire times pass unrun, so that a fixed entry starts
+					 * from its next fire time */
 };
 
 struct due_decision {
@@ -39,7 +46,7 @@ struct due_decision {
  * decision. Earlier unhandled fire times are coalesced into the latest one. Never fails. */
 struct due_decision due_decide(const struct due_input *in);
 
-/* "nothing", "run", "missed", "skipped". */
+/* "nothing", "run", "missed", "skipped", "disabled". */
 const char *due_action_name(enum due_action a);
 
 #endif

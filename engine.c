@@ -88,7 +88,8 @@ static void real_sleep_until(void *ctx, int64_t t)
 {
 	int64_t ms = real_ms_until(ctx, t);
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-	while (nanosleep(&ts, &ts) && errno == EINTR)
+	/* a stop signal ends the wait: the loop sees it and stops before the next attempt */
+	while (nanosleep(&ts, &ts) && errno == EINTR && !stop_requested)
 		;
 }
 
@@ -424,9 +425,14 @@ static int launch(struct engine *e, struct state_chunk *c)
 				  .timeout_ms = r.job->timeout * 1000,
 				  .log_limit = r.job->log_limit ? r.job->log_limit
 								: e->p->sched.settings.log_limit };
+	struct exec_python py;
+	struct strvec keep = { 0 };
+	if (chunk_python(e, &r, &py, &keep))
+		spec.python = &py;
 	char err[512] = "";
 	pid_t pid = 0;
 	int rc = e->ex->ops->start(e->ex->self, &spec, (uint64_t)c->id, &pid, err, sizeof(err));
+	strvec_release(&keep);
 	strvec_release(&argv);
 	strvec_release(&env);
 	free(header);

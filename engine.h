@@ -133,8 +133,8 @@ struct engine_new_run {
  * a command or a query: call it outside any state transaction. Returns 0, or -1 with the
  * reason in err. An empty result is not an error here: expanding such a run cancels it with
  * "no work". */
-int engine_select_work(const struct project *p, const struct job *master, struct idlist *ids,
-		       bool *has_ids, char *err, size_t errlen);
+int engine_select_work(const struct project *p, const struct job *master, const char *kwargs,
+		       struct idlist *ids, bool *has_ids, char *err, size_t errlen);
 
 /* Records a new QUEUED run (or FAILED, with r->fail) in one transaction, which may be nested
  * in the caller's. Returns 0 and sets *id, or -1 with a message in err on a state error. */

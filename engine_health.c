@@ -65,7 +65,7 @@ int engine_file_hash(struct state *st, const char *dir, const char *path, char *
 		goto out;
 	}
 	rc = 1;
-	text = read_file(abs, &len);
+	text = read_regular_file(abs, &len, NULL);
 	if (!text) {
 		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
 		goto out;
@@ -207,11 +207,30 @@ static char *log_tail(const char *path)
 	return buf;
 }
 
-static bool fatal_code(const struct job *job, int code)
+/* Whether the last line the one-shot Python runner wrote before log's trailer is its own
+ * "cannot import" or "has no function" (pyrunner.py's import_job): then its exit 3 is its
+ * own, not main_func's sys.exit(3). */
+static bool runner_could_not_load(const char *tail)
 {
+	const char *end = tail ? strstr(tail, "\n[exited with status 3]") : NULL;
+	if (!end)
+		return false;
+	const char *line = end;
+	while (line > tail && line[-1] != '\n')
+		line--;
+	if (strncmp(line, "stau runner: ", 13))
+		return false;
+	const char *bad = strstr(line, " has no function ");
+	return !strncmp(line + 13, "cannot import ", 14) || (bad && bad < end);
+}
+
+static bool fatal_code(const struct job *job, const struct exec_result *x, const char *tail)
+{
+	int code = x->exit_code;
+	/* the runner could not load the job: always fatal (docs/design.md, "The Python
+	 * runner"); main_func's own exit 3 is an ordinary failure */
 	if (job->main_func && code == 3)
-		return true; /* the runner could not load the job: always fatal (docs/design.md,
-			      * "The Python runner") */
+		return x->forked ? x->broken : runner_could_not_load(tail);
 	for (size_t i = 0; i < job->nfatal; i++)
 		if (job->fatal_exit_codes[i] == code)
 			return true;
@@ -223,6 +242,7 @@ static void judge_failure(struct engine *e, const struct running *r, const struc
 {
 	const struct state_chunk *c = &r->c;
 	char buf[32];
+	v->res.tail = log_tail(r->log);
 	if (x->exec_errno) {
 		v->why = xasprintf("cannot execute '%s': %s", r->argv0, strerror(x->exec_errno));
 		v->message = xstrdup(v->why);
@@ -232,7 +252,7 @@ static void judge_failure(struct engine *e, const struct running *r, const struc
 		v->message = xstrdup(v->why);
 	} else if (x->signal) {
 		v->why = xstrdup(proc_killed_by(x->signal, buf, sizeof(buf)));
-	} else if (fatal_code(r->job, x->exit_code)) {
+	} else if (fatal_code(r->job, x, v->res.tail)) {
 		bool runner = r->job->main_func && x->exit_code == 3;
 		v->why = xasprintf("exit %d", x->exit_code);
 		v->note = xasprintf("a fatal exit: job '%s' is broken until its file changes or "
@@ -254,7 +274,6 @@ static void judge_failure(struct engine *e, const struct running *r, const struc
 		if (v->res.retry_at)
 			v->outcome = ENGINE_RETRY;
 	}
-	v->res.tail = log_tail(r->log);
 }
 
 void judge_child(struct engine *e, const struct running *r, const struct exec_result *x,

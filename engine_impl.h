@@ -158,6 +158,10 @@ void verdict_release(struct verdict *v);
  * Returns 0, or -1 with why it cannot start in *why (a new string). */
 int chunk_argv(const struct project *p, const struct job *job, struct strvec *argv,
 	       char **shown, char **why);
+/* Whether chunk r (of a main_func job) is forked from a Python runner; then *py describes
+ * it, its strings borrowed from r, e and *keep (the caller releases keep once started). */
+bool chunk_python(struct engine *e, const struct running *r, struct exec_python *py,
+		  struct strvec *keep);
 /* Writes the chunk's IDs, one per line, to its slot's STAU_WORK_IDS_FILE. Returns 0, or -1
  * with why it cannot start in *why (a new string). */
 int chunk_write_ids(struct engine *e, const struct running *r, char **why);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec_select.h"
 #include "plan.h"
 #include "util.h"
 
@@ -39,16 +40,32 @@ fail:
 	return -1;
 }
 
-int engine_select_work(const struct project *p, const struct job *master, struct idlist *ids,
-		       bool *has_ids, char *err, size_t errlen)
+/* The interpreter of a select_work: {python: FUNC}, as for main_func chunks. */
+static const char *select_python(const struct project *p)
+{
+	const char *py = p->sched.settings.python;
+	if (!py || !*py)
+		py = getenv("STAU_PYTHON");
+	return py && *py ? py : "python3";
+}
+
+int engine_select_work(const struct project *p, const struct job *master, const char *kwargs,
+		       struct idlist *ids, bool *has_ids, char *err, size_t errlen)
 {
 	const struct select_work *sw = &master->select_work;
+	int64_t timeout = sw->timeout > 0 ? sw->timeout : SELECT_WORK_TIMEOUT;
+	struct workids_select o = { .dir = p->dir, .kwargs_json = kwargs,
+				    .timeout_ms = timeout * 1000 };
 	*has_ids = sw->kind != SELECT_NONE;
 	int rc = 0;
 	if (sw->kind == SELECT_COMMAND)
-		rc = workids_from_command(sw->argv, p->dir, ids, err, errlen);
+		rc = workids_from_command(sw->argv, &o, ids, err, errlen);
 	else if (sw->kind == SELECT_SQLITE)
-		rc = workids_from_sqlite(sw->sqlite_path, sw->query, p->dir, ids, err, errlen);
+		rc = workids_from_sqlite(sw->sqlite_path, sw->query, &o, ids, err, errlen);
+	else if (sw->kind == SELECT_PYTHON)
+		rc = exec_select_python(&(struct exec_select){ .python = select_python(p),
+				.job_file = master->path, .func = sw->func, .select = o },
+				ids, err, errlen);
 	return rc;
 }
 

@@ -37,6 +37,7 @@
 #include "exec.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -51,6 +52,7 @@
 
 #include "exec_log.h"
 #include "exec_slurm.h"
+#include "exec_pyrun.h"
 #include "proc.h"
 #include "util.h"
 
@@ -70,6 +72,11 @@ struct child {
 	int64_t timeout_ms;
 	int64_t deadline_ms;	/* next action: SIGTERM (or SIGKILL when timed_out); 0 = none */
 	bool timed_out;
+	bool forked;		/* forked by a Python runner (exec_pyrun.h), not by us */
+	bool ended;		/* forked: its end was read (code, sig, lost): never signal it
+				 * again, its pid is free */
+	bool broken, lost;	/* forked: the import failed (no process); its runner died */
+	int code, sig;
 };
 
 /* The process group of a child that has been reaped, while what the child left in it runs:
@@ -92,6 +99,7 @@ struct local_exec {
 	int sigfd;		/* signalfd for SIGCHLD */
 	sigset_t oldmask;	/* the mask before we blocked SIGCHLD, restored by destroy */
 	uint64_t reset;		/* the signals each child puts back to their defaults */
+	struct pyrun_pool *py;	/* the Python runners, or NULL before the first */
 };
 
 /* The earlier of two times, where 0 is none. */
@@ -190,15 +198,14 @@ static char *find_program(const char *argv0, char *const *env, const char *cwd, 
  * around vfork; the child sets each handler to the default before unblocking, so no handler
  * of stau ever runs on the shared memory. */
 
-static void __attribute__((noreturn)) child_fail(int errfd, int err, const char *what,
-						 const char *arg)
+/* What the child was doing when it failed: the parent writes the message (strerror and
+ * snprintf are not for a child that shares the parent's memory). */
+enum child_step { STEP_OUTPUT, STEP_CHDIR, STEP_EXEC };
+
+static void __attribute__((noreturn)) child_fail(int errfd, enum child_step step, int err)
 {
-	char buf[512];
-	int n = snprintf(buf, sizeof(buf), "stau: cannot %s '%s': %s\n", what, arg,
-			 strerror(err));
-	if (n > 0)
-		write_all(STDERR_FILENO, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-	write_all(errfd, (const char *)&err, sizeof(err));
+	int report[2] = { (int)step, err };
+	write_all(errfd, (const char *)report, sizeof(report));
 	_exit(127);
 }
 
@@ -223,27 +230,40 @@ static void __attribute__((noreturn)) run_child(const struct child_plan *cp)
 	int null = open("/dev/null", O_RDONLY);
 	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(cp->logfd, STDOUT_FILENO) < 0 ||
 	    dup2(cp->logfd, STDERR_FILENO) < 0)
-		child_fail(cp->errfd, errno, "set up the output of", spec->argv[0]);
+		child_fail(cp->errfd, STEP_OUTPUT, errno);
 	proc_child_close_fds(cp->errfd);
 	if (spec->cwd && chdir(spec->cwd))
-		child_fail(cp->errfd, errno, "change to directory", spec->cwd);
+		child_fail(cp->errfd, STEP_CHDIR, errno);
 	if (!cp->prog)
-		child_fail(cp->errfd, cp->prog_errno, "execute", spec->argv[0]);
+		child_fail(cp->errfd, STEP_EXEC, cp->prog_errno);
 	execve(cp->prog, spec->argv, cp->env);
-	child_fail(cp->errfd, errno, "execute", spec->argv[0]);
+	child_fail(cp->errfd, STEP_EXEC, errno);
 }
 
 /* ---- the parent side ---- */
 
-/* The errno the child reported through the pipe, or 0 when it exec'd. */
-static int read_exec_errno(int fd)
+/* The errno the child reported through the pipe, or 0 when it exec'd; what failed goes to
+ * the log, where the job's own output would have gone. */
+static int read_exec_errno(int fd, int logfd, const struct exec_spec *spec)
 {
-	int e = 0;
+	int report[2] = { 0, 0 };
 	ssize_t r;
 	do
-		r = read(fd, &e, sizeof(e));
+		r = read(fd, report, sizeof(report));
 	while (r < 0 && errno == EINTR);
-	return r == (ssize_t)sizeof(e) ? e : 0;
+	if (r != (ssize_t)sizeof(report) || !report[1])
+		return 0;
+	static const char *const what[] = { "set up the output of", "change to directory",
+					    "execute" };
+	enum child_step step = report[0] >= STEP_OUTPUT && report[0] <= STEP_EXEC ? report[0]
+										: STEP_EXEC;
+	const char *arg = step == STEP_CHDIR ? spec->cwd : spec->argv[0];
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "stau: cannot %s '%s': %s\n", what[step], arg,
+			 strerror(report[1]));
+	if (n > 0)
+		write_all(logfd, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	return report[1];
 }
 
 static struct child *find_child(struct local_exec *x, uint64_t token)
@@ -254,6 +274,47 @@ static struct child *find_child(struct local_exec *x, uint64_t token)
 	return NULL;
 }
 
+/* Adds a child that started at t0 (monotonic ms). */
+static struct child *add_child(struct local_exec *x, const struct exec_spec *spec,
+			       uint64_t token, pid_t p, int logfd, int64_t t0)
+{
+	grow(&x->v, &x->cap, x->n + 1, sizeof(*x->v));
+	struct child *c = &x->v[x->n++];
+	*c = (struct child){ .token = token, .pid = p,
+			     .logfd = logfd, .log = { .limit = spec->log_limit, .seen_ms = t0 },
+			     .started_ms = t0, .timeout_ms = spec->timeout_ms,
+			     .deadline_ms = spec->timeout_ms > 0 ? t0 + spec->timeout_ms : 0 };
+	if (spec->log_limit > 0)
+		x->watch_ms = earliest(x->watch_ms, t0 + EXEC_LOG_FIRST_MS);
+	return c;
+}
+
+/* Starts spec's Python chunk in a child that a runner forks (exec_pyrun.h); the first chunk
+ * of a module's version waits for its import. A module that cannot be imported gives a child
+ * that has ended already (broken, exit 3, no process: pid 0). */
+static int start_forked(struct local_exec *x, const struct exec_spec *spec, int logfd,
+			uint64_t token, pid_t *pid, char *err, size_t errlen)
+{
+	if (!x->py)
+		x->py = pyrun_new();
+	int64_t t0 = monotonic_ms();
+	pid_t p = 0;
+	int rc = pyrun_chunk(x->py, spec, logfd, token, &p, err, errlen);
+	if (rc < 0) {
+		close(logfd);
+		return -1;
+	}
+	struct child *c = add_child(x, spec, token, p, logfd, t0);
+	c->forked = true;
+	if (rc == 1) {
+		c->ended = c->broken = true;
+		c->code = 3;
+		c->deadline_ms = 0;
+	}
+	*pid = p;
+	return 0;
+}
+
 static int local_start(void *self, const struct exec_spec *spec, uint64_t token, pid_t *pid,
 		       char *err, size_t errlen)
 {
@@ -261,6 +322,8 @@ static int local_start(void *self, const struct exec_spec *spec, uint64_t token,
 	int logfd = open_log(spec, err, errlen);
 	if (logfd < 0)
 		return -1;
+	if (spec->python)
+		return start_forked(x, spec, logfd, token, pid, err, errlen);
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC)) {
 		snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno));
@@ -290,16 +353,9 @@ static int local_start(void *self, const struct exec_spec *spec, uint64_t token,
 		return -1;
 	}
 	setpgid(p, p); /* also here, so that kill(-p) works before the child ran */
-	int e = read_exec_errno(pfd[0]);
+	int e = read_exec_errno(pfd[0], logfd, spec);
 	close(pfd[0]);
-	grow(&x->v, &x->cap, x->n + 1, sizeof(*x->v));
-	struct child *c = &x->v[x->n++];
-	*c = (struct child){ .token = token, .pid = p,
-			     .logfd = logfd, .log = { .limit = spec->log_limit, .seen_ms = t0 },
-			     .exec_errno = e, .started_ms = t0, .timeout_ms = spec->timeout_ms,
-			     .deadline_ms = spec->timeout_ms > 0 ? t0 + spec->timeout_ms : 0 };
-	if (spec->log_limit > 0)
-		x->watch_ms = earliest(x->watch_ms, t0 + EXEC_LOG_FIRST_MS);
+	add_child(x, spec, token, p, logfd, t0)->exec_errno = e;
 	*pid = p;
 	return 0;
 }
@@ -334,7 +390,8 @@ static void note(int fd, const char *text)
  * now, for the outcome; it is cut to its limit once nothing of the group writes to it. */
 static void end_group(struct local_exec *x, struct child *c, const struct exec_result *res)
 {
-	bool left = kill(-c->pid, c->timed_out ? SIGKILL : SIGTERM) == 0;
+	/* a forked chunk's runner has killed what it left (its pid may be free by now) */
+	bool left = !c->forked && kill(-c->pid, c->timed_out ? SIGKILL : SIGTERM) == 0;
 	if (!left)
 		exec_log_cut(&c->log, c->logfd);
 	else if (!c->timed_out)
@@ -395,20 +452,36 @@ static int64_t watch(struct local_exec *x, int64_t now)
 	return next;
 }
 
+/* The wait status of child c, as waitpid gives it: 1 (*status), 0 (it runs), -1 (not ours).
+ * A forked child's end was read from its runner (read_runners). */
+static int wait_status(struct child *c, int *status)
+{
+	if (c->forked) {
+		if (!c->ended)
+			return 0;
+		*status = c->lost ? SIGKILL : c->sig ? c->sig & 0x7f : (c->code & 0xff) << 8;
+		if (c->lost)
+			note(c->logfd, "[stau: its Python runner ended, and the chunk with it]\n");
+		return 1;
+	}
+	pid_t r;
+	do
+		r = waitpid(c->pid, status, WNOHANG);
+	while (r < 0 && errno == EINTR);
+	return r > 0 ? 1 : r;
+}
+
 /* Reaps child i when it has ended: fills res, removes it. Returns 1, 0 (still running). */
 static int reap(struct local_exec *x, size_t i, struct exec_result *res, uint64_t *token)
 {
 	struct child *c = &x->v[i];
-	int status;
-	pid_t r;
-	do
-		r = waitpid(c->pid, &status, WNOHANG);
-	while (r < 0 && errno == EINTR);
+	int status = 0;
+	int r = wait_status(c, &status);
 	if (r == 0)
 		return 0;
 	*res = (struct exec_result){ .timed_out = c->timed_out, .exec_errno = c->exec_errno,
 				     .duration_ms = monotonic_ms() - c->started_ms,
-				     .exit_code = -1 };
+				     .exit_code = -1, .forked = c->forked, .broken = c->broken };
 	if (r < 0)
 		res->exit_code = 127; /* not our child any more: cannot happen, but never hang */
 	else if (WIFEXITED(status))
@@ -440,7 +513,7 @@ static int64_t enforce_deadlines(struct local_exec *x, int64_t now)
 	int64_t next = 0;
 	for (size_t i = 0; i < x->n; i++) {
 		struct child *c = &x->v[i];
-		if (c->deadline_ms && c->deadline_ms <= now) {
+		if (c->deadline_ms && c->deadline_ms <= now && !c->ended) {
 			kill(-c->pid, c->timed_out ? SIGKILL : SIGTERM);
 			c->deadline_ms = c->timed_out ? 0 : now + kill_grace_ms();
 			c->timed_out = true;
@@ -459,12 +532,37 @@ static void drain_signals(struct local_exec *x)
 		;
 }
 
-/* Waits for SIGCHLD; returns 1 when a signal handler interrupted the wait (the caller may
- * have been asked to stop), else 0. */
+/* A wait in milliseconds as poll() takes it: a timeout of weeks does not overflow an int. */
+static int poll_ms(int64_t ms)
+{
+	return ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* Reads what the Python runners say: the chunks of theirs that ended. */
+static void read_runners(struct local_exec *x)
+{
+	struct pyrun_exit e;
+	while (x->py && pyrun_next_exit(x->py, &e) == 1) {
+		struct child *c = find_child(x, e.token);
+		if (!c || !c->forked || c->ended)
+			continue;
+		*c = (struct child){ .ended = true, .code = e.exit_code, .sig = e.signal,
+				     .lost = e.lost, .forked = true, .token = c->token,
+				     .pid = c->pid, .logfd = c->logfd, .log = c->log,
+				     .started_ms = c->started_ms, .timeout_ms = c->timeout_ms,
+				     .timed_out = c->timed_out };
+	}
+}
+
+#define POLL_RUNNERS 64 /* Python runners watched at once (one per job and version) */
+
+/* Waits for SIGCHLD or a Python runner's report; returns 1 when a signal handler
+ * interrupted the wait (the caller may have been asked to stop), else 0. */
 static int poll_children(struct local_exec *x, int timeout)
 {
-	struct pollfd p = { .fd = x->sigfd, .events = POLLIN };
-	return poll(&p, 1, timeout) < 0 && errno == EINTR;
+	struct pollfd p[1 + POLL_RUNNERS] = { { .fd = x->sigfd, .events = POLLIN } };
+	size_t n = 1 + (x->py ? pyrun_pollfds(x->py, p + 1, POLL_RUNNERS) : 0);
+	return poll(p, n, timeout) < 0 && errno == EINTR;
 }
 
 static int local_wait(void *self, int timeout_ms, uint64_t *token, struct exec_result *res)
@@ -475,6 +573,7 @@ static int local_wait(void *self, int timeout_ms, uint64_t *token, struct exec_r
 	int64_t end = timeout_ms < 0 ? 0 : monotonic_ms() + timeout_ms;
 	for (;;) {
 		drain_signals(x);
+		read_runners(x);
 		for (size_t i = 0; i < x->n; i++)
 			if (reap(x, i, res, token))
 				return 1;
@@ -483,8 +582,7 @@ static int local_wait(void *self, int timeout_ms, uint64_t *token, struct exec_r
 		if (end && now >= end)
 			return 0;
 		int64_t limit = earliest(end, next);
-		int wait = limit ? (int)(limit - now) : -1;
-		if (poll_children(x, wait))
+		if (poll_children(x, limit ? poll_ms(limit - now) : -1))
 			return 0;
 	}
 }
@@ -496,7 +594,7 @@ static int local_signal(void *self, uint64_t token, int sig)
 		errno = ESRCH;
 		return -1;
 	}
-	return kill(-c->pid, sig);
+	return c->ended ? 0 : kill(-c->pid, sig); /* ended: reaped with its outcome next */
 }
 
 static size_t local_running(void *self)
@@ -516,7 +614,7 @@ static void end_leftovers(struct local_exec *x, int64_t kill_by)
 		x->watch_ms = now;
 		int64_t next = watch(x, now);
 		if (next > now)
-			poll_children(x, (int)(next - now));
+			poll_children(x, poll_ms(next - now));
 		drain_signals(x);
 	}
 }
@@ -529,7 +627,7 @@ static void local_destroy(void *self)
 	struct exec_result res;
 	uint64_t token;
 	for (size_t i = 0; i < x->n; i++) {
-		kill(-x->v[i].pid, SIGTERM);
+		local_signal(x, x->v[i].token, SIGTERM);
 		x->v[i].timed_out = false;
 		x->v[i].deadline_ms = 0;
 	}
@@ -541,10 +639,11 @@ static void local_destroy(void *self)
 		local_wait(x, (int)left, &token, &res);
 	}
 	for (size_t i = 0; i < x->n; i++)
-		kill(-x->v[i].pid, SIGKILL);
+		local_signal(x, x->v[i].token, SIGKILL);
 	while (x->n)
 		local_wait(x, -1, &token, &res);
 	end_leftovers(x, end);
+	pyrun_free(x->py);
 	close(x->sigfd);
 	sigprocmask(SIG_SETMASK, &x->oldmask, NULL);
 	free(x->v);
@@ -563,6 +662,15 @@ static bool local_owner_alive(void *self, const struct exec_record *r)
 	return proc_alive(&r->owner);
 }
 
+/* Whether pid is a Python runner that r's owner started (exec_pyrun.h), whose chunks are its
+ * children: the owner's child, in a process group of its own. */
+static bool runner_of_owner(pid_t pid, const struct exec_record *r)
+{
+	pid_t ppid, pgrp;
+	return pid > 1 && !proc_parent_group(pid, &ppid, &pgrp) && ppid == r->owner.pid &&
+	       pgrp == pid;
+}
+
 /* Whether r's recorded child still is the process its owner started for it: the owner's
  * child, leading its own process group, not naming another chunk (an environment that
  * cannot be read, or without STAU_CHUNK_ID, names none: a job may exec with a clean one). */
@@ -571,7 +679,7 @@ static bool child_is_chunks(const struct exec_record *r)
 	pid_t ppid, pgrp;
 	struct proc_chunk_env want = { .chunk = r->chunk };
 	return r->child > 0 && !proc_parent_group(r->child, &ppid, &pgrp) &&
-	       ppid == r->owner.pid && pgrp == r->child &&
+	       (ppid == r->owner.pid || runner_of_owner(ppid, r)) && pgrp == r->child &&
 	       proc_env_names(r->child, &want) != PROC_ENV_OTHER;
 }
 
@@ -602,8 +710,10 @@ static void local_kill_lost(void *self, const struct exec_record *r)
 		exec_slurm_kill_lost(r);
 		return;
 	}
+	char owner[64];
+	snprintf(owner, sizeof(owner), "%ld:%lld", (long)r->owner.pid, (long long)r->owner.start);
 	struct proc_chunk_env chunk = { .run = r->run, .chunk = r->chunk, .attempt = r->attempt,
-					.dir = r->dir };
+					.dir = r->dir, .runner_of = owner };
 	proc_kill_leftovers(r->child > 0 ? r->child : 0, &chunk);
 }
 

@@ -18,6 +18,23 @@
 
 #include "proc.h"
 
+/* A Python chunk of a main_func job that a runner forks (docs/design.md, "The Python
+ * runner"): exec_pyrun.h. argv is then only shown, never executed. */
+struct exec_python {
+	const char *interpreter; /* a path, or a name searched in PATH */
+	const char *job_file;	/* the module's file, relative to the spec's cwd */
+	const char *main_func;
+	const char *version;	/* the file's content hash as stau checked it: a runner serves
+				 * one version, and one is used only when the file it imported
+				 * still has this hash */
+	char *const *import_env; /* "NAME=value" for the runner (the job's env:, which must be
+				  * there at import time); NULL-terminated, or NULL */
+	const int64_t *ids;	/* the chunk's work IDs */
+	size_t nids;
+	const char *ids_file;	/* the same IDs, one per line */
+	const char *kwargs_json; /* a JSON object, or NULL */
+};
+
 struct exec_spec {
 	char *const *argv;	/* argv[0] is a path (with a '/') or a name searched in $PATH */
 	char *const *env_add;	/* "NAME=value" strings added to, and overriding, the environment
@@ -27,6 +44,8 @@ struct exec_spec {
 	const char *log_header; /* written as the log's first lines, may be NULL */
 	int64_t timeout_ms;	/* 0 = none; else SIGTERM to the group, SIGKILL 10 s later */
 	int64_t log_limit;	/* bytes the log may hold (exec_log.h); 0 = no limit */
+	const struct exec_python *python; /* non-NULL: fork the chunk from a runner that
+					   * imported the module, env_add in its os.environ */
 };
 
 struct exec_result {
@@ -36,6 +55,9 @@ struct exec_result {
 	int exec_errno;	   /* the child could not be started (execve failed): its errno; then
 			    * exit_code is 127 and the log says why */
 	int64_t duration_ms;
+	bool forked;	   /* forked from a Python runner (exec_spec.python) */
+	bool broken;	   /* the runner could not import the module (its import's output is
+			    * in the log): exit_code is 3, no chunk process ran */
 };
 
 /* A chunk that some stau process started, as the state records it: what an executor needs

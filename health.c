@@ -299,14 +299,17 @@ static void fill_entry(struct health_entry *he, struct health *h, const struct p
 	const struct state_entry_count *c =
 		FIND(e->id, r->counts, r->ncounts, struct state_entry_count, entry);
 	struct health_job *job = row_of(h, e->job);
-	he->next = e->enabled ? trigger_next(&e->trigger, now) : -1;
+	bool usable = e->enabled && e->trigger_text && !e->problem && p->sched_ok;
+	he->next = usable ? trigger_next(&e->trigger, now) : -1;
 	he->last_handled = se ? se->last_handled : INT64_MIN;
 	he->last_missed = se ? se->last_missed : INT64_MIN;
 	he->last_skipped = se ? se->last_skipped : INT64_MIN;
 	he->missed = c ? c->missed : 0;
 	he->skipped = c ? c->skipped : 0;
 	if (!p->sched_ok)
-		he->problem = "schedule.yaml has problems: nothing is scheduled until they are fixed";
+		he->problem = "schedule.yaml cannot be used: nothing is scheduled until it is fixed";
+	else if (e->problem)
+		he->problem = e->problem;
 	else if (!job)
 		he->problem = "its job has no file in jobs/";
 	else if (job->problem)
@@ -364,6 +367,7 @@ int health_read(struct health *h, const struct project *p, struct state *st, int
 	for (size_t i = 0; i < h->nentries; i++)
 		h->entries[i].e = &p->sched.entries[i];
 	h->schedule_problems = count_schedule_problems(p);
+	h->schedule_stopped = !p->sched_ok;
 	int rc = fill(h, p, st, now, flags, err, errlen);
 	if (rc)
 		health_release(h);

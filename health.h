@@ -72,7 +72,10 @@ struct health {
 	size_t njobs;
 	struct health_entry *entries; /* one per entry of the schedule, in file order */
 	size_t nentries;
-	size_t schedule_problems; /* problems in schedule.yaml: nothing is scheduled while > 0 */
+	size_t schedule_problems; /* problems in schedule.yaml: each disables its entry, or, when
+				   * the file cannot be used at all, every entry */
+	bool schedule_stopped;	  /* schedule.yaml cannot be used (it does not parse as YAML,
+				   * cannot be read or is unsafe): nothing new is scheduled */
 	bool database;		  /* the database exists (else every job never ran) */
 	/* what the rows point into */
 	struct state_run *master_runs;

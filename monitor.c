@@ -174,7 +174,7 @@ int monitor_hooks(struct state *st, const struct project *p, int64_t now,
 	int64_t *runs;
 	size_t n;
 	int taken = 0;
-	if (!p->sched.settings.on_failure && !p->sched_ok)
+	if (!p->sched.settings.on_failure && !p->sched.settings_ok)
 		return 0; /* schedule.yaml may set one that could not be read: wait for it */
 	if (state_alerts_pending(st, &runs, &n))
 		goto fail;
@@ -201,7 +201,7 @@ static int file_is_current(struct state *st, const char *path)
 	int64_t version;
 	if (state_runs_changed(st, &version))
 		return -1;
-	char *text = read_file(path, NULL);
+	char *text = read_regular_file(path, NULL, NULL);
 	int64_t shown = metrics_text_version(text);
 	free(text);
 	return shown == version;

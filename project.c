@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "schedcheck.h"
 #include "util.h"
 
 char *project_find_dir(const char *dir_opt)
@@ -357,15 +358,16 @@ static void load_schedule(struct project *p)
 	struct stat st;
 	char *why;
 	p->sched_ok = true;
-	if (stat(path, &st) && errno == ENOENT) {
+	size_t len = 0;
+	char *text = read_regular_file(path, &len, &st);
+	if (!text && errno == ENOENT) {
 		config_parse_schedule("schedule.yaml", "", 0, &p->sched, &p->diags);
 		free(path);
 		return;
 	}
-	size_t len = 0;
-	char *text = read_file(path, &len);
 	if (!text) {
-		diag_add(&p->diags, "schedule.yaml", 0, 0, NULL, "cannot read: %s", strerror(errno));
+		diag_add(&p->diags, "schedule.yaml", 0, 0, NULL, "cannot read: %s",
+			 errno == EINVAL ? "not a regular file" : strerror(errno));
 		p->sched_ok = false;
 		config_parse_schedule("schedule.yaml", "", 0, &p->sched, &p->diags);
 	} else if ((why = writable_reason(&st, "schedule.yaml"))) {
@@ -374,31 +376,11 @@ static void load_schedule(struct project *p)
 		p->sched_ok = false;
 		config_parse_schedule("schedule.yaml", "", 0, &p->sched, &p->diags);
 	} else {
-		p->sched_ok = config_parse_schedule("schedule.yaml", text, len, &p->sched,
-						    &p->diags) == 0;
+		config_parse_schedule("schedule.yaml", text, len, &p->sched, &p->diags);
+		p->sched_ok = !p->sched.not_yaml;
 	}
 	free(text);
 	free(path);
-}
-
-/* Each entry must name a job; entries of unknown jobs are reported and dropped. */
-static void check_entry_jobs(struct project *p)
-{
-	const char **names = xcalloc(p->njobs + 1, sizeof(*names));
-	for (size_t i = 0; i < p->njobs; i++)
-		names[i] = p->jobs[i].type;
-	for (size_t i = 0; i < p->sched.nentries; i++) {
-		struct entry *e = &p->sched.entries[i];
-		if (project_job(p, e->job))
-			continue;
-		const char *near = spell_suggest(e->job, names);
-		char *hint = near ? xasprintf("did you mean '%s'?", near) : NULL;
-		diag_add(&p->diags, "schedule.yaml", e->job_loc.line, e->job_loc.col, hint,
-			 "unknown job '%s': no file in jobs/ has that job type", e->job);
-		free(hint);
-		p->sched_ok = false;
-	}
-	free(names);
 }
 
 static uint64_t fp_add(uint64_t h, const void *data, size_t n)
@@ -508,9 +490,9 @@ int project_load(const char *dir, struct project *p)
 	}
 	load_schedule(p);
 	load_jobs(p);
-	if (!p->unusable) /* else every entry would name an unknown job */
-		check_entry_jobs(p);
 	graph_build(&p->graph, p->jobs, p->njobs, &p->diags);
+	if (!p->unusable) /* else every entry would name an unknown job */
+		schedcheck_entries(&p->sched, &p->graph, &p->diags);
 	return p->diags.n ? -1 : 0;
 }
 

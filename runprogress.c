@@ -148,7 +148,8 @@ int run_queue(struct state *st, const struct project *p, struct run_request *r, 
 	bool has_ids = r->has_ids;
 	r->failed = NULL;
 	if (!has_ids && r->select_work &&
-	    engine_select_work(p, project_job(p, r->job), &sel, &has_ids, err, sizeof(err)))
+	    engine_select_work(p, project_job(p, r->job), r->kwargs, &sel, &has_ids, err,
+			       sizeof(err)))
 		r->failed = xstrdup(err);
 	const int64_t *ids = r->has_ids ? r->ids : sel.v;
 	size_t nids = r->has_ids ? r->nids : sel.n;

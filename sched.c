@@ -35,6 +35,7 @@
 #include "due.h"
 #include "failtext.h"
 #include "monitor.h"
+#include "overlap.h"
 #include "project.h"
 #include "term.h"
 #include "timeutil.h"
@@ -51,6 +52,7 @@ struct tick {
 	struct project p;
 	size_t ended;	/* chunks that ended in this tick, done or not */
 	size_t waiting; /* queued runs left waiting by the last expansion */
+	struct overlap_set queued; /* runs entries queued in this tick, by their work */
 	bool state_failed;
 };
 
@@ -90,7 +92,7 @@ static int report_file_problems(struct tick *t, const char *file, size_t from, s
 	}
 	char *path = xasprintf("%s/%s", t->p.dir, file);
 	size_t len = 0;
-	char *text = read_file(path, &len);
+	char *text = read_regular_file(path, &len, NULL);
 	uint64_t h = hash_fnv1a(HASH_FNV1A_INIT, msg.buf, msg.len);
 	h = hash_fnv1a(h, text ? text : "", text ? len : 0);
 	char version[32];
@@ -142,7 +144,7 @@ static const struct state_entry *stored_entry(const struct state_entry *v, size_
 }
 
 static struct due_decision decide(struct tick *t, const struct entry *e,
-				  const struct state_entry *se, bool job_active)
+				  const struct state_entry *se, bool own_active)
 {
 	const struct job *job = project_job(&t->p, e->job);
 	struct due_input in = {
@@ -152,8 +154,9 @@ static struct due_decision decide(struct tick *t, const struct entry *e,
 		.last_handled = se ? se->last_handled : INT64_MIN,
 		.now = t->now,
 		.misfire_grace = t->p.sched.settings.misfire_grace,
-		.job_active = job_active,
+		.own_active = own_active,
 		.allow_multiple = job && job->allow_multiple_jobs,
+		.disabled = e->problem != NULL || !job,
 	};
 	return due_decide(&in);
 }
@@ -171,17 +174,17 @@ static void prepare_run(struct tick *t, const struct entry *e, struct prepared *
 {
 	char err[512];
 	memset(pr, 0, sizeof(*pr));
+	pr->kwargs = kv_to_json(&e->kwargs);
 	if (e->has_work_ids) {
 		for (size_t i = 0; i < e->nwork_ids; i++)
 			idlist_push(&pr->ids, e->work_ids[i]);
 		idlist_sort_unique(&pr->ids);
 		pr->has_ids = true;
-	} else if (engine_select_work(&t->p, project_job(&t->p, e->job), &pr->ids,
+	} else if (engine_select_work(&t->p, project_job(&t->p, e->job), pr->kwargs, &pr->ids,
 				      &pr->has_ids, err, sizeof(err))) {
 		pr->fail = xstrdup(err);
 	}
 	pr->git = project_git_commit(t->p.dir);
-	pr->kwargs = kv_to_json(&e->kwargs);
 }
 
 static void prepared_release(struct prepared *pr)
@@ -209,14 +212,46 @@ static int queue_entry_run(struct tick *t, const struct entry *e, int64_t fire,
 	return 0;
 }
 
-/* Re-decides entry e under the lock and acts: queue, record missed or skipped, store. */
+/* The run this tick queued for work identical to e's, or 0. */
+static int64_t shared_run(struct tick *t, const struct entry *e)
+{
+	char *key = overlap_work_key(e);
+	int64_t run = overlap_find(&t->queued, key);
+	free(key);
+	return run;
+}
+
+/* Queues a run for entry e, or lets it share the run another entry queued in this tick for
+ * identical work; *run is then the entry's own run. */
+static int run_or_share(struct tick *t, const struct entry *e, int64_t fire,
+			struct prepared *pr, int64_t *run)
+{
+	int64_t shared = shared_run(t, e);
+	if (shared) {
+		*run = shared;
+		say(t, SCHED_INFO, "entry '%s' shares %s run %lld: identical work", e->id, e->job,
+		    (long long)shared);
+		return 0;
+	}
+	if (!pr->kwargs) /* not foreseen outside the lock: select_work must not hold it */
+		return 1;
+	if (queue_entry_run(t, e, fire, pr, run))
+		return -1;
+	char *key = overlap_work_key(e);
+	overlap_add(&t->queued, key, *run);
+	free(key);
+	return 0;
+}
+
+/* Re-decides entry e under the lock and acts: queue, record missed or skipped, store.
+ * Returns 0, -1, or 1 (nothing done) when it must queue a run that pr has not prepared. */
 static int handle_entry_locked(struct tick *t, const struct entry *e, struct prepared *pr)
 {
 	struct state_entry se = { 0 };
 	int got = state_entry_get(t->st, e->id, &se);
 	if (got < 0)
 		return -1;
-	int active = state_job_active(t->st, e->job);
+	int active = state_run_open(t->st, got ? se.last_run : 0);
 	if (active < 0)
 		return -1;
 	struct due_decision d = decide(t, e, got ? &se : NULL, active);
@@ -233,15 +268,12 @@ static int handle_entry_locked(struct tick *t, const struct entry *e, struct pre
 			se.last_missed = d.fire;
 		if (d.action == DUE_SKIPPED)
 			se.last_skipped = d.fire;
-		if (d.action == DUE_RUN) {
-			if (!pr->kwargs) /* not foreseen outside the lock: rare, do it now */
-				prepare_run(t, e, pr);
-			rc = queue_entry_run(t, e, d.fire, pr, &se.last_run);
-		}
+		if (d.action == DUE_RUN)
+			rc = run_or_share(t, e, d.fire, pr, &se.last_run);
 		if (!rc)
 			rc = state_entry_set(t->st, &se);
 	}
-	if (d.action == DUE_MISSED || d.action == DUE_SKIPPED) {
+	if (!rc && (d.action == DUE_MISSED || d.action == DUE_SKIPPED)) {
 		char buf[40];
 		time_format(d.fire, NULL, buf, sizeof(buf));
 		say(t, SCHED_INFO, "entry '%s': fire time %s %s", e->id, buf,
@@ -251,21 +283,34 @@ static int handle_entry_locked(struct tick *t, const struct entry *e, struct pre
 	return rc;
 }
 
+/* handle_entry_locked in a transaction; 1: rolled back, as pr must be prepared first. */
+static int handle_entry_tx(struct tick *t, const struct entry *e, struct prepared *pr)
+{
+	int rc = state_begin(t->st);
+	int x = rc ? -1 : handle_entry_locked(t, e, pr);
+	if (!rc && x) {
+		state_rollback(t->st);
+		rc = x;
+	} else if (!rc) {
+		rc = state_commit(t->st);
+	}
+	return rc;
+}
+
 static int handle_entry(struct tick *t, const struct entry *e, const struct state_entry *se)
 {
 	struct due_decision d = decide(t, e, se, false);
 	if (!d.store)
 		return 0;
 	struct prepared pr = { 0 };
-	if (d.action == DUE_RUN && (state_job_active(t->st, e->job) == 0 ||
-				    project_job(&t->p, e->job)->allow_multiple_jobs))
+	if (d.action == DUE_RUN && (state_run_open(t->st, se ? se->last_run : 0) == 0 ||
+				    project_job(&t->p, e->job)->allow_multiple_jobs) &&
+	    !shared_run(t, e))
 		prepare_run(t, e, &pr);
-	int rc = state_begin(t->st);
-	if (!rc && handle_entry_locked(t, e, &pr)) {
-		state_rollback(t->st);
-		rc = -1;
-	} else if (!rc) {
-		rc = state_commit(t->st);
+	int rc = handle_entry_tx(t, e, &pr);
+	if (rc == 1) { /* its run was not foreseen: select_work outside the lock, then again */
+		prepare_run(t, e, &pr);
+		rc = handle_entry_tx(t, e, &pr);
 	}
 	prepared_release(&pr);
 	if (rc && !t->state_failed)
@@ -282,10 +327,11 @@ static int schedule_entries(struct tick *t)
 	int rc = 0;
 	for (size_t i = 0; !rc && i < t->p.sched.nentries; i++) {
 		const struct entry *e = &t->p.sched.entries[i];
-		if (e->enabled && project_job(&t->p, e->job))
+		if (e->enabled && e->trigger_text)
 			rc = handle_entry(t, e, stored_entry(stored, n, e->id));
 	}
 	state_entries_free(stored, n);
+	overlap_release(&t->queued);
 	return rc;
 }
 
@@ -407,7 +453,7 @@ static int prune(struct tick *t)
 {
 	char **logs = NULL;
 	int64_t retention = t->p.sched.settings.retention;
-	if (retention <= 0)
+	if (retention <= 0 || !t->p.sched.settings_ok) /* a bad retention is not the default */
 		return 0;
 	int n = state_prune(t->st, t->now - retention, &logs);
 	if (n < 0)
@@ -483,7 +529,8 @@ static int no_entry_due(struct tick *t)
 	const struct state_entry *quiet_as = NULL;
 	for (size_t i = 0; quiet && i < t->p.sched.nentries; i++) {
 		const struct entry *e = &t->p.sched.entries[i];
-		if (e->enabled && entry_due(t, e, stored_entry(stored, n, e->id), &quiet_as))
+		if (e->enabled && e->trigger_text &&
+		    entry_due(t, e, stored_entry(stored, n, e->id), &quiet_as))
 			quiet = 0;
 	}
 	state_entries_free(stored, n);

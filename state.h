@@ -141,6 +141,10 @@ int state_runs_queued(struct state *st, struct state_run **runs, size_t *n);
 /* Whether a run of master job `job` is QUEUED or ACTIVE (for allow_multiple_jobs; docs/design.md, "Scheduling").
  * Returns 1, 0, or -1. */
 int state_job_active(struct state *st, const char *job);
+/* Whether run `id` is QUEUED or ACTIVE: a schedule entry's own previous run, which holds
+ * the entry's next fire time back (docs/design.md, "Scheduling"). 0 for id 0 or no such
+ * run. Returns 1, 0, or -1. */
+int state_run_open(struct state *st, int64_t id);
 /* 1 when any run is QUEUED or ACTIVE (an indexed read), 0 when none, -1 on error. */
 int state_any_open_run(struct state *st);
 

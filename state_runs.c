@@ -164,6 +164,17 @@ int state_job_active(struct state *st, const char *job)
 	return db_exists(st, s);
 }
 
+int state_run_open(struct state *st, int64_t id)
+{
+	if (id <= 0)
+		return 0;
+	sqlite3_stmt *s = db_stmt(st, Q_RUN_OPEN);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	return db_exists(st, s);
+}
+
 int state_any_open_run(struct state *st)
 {
 	sqlite3_stmt *s = db_stmt(st, Q_ANY_OPEN);

@@ -38,6 +38,7 @@ static const char *const sql[Q_N] = {
 			" (SELECT max(id) FROM runs GROUP BY job) ORDER BY r.job",
 	[Q_JOB_ACTIVE] = "SELECT 1 FROM runs WHERE state IN ('QUEUED','ACTIVE') AND job = ? LIMIT 1",
 	[Q_ANY_OPEN] = "SELECT 1 FROM runs WHERE state IN ('QUEUED','ACTIVE') LIMIT 1",
+	[Q_RUN_OPEN] = "SELECT 1 FROM runs WHERE id = ? AND state IN ('QUEUED','ACTIVE')",
 	[Q_JOB_OPEN_CHUNKS] = "SELECT 1 FROM chunks WHERE job = ?1 AND state = 'RUNNING' AND run != ?2"
 			      " UNION ALL SELECT 1 FROM chunks WHERE job = ?1 AND state = 'PENDING'"
 			      " AND run != ?2 LIMIT 1",

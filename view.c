@@ -13,6 +13,14 @@
 #include "util.h"
 
 
+static bool view_schedule_has_problems(const struct project *p)
+{
+	for (size_t i = 0; i < p->diags.n; i++)
+		if (p->diags.v[i].file && !strcmp(p->diags.v[i].file, "schedule.yaml"))
+			return true;
+	return false;
+}
+
 /* The project's problems are `stau check`'s to list, so only a summary goes to stderr. */
 void view_init(struct view *v, const struct ctx *ctx)
 {
@@ -21,7 +29,9 @@ void view_init(struct view *v, const struct ctx *ctx)
 	v->p = &ctx->p;
 	v->st = ctx->st;
 	if (!v->p->sched_ok)
-		warn("schedule.yaml has problems; 'stau check' lists them");
+		warn("schedule.yaml cannot be used: nothing new is scheduled; 'stau check' says why");
+	else if (view_schedule_has_problems(v->p))
+		warn("schedule.yaml has problems, each disabling its entry; 'stau check' lists them");
 	v->utc = tz_get("UTC", err, sizeof(err));
 	v->zone = tz_get(v->p->sched.settings.timezone ? v->p->sched.settings.timezone : "UTC",
 			 err, sizeof(err));

@@ -303,11 +303,16 @@ static char *command_text(char *const argv[])
 }
 
 /* Explains a command that did not end well, into err. Returns -1 when it failed. */
-static int judge(const char *cmd, const char *dir, const struct proc_result *r, char *err,
-		 size_t errlen)
+static int judge(const char *cmd, const struct workids_select *o, const struct proc_result *r,
+		 char *err, size_t errlen)
 {
 	char how[48];
-	if (r->chdir_errno)
+	const char *dir = o->dir;
+	if (r->timed_out) {
+		duration_format(o->timeout_ms, DURATION_EXACT, how, sizeof(how));
+		snprintf(err, errlen, "select_work command '%s' timed out after %s; it was killed "
+			 "with its process group (the job's select_work timeout)", cmd, how);
+	} else if (r->chdir_errno)
 		snprintf(err, errlen, "cannot run select_work command '%s' in '%s': %s", cmd, dir,
 			 strerror(r->chdir_errno));
 	else if (r->exec_errno)
@@ -327,22 +332,26 @@ static int judge(const char *cmd, const char *dir, const struct proc_result *r, 
 	return -1;
 }
 
-int workids_from_command(char *const argv[], const char *dir, struct idlist *out, char *err,
-			 size_t errlen)
+int workids_from_command(char *const argv[], const struct workids_select *o, struct idlist *out,
+			 char *err, size_t errlen)
 {
 	if (!argv || !argv[0] || !argv[0][0]) {
 		snprintf(err, errlen, "select_work command is empty");
 		return -1;
 	}
 	char *cmd = command_text(argv);
-	struct proc_cmd pc = { .argv = argv, .dir = dir, .out_max = SELECT_WORK_OUT_MAX,
-			       .err = PROC_STDERR_PASS };
+	char *kwargs = xasprintf("STAU_KWARGS=%s", o->kwargs_json ? o->kwargs_json : "{}");
+	char *stau_dir = o->dir ? xasprintf("STAU_DIR=%s", o->dir) : NULL;
+	char *env[] = { kwargs, stau_dir, NULL };
+	struct proc_cmd pc = { .argv = argv, .dir = o->dir, .env_add = env,
+			       .out_max = SELECT_WORK_OUT_MAX, .err = PROC_STDERR_PASS,
+			       .timeout_ms = o->timeout_ms, .grace_ms = 2000 };
 	struct proc_result res;
 	int rc = -1;
 	if (proc_capture(&pc, &res))
 		snprintf(err, errlen, "cannot start select_work command '%s': %s", cmd,
 			 strerror(errno));
-	else if (!judge(cmd, dir, &res, err, errlen) &&
+	else if (!judge(cmd, o, &res, err, errlen) &&
 		 !workids_parse("select_work output", res.out.buf, res.out.len, WORKIDS_PLAIN,
 				out, err, errlen))
 		rc = 0;
@@ -350,6 +359,8 @@ int workids_from_command(char *const argv[], const char *dir, struct idlist *out
 		idlist_sort_unique(out);
 	proc_result_release(&res);
 	free(cmd);
+	free(kwargs);
+	free(stau_dir);
 	return rc;
 }
 
@@ -445,9 +456,64 @@ static int collect_rows(sqlite3 *db, sqlite3_stmt *st, struct idlist *out, char 
 	return 0;
 }
 
-int workids_from_sqlite(const char *db_path, const char *query, const char *dir,
+/* Binds the kwarg `name` (a parameter's name without its ':', '@' or '$') of kwargs to
+ * parameter i of st, with its JSON type, by asking SQLite's own JSON functions. Returns 0, or
+ * 1 when kwargs has no such member, or -1 on an error (in err). */
+static int bind_kwarg(sqlite3 *db, sqlite3_stmt *st, int i, const char *name, const char *kwargs,
+		      char *err, size_t errlen)
+{
+	sqlite3_stmt *q = NULL;
+	char *path = xasprintf("$.\"%s\"", name);
+	int rc = -1;
+	if (sqlite3_prepare_v2(db, "SELECT json_type(?1, ?2), json_extract(?1, ?2)", -1, &q,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_text(q, 1, kwargs, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, path, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			rc = sqlite3_column_type(q, 0) == SQLITE_NULL ? 1
+			     : sqlite3_bind_value(st, i, sqlite3_column_value(q, 1)) == SQLITE_OK
+				     ? 0 : -1;
+	}
+	if (rc < 0)
+		snprintf(err, errlen, "select_work query: cannot bind the kwarg '%s': %s", name,
+			 sqlite3_errmsg(db));
+	sqlite3_finalize(q);
+	free(path);
+	return rc;
+}
+
+/* Binds every parameter of st from kwargs (a JSON object text). Returns 0 or -1. */
+static int bind_kwargs(sqlite3 *db, sqlite3_stmt *st, const char *kwargs, char *err,
+		       size_t errlen)
+{
+	for (int i = 1; i <= sqlite3_bind_parameter_count(st); i++) {
+		const char *p = sqlite3_bind_parameter_name(st, i);
+		if (!p || *p == '?') {
+			snprintf(err, errlen, "select_work query parameter %d has no name: name it "
+				 "after a kwarg, as in ':region'", i);
+			return -1;
+		}
+		int rc = bind_kwarg(db, st, i, p + 1, kwargs ? kwargs : "{}", err, errlen);
+		if (rc > 0)
+			snprintf(err, errlen, "select_work query parameter '%s' has no kwarg '%s': "
+				 "give it in the schedule entry's kwargs or with --kw %s=VALUE", p,
+				 p + 1, p + 1);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+/* SQLite's progress handler: non-zero past the deadline interrupts the query. */
+static int past_deadline(void *ctx)
+{
+	return monotonic_ms() >= *(const int64_t *)ctx;
+}
+
+int workids_from_sqlite(const char *db_path, const char *query, const struct workids_select *o,
 			struct idlist *out, char *err, size_t errlen)
 {
+	const char *dir = o->dir;
 	char *path = db_path[0] == '/' || !dir ? xstrdup(db_path)
 					       : xasprintf("%s/%s", dir, db_path);
 	sqlite3 *db = NULL;
@@ -459,9 +525,21 @@ int workids_from_sqlite(const char *db_path, const char *query, const char *dir,
 		goto out;
 	}
 	sqlite3_busy_timeout(db, 5000);
+	int64_t deadline = monotonic_ms() + o->timeout_ms;
+	if (o->timeout_ms > 0)
+		sqlite3_progress_handler(db, 1000, past_deadline, &deadline);
 	st = prepare_one(db, query, err, errlen);
-	if (!st || collect_rows(db, st, out, err, errlen))
+	if (!st || bind_kwargs(db, st, o->kwargs_json, err, errlen))
 		goto out;
+	if (collect_rows(db, st, out, err, errlen)) {
+		if (o->timeout_ms > 0 && monotonic_ms() >= deadline) {
+			char how[48];
+			duration_format(o->timeout_ms, DURATION_EXACT, how, sizeof(how));
+			snprintf(err, errlen, "select_work query timed out after %s (the job's "
+				 "select_work timeout)", how);
+		}
+		goto out;
+	}
 	idlist_sort_unique(out);
 	rc = 0;
 out:

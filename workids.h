@@ -45,22 +45,35 @@ enum workids_syntax {
 int workids_parse(const char *what, const char *text, size_t len, enum workids_syntax syntax,
 		  struct idlist *out, char *err, size_t errlen);
 
-/* Runs a select_work command (proc_capture): argv[0] is looked up in PATH (execvp, never a
- * shell), in the directory dir, with stdin from /dev/null and stderr passed through to
- * stau's stderr, in a process group of its own that dies with stau. Its standard output is
- * parsed with WORKIDS_PLAIN and the IDs are appended to out, sorted and unique. Returns 0,
- * or -1 when the command cannot be started, exits with a non-zero status, is killed by a
- * signal ("select_work command 'x' was killed by signal KILL"), prints more than 1 GiB or
- * something that is not an ID; err names the command. */
-int workids_from_command(char *const argv[], const char *dir, struct idlist *out, char *err,
-			 size_t errlen);
+/* How a select_work runs: where, with which kwargs, for how long. */
+struct workids_select {
+	const char *dir;	 /* the project directory; NULL: stau's working directory */
+	const char *kwargs_json; /* the run's kwargs, a JSON object; NULL: {} */
+	int64_t timeout_ms;	 /* the time it may take; 0: no limit */
+};
 
-/* Runs a select_work SQLite query: db_path (relative to dir unless absolute) is opened
+/* Runs a select_work command (proc_capture): argv[0] is looked up in PATH (execvp, never a
+ * shell), in the directory o->dir, with STAU_KWARGS (o->kwargs_json) and STAU_DIR in its
+ * environment, stdin from /dev/null and stderr passed through to stau's stderr, in a process
+ * group of its own that dies with stau. At o->timeout_ms its whole group gets SIGTERM, and
+ * SIGKILL 2 seconds later. Its standard output is parsed with WORKIDS_PLAIN and the IDs are
+ * appended to out, sorted and unique. Returns 0, or -1 when the command cannot be started,
+ * exits with a non-zero status, is killed by a signal ("select_work command 'x' was killed by
+ * signal KILL"), runs out of time ("select_work command 'x' timed out after 5m"), prints more
+ * than 1 GiB or something that is not an ID; err names the command. */
+int workids_from_command(char *const argv[], const struct workids_select *o, struct idlist *out,
+			 char *err, size_t errlen);
+
+/* Runs a select_work SQLite query: db_path (relative to o->dir unless absolute) is opened
  * read-only, never created, and query must be one statement whose rows have an integer first
- * column. The IDs are appended to out, sorted and unique. Returns 0, or -1 when the database
- * cannot be opened, the query does not compile, writes, fails, or a row's first column is not
- * an integer (err names the row, 1-based). */
-int workids_from_sqlite(const char *db_path, const char *query, const char *dir,
+ * column. Named parameters (:region, @region, $region) are bound from the kwargs of the same
+ * name, with their JSON types (a string as text, a number as an integer or real, true and
+ * false as 1 and 0, null as NULL, a list or map as its JSON text). The IDs are appended to
+ * out, sorted and unique. Returns 0, or -1 when the database cannot be opened, the query does
+ * not compile, writes, has a parameter without a name or without a kwarg (err names it),
+ * fails, runs past o->timeout_ms, or a row's first column is not an integer (err names the
+ * row, 1-based). */
+int workids_from_sqlite(const char *db_path, const char *query, const struct workids_select *o,
 			struct idlist *out, char *err, size_t errlen);
 
 /* The compact form of ids[0..n) (sorted ascending, unique): runs of consecutive IDs as

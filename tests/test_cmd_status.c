@@ -271,8 +271,9 @@ static void test_status_json(void **state)
 	assert_int_equal(run(cmd_status, "status --json --now " NOW), EXIT_OK);
 	assert_true(!strncmp(out, "{\n  \"now\": \"2026-01-02T03:00:00+00:00\",\n"
 				  "  \"database\": true,\n  \"schedule_problems\": 0,\n"
+				  "  \"schedule_stopped\": false,\n"
 				  "  \"jobs\": [\n    {\n"
-				  "      \"job\": \"job_A\",\n", 100));
+				  "      \"job\": \"job_A\",\n", 130));
 	assert_non_null(strstr(out, "\n      \"next\": \"2026-01-03T02:00:00+00:00\",\n"
 				    "      \"last_missed\": \"2026-01-01T02:00:00+00:00\",\n"
 				    "      \"last_success\": \"2026-01-02T02:00:13+00:00\",\n"

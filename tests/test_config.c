@@ -269,6 +269,26 @@ static void test_job_select_work_sqlite(void **state)
 	assert_null(job.select_work.argv);
 	assert_int_equal(job.select_work.loc.line, 3);
 	assert_int_equal(job.select_work.loc.col, 5);
+	assert_int_equal(job.select_work.timeout, 0);
+	job_release(&job);
+}
+
+static void test_job_select_work_python_and_command_maps(void **state)
+{
+	(void)state;
+	struct job job;
+	good_job("# ---\n# select_work: {python: stores_of, timeout: 90s}\n# ---\n", &job);
+	assert_int_equal(job.select_work.kind, SELECT_PYTHON);
+	assert_string_equal(job.select_work.func, "stores_of");
+	assert_int_equal(job.select_work.timeout, 90);
+	job_release(&job);
+	good_job("# ---\n# select_work:\n#   command: ./ids --all\n#   timeout: 2m\n# ---\n",
+		 &job);
+	assert_int_equal(job.select_work.kind, SELECT_COMMAND);
+	assert_string_equal(job.select_work.argv[0], "./ids");
+	assert_string_equal(job.select_work.argv[1], "--all");
+	assert_null(job.select_work.argv[2]);
+	assert_int_equal(job.select_work.timeout, 120);
 	job_release(&job);
 }
 
@@ -346,18 +366,27 @@ static void test_job_bad_fields(void **state)
 		  "name (letters, digits and '_', not starting with a digit), got 'run-it'" },
 		{ "main_func: 2run", "jobs/job_A.py:3:14: 'main_func' must be a Python function "
 		  "name (letters, digits and '_', not starting with a digit), got '2run'" },
-		{ "select_work: ''", "jobs/job_A.py:3:16: 'select_work' must be a command or a map "
-		  "with 'sqlite' and 'query', got ''" },
+		{ "select_work: ''", "jobs/job_A.py:3:16: 'select_work' must be a command, or a map "
+		  "with 'command', 'python', or 'sqlite' and 'query', got ''" },
 		{ "select_work: ./ids \"a b", "jobs/job_A.py:3:16: 'select_work': a '\"' is never "
 		  "closed (close the quote)" },
-		{ "select_work: [a]", "jobs/job_A.py:3:16: 'select_work' must be a command or a map "
-		  "with 'sqlite' and 'query', got a list" },
+		{ "select_work: [a]", "jobs/job_A.py:3:16: 'select_work' must be a command, or a map "
+		  "with 'command', 'python', or 'sqlite' and 'query', got a list" },
 		{ "select_work: {sqlite: a.db}", "jobs/job_A.py:3:16: 'select_work' needs 'query': "
 		  "the SQL that selects the work IDs" },
 		{ "select_work: {query: SELECT 1}", "jobs/job_A.py:3:16: 'select_work' needs "
 		  "'sqlite': the database file to query" },
 		{ "select_work: {sqlite: a.db, query: q, db: x}", "jobs/job_A.py:3:41: unknown key "
 		  "'db'" },
+		{ "select_work: {python: f, sqlite: a.db, query: q}", "jobs/job_A.py:3:16: "
+		  "'select_work' needs one source of work IDs (give 'command', 'sqlite' with "
+		  "'query', or 'python')" },
+		{ "select_work: {timeout: 1m}", "jobs/job_A.py:3:16: 'select_work' needs a source "
+		  "of work IDs (give 'command', 'sqlite' with 'query', or 'python')" },
+		{ "select_work: {python: 2f}", "jobs/job_A.py:3:25: 'python' must be a Python "
+		  "function name (letters, digits and '_', not starting with a digit), got '2f'" },
+		{ "select_work: {command: ./ids, timeout: 0s}", "jobs/job_A.py:3:42: 'timeout' "
+		  "must be a duration above zero such as '90s', '15m', '2h' or '1d', got '0s'" },
 		{ "command: python3 -u", "jobs/job_A.py:3:12: 'command' must be a list of strings, "
 		  "got 'python3 -u' (write it as a list, e.g. [python3, -u])" },
 		{ "command: []", "jobs/job_A.py:3:12: 'command' must be a non-empty list of strings, "
@@ -1100,12 +1129,22 @@ static void test_schedule_duplicate_ids(void **state)
 				 "unique: state is kept per id)\n"
 				 "schedule.yaml:9:10: duplicate id 'one' (first at 2:9) (ids must be "
 				 "unique: state is kept per id)");
-	/* entries that are valid on their own stay, so that their jobs can still be checked */
-	assert_int_equal(s.nentries, 3);
-	assert_string_equal(s.entries[0].job, "ghost");
-	assert_int_equal(s.entries[0].job_loc.line, 6);
-	assert_int_equal(s.entries[0].job_loc.col, 10);
-	assert_string_equal(s.entries[1].id, "two");
+	/* every entry with an id stays; a bad one, or a later one with the same id, is disabled
+	 * by its first problem, and the others keep their schedule */
+	assert_int_equal(s.nentries, 4);
+	assert_string_equal(s.entries[0].problem, "schedule.yaml:4:11: bad cron expression "
+			    "'0 25 * * *': hour: '25' is out of range 0-23");
+	assert_null(s.entries[0].trigger_text);
+	assert_string_equal(s.entries[1].job, "ghost");
+	assert_int_equal(s.entries[1].job_loc.line, 6);
+	assert_int_equal(s.entries[1].job_loc.col, 10);
+	assert_non_null(strstr(s.entries[1].problem, "duplicate id 'one'"));
+	assert_string_equal(s.entries[2].id, "two");
+	assert_null(s.entries[2].problem);
+	assert_non_null(s.entries[2].trigger_text);
+	assert_non_null(strstr(s.entries[3].problem, "schedule.yaml:9:10: duplicate id"));
+	assert_false(s.not_yaml);
+	assert_true(s.settings_ok);
 	free(all);
 	diags_release(&d);
 	schedule_release(&s);
@@ -1123,6 +1162,9 @@ static void test_schedule_bad_settings_zone_keeps_entries(void **state)
 	assert_int_equal(s.nentries, 1);
 	assert_string_equal(s.settings.timezone, "UTC");
 	assert_string_equal(s.entries[0].timezone, "UTC");
+	/* UTC stands in, but the entry would fire at other hours than meant: disabled */
+	assert_string_equal(s.entries[0].problem, "settings.timezone is not a valid time zone, "
+			    "and the entry gives none of its own");
 	diags_release(&d);
 	schedule_release(&s);
 }
@@ -1235,6 +1277,7 @@ int main(void)
 		cmocka_unit_test(test_job_defaults),
 		cmocka_unit_test(test_job_file_stem),
 		cmocka_unit_test(test_job_select_work_sqlite),
+		cmocka_unit_test(test_job_select_work_python_and_command_maps),
 		cmocka_unit_test(test_job_max_lag_forms),
 		cmocka_unit_test(test_job_no_header),
 		cmocka_unit_test(test_job_bad_fields),

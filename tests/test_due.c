@@ -30,7 +30,7 @@ static struct trigger cron_trigger(const char *expr)
 /* An entry seen before with fingerprint "fp", last handled at `last`. */
 static struct due_input seen(const struct trigger *t, int64_t last, int64_t now)
 {
-	struct due_input in = { t, "fp", "fp", last, now, 30 * MIN, false, false };
+	struct due_input in = { t, "fp", "fp", last, now, 30 * MIN, false, false, false };
 	return in;
 }
 
@@ -125,20 +125,34 @@ static void test_trigger_change_is_first_sight(void **state)
 	assert_decision(due_decide(&in), DUE_RUN, AT(10, 0, 0), AT(10, 0, 0), true);
 }
 
-static void test_skipped_while_job_active(void **state)
+static void test_skipped_while_own_run_active(void **state)
 {
 	(void)state;
 	struct trigger t = cron_trigger("*/5 * * * *");
 	struct due_input in = seen(&t, AT(10, 0, 0), AT(10, 5, 3));
-	in.job_active = true;
+	in.own_active = true;
 	assert_decision(due_decide(&in), DUE_SKIPPED, AT(10, 5, 0), AT(10, 5, 0), true);
 	in.allow_multiple = true;
 	assert_decision(due_decide(&in), DUE_RUN, AT(10, 5, 0), AT(10, 5, 0), true);
 	/* too old to run is missed, whether or not the job is active */
 	struct trigger hourly = cron_trigger("0 * * * *");
 	in = seen(&hourly, AT(9, 0, 0), AT(10, 40, 0));
-	in.job_active = true;
+	in.own_active = true;
 	assert_decision(due_decide(&in), DUE_MISSED, AT(10, 0, 0), AT(10, 0, 0), true);
+}
+
+static void test_a_disabled_entry_handles_its_fire_times_unrun(void **state)
+{
+	(void)state;
+	struct trigger t = cron_trigger("*/5 * * * *");
+	struct due_input in = seen(&t, AT(10, 0, 0), AT(10, 5, 3));
+	in.disabled = true;
+	assert_decision(due_decide(&in), DUE_DISABLED, AT(10, 5, 0), AT(10, 5, 0), true);
+	/* disabled before missed: nothing is said of a fire time it would not have run */
+	in.now = AT(11, 0, 0);
+	assert_decision(due_decide(&in), DUE_DISABLED, AT(11, 0, 0), AT(11, 0, 0), true);
+	in.last_handled = AT(11, 0, 0);
+	assert_decision(due_decide(&in), DUE_NOTHING, INT64_MIN, AT(11, 0, 0), false);
 }
 
 static void test_interval_trigger(void **state)
@@ -162,7 +176,8 @@ int main(void)
 		cmocka_unit_test(test_long_outage_records_missed),
 		cmocka_unit_test(test_grace_boundary_is_inclusive),
 		cmocka_unit_test(test_trigger_change_is_first_sight),
-		cmocka_unit_test(test_skipped_while_job_active),
+		cmocka_unit_test(test_skipped_while_own_run_active),
+		cmocka_unit_test(test_a_disabled_entry_handles_its_fire_times_unrun),
 		cmocka_unit_test(test_interval_trigger),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

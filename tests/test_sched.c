@@ -159,28 +159,111 @@ static void test_a_fire_time_past_the_grace_is_missed(void **state)
 			    "info: entry 'nightly': fire time 2026-01-02T03:00:00+00:00 missed\n");
 }
 
-static void test_a_fire_time_while_the_job_runs_is_skipped(void **state)
+/* Queues a manual run of job at now (not expanded); returns its id. */
+static int64_t queue_manual(struct fx *x, const char *job, int64_t now)
 {
-	struct fx *x = *state;
 	char err[512];
 	struct project p;
 	project_load(x->dir, &p);
-	struct engine_new_run r = { .job = "report" };
+	struct engine_new_run r = { .job = job };
 	int64_t id;
-	assert_int_equal(engine_queue_run(x->st, &p, &r, DAY1_0300, &id, err, sizeof(err)), 0);
+	assert_int_equal(engine_queue_run(x->st, &p, &r, now, &id, err, sizeof(err)), 0);
 	project_release(&p);
+	return id;
+}
+
+static void test_a_fire_time_while_the_entrys_run_is_open_is_skipped(void **state)
+{
+	struct fx *x = *state;
 	assert_int_equal(tick(x, DAY1_0300 + 10), 0);
+	/* the entry's own run is still queued at the next fire time */
+	int64_t id = queue_manual(x, "report", DAY1_0300 + 60);
 	struct state_entry e = entry(x, "nightly");
-	assert_int_equal(e.last_skipped, DAY1_0300);
-	assert_int_equal(e.last_run, 0);
+	e.last_run = id;
+	assert_int_equal(state_entry_set(x->st, &e), 0);
+	state_entry_release(&e);
+	assert_int_equal(tick(x, DAY1_0300 + DAY + 10), 0);
+	e = entry(x, "nightly");
+	assert_int_equal(e.last_skipped, DAY1_0300 + DAY);
+	assert_int_equal(e.last_run, id);
 	state_entry_release(&e);
 	assert_string_equal(x->said.buf,
-			    "info: entry 'nightly': fire time 2026-01-01T03:00:00+00:00 skipped\n"
-			    "info: report run 1 chunk 1/1 started (attempt 1)\n"
-			    "info: report run 1 chunk 1/1 done in 0.0s\n");
+			    "info: entry 'nightly': fire time 2026-01-02T03:00:00+00:00 skipped\n"
+			    "info: report run 2 chunk 1/1 started (attempt 1)\n"
+			    "info: report run 2 chunk 1/1 done in 0.0s\n");
 	/* the run that was queued ran in this tick: the only one */
 	assert_int_equal(run_state(x, id), RUN_DONE);
-	assert_int_equal(x->fake.started, 1);
+	assert_int_equal(x->fake.started, 2);
+}
+
+/* Overlap is the entry's own: another run of the same job does not hold it back. */
+static void test_another_run_of_the_job_does_not_skip_the_entry(void **state)
+{
+	struct fx *x = *state;
+	int64_t id = queue_manual(x, "report", DAY1_0300);
+	assert_int_equal(tick(x, DAY1_0300 + 10), 0);
+	struct state_entry e = entry(x, "nightly");
+	assert_int_equal(e.last_skipped, INT64_MIN);
+	assert_int_equal(e.last_run, id + 1);
+	state_entry_release(&e);
+	assert_int_equal(run_state(x, id), RUN_DONE);
+	assert_int_equal(run_state(x, id + 1), RUN_DONE);
+	assert_int_equal(x->fake.started, 2);
+}
+
+/* Two entries of one job firing in one minute: both run when their kwargs differ; identical
+ * work (kwargs in another order, same IDs) is queued once and shared. */
+static void test_entries_of_one_job_firing_together(void **state)
+{
+	struct fx *x = *state;
+	put(x, "schedule.yaml",
+	    "schedule:\n"
+	    "  - {id: quarter, job: report, cron: '*/15 * * * *', kwargs: {a: 1, b: 2}}\n"
+	    "  - {id: three, job: report, cron: '0 3 * * *', kwargs: {a: 3}}\n"
+	    "  - {id: same, job: report, cron: '0 3 * * *', kwargs: {b: 2, a: 1}}\n");
+	assert_int_equal(tick(x, DAY1_0300 + 10), 0);
+	int64_t runs[3];
+	const char *ids[] = { "quarter", "three", "same" };
+	for (int i = 0; i < 3; i++) {
+		struct state_entry e = entry(x, ids[i]);
+		assert_int_equal(e.last_skipped, INT64_MIN);
+		runs[i] = e.last_run;
+		state_entry_release(&e);
+	}
+	assert_int_equal(runs[0], 1);
+	assert_int_equal(runs[1], 2);
+	assert_int_equal(runs[2], 1);
+	assert_int_equal(x->fake.started, 2);
+	assert_non_null(strstr(x->said.buf, "info: entry 'same' shares report run 1: identical "
+					    "work\n"));
+	/* at 03:15 only the quarter-hourly entry fires */
+	assert_int_equal(tick(x, DAY1_0300 + 900 + 10), 0);
+	assert_int_equal(x->fake.started, 3);
+}
+
+/* An entry naming an unknown job is disabled alone: said once, its fire times pass unrun,
+ * the other entry runs. */
+static void test_an_entry_of_an_unknown_job_disables_itself_alone(void **state)
+{
+	struct fx *x = *state;
+	put(x, "schedule.yaml", "schedule:\n"
+				"  - {id: ghost, job: nosuch, cron: '0 3 * * *'}\n"
+				"  - {id: nightly, job: report, cron: '0 3 * * *'}\n");
+	assert_int_equal(tick(x, DAY1_0300 + 10), 0);
+	assert_string_equal(x->said.buf,
+			    "error: schedule.yaml:2:22: unknown job 'nosuch': no file in jobs/ has "
+			    "that job type\n"
+			    "info: report run 1 chunk 1/1 started (attempt 1)\n"
+			    "info: report run 1 chunk 1/1 done in 0.0s\n");
+	struct state_entry e = entry(x, "ghost");
+	assert_int_equal(e.last_handled, DAY1_0300);
+	assert_int_equal(e.last_run, 0);
+	assert_int_equal(e.last_skipped, INT64_MIN);
+	assert_int_equal(e.last_missed, INT64_MIN);
+	state_entry_release(&e);
+	assert_int_equal(tick(x, DAY1_0300 + DAY + 10), 0);
+	assert_int_equal(x->fake.started, 2);
+	assert_null(strstr(x->said.buf, "error"));
 }
 
 static void test_a_tick_that_found_lost_chunks_says_so(void **state)
@@ -279,7 +362,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_due_entry_queues_one_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_fire_time_past_the_grace_is_missed, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_a_fire_time_while_the_job_runs_is_skipped,
+		cmocka_unit_test_setup_teardown(test_another_run_of_the_job_does_not_skip_the_entry,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_entries_of_one_job_firing_together, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_a_fire_time_while_the_entrys_run_is_open_is_skipped,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_tick_that_found_lost_chunks_says_so, setup,
 						teardown),
@@ -288,6 +375,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_tick_with_nothing_changed_is_quiet, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_an_unreadable_jobs_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_an_entry_of_an_unknown_job_disables_itself_alone,
+						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

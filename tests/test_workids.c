@@ -4,6 +4,8 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,18 +225,22 @@ static int remove_tmpdir(void **unused)
 {
 	char *cmd[] = { "rm", "-rf", tmpdir, NULL };
 	struct idlist l = IDLIST_INIT;
-	workids_from_command(cmd, NULL, &l, err, sizeof(err));
+	workids_from_command(cmd, &(struct workids_select){ 0 }, &l, err, sizeof(err));
 	idlist_release(&l);
 	return 0;
 }
+
+static const char *kwargs;	/* of the next select_work */
+static int64_t timeout_ms;	/* of the next select_work */
 
 /* Runs argv as a select_work command; the IDs as "a b c", or "ERR". */
 static const char *run_cmd(char **argv, const char *dir)
 {
 	static char out[1024];
 	struct idlist l = IDLIST_INIT;
+	struct workids_select o = { dir, kwargs, timeout_ms };
 	err[0] = '\0';
-	int rc = workids_from_command(argv, dir, &l, err, sizeof(err));
+	int rc = workids_from_command(argv, &o, &l, err, sizeof(err));
 	out[0] = '\0';
 	for (size_t i = 0; i < l.n; i++)
 		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%lld", i ? " " : "",
@@ -293,6 +299,58 @@ static void test_command_failures(void **unused)
 	assert_string_equal(err, "select_work command is empty");
 }
 
+/* The command sees the run's kwargs in STAU_KWARGS, and the project in STAU_DIR. */
+static void test_command_sees_kwargs(void **unused)
+{
+	char *py[] = { "python3", "-c", "import json, os; k = json.loads(os.environ['STAU_KWARGS'])"
+		       "; print(k['n'] * 2, len(os.environ['STAU_DIR']))", NULL };
+	kwargs = "{\"n\": 21}";
+	assert_string_equal(run_cmd(py, tmpdir), "29 42"); /* "/tmp/stau-test-workids.XXXXXX" */
+	kwargs = NULL;
+	char *none[] = { "sh", "-c", "[ \"$STAU_KWARGS\" = '{}' ] && echo 1", NULL };
+	assert_string_equal(run_cmd(none, NULL), "1");
+}
+
+/* Whether pid lives and is not a zombie, waiting up to 2 s for it to end. */
+static bool alive(pid_t pid)
+{
+	for (int i = 0; i < 200; i++) {
+		char *path = xasprintf("/proc/%d/stat", (int)pid);
+		size_t len;
+		char *stat = read_file(path, &len);
+		free(path);
+		const char *end = stat ? strrchr(stat, ')') : NULL;
+		bool live = end && end[1] == ' ' && end[2] != 'Z' && end[2] != 'X';
+		free(stat);
+		if (!live)
+			return false;
+		usleep(10000);
+	}
+	return true;
+}
+
+/* A command past its time limit is killed with its whole process group. */
+static void test_command_time_limit(void **unused)
+{
+	char *path = xasprintf("%s/left", tmpdir);
+	char *script = xasprintf("sleep 30 & echo $! >%s; wait", path);
+	char *sleepy[] = { "sh", "-c", script, NULL };
+	timeout_ms = 300;
+	int64_t t0 = monotonic_ms();
+	assert_string_equal(run_cmd(sleepy, NULL), "ERR");
+	timeout_ms = 0;
+	assert_true(monotonic_ms() - t0 < 5000);
+	assert_non_null(strstr(err, "' timed out after 300ms; it was killed with its process "
+				    "group"));
+	size_t len;
+	char *pid = read_file(path, &len);
+	assert_non_null(pid);
+	assert_false(alive((pid_t)atoi(pid))); /* the sleep in its group is gone */
+	free(pid);
+	free(script);
+	free(path);
+}
+
 /* ---- select_work queries ---- */
 
 static void make_db(void)
@@ -315,13 +373,44 @@ static const char *run_query(const char *db, const char *query)
 	static char out[1024];
 	struct idlist l = IDLIST_INIT;
 	err[0] = '\0';
-	int rc = workids_from_sqlite(db, query, tmpdir, &l, err, sizeof(err));
+	struct workids_select o = { tmpdir, kwargs, timeout_ms };
+	int rc = workids_from_sqlite(db, query, &o, &l, err, sizeof(err));
 	out[0] = '\0';
 	for (size_t i = 0; i < l.n; i++)
 		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%lld", i ? " " : "",
 			 (long long)l.v[i]);
 	idlist_release(&l);
 	return rc ? "ERR" : out;
+}
+
+/* Named parameters are bound from the kwargs with their JSON types; one without a kwarg is
+ * an error naming it. */
+static void test_query_binds_kwargs(void **unused)
+{
+	make_db();
+	kwargs = "{\"on\": 1, \"who\": \"z\", \"min\": 2.5, \"yes\": true, \"none\": null}";
+	assert_string_equal(run_query("units.db", "SELECT id FROM u WHERE active = :on"),
+			    "-2 3 10");
+	assert_string_equal(run_query("units.db", "SELECT id FROM u WHERE name = @who"), "10");
+	assert_string_equal(run_query("units.db", "SELECT id FROM u WHERE id > $min AND "
+						  "active = :yes"), "3 10");
+	assert_string_equal(run_query("units.db", "SELECT id FROM u WHERE :none IS NULL AND "
+						  "id = 7"), "7");
+	assert_string_equal(run_query("units.db", "SELECT id FROM u WHERE name = :region"), "ERR");
+	assert_string_equal(err, "select_work query parameter ':region' has no kwarg 'region': "
+				 "give it in the schedule entry's kwargs or with --kw region=VALUE");
+	assert_string_equal(run_query("units.db", "SELECT id FROM u WHERE id = ?"), "ERR");
+	assert_string_equal(err, "select_work query parameter 1 has no name: name it after a "
+				 "kwarg, as in ':region'");
+	kwargs = NULL;
+	assert_string_equal(run_query("units.db", "SELECT id FROM u WHERE name = :who"), "ERR");
+	timeout_ms = 200;
+	assert_string_equal(run_query("units.db", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
+						  "SELECT x + 1 FROM c) SELECT x FROM c WHERE x < 0"),
+			    "ERR");
+	timeout_ms = 0;
+	assert_string_equal(err, "select_work query timed out after 200ms (the job's select_work "
+				 "timeout)");
 }
 
 static void test_query_reads_ids(void **unused)
@@ -410,6 +499,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_command_runs_in_dir, make_tmpdir,
 						remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_command_failures, make_tmpdir, remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_command_sees_kwargs, make_tmpdir, remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_command_time_limit, make_tmpdir, remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_query_binds_kwargs, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_query_reads_ids, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_query_bad_rows, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_query_errors, make_tmpdir, remove_tmpdir),
