@@ -48,13 +48,13 @@ LAYER1 := timeutil cron term yamldoc jobheader promtext
 LAYER2 := proc slurm config config_job config_schedule graph workids
 LAYER3 := project plan due cronline overlap schedcheck
 LAYER4 := state_sql state state_runs state_fresh state_chunks state_entries state_health \
-	state_views state_monitor state_prune exec exec_log exec_pyrun exec_pyfork_spawn exec_pyfork exec_select pyrunner_gen exec_file \
-	pyrunner_gen state_slurm exec_slurm
+	state_views state_monitor state_prune exec exec_log exec_pyrun exec_pyfork_spawn exec_pyfork \
+	exec_select pyrunner_gen exec_file state_slurm exec_slurm
 LAYER5 := engine_health engine_chunk engine_runs engine failtext health metrics monitor why \
 	sched runprogress usage view timeline rungraph engine_slurm
-LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show \
-	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune cmd_metrics cmd_why \
-	cmd_rerun cmd_submit cmd_crontab cmd_complete
+LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show cmd_logs \
+	cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune cmd_metrics cmd_why cmd_rerun cmd_submit \
+	cmd_crontab cmd_complete
 LAYER7 := stau
 LAYER_NUMBERS := 0 1 2 3 4 5 6 7
 MODULES := $(foreach n,$(LAYER_NUMBERS),$(LAYER$(n)))
@@ -72,63 +72,71 @@ LINK_test_cron := cron timeutil util
 LINK_test_term := term msg util
 LINK_test_jobheader := jobheader msg util
 LINK_test_graph := graph msg util
-LINK_test_config := config_job config config_schedule slurm cron jobheader timeutil yamldoc json \
-	kvlist msg util
+LINK_test_config := config_job config config_schedule slurm cron jobheader timeutil yamldoc \
+	json kvlist msg util
 LINK_test_due := due cron timeutil util
 LINK_test_overlap := overlap workids proc kvlist json msg util
 LINK_test_plan := plan graph proc workids json kvlist msg util
-LINK_test_exec := exec exec_log exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen proc util exec_slurm slurm timeutil exec_file
+LINK_test_exec := exec exec_log exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen proc \
+	util exec_slurm slurm timeutil exec_file
 LINK_test_proc := proc util
 LINK_test_util := util
 LINK_test_workids := workids proc util
 LINK_test_state := state state_chunks state_entries state_fresh state_health state_prune \
 	state_runs state_sql state_views proc workids util
-LINK_test_engine := engine engine_chunk engine_health engine_runs exec_select exec_pyfork exec_pyfork_spawn pyrunner_gen state engine_slurm exec_slurm state_slurm \
-	state_chunks state_fresh state_health state_runs state_sql state_views plan project schedcheck config \
-	config_job config_schedule graph proc slurm workids cron jobheader term timeutil yamldoc json \
-	kvlist msg util
-LINK_test_sched := sched engine engine_chunk engine_health engine_runs failtext health metrics overlap exec_select exec_pyfork exec_pyfork_spawn engine_slurm exec_slurm state_slurm \
-	monitor exec exec_log exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen state state_chunks state_entries state_fresh state_health exec_file \
-	state_monitor state_prune state_runs state_sql state_views due plan project config config_job schedcheck \
-	config_schedule graph proc slurm workids cron jobheader promtext term timeutil yamldoc json \
-	kvlist msg util
-LINK_test_runprogress := runprogress engine engine_chunk engine_health engine_runs failtext exec_select exec_pyfork exec_pyfork_spawn engine_slurm exec_slurm state_slurm \
-	health metrics monitor exec exec_log exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen state state_chunks state_entries state_fresh exec_file \
-	state_health state_monitor state_runs state_sql state_views plan project config config_job schedcheck \
-	config_schedule graph proc slurm workids cron jobheader promtext term timeutil yamldoc json \
-	kvlist msg util
-LINK_test_view := view usage state state_runs state_sql proc workids term timeutil json msg util
-LINK_test_cmdopt := cmdopt usage state_sql proc workids timeutil json kvlist msg util
-LINK_test_cmdctx := cmdctx state state_sql project schedcheck config config_job config_schedule graph proc \
-	slurm workids cron jobheader timeutil yamldoc json kvlist msg util
-LINK_test_cmd_status := cmd_status cmd_logs cmd_show cmdctx cmdopt health timeline usage view \
-	state state_chunks state_entries state_fresh state_health state_monitor state_runs state_sql state_slurm \
-	state_views plan project schedcheck config config_job config_schedule graph proc slurm workids cron \
-	jobheader term timeutil yamldoc json kvlist msg util
-LINK_fuzz_config := config_schedule config slurm cron jobheader timeutil yamldoc json kvlist msg \
+LINK_test_engine := engine engine_chunk engine_health engine_runs exec_select exec_pyfork \
+	exec_pyfork_spawn pyrunner_gen state engine_slurm exec_slurm state_slurm state_chunks \
+	state_fresh state_health state_runs state_sql state_views plan project schedcheck config \
+	config_job config_schedule graph proc slurm workids cron jobheader term timeutil yamldoc \
+	json kvlist msg util
+LINK_test_sched := sched engine engine_chunk engine_health engine_runs failtext health \
+	metrics overlap exec_select exec_pyfork exec_pyfork_spawn engine_slurm exec_slurm \
+	state_slurm monitor exec exec_log exec_pyrun pyrunner_gen state state_chunks state_entries \
+	state_fresh state_health exec_file state_monitor state_prune state_runs state_sql \
+	state_views due plan project config config_job schedcheck config_schedule graph proc slurm \
+	workids cron jobheader promtext term timeutil yamldoc json kvlist msg util
+LINK_test_runprogress := runprogress engine engine_chunk engine_health engine_runs failtext \
+	exec_select exec_pyfork exec_pyfork_spawn engine_slurm exec_slurm state_slurm health metrics \
+	monitor exec exec_log exec_pyrun pyrunner_gen state state_chunks state_entries state_fresh \
+	exec_file state_health state_monitor state_runs state_sql state_views plan project config \
+	config_job schedcheck config_schedule graph proc slurm workids cron jobheader promtext term \
+	timeutil yamldoc json kvlist msg util
+LINK_test_view := view usage state state_runs state_sql proc workids term timeutil json msg \
 	util
+LINK_test_cmdopt := cmdopt usage state_sql proc workids timeutil json kvlist msg util
+LINK_test_cmdctx := cmdctx state state_sql project schedcheck config config_job \
+	config_schedule graph proc slurm workids cron jobheader timeutil yamldoc json kvlist msg \
+	util
+LINK_test_cmd_status := cmd_status cmd_logs cmd_show cmdctx cmdopt health timeline usage view \
+	state state_chunks state_entries state_fresh state_health state_monitor state_runs state_sql \
+	state_slurm state_views plan project schedcheck config config_job config_schedule graph proc \
+	slurm workids cron jobheader term timeutil yamldoc json kvlist msg util
+LINK_fuzz_config := config_schedule config slurm cron jobheader timeutil yamldoc json kvlist \
+	msg util
 LINK_fuzz_cron := cron timeutil util
-LINK_fuzz_jobheader := config_job config slurm jobheader timeutil yamldoc json kvlist msg util
+LINK_fuzz_jobheader := config_job config slurm jobheader timeutil yamldoc json kvlist msg \
+	util
 LINK_fuzz_ids := workids proc util
 LINK_test_slurm := slurm timeutil util
 LINK_test_monitor := monitor health metrics state state_chunks state_entries state_fresh \
-	state_health state_monitor state_runs state_sql state_views project schedcheck config config_job \
-	config_schedule graph proc slurm workids cron jobheader promtext timeutil yamldoc json kvlist \
-	msg util
+	state_health state_monitor state_runs state_sql state_views project schedcheck config \
+	config_job config_schedule graph proc slurm workids cron jobheader promtext timeutil yamldoc \
+	json kvlist msg util
 LINK_test_why := why state state_chunks state_fresh state_monitor state_runs state_sql plan \
-	project schedcheck config config_job config_schedule graph proc slurm workids cron jobheader term timeutil \
-	yamldoc json kvlist msg util
-LINK_test_state_monitor := state_monitor state state_chunks state_entries state_fresh state_runs \
-	state_sql state_views proc workids util
+	project schedcheck config config_job config_schedule graph proc slurm workids cron jobheader \
+	term timeutil yamldoc json kvlist msg util
+LINK_test_state_monitor := state_monitor state state_chunks state_entries state_fresh \
+	state_runs state_sql state_views proc workids util
 LINK_test_promtext := promtext util
 LINK_test_exec_log := exec_log util
 LINK_test_cronline := cronline proc util
-LINK_test_failtext := failtext engine_health engine_runs exec_select exec_pyfork exec_pyfork_spawn state state_chunks state_fresh \
-	state_health state_runs state_sql state_views plan project schedcheck config config_job config_schedule \
-	graph proc slurm workids cron jobheader term timeutil yamldoc json kvlist msg util pyrunner_gen
+LINK_test_failtext := failtext engine_health engine_runs exec_select exec_pyfork \
+	exec_pyfork_spawn state state_chunks state_fresh state_health state_runs state_sql \
+	state_views plan project schedcheck config config_job config_schedule graph proc slurm \
+	workids cron jobheader term timeutil yamldoc json kvlist msg util pyrunner_gen
 LINK_test_timeline := timeline state_sql proc workids term timeutil msg util
-LINK_test_rungraph := rungraph usage view state state_runs state_sql proc workids term timeutil \
-	json msg util
+LINK_test_rungraph := rungraph usage view state state_runs state_sql proc workids term \
+	timeutil json msg util
 LINK_test_exec_pyfork := exec_pyfork exec_pyfork_spawn pyrunner_gen util
 LINK_fuzz_slurm := slurm timeutil util
 

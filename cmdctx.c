@@ -3,9 +3,11 @@
 #include "cmdctx.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -26,6 +28,14 @@ static char *state_dir_of(const char *opt)
 	return abs;
 }
 
+static char *schedule_text(const char *dir)
+{
+	char *path = xasprintf("%s/schedule.yaml", dir);
+	char *text = read_regular_file(path, NULL, NULL); /* a FIFO would block every command */
+	free(path);
+	return text;
+}
+
 /* settings.state_dir of the project in dir (relative to dir unless absolute), or NULL. Only
  * schedule.yaml is read; a schedule that does not load says nothing here (the command that
  * loads it reports its problems). */
@@ -35,11 +45,9 @@ static char *settings_state_dir(const char *dir, const struct project *loaded)
 	const struct project *p = loaded;
 	if (!p) {
 		/* most projects do not set it: a look at the text spares every command a parse */
-		char *path = xasprintf("%s/schedule.yaml", dir);
-		char *text = read_regular_file(path, NULL, NULL);
+		char *text = schedule_text(dir);
 		bool named = text && strstr(text, "state_dir");
 		free(text);
-		free(path);
 		if (!named)
 			return NULL;
 		memset(&tmp, 0, sizeof(tmp));

@@ -290,17 +290,14 @@ static int store_pids(struct engine *e)
 {
 	for (size_t i = 0; i < e->npids; i++) {
 		const struct started_pid *sp = &e->pids[i];
-		char err[512];
 		int rc = sp->slurm_job ? state_chunk_set_slurm(e->st, sp->chunk, sp->attempt,
 							     sp->slurm_job, engine_now(e))
 				       : state_chunk_set_child(e->st, sp->chunk, sp->pid);
 		if (rc < 0)
 			return state_error(e);
-		if (rc == 0 && sp->slurm_job &&
-		    e->slurm->cancel(e->slurm->self, sp->slurm_job, NULL, err, sizeof(err)))
-			warn("cannot cancel Slurm job %lld of canceled chunk %lld: %s",
-			     (long long)sp->slurm_job, (long long)sp->chunk, err);
-		else if (rc == 0 && !sp->slurm_job)
+		if (rc == 0 && sp->slurm_job && slurm_drop(e, sp->chunk, sp->slurm_job))
+			return -1;
+		if (rc == 0 && !sp->slurm_job)
 			e->ex->ops->signal(e->ex->self, (uint64_t)sp->chunk, SIGTERM);
 	}
 	return 0;
@@ -386,7 +383,7 @@ static int launch_slurm(struct engine *e, struct running *r)
 	grow(&e->pids, &e->cappids, e->npids + 1, sizeof(*e->pids));
 	e->pids[e->npids++] = (struct started_pid){ r->c.id, 0, job_id, r->c.attempt };
 	grow(&e->subs, &e->capsubs, e->nsubs + 1, sizeof(*e->subs));
-	e->subs[e->nsubs++] = (struct submitted){ r->c.id, r->c.attempt };
+	e->subs[e->nsubs++] = (struct submitted){ r->c.id, r->c.attempt, job_id };
 	started(e, &r->c);
 	running_end(e, r);
 	state_chunk_release(&r->c);
@@ -674,6 +671,8 @@ static int run_loop(struct engine *e)
 				e->ex->ops->signal(e->ex->self, (uint64_t)e->children[i].c.id,
 						   SIGTERM);
 			killed = true;
+			if (e->o->wait_run && slurm_stop(e))
+				return -1;
 		}
 		if (e->nended) /* chunks that could not start: stored by the next round */
 			continue;

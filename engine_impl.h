@@ -79,6 +79,7 @@ struct outcome {
 struct submitted {
 	int64_t chunk;
 	int attempt;
+	int64_t job;	/* its Slurm job id */
 };
 
 /* How often, in seconds, the engine looks at its Slurm chunks (status files, one squeue). */
@@ -186,5 +187,11 @@ int slurm_submit(struct engine *e, struct running *r, int64_t *job_id, char **wh
  * chunks (of opts.run, else of every run) that ended join e->ended, and e->subs and
  * e->slurm_open are brought up to date. Returns 0, or -1 (e->err). */
 int slurm_poll(struct engine *e, bool force);
+/* Chunk `chunk`'s job `job` was submitted but the chunk no longer takes it (stau cancel came
+ * first): the job is cancelled and the chunk, still RUNNING, fails as canceled (e->ended). */
+int slurm_drop(struct engine *e, int64_t chunk, int64_t job);
+/* `stau run` stops (Ctrl-C): the jobs of our Slurm chunks are cancelled and the chunks fail
+ * as canceled (e->ended), since their run is canceled with no stau to wait for them. */
+int slurm_stop(struct engine *e);
 
 #endif

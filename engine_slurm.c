@@ -60,9 +60,14 @@ static int write_private(const char *path, const char *text, size_t len, char **
 	return ok ? 0 : -1;
 }
 
-/* The log with stau's header, and the IDs file beside it. */
-static int write_files(struct engine *e, struct running *r, const char *shown, char **why)
+/* The log with stau's header, and the IDs file beside it; no status file (one left by an
+ * earlier database's chunk of the same name would be taken for this one's). */
+static int write_files(struct running *r, const char *status, const char *shown, char **why)
 {
+	if (unlink(status) && errno != ENOENT) {
+		*why = xasprintf("cannot remove '%s': %s", status, strerror(errno));
+		return -1;
+	}
 	char *header = chunk_log_header(&r->c, shown);
 	int rc = write_private(r->log, header, strlen(header), why);
 	free(header);
@@ -72,14 +77,13 @@ static int write_files(struct engine *e, struct running *r, const char *shown, c
 	if (!rc)
 		rc = write_private(r->ids_file, sb.buf ? sb.buf : "", sb.len, why);
 	sb_release(&sb);
-	(void)e;
 	return rc;
 }
 
 int slurm_submit(struct engine *e, struct running *r, int64_t *job_id, char **why)
 {
 	struct strvec argv = { 0 }, env = { 0 };
-	char *shown = NULL, err[1024];
+	char *shown = NULL, *status = NULL, err[1024];
 	*why = NULL;
 	if (chunk_argv(e->p, r->job, &argv, &shown, why))
 		goto out;
@@ -88,7 +92,8 @@ int slurm_submit(struct engine *e, struct running *r, int64_t *job_id, char **wh
 		goto out;
 	}
 	r->ids_file = beside_log(r->log, ".ids");
-	if (write_files(e, r, shown, why))
+	status = slurm_status_path(r->log);
+	if (write_files(r, status, shown, why))
 		goto out;
 	chunk_env(e, r, &env);
 	strvec_push(&argv, NULL);
@@ -97,7 +102,6 @@ int slurm_submit(struct engine *e, struct running *r, int64_t *job_id, char **wh
 	slurm_opts_overlay(&o, &e->p->sched.settings.slurm);
 	slurm_opts_overlay(&o, &r->job->slurm);
 	char *wrapper = xasprintf("%s/%s", e->p->dir, EXEC_SLURM_WRAPPER);
-	char *status = slurm_status_path(r->log);
 	struct slurm_submit s = { .sbatch = "sbatch", .run_id = r->c.run, .chunk_id = r->c.id,
 				  .attempt = r->c.attempt, .dir = e->p->dir, .log_path = r->log,
 				  .wrapper = wrapper, .status_path = status, .argv = argv.v,
@@ -105,9 +109,9 @@ int slurm_submit(struct engine *e, struct running *r, int64_t *job_id, char **wh
 	if (e->slurm->submit(e->slurm->self, &s, env.v, job_id, err, sizeof(err)))
 		*why = xasprintf("cannot submit to Slurm: %s", err);
 	free(wrapper);
-	free(status);
 	slurm_opts_release(&o);
 out:
+	free(status);
 	strvec_release(&argv);
 	strvec_release(&env);
 	free(shown);
@@ -203,6 +207,8 @@ static void read_status(struct engine *e, struct seen *s)
 	char *log = xasprintf("%s/%s", e->p->dir, s->c->log_path ? s->c->log_path : "");
 	char *path = slurm_status_path(log);
 	s->status = exec_slurm_status(path, &s->st, s->bad, sizeof(s->bad));
+	if (s->status == 1 && s->st.job_id && s->st.job_id != s->c->slurm_job)
+		s->status = 0; /* another job's: not this attempt's outcome */
 	free(path);
 	free(log);
 }
@@ -260,6 +266,58 @@ static int ask_slurm(struct engine *e, struct seen *ask, size_t n)
 						    (long long)ask[i].c->slurm_job));
 	}
 	slurm_queue_release(&q);
+	return rc;
+}
+
+int slurm_drop(struct engine *e, int64_t chunk, int64_t job)
+{
+	char err[512];
+	if (e->slurm->cancel(e->slurm->self, job, NULL, err, sizeof(err)))
+		warn("cannot cancel Slurm job %lld of canceled chunk %lld: %s", (long long)job,
+		     (long long)chunk, err);
+	struct outcome o = { .run_ended = RUN_ACTIVE };
+	int got = state_chunk_get(e->st, chunk, &o.c);
+	if (got <= 0)
+		return got < 0 ? state_error(e) : 0;
+	if (o.c.state != CHUNK_RUNNING) {
+		state_chunk_release(&o.c);
+		return 0;
+	}
+	judge_unstarted(&o.v, xasprintf("canceled: scancel of Slurm job %lld", (long long)job));
+	push_outcome(e, &o);
+	return 0;
+}
+
+int slurm_stop(struct engine *e)
+{
+	int rc = 0;
+	for (size_t i = 0; !rc && i < e->nsubs; i++) {
+		struct state_slurm_chunk c = { .id = e->subs[i].chunk, .attempt = e->subs[i].attempt,
+					       .slurm_job = e->subs[i].job };
+		char err[512];
+		if (e->slurm->cancel(e->slurm->self, c.slurm_job, NULL, err, sizeof(err)))
+			warn("cannot cancel Slurm job %lld: %s", (long long)c.slurm_job, err);
+		struct state_chunk sc;
+		int got = state_chunk_get(e->st, c.id, &sc);
+		if (got < 0)
+			return state_error(e);
+		if (!got || sc.state != CHUNK_RUNNING || sc.attempt != c.attempt) {
+			if (got)
+				state_chunk_release(&sc);
+			continue;
+		}
+		c.job = sc.job;
+		c.started = sc.started;
+		rc = conclude(e, &c, NULL,
+			      xasprintf("canceled: scancel of Slurm job %lld (stau was stopped)",
+					(long long)c.slurm_job));
+		if (!rc && e->nended) { /* its run is being canceled: no retry */
+			e->ended[e->nended - 1].v.res.retry_at = 0;
+			e->ended[e->nended - 1].v.outcome = ENGINE_FAILED;
+		}
+		state_chunk_release(&sc);
+	}
+	e->nsubs = 0;
 	return rc;
 }
 

@@ -169,6 +169,19 @@ int exec_slurm_status(const char *path, struct slurm_status *st, char *err, size
 	return rc ? -1 : 1;
 }
 
+void exec_slurm_remove_beside(const char *log_path)
+{
+	static const char *const ext[] = { ".status", ".ids" };
+	size_t n = strlen(log_path);
+	if (n > 4 && !strcmp(log_path + n - 4, ".log"))
+		n -= 4;
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		char *path = xasprintf("%.*s%s", (int)n, log_path, ext[i]);
+		unlink(path);
+		free(path);
+	}
+}
+
 enum exec_signal exec_slurm_signal_recorded(const struct exec_record *r, int sig)
 {
 	char err[512];

@@ -50,6 +50,10 @@ int exec_slurm_wrapper(const char *dir, char *err, size_t errlen);
  * (yet), or -1 when it is there but unreadable or not a status file (err says why). */
 int exec_slurm_status(const char *path, struct slurm_status *st, char *err, size_t errlen);
 
+/* Removes what a Slurm chunk leaves beside its log at log_path (its status and IDs files),
+ * when pruning the log; a file that is not there is no error. */
+void exec_slurm_remove_beside(const char *log_path);
+
 /* The record operations of exec_ops for a chunk that went to Slurm (r->slurm): */
 /* stau cancel: scancel of r's job (any sig: Slurm's cancel sends SIGTERM, then SIGKILL).
  * Before the job id is recorded: EXEC_NOT_STARTED while r's owner lives, else

@@ -461,6 +461,7 @@ static int prune(struct tick *t)
 	for (size_t i = 0; logs && logs[i]; i++) {
 		char *path = xasprintf("%s/%s", t->p.dir, logs[i]);
 		unlink(path);
+		exec_slurm_remove_beside(path);
 		free(path);
 		free(logs[i]);
 	}

@@ -479,6 +479,7 @@ struct state_running {
 	int64_t run, chunk;
 	char *job;
 	struct proc_id owner;
+	bool on_slurm;		/* a Slurm job runs it: it does not need its owner (state_slurm.c) */
 };
 void state_running_free(struct state_running *v, size_t n);
 /* Every RUNNING chunk with its owner, by run and chunk, in a new array: whether the owner

@@ -551,12 +551,17 @@ static void tick_slurm(struct fx *x, struct fake_slurm *f)
 		fail_msg("engine_run: %s", x->err);
 }
 
-/* Writes the status file the wrapper leaves for chunk `chunk` of run 1, attempt `attempt`. */
-static void status_file(struct fx *x, const char *job, int chunk, int attempt, int code)
+/* Writes the status file the wrapper leaves for chunk `chunk` of run 1, attempt `attempt`,
+ * run as Slurm job slurm_job. */
+static void status_file(struct fx *x, const char *job, int chunk, int attempt, int code,
+			int64_t slurm_job)
 {
 	char *name = xasprintf(".stau/logs/%s/1-%d-%d.status", job, chunk, attempt);
-	char *text = xasprintf("stau-slurm-status 1\nexit %d\njob 1\nrestarts 0\nstart 10\n"
-			       "end 12\n", code);
+	char *text = xasprintf("stau-slurm-status 1\nexit %d\njob %lld\nrestarts 0\nstart 10\n"
+			       "end 12\n", code, (long long)slurm_job);
+	char *abs = xasprintf("%s/%s", x->dir, name);
+	assert_int_equal(mkdir_parents(abs, 0700), 0);
+	free(abs);
 	put(x, name, text, 0600);
 	free(text);
 	free(name);
@@ -609,7 +614,7 @@ static void test_slurm_chunks_are_submitted_and_reconciled_from_status_files(voi
 
 	/* the next tick: 100 left a status file (exit 0); 101 runs on */
 	sb_release(&f.log);
-	status_file(x, "a", 1, 1, 0);
+	status_file(x, "a", 1, 1, 0, 100);
 	tick_slurm(x, &f);
 	assert_string_equal(f.log.buf, "query 101\n");
 	assert_chunks(x, "DONE/1/100 RUNNING/1/101 PENDING/0/-1");
@@ -632,7 +637,7 @@ static void test_slurm_chunks_are_submitted_and_reconciled_from_status_files(voi
 	tick_slurm(x, &f);
 	assert_string_equal(f.log.buf, "submit 102 stau-1-2-2 STAU_ATTEMPT=2 STAU_WORK_IDS=3,4 "
 				       "1-2-2.status ./jobs/a.sh\n");
-	status_file(x, "a", 2, 2, 3);
+	status_file(x, "a", 2, 2, 3, 102);
 	tick_slurm(x, &f);
 	assert_chunks(x, "DONE/1/100 FAILED/2/102 CANCELED/0/-1");
 	assert_int_equal(run_state(x, 1, NULL), RUN_FAILED);
@@ -679,6 +684,29 @@ static void test_slurm_unreachable_or_missing(void **state)
 	sb_release(&f.log);
 }
 
+static void test_slurm_stale_status_files_are_not_outcomes(void **state)
+{
+	struct fx *x = *state;
+	struct fake_slurm f = { .next_id = 100, .queued = "100 RUNNING\n" };
+	job(x, "a", "executor: slurm");
+	load(x);
+	/* left by a chunk of the same name in an earlier database */
+	status_file(x, "a", 1, 1, 0, 7);
+	queue(x, "a", "", "{}");
+	tick_slurm(x, &f);
+	char *path = xasprintf("%s/.stau/logs/a/1-1-1.status", x->dir);
+	assert_int_equal(access(path, F_OK), -1); /* removed before sbatch */
+	free(path);
+	/* and a status file of another job is not this one's outcome */
+	status_file(x, "a", 1, 1, 0, 7);
+	tick_slurm(x, &f);
+	assert_chunks(x, "RUNNING/1/100");
+	status_file(x, "a", 1, 1, 0, 100);
+	tick_slurm(x, &f);
+	assert_chunks(x, "DONE/1/100");
+	sb_release(&f.log);
+}
+
 static void test_slurm_outcome_recorded_once(void **state)
 {
 	struct fx *x = *state;
@@ -687,7 +715,7 @@ static void test_slurm_outcome_recorded_once(void **state)
 	load(x);
 	queue(x, "a", "", "{}");
 	tick_slurm(x, &f);
-	status_file(x, "a", 1, 1, 0);
+	status_file(x, "a", 1, 1, 0, 100);
 	/* another stau recorded it first: this one's record is dropped, nothing is counted */
 	struct state_result ok = { .ok = true };
 	assert_int_equal(state_slurm_finish(x->st, 1, 1, 100, &ok, x->now, NULL), 1);
@@ -736,6 +764,7 @@ int main(void)
 		T(test_slurm_chunks_are_submitted_and_reconciled_from_status_files),
 		T(test_slurm_unreachable_or_missing),
 		T(test_slurm_outcome_recorded_once),
+		T(test_slurm_stale_status_files_are_not_outcomes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,4 +55,20 @@ run_stau -C "$P" tick
 check "a later tick changes nothing" "0|FAILED|1" \
 	"$rc|$(sqlite3 "$P/.stau/stau.db" "SELECT state, attempt FROM chunks WHERE id = 1")"
 
+# stau run interrupted (SIGINT, as Ctrl-C): its Slurm chunks are cancelled with it
+rm -f "$P/job_c.id"
+"$STAU" -C "$P" run job_c >"$TMP/run.out" 2>&1 &
+runner=$!
+wait_for_file "$P/job_c.id" 60
+id=$(cat "$P/job_c.id")
+kill -INT "$runner"
+wait "$runner"
+check "the interrupted stau run exits 1" "1" "$?"
+i=0
+while active "$id" && [ "$i" -lt 60 ]; do i=$((i + 1)); sleep 0.5; done
+check "its Slurm job is cancelled" "gone" "$(active "$id" && echo running || echo gone)"
+check "the chunk is recorded FAILED, not retried" \
+	"FAILED|1|canceled: scancel of Slurm job $id (stau was stopped)" \
+	"$(sqlite3 "$P/.stau/stau.db" "SELECT state, attempt, message FROM chunks WHERE run = 2")"
+
 done_testing

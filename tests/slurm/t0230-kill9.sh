@@ -30,6 +30,9 @@ check "they run on in Slurm" "3" \
 	"$(sqlite3 "$P/.stau/stau.db" "SELECT job_id FROM chunk_slurm" | while read -r id; do
 		active "$id" && echo "$id"; done | wc -l)"
 
+run_stau -C "$P" status
+check "status does not call them lost: Slurm runs them" "0|" \
+	"$rc|$(printf '%s\n' "$out" | grep -i 'lost')"
 ticks=0 lost=no
 until [ "$(run_state 1)" = DONE ] || [ "$ticks" -ge 60 ]; do
 	ticks=$((ticks + 1))
