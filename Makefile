@@ -51,10 +51,10 @@ LAYER4 := state_sql state state_runs state_fresh state_chunks state_entries stat
 	state_views state_monitor state_prune exec exec_log exec_pyfork_spawn exec_pyfork exec_select \
 	pyrunner_gen
 LAYER5 := engine_health engine_chunk engine_runs engine failtext health metrics monitor why \
-	sched runprogress usage view timeline rungraph
+	sched simulate runprogress usage view timeline rungraph
 LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show \
 	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune cmd_metrics cmd_why \
-	cmd_rerun cmd_submit cmd_crontab cmd_complete
+	cmd_rerun cmd_submit cmd_crontab cmd_complete cmd_simulate
 LAYER7 := stau
 LAYER_NUMBERS := 0 1 2 3 4 5 6 7
 MODULES := $(foreach n,$(LAYER_NUMBERS),$(LAYER$(n)))

@@ -189,6 +189,8 @@ int cmd_run(struct ctx *ctx, int argc, char **argv)
 {
 	struct run_cmd r = { .ctx = ctx, .p = &ctx->p };
 	int rc = parse_run_opts(&r.o, argc, argv);
+	if (rc == EXIT_OK && !r.o.dry_run)
+		rc = ctx_refuse_future(ctx, "run", r.o.now);
 	if (rc != EXIT_OK)
 		goto out;
 	const struct graph_node *master;
