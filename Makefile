@@ -46,7 +46,7 @@ all: stau
 LAYER0 := util msg json kvlist
 LAYER1 := timeutil cron term yamldoc jobheader promtext
 LAYER2 := proc slurm config config_job config_schedule graph workids
-LAYER3 := project plan due cronline overlap schedcheck
+LAYER3 := project plan planwhy due cronline overlap schedcheck
 LAYER4 := state_sql state state_runs state_fresh state_chunks state_entries state_health \
 	state_views state_monitor state_prune exec exec_log exec_pyfork_spawn exec_pyfork exec_select \
 	pyrunner_gen
@@ -76,7 +76,7 @@ LINK_test_config := config_job config config_schedule slurm cron jobheader timeu
 	kvlist msg util
 LINK_test_due := due cron timeutil util
 LINK_test_overlap := overlap workids proc kvlist json msg util
-LINK_test_plan := plan graph proc workids json kvlist msg util
+LINK_test_plan := plan planwhy graph proc workids json kvlist msg util
 LINK_test_exec := exec exec_log proc util
 LINK_test_proc := proc util
 LINK_test_util := util
