@@ -150,12 +150,40 @@ static int expand_blockers(struct state *st, const struct project *p, int64_t id
 	return rc;
 }
 
-/* Stores plan for run id if it is still QUEUED. */
-static int activate(struct state *st, int64_t id, const struct plan *plan, int64_t now)
+/* The content hash of the file of each job type of plan, "JOB", "HASH" pairs into code (a
+ * file that cannot be read is left out: its chunk fails when it starts). Returns 0 or -1. */
+static int plan_code(struct state *st, const struct project *p, const struct plan *plan,
+		     struct strvec *code)
+{
+	char err[256];
+	for (size_t i = 0; i < plan->ntasks; i++) {
+		const struct job *job = plan->tasks[i].node->job;
+		bool seen = false;
+		for (size_t k = 0; k < code->n && !seen; k += 2)
+			seen = !strcmp(code->v[k], job->type);
+		char *hash = NULL;
+		int rc = seen || !job->path ? 0
+			 : engine_file_hash(st, p->dir, job->path, &hash, err, sizeof(err));
+		if (rc < 0)
+			return -1;
+		if (hash) {
+			strvec_push(code, xstrdup(job->type));
+			strvec_push(code, hash);
+		}
+	}
+	return 0;
+}
+
+/* Stores plan for run id if it is still QUEUED, with the code it runs. */
+static int activate(struct state *st, const struct project *p, int64_t id,
+		    const struct plan *plan, int64_t now)
 {
 	struct state_run r;
-	if (state_begin(st))
+	struct strvec code = { 0 };
+	if (plan_code(st, p, plan, &code) || state_begin(st)) {
+		strvec_release(&code);
 		return -1;
+	}
 	int got = state_run_get(st, id, &r);
 	int rc = got < 0 ? -1 : 0;
 	bool queued = got == 1 && r.state == RUN_QUEUED;
@@ -163,6 +191,9 @@ static int activate(struct state *st, int64_t id, const struct plan *plan, int64
 		state_run_release(&r);
 	if (!rc && queued)
 		rc = state_run_activate(st, id, plan, now);
+	for (size_t k = 0; !rc && queued && k < code.n; k += 2)
+		rc = state_run_code_set(st, id, code.v[k], code.v[k + 1]);
+	strvec_release(&code);
 	if (rc) {
 		state_rollback(st);
 		return -1;
@@ -221,7 +252,7 @@ int engine_expand(struct state *st, const struct project *p, int64_t id, int64_t
 			&fresh, perr, sizeof(perr))) {
 		rc = end_queued(st, id, xstrdup(perr), now, why, err, errlen);
 	} else {
-		rc = activate(st, id, &plan, now);
+		rc = activate(st, p, id, &plan, now);
 		if (rc < 0)
 			snprintf(err, errlen, "%s", state_errmsg(st));
 		plan_release(&plan);

@@ -33,6 +33,10 @@
  *                    file shows before it rebuilds that file
  *       tasks are indexed by job type and run: a job's newest run is found without reading
  *       every chunk (status, and the metrics every tick may write)
+ *   v4  run_code     (run, job type) -> the content hash of the job file the run ran, recorded
+ *                    at expansion, deleted with its run (a trigger)
+ *       fresh.code, job_types.last_code: the 64-bit content hash of the file that computed
+ *                    a result (NULL: recorded before v4), for fresh_requires_same_code
  *
  * Choices (docs/design.md, "State"):
  *   - Work IDs are stored in workids.h's compact text form ("1-6,9,12-14"): a run over a
@@ -234,6 +238,17 @@ static const char *const migrations[] = {
 	" END;"
 	"CREATE TRIGGER run_deleted AFTER DELETE ON runs BEGIN"
 	" DELETE FROM run_alerts WHERE run = old.id; " RUNS_CHANGED_SQL " END;",
+	/* v4: the code a run ran, and the code each result was computed by. run_code holds the
+	 * content hash of each job file of a run, recorded when the run is expanded (deleted with
+	 * the run); fresh.code and job_types.last_code the 64-bit hash of the file that computed
+	 * a result (NULL: not known, recorded before v4), for fresh_requires_same_code. */
+	"CREATE TABLE run_code ("
+	" run INTEGER NOT NULL, job TEXT NOT NULL, hash TEXT NOT NULL,"
+	" PRIMARY KEY (run, job)) WITHOUT ROWID;"
+	"CREATE TRIGGER run_code_deleted AFTER DELETE ON runs BEGIN"
+	" DELETE FROM run_code WHERE run = old.id; END;"
+	"ALTER TABLE fresh ADD COLUMN code INTEGER;"
+	"ALTER TABLE job_types ADD COLUMN last_code INTEGER;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STATE_SCHEMA_VERSION,

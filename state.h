@@ -29,7 +29,7 @@
 #include "proc.h"
 
 /* The schema version this stau writes (PRAGMA user_version). */
-#define STATE_SCHEMA_VERSION 3
+#define STATE_SCHEMA_VERSION 4
 
 enum run_state { RUN_QUEUED, RUN_ACTIVE, RUN_DONE, RUN_FAILED, RUN_CANCELED, RUN_STATE_N };
 enum chunk_state {
@@ -138,6 +138,11 @@ int state_job_active(struct state *st, const char *job);
  * the entry's next fire time back (docs/design.md, "Scheduling"). 0 for id 0 or no such
  * run. Returns 1, 0, or -1. */
 int state_run_open(struct state *st, int64_t id);
+/* Records that run `run` runs job type `job` from a file with content `hash` (engine.h's
+ * form, "fnv1a64:..."): the code it ran, for `stau show` and freshness. Returns 0 or -1. */
+int state_run_code_set(struct state *st, int64_t run, const char *job, const char *hash);
+/* The code run `run` ran: "JOB", "HASH" pairs into out (sorted by job). Returns 0 or -1. */
+int state_run_code(struct state *st, int64_t run, struct strvec *out);
 /* 1 when any run is QUEUED or ACTIVE (an indexed read), 0 when none, -1 on error. */
 int state_any_open_run(struct state *st);
 

@@ -175,6 +175,31 @@ int state_run_open(struct state *st, int64_t id)
 	return db_exists(st, s);
 }
 
+int state_run_code_set(struct state *st, int64_t run, const char *job, const char *hash)
+{
+	sqlite3_stmt *s = db_stmt(st, Q_RUN_CODE_SET);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, run);
+	bind_text(s, 2, job);
+	bind_text(s, 3, hash);
+	return db_exec(st, s);
+}
+
+int state_run_code(struct state *st, int64_t run, struct strvec *out)
+{
+	sqlite3_stmt *s = db_stmt(st, Q_RUN_CODE);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, run);
+	int rc;
+	while ((rc = db_step(st, s)) == 1) {
+		strvec_push(out, col_str(s, 0));
+		strvec_push(out, col_str(s, 1));
+	}
+	return rc;
+}
+
 int state_any_open_run(struct state *st)
 {
 	sqlite3_stmt *s = db_stmt(st, Q_ANY_OPEN);

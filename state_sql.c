@@ -39,6 +39,8 @@ static const char *const sql[Q_N] = {
 	[Q_JOB_ACTIVE] = "SELECT 1 FROM runs WHERE state IN ('QUEUED','ACTIVE') AND job = ? LIMIT 1",
 	[Q_ANY_OPEN] = "SELECT 1 FROM runs WHERE state IN ('QUEUED','ACTIVE') LIMIT 1",
 	[Q_RUN_OPEN] = "SELECT 1 FROM runs WHERE id = ? AND state IN ('QUEUED','ACTIVE')",
+	[Q_RUN_CODE_SET] = "INSERT OR REPLACE INTO run_code (run, job, hash) VALUES (?,?,?)",
+	[Q_RUN_CODE] = "SELECT job, hash FROM run_code WHERE run = ? ORDER BY job",
 	[Q_JOB_OPEN_CHUNKS] = "SELECT 1 FROM chunks WHERE job = ?1 AND state = 'RUNNING' AND run != ?2"
 			      " UNION ALL SELECT 1 FROM chunks WHERE job = ?1 AND state = 'PENDING'"
 			      " AND run != ?2 LIMIT 1",
