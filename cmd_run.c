@@ -168,10 +168,16 @@ static int dry_run(struct run_cmd *r, const struct graph_node *master, const cha
 	if (engine_job_problem(r->st, r->p, r->o.job, &why, err, sizeof(err)))
 		return error("%s", err), EXIT_STATE;
 	struct plan pl;
-	struct freshness_src fresh = state_freshness_src(r->st);
+	struct freshness_src fresh;
+	struct engine_freshness ef;
+	if (engine_freshness(r->st, r->p, master, &ef, &fresh, err, sizeof(err))) {
+		free(why);
+		return error("%s", err), EXIT_STATE;
+	}
 	int rc = plan_expand_explained(&pl, &r->p->graph, master, w->ids.v, w->ids.n,
 				       w->has_ids, kwargs, r->o.now, r->o.force, &fresh, err,
 				       sizeof(err));
+	engine_freshness_release(&ef);
 	if (rc) {
 		free(why);
 		error("%s: %s", r->o.job, err);

@@ -46,6 +46,7 @@ struct dep {
 	int64_t max_lag; /* seconds; a bare integer in the file means minutes; default 0 */
 	bool allow_missing_work_ids;
 	bool unique;
+	int same_code;	 /* fresh_requires_same_code: -1 as in the settings, 0 no, 1 yes */
 	struct kvlist custom_kwargs;
 	struct loc loc; /* of the job_type value */
 };
@@ -103,6 +104,8 @@ struct settings {
 	char **on_failure;     /* the command started once per run that ends FAILED (an argv,
 				* NULL-terminated), or NULL */
 	int64_t log_limit;     /* bytes a chunk's log may hold, default CONFIG_LOG_LIMIT */
+	bool fresh_requires_same_code; /* a result counts as fresh only when computed by the
+					* current content of its job's file; default false */
 };
 
 /* log_limit: past it a chunk's log keeps its beginning and its end (docs/design.md,

@@ -110,6 +110,8 @@ static void parse_settings(struct yamldoc *y, const struct yd_pair *p, void *dst
 		{ "metrics_file", parse_metrics_file, offsetof(struct settings, metrics_file) },
 		{ "on_failure", config_field_argv, offsetof(struct settings, on_failure) },
 		{ "log_limit", config_field_log_limit, offsetof(struct settings, log_limit) },
+		{ "fresh_requires_same_code", yd_parse_bool,
+		  offsetof(struct settings, fresh_requires_same_code) },
 	};
 	struct sched_draft *sd = dst;
 	if (yd_is_null(p->value))

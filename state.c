@@ -33,8 +33,9 @@
  *                    file shows before it rebuilds that file
  *       tasks are indexed by job type and run: a job's newest run is found without reading
  *       every chunk (status, and the metrics every tick may write)
- *   v4  run_code     (run, job type) -> the content hash of the job file the run ran, recorded
- *                    at expansion, deleted with its run (a trigger)
+ *   v4  run_code     (run, job type) -> the content hash of the job file the run ran (as
+ *                    text, and as the 64-bit code that fresh rows keep), recorded at
+ *                    expansion, deleted with its run (a trigger)
  *       fresh.code, job_types.last_code: the 64-bit content hash of the file that computed
  *                    a result (NULL: recorded before v4), for fresh_requires_same_code
  *
@@ -243,7 +244,7 @@ static const char *const migrations[] = {
 	 * the run); fresh.code and job_types.last_code the 64-bit hash of the file that computed
 	 * a result (NULL: not known, recorded before v4), for fresh_requires_same_code. */
 	"CREATE TABLE run_code ("
-	" run INTEGER NOT NULL, job TEXT NOT NULL, hash TEXT NOT NULL,"
+	" run INTEGER NOT NULL, job TEXT NOT NULL, hash TEXT NOT NULL, code INTEGER,"
 	" PRIMARY KEY (run, job)) WITHOUT ROWID;"
 	"CREATE TRIGGER run_code_deleted AFTER DELETE ON runs BEGIN"
 	" DELETE FROM run_code WHERE run = old.id; END;"
