@@ -117,7 +117,7 @@ struct settings {
 struct entry {
 	char *id;
 	char *name;
-	char *job;
+	char *job;	    /* "" when the entry gives none (then it has a problem) */
 	struct loc job_loc; /* for "unknown job" reported by project.c */
 	struct trigger trigger;
 	char *trigger_text; /* canonical text of the trigger and zone, for the trigger fingerprint */

@@ -379,6 +379,7 @@ static void entry_cron(struct yamldoc *y, struct entry_draft *ed, const struct t
 		char buf[YD_SHOW_MAX + 16];
 		yd_report(y, ed->cron, NULL, "bad cron expression %s: %s",
 			  yd_describe(ed->cron, buf, sizeof(buf)), err);
+		ed->e.cron_text = xstrdup(s); /* shown on the disabled entry's row */
 		return;
 	}
 	if (ed->start)
@@ -487,6 +488,8 @@ static void parse_entry(struct yamldoc *y, struct sched_draft *sd, yaml_node_t *
 		return;
 	}
 	entry_problem(y, sd, &ed, before);
+	if (!ed.e.job) /* reported; "" names no job, so the entry stays disabled */
+		ed.e.job = xstrdup("");
 	struct schedule *s = sd->s;
 	grow(&s->entries, &sd->entries_cap, s->nentries + 1, sizeof(*s->entries));
 	s->entries[s->nentries++] = ed.e;
