@@ -46,15 +46,15 @@ all: stau
 LAYER0 := util msg json kvlist
 LAYER1 := timeutil cron term yamldoc jobheader promtext
 LAYER2 := proc slurm config config_job config_schedule graph workids
-LAYER3 := project plan due cronline overlap schedcheck
+LAYER3 := project plan planwhy due cronline overlap schedcheck
 LAYER4 := state_sql state state_runs state_fresh state_chunks state_entries state_health \
 	state_views state_monitor state_prune exec exec_log exec_pyrun exec_pyfork_spawn exec_pyfork \
 	exec_select pyrunner_gen exec_file state_slurm exec_slurm
 LAYER5 := engine_health engine_chunk engine_runs engine failtext health metrics monitor why \
-	sched runprogress usage view timeline rungraph engine_slurm
+	sched runprogress usage view timeline rungraph engine_slurm simulate
 LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show cmd_logs \
 	cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune cmd_metrics cmd_why cmd_rerun cmd_submit \
-	cmd_crontab cmd_complete
+	cmd_crontab cmd_complete cmd_simulate
 LAYER7 := stau
 LAYER_NUMBERS := 0 1 2 3 4 5 6 7
 MODULES := $(foreach n,$(LAYER_NUMBERS),$(LAYER$(n)))
@@ -76,7 +76,7 @@ LINK_test_config := config_job config config_schedule slurm cron jobheader timeu
 	json kvlist msg util
 LINK_test_due := due cron timeutil util
 LINK_test_overlap := overlap workids proc kvlist json msg util
-LINK_test_plan := plan graph proc workids json kvlist msg util
+LINK_test_plan := plan planwhy graph proc workids json kvlist msg util
 LINK_test_exec := exec exec_log exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen proc \
 	util exec_slurm slurm timeutil exec_file
 LINK_test_proc := proc util

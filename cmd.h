@@ -45,6 +45,7 @@ int cmd_why(struct ctx *ctx, int argc, char **argv);
 int cmd_rerun(struct ctx *ctx, int argc, char **argv);
 int cmd_submit(struct ctx *ctx, int argc, char **argv);
 int cmd_crontab(struct ctx *ctx, int argc, char **argv);
+int cmd_simulate(struct ctx *ctx, int argc, char **argv);
 int cmd_complete(struct ctx *ctx, int argc, char **argv);
 
 #endif

@@ -225,6 +225,8 @@ int cmd_cancel(struct ctx *ctx, int argc, char **argv)
 	struct cancel k = { .id = 0 };
 	int rc = parse_cancel_opts(&k, argc, argv);
 	if (rc == EXIT_OK)
+		rc = ctx_refuse_future(ctx, "cancel", k.now);
+	if (rc == EXIT_OK)
 		rc = cancel(&k, ctx);
 	if (k.have_ex)
 		k.ex.ops->destroy(k.ex.self);

@@ -97,6 +97,8 @@ int cmd_prune(struct ctx *ctx, int argc, char **argv)
 	struct prune pr = { .now = 0 };
 	int rc = parse_prune_opts(&pr, argc, argv);
 	if (rc == EXIT_OK)
+		rc = ctx_refuse_future(ctx, "prune", pr.now);
+	if (rc == EXIT_OK)
 		rc = prune(&pr, ctx);
 	if (rc == EXIT_OK && msg_verbosity >= 0)
 		printf("pruned %lld run%s, %lld chunk%s, %zu log file%s\n", (long long)pr.runs,

@@ -109,5 +109,7 @@ int cmd_rerun(struct ctx *ctx, int argc, char **argv)
 {
 	struct rerun r = { .of = 0 };
 	int rc = parse_rerun_opts(&r, argc, argv);
+	if (rc == EXIT_OK)
+		rc = ctx_refuse_future(ctx, "rerun", r.now);
 	return rc == EXIT_OK ? rerun(ctx, &r) : rc;
 }

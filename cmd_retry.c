@@ -208,6 +208,8 @@ int cmd_retry(struct ctx *ctx, int argc, char **argv)
 	struct retry r = { .id = 0 };
 	int rc = parse_retry_opts(&r, argc, argv);
 	if (rc == EXIT_OK)
+		rc = ctx_refuse_future(ctx, "retry", r.now);
+	if (rc == EXIT_OK)
 		rc = retry(&r, ctx);
 	free(r.job);
 	return rc;

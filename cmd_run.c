@@ -31,6 +31,7 @@
 #include "json.h"
 #include "msg.h"
 #include "plan.h"
+#include "planwhy.h"
 #include "project.h"
 #include "runprogress.h"
 #include "state.h"
@@ -102,6 +103,19 @@ static void print_ids(struct strbuf *sb, const int64_t *ids, size_t n)
 	free(c);
 }
 
+/* Under a dependency chunk kept or dropped: the edge it came through and why. */
+static void print_why(struct strbuf *sb, const struct graph_node *node,
+		      const struct graph_node *parent, const struct dep *via, const char *why)
+{
+	if (!parent)
+		return;
+	char *edge = planwhy_edge(node, parent, via);
+	char *safe = term_escape(edge);
+	sb_addf(sb, "      %s: %s\n", safe, why);
+	free(safe);
+	free(edge);
+}
+
 static void print_plan(struct run_cmd *r, const struct plan *pl)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -120,6 +134,9 @@ static void print_plan(struct run_cmd *r, const struct plan *pl)
 		if (strcmp(t->kwargs_json, "{}"))
 			sb_addf(&sb, "  kwargs %s", t->kwargs_json);
 		sb_adds(&sb, "\n");
+		char *why = planwhy_kept(&c->why, pl->has_ids, r->o.now, r->o.force);
+		print_why(&sb, t->node, t->parent, t->via, why);
+		free(why);
 	}
 	if (pl->ndrops)
 		sb_adds(&sb, "fresh, not run:\n");
@@ -131,6 +148,7 @@ static void print_plan(struct run_cmd *r, const struct plan *pl)
 		if (pl->has_ids)
 			print_ids(&sb, pl->ids + d->id_off, d->nids);
 		sb_addf(&sb, "  finished %s ago\n", age);
+		print_why(&sb, d->node, d->parent, d->via, "fresh: each ID computed within max_lag");
 	}
 	fputs(sb.buf, stdout);
 	sb_release(&sb);
@@ -150,9 +168,16 @@ static int dry_run(struct run_cmd *r, const struct graph_node *master, const cha
 	if (engine_job_problem(r->st, r->p, r->o.job, &why, err, sizeof(err)))
 		return error("%s", err), EXIT_STATE;
 	struct plan pl;
-	struct freshness_src fresh = state_freshness_src(r->st);
-	int rc = plan_expand(&pl, &r->p->graph, master, w->ids.v, w->ids.n, w->has_ids, kwargs,
-			     r->o.now, r->o.force, &fresh, err, sizeof(err));
+	struct freshness_src fresh;
+	struct engine_freshness ef;
+	if (engine_freshness(r->st, r->p, master, &ef, &fresh, err, sizeof(err))) {
+		free(why);
+		return error("%s", err), EXIT_STATE;
+	}
+	int rc = plan_expand_explained(&pl, &r->p->graph, master, w->ids.v, w->ids.n,
+				       w->has_ids, kwargs, r->o.now, r->o.force, &fresh, err,
+				       sizeof(err));
+	engine_freshness_release(&ef);
 	if (rc) {
 		free(why);
 		error("%s: %s", r->o.job, err);
@@ -189,6 +214,8 @@ int cmd_run(struct ctx *ctx, int argc, char **argv)
 {
 	struct run_cmd r = { .ctx = ctx, .p = &ctx->p };
 	int rc = parse_run_opts(&r.o, argc, argv);
+	if (rc == EXIT_OK && !r.o.dry_run)
+		rc = ctx_refuse_future(ctx, "run", r.o.now);
 	if (rc != EXIT_OK)
 		goto out;
 	const struct graph_node *master;

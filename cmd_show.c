@@ -73,8 +73,19 @@ static void print_escaped(const char *label, const char *s)
 	free(safe);
 }
 
+/* "code:" and the content hash of each job file the run ran, one per line. */
+static void print_code(const struct strvec *code)
+{
+	for (size_t k = 0; k + 1 < code->n; k += 2) {
+		char *job = term_escape(code->v[k]), *hash = term_escape(code->v[k + 1]);
+		printf("%s%s %s\n", k ? "           " : "code:      ", job, hash);
+		free(job);
+		free(hash);
+	}
+}
+
 static void run_header(const struct view *v, const struct state_run *r, const int64_t *ids,
-		       size_t nids)
+		       size_t nids, const struct strvec *code)
 {
 	char buf[48];
 	bool color = v->ctx->color;
@@ -100,6 +111,7 @@ static void run_header(const struct view *v, const struct state_run *r, const in
 		printf("work IDs:  none\n");
 	}
 	printf("git:       %s\n", r->git ? r->git : "-");
+	print_code(code);
 	printf("created:   %s\n", view_time(r->created, v->zone, buf, sizeof(buf)));
 	printf("started:   %s\n", view_time(r->started, v->zone, buf, sizeof(buf)));
 	printf("finished:  %s", view_time(r->finished, v->zone, buf, sizeof(buf)));
@@ -299,8 +311,8 @@ static void json_chunk(struct json *j, const struct view *v, const struct state_
 }
 
 static void print_show_json(const struct view *v, const struct state_run *r, const int64_t *ids,
-			    size_t nids, const struct state_chunk *cs, size_t n,
-			    const int64_t *slurm)
+			    size_t nids, const struct strvec *code, const struct state_chunk *cs,
+			    size_t n, const int64_t *slurm)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct json j;
@@ -315,6 +327,11 @@ static void print_show_json(const struct view *v, const struct state_run *r, con
 	free(compact);
 	json_kint(&j, "nids", r->has_ids ? (int64_t)nids : 0);
 	json_kstr(&j, "git", r->git);
+	json_key(&j, "code");
+	json_object_begin(&j);
+	for (size_t k = 0; k + 1 < code->n; k += 2)
+		json_kstr(&j, code->v[k], code->v[k + 1]);
+	json_object_end(&j);
 	json_kbool(&j, "force", r->force);
 	json_key(&j, "chunk_list");
 	json_array_begin(&j);
@@ -356,19 +373,21 @@ static int show_run(struct view *v, int64_t id)
 	struct state_chunk *cs = NULL;
 	size_t n = 0;
 	int64_t *slurm = NULL;
+	struct strvec code = { 0 };
 	if (state_run_ids(v->st, id, &ids, &nids) || state_run_chunks(v->st, id, true, &cs, &n) ||
-	    !(slurm = slurm_jobs(v, cs, n))) {
+	    state_run_code(v->st, id, &code) || !(slurm = slurm_jobs(v, cs, n))) {
 		rc = view_state_error(v);
 	} else if (v->json) {
-		print_show_json(v, &r, ids, nids, cs, n, slurm);
+		print_show_json(v, &r, ids, nids, &code, cs, n, slurm);
 	} else {
-		run_header(v, &r, ids, nids);
+		run_header(v, &r, ids, nids, &code);
 		print_chunks(v, cs, n, slurm);
 		print_timeline(v, cs, n);
 		print_tails(v, cs, n);
 	}
 	state_chunks_free(cs, n);
 	free(slurm);
+	strvec_release(&code);
 	free(ids);
 	state_run_release(&r);
 	return rc;

@@ -89,6 +89,8 @@ int cmd_submit(struct ctx *ctx, int argc, char **argv)
 	const struct graph_node *master;
 	int rc = parse_submit_opts(&o, argc, argv);
 	if (rc == EXIT_OK)
+		rc = ctx_refuse_future(ctx, "submit", o.now);
+	if (rc == EXIT_OK)
 		rc = ctx_master_job(ctx, o.job, &master);
 	/* only now: a mistyped job name must not create a database */
 	if (rc == EXIT_OK)

@@ -53,6 +53,8 @@ int cmd_tick(struct ctx *ctx, int argc, char **argv)
 {
 	struct sched_opts o = { .now = 0 };
 	int rc = parse_tick_opts(&o, argc, argv);
+	if (rc == EXIT_OK)
+		rc = ctx_refuse_future(ctx, "tick", o.now);
 	if (rc != EXIT_OK)
 		return rc;
 	warn_jobs(ctx->dir, o.jobs);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -64,6 +65,20 @@ static char *settings_state_dir(const char *dir, const struct project *loaded)
 bool ctx_state_elsewhere(const struct ctx *ctx)
 {
 	return ctx->state_dir != NULL;
+}
+
+int ctx_refuse_future(const struct ctx *ctx, const char *cmd, int64_t now)
+{
+	int64_t ahead = now - (int64_t)time(NULL);
+	if (ahead <= 60 || ctx_state_elsewhere(ctx))
+		return EXIT_OK;
+	char how[48];
+	duration_format(ahead * 1000, 2, how, sizeof(how));
+	error("--now is %s ahead of the clock: what '%s' records there would stay in this "
+	      "project's state as if it had happened, and hold its real ticks back; use 'stau "
+	      "simulate --from T1 --to T2' to see what the schedule would do, or '--state DIR' "
+	      "to record in a scratch database", how, cmd);
+	return EXIT_USAGE;
 }
 
 int ctx_setup(struct ctx *ctx, int needs, const char *dir_opt)

@@ -48,6 +48,12 @@ int ctx_setup(struct ctx *ctx, int needs, const char *dir_opt);
 /* Whether the database lives elsewhere than in the project's .stau/ (--state, STAU_STATE). */
 bool ctx_state_elsewhere(const struct ctx *ctx);
 
+/* A command that records state at `now` (--now) refuses a time more than a minute ahead of
+ * the clock unless the database lives elsewhere (--state, STAU_STATE): runs recorded in the
+ * future would look finished for days and hold the project's real ticks back (docs/design.md,
+ * "Cron and time"). Returns EXIT_OK, or EXIT_USAGE after saying why and what to use. */
+int ctx_refuse_future(const struct ctx *ctx, const char *cmd, int64_t now);
+
 /* Opens .stau/stau.db of ctx->dir (or stau.db in ctx->state_dir) into ctx->st: created when missing if create, else left
  * NULL when it does not exist. Returns EXIT_OK, or EXIT_STATE after saying why. */
 int ctx_open_state(struct ctx *ctx, bool create);

@@ -46,6 +46,7 @@ struct dep {
 	int64_t max_lag; /* seconds; a bare integer in the file means minutes; default 0 */
 	bool allow_missing_work_ids;
 	bool unique;
+	int same_code;	 /* fresh_requires_same_code: -1 as in the settings, 0 no, 1 yes */
 	struct kvlist custom_kwargs;
 	struct loc loc; /* of the job_type value */
 };
@@ -109,6 +110,8 @@ struct settings {
 	bool python_fork;      /* default for jobs' python_fork; true unless set false */
 	char *state_dir;       /* where the database lives (as --state DIR): relative to the
 				* project directory unless absolute; NULL: .stau/ */
+	bool fresh_requires_same_code; /* a result counts as fresh only when computed by the
+					* current content of its job's file; default false */
 };
 
 /* log_limit: past it a chunk's log keeps its beginning and its end (docs/design.md,
@@ -120,7 +123,7 @@ struct settings {
 struct entry {
 	char *id;
 	char *name;
-	char *job;
+	char *job;	    /* "" when the entry gives none (then it has a problem) */
 	struct loc job_loc; /* for "unknown job" reported by project.c */
 	struct trigger trigger;
 	char *trigger_text; /* canonical text of the trigger and zone, for the trigger fingerprint */

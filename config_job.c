@@ -259,6 +259,15 @@ static void dep_max_lag(struct yamldoc *y, const struct yd_pair *p, void *dst)
 		     "'2h' or '1d'");
 }
 
+static void dep_same_code(struct yamldoc *y, const struct yd_pair *p, void *dst)
+{
+	bool v = false;
+	size_t before = y->d->n;
+	yd_parse_bool(y, p, &v);
+	if (y->d->n == before)
+		*(int *)dst = v;
+}
+
 static void parse_deps(struct yamldoc *y, const struct yd_pair *p, void *dst)
 {
 	static const struct yd_field fields[] = {
@@ -268,6 +277,7 @@ static void parse_deps(struct yamldoc *y, const struct yd_pair *p, void *dst)
 		  offsetof(struct dep, allow_missing_work_ids) },
 		{ "custom_kwargs", config_field_kwargs, offsetof(struct dep, custom_kwargs) },
 		{ "unique", yd_parse_bool, offsetof(struct dep, unique) },
+		{ "fresh_requires_same_code", dep_same_code, offsetof(struct dep, same_code) },
 	};
 	struct job *job = dst;
 	size_t n, cap = 0;
@@ -283,7 +293,7 @@ static void parse_deps(struct yamldoc *y, const struct yd_pair *p, void *dst)
 			free(hint);
 			continue;
 		}
-		struct dep dep = { 0 };
+		struct dep dep = { .same_code = -1 };
 		size_t before = y->d->n;
 		yd_walk_map(y, it, fields, ARRAY_SIZE(fields), &dep);
 		if (!dep.job_type && y->d->n == before)

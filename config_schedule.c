@@ -128,6 +128,8 @@ static void parse_settings(struct yamldoc *y, const struct yd_pair *p, void *dst
 		{ "log_limit", config_field_log_limit, offsetof(struct settings, log_limit) },
 		{ "state_dir", parse_state_dir, offsetof(struct settings, state_dir) },
 		{ "python_fork", yd_parse_bool, offsetof(struct settings, python_fork) },
+		{ "fresh_requires_same_code", yd_parse_bool,
+		  offsetof(struct settings, fresh_requires_same_code) },
 	};
 	struct sched_draft *sd = dst;
 	if (yd_is_null(p->value))
@@ -395,6 +397,7 @@ static void entry_cron(struct yamldoc *y, struct entry_draft *ed, const struct t
 		char buf[YD_SHOW_MAX + 16];
 		yd_report(y, ed->cron, NULL, "bad cron expression %s: %s",
 			  yd_describe(ed->cron, buf, sizeof(buf)), err);
+		ed->e.cron_text = xstrdup(s); /* shown on the disabled entry's row */
 		return;
 	}
 	if (ed->start)
@@ -503,6 +506,8 @@ static void parse_entry(struct yamldoc *y, struct sched_draft *sd, yaml_node_t *
 		return;
 	}
 	entry_problem(y, sd, &ed, before);
+	if (!ed.e.job) /* reported; "" names no job, so the entry stays disabled */
+		ed.e.job = xstrdup("");
 	struct schedule *s = sd->s;
 	grow(&s->entries, &sd->entries_cap, s->nentries + 1, sizeof(*s->entries));
 	s->entries[s->nentries++] = ed.e;

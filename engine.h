@@ -183,6 +183,22 @@ int64_t engine_retry_time(void *project, const char *job, int attempt, int64_t n
 int engine_job_problem(struct state *st, const struct project *p, const char *type,
 		       char **why, char *err, size_t errlen);
 
+/* The freshness a run of master is judged by (docs/design.md, "Work IDs, chunks and
+ * freshness"): a dependency whose results must come from its current code
+ * (fresh_requires_same_code on an edge that reaches it among the jobs the run needs, else in
+ * the settings) counts only results computed by the current content of its file. *f holds
+ * what the source points into: release it with engine_freshness_release after the
+ * expansion. Returns 0, or -1 with a message in err. */
+struct engine_freshness {
+	struct state_code_req req;
+	char **types;
+	int64_t *codes;
+};
+int engine_freshness(struct state *st, const struct project *p, const struct graph_node *master,
+		     struct engine_freshness *f, struct freshness_src *src, char *err,
+		     size_t errlen);
+void engine_freshness_release(struct engine_freshness *f);
+
 /* The content hash of a job file as state.h's BROKEN marks and cmd_status use it: cached
  * in state by path, size and modification time. path is relative to the project
  * ("jobs/job_A.py"). Returns 0 and sets *hash (a new string), 1 when the file cannot be

@@ -93,6 +93,83 @@ static void needed_types(const struct graph *g, const struct graph_node *master,
 	free(stack);
 }
 
+/* Whether edge dep requires results of the current code, in project p. */
+static bool wants_same_code(const struct project *p, const struct dep *dep)
+{
+	return dep->same_code < 0 ? p->sched.settings.fresh_requires_same_code : dep->same_code;
+}
+
+static int cmp_str_ptr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The types (sorted, unique) that an edge among the jobs master needs reaches with
+ * fresh_requires_same_code. */
+static void same_code_types(const struct project *p, const struct graph_node *master,
+			    struct strvec *out)
+{
+	struct strvec needed = { 0 };
+	needed_types(&p->graph, master, &needed);
+	for (size_t i = 0; i < needed.n; i++) {
+		const struct graph_node *n = graph_find(&p->graph, needed.v[i]);
+		for (size_t k = 0; n && k < n->ndeps; k++)
+			if (wants_same_code(p, n->deps[k].dep))
+				strvec_push(out, xstrdup(n->deps[k].to->job->type));
+	}
+	strvec_release(&needed);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_str_ptr);
+	size_t u = 0;
+	for (size_t i = 0; i < out->n; i++) {
+		if (u && !strcmp(out->v[u - 1], out->v[i]))
+			free(out->v[i]);
+		else
+			out->v[u++] = out->v[i];
+	}
+	out->n = u;
+}
+
+int engine_freshness(struct state *st, const struct project *p, const struct graph_node *master,
+		     struct engine_freshness *f, struct freshness_src *src, char *err,
+		     size_t errlen)
+{
+	struct strvec types = { 0 };
+	memset(f, 0, sizeof(*f));
+	same_code_types(p, master, &types);
+	f->codes = xcalloc(types.n + 1, sizeof(*f->codes));
+	f->types = types.v;
+	size_t n = 0;
+	for (size_t i = 0; i < types.n; i++) {
+		const struct job *job = project_job(p, types.v[i]);
+		char *hash = NULL;
+		int rc = job && job->path ? engine_file_hash(st, p->dir, job->path, &hash, err, errlen)
+					  : 1;
+		if (rc < 0) {
+			f->req.n = types.n;
+			engine_freshness_release(f);
+			return -1;
+		}
+		/* a file that cannot be read keeps no code: any result of it is stale */
+		if (!hash || !state_code_of(hash, &f->codes[i]))
+			f->codes[i] = 0;
+		free(hash);
+		n++;
+	}
+	f->req = (struct state_code_req){ st, (const char *const *)f->types, f->codes, n };
+	*src = n ? state_freshness_src_code(&f->req) : state_freshness_src(st);
+	return 0;
+}
+
+void engine_freshness_release(struct engine_freshness *f)
+{
+	for (size_t i = 0; i < f->req.n; i++)
+		free(f->types[i]);
+	free(f->types);
+	free(f->codes);
+	memset(f, 0, sizeof(*f));
+}
+
 /* Ends QUEUED run id with why (taken): CANCELED for "no work", else FAILED. Only a run that
  * is still QUEUED is touched (another process may have expanded it meanwhile). */
 static int end_queued(struct state *st, int64_t id, char *why, int64_t now, char **why_out,
@@ -150,12 +227,40 @@ static int expand_blockers(struct state *st, const struct project *p, int64_t id
 	return rc;
 }
 
-/* Stores plan for run id if it is still QUEUED. */
-static int activate(struct state *st, int64_t id, const struct plan *plan, int64_t now)
+/* The content hash of the file of each job type of plan, "JOB", "HASH" pairs into code (a
+ * file that cannot be read is left out: its chunk fails when it starts). Returns 0 or -1. */
+static int plan_code(struct state *st, const struct project *p, const struct plan *plan,
+		     struct strvec *code)
+{
+	char err[256];
+	for (size_t i = 0; i < plan->ntasks; i++) {
+		const struct job *job = plan->tasks[i].node->job;
+		bool seen = false;
+		for (size_t k = 0; k < code->n && !seen; k += 2)
+			seen = !strcmp(code->v[k], job->type);
+		char *hash = NULL;
+		int rc = seen || !job->path ? 0
+			 : engine_file_hash(st, p->dir, job->path, &hash, err, sizeof(err));
+		if (rc < 0)
+			return -1;
+		if (hash) {
+			strvec_push(code, xstrdup(job->type));
+			strvec_push(code, hash);
+		}
+	}
+	return 0;
+}
+
+/* Stores plan for run id if it is still QUEUED, with the code it runs. */
+static int activate(struct state *st, const struct project *p, int64_t id,
+		    const struct plan *plan, int64_t now)
 {
 	struct state_run r;
-	if (state_begin(st))
+	struct strvec code = { 0 };
+	if (plan_code(st, p, plan, &code) || state_begin(st)) {
+		strvec_release(&code);
 		return -1;
+	}
 	int got = state_run_get(st, id, &r);
 	int rc = got < 0 ? -1 : 0;
 	bool queued = got == 1 && r.state == RUN_QUEUED;
@@ -163,11 +268,45 @@ static int activate(struct state *st, int64_t id, const struct plan *plan, int64
 		state_run_release(&r);
 	if (!rc && queued)
 		rc = state_run_activate(st, id, plan, now);
+	for (size_t k = 0; !rc && queued && k < code.n; k += 2)
+		rc = state_run_code_set(st, id, code.v[k], code.v[k + 1]);
+	strvec_release(&code);
 	if (rc) {
 		state_rollback(st);
 		return -1;
 	}
 	return state_commit(st) ? -1 : queued ? EXPAND_ACTIVE : EXPAND_ENDED;
+}
+
+/* Expands QUEUED run r of master into chunks with the freshness of now, and stores them. */
+static int expand_plan(struct state *st, const struct project *p, const struct state_run *r,
+		       const struct graph_node *master, int64_t now, char **why, char *err,
+		       size_t errlen)
+{
+	int64_t *ids = NULL;
+	size_t nids = 0;
+	struct plan plan;
+	struct freshness_src fresh;
+	struct engine_freshness ef;
+	char perr[512];
+	int rc;
+	if (engine_freshness(st, p, master, &ef, &fresh, err, errlen))
+		return -1;
+	if (state_run_ids(st, r->id, &ids, &nids)) {
+		snprintf(err, errlen, "%s", state_errmsg(st));
+		rc = -1;
+	} else if (plan_expand(&plan, &p->graph, master, ids, nids, r->has_ids, r->kwargs, now,
+			       r->force, &fresh, perr, sizeof(perr))) {
+		rc = end_queued(st, r->id, xstrdup(perr), now, why, err, errlen);
+	} else {
+		rc = activate(st, p, r->id, &plan, now);
+		if (rc < 0)
+			snprintf(err, errlen, "%s", state_errmsg(st));
+		plan_release(&plan);
+	}
+	engine_freshness_release(&ef);
+	free(ids);
+	return rc;
 }
 
 int engine_expand(struct state *st, const struct project *p, int64_t id, int64_t now,
@@ -203,30 +342,8 @@ int engine_expand(struct state *st, const struct project *p, int64_t id, int64_t
 		state_run_release(&r);
 		return rc ? -1 : EXPAND_WAITING;
 	}
-	if (block) {
-		state_run_release(&r);
-		return end_queued(st, id, block, now, why, err, errlen);
-	}
-	int64_t *ids = NULL;
-	size_t nids = 0;
-	struct plan plan;
-	struct freshness_src fresh = state_freshness_src(st);
-	char perr[512];
-	if (state_run_ids(st, id, &ids, &nids)) {
-		snprintf(err, errlen, "%s", state_errmsg(st));
-		state_run_release(&r);
-		return -1;
-	}
-	if (plan_expand(&plan, &p->graph, master, ids, nids, r.has_ids, r.kwargs, now, r.force,
-			&fresh, perr, sizeof(perr))) {
-		rc = end_queued(st, id, xstrdup(perr), now, why, err, errlen);
-	} else {
-		rc = activate(st, id, &plan, now);
-		if (rc < 0)
-			snprintf(err, errlen, "%s", state_errmsg(st));
-		plan_release(&plan);
-	}
-	free(ids);
+	rc = block ? end_queued(st, id, block, now, why, err, errlen)
+		   : expand_plan(st, p, &r, master, now, why, err, errlen);
 	state_run_release(&r);
 	return rc;
 }

@@ -208,7 +208,8 @@ static bool next_fire(const struct health_entry *e, int64_t *v)
 static const struct entry_family entry_families[] = {
 	{ "stau_entry_enabled", "gauge", "1 when the schedule entry is enabled.", enabled },
 	{ "stau_entry_problem", "gauge",
-	  "1 when the entry cannot run: schedule.yaml has problems, or its job is BROKEN.",
+	  "1 when the entry cannot run: a problem of its own disables it, its job is BROKEN, "
+	  "or schedule.yaml cannot be used.",
 	  problem },
 	{ "stau_entry_missed_fires_total", "counter",
 	  "Fire times of the entry recorded as missed (older than misfire_grace when seen).",
@@ -256,8 +257,8 @@ int metrics_text(const struct project *p, struct state *st, int64_t now, struct 
 	for (size_t i = 0; i < ARRAY_SIZE(entry_families); i++)
 		entry_family(out, &entry_families[i], &h);
 	prom_family(out, "stau_schedule_problems", "gauge",
-		    "Problems in schedule.yaml; while there are any, no entry runs "
-		    "('stau check' lists them).");
+		    "Problems in schedule.yaml, each disabling its entry ('stau check' lists "
+		    "them).");
 	prom_sample(out, "stau_schedule_problems", NULL, 0, (int64_t)h.schedule_problems);
 	health_release(&h);
 	return 0;

@@ -19,7 +19,7 @@
  *     stau_entry_enabled, stau_entry_problem    1 when enabled; 1 when it cannot run
  *     stau_entry_missed_fires_total, stau_entry_skipped_fires_total   (counters)
  *     stau_entry_last_fire_timestamp_seconds, stau_entry_next_fire_timestamp_seconds
- *   stau_schedule_problems                      problems in schedule.yaml (nothing runs)
+ *   stau_schedule_problems                      problems in schedule.yaml (each disables its entry)
  * A sample that has no value (a job that never succeeded) is left out, as Prometheus
  * expects, and so is a family without samples. The text starts with a comment naming the state version it shows
  * (state_runs_changed), which lets a tick tell whether the file it wrote is still right. */

@@ -81,6 +81,9 @@ struct task {
 	size_t next_of_node; /* the next task of the same graph node, or NO_SLOT */
 	size_t next_of_topo; /* the next task at the same topological position, or NO_SLOT */
 	bool done;
+	const struct graph_node *parent; /* the job whose edge created it; NULL: the master */
+	const struct dep *via;		 /* that edge */
+	struct plan_why *why;		 /* explain: per kept slot, in the order of kept */
 };
 
 struct expander {
@@ -104,6 +107,7 @@ struct expander {
 	size_t nscopes;
 	struct plan *p;
 	size_t drops_cap;
+	bool explain;  /* fill plan_chunk.why */
 };
 
 /* ---- run kwargs: a JSON object text into a kvlist ----------------------------------- */
@@ -302,6 +306,7 @@ static void task_release(struct task *t)
 	free(t->need_type);
 	free(t->kept_of);
 	free(t->kept);
+	free(t->why);
 }
 
 /* The task that edge k of task ti leads to: an existing one with the same job type, kwargs
@@ -321,7 +326,10 @@ static size_t task_for_edge(struct expander *x, size_t ti, size_t k)
 			return i;
 		}
 	}
-	return task_new(x, e->to, &kw, scope);
+	size_t made = task_new(x, e->to, &kw, scope);
+	x->t[made].parent = x->t[ti].node;
+	x->t[made].via = e->dep;
+	return made;
 }
 
 /* The finish an ID must have reached to be fresh through edge e. */
@@ -405,19 +413,44 @@ static int ask_freshness(struct expander *x, const struct task *t, struct answer
 	return rc;
 }
 
-/* Judges one needed unit: sets *stale, raises *freshest; consumes its answer. */
-static void judge_unit(int64_t need, int64_t fin, bool *stale, int64_t *freshest)
+/* Adds stale unit i (needed at `need`, finished at fin) to w. */
+static void why_add(const struct expander *x, struct plan_why *w, size_t i, int64_t need,
+		    int64_t fin)
 {
-	if (need == ALWAYS_STALE || fin == 0 || fin < need)
+	int64_t id = x->has_ids ? x->ids[i] : 0;
+	if (!w->nstale++) {
+		w->first_id = id;
+		w->max_lag = need == ALWAYS_STALE ? -1 : x->now - need;
+	}
+	w->last_id = id;
+	if (need == ALWAYS_STALE)
+		w->max_lag = -1;
+	else if (w->max_lag >= 0 && x->now - need < w->max_lag)
+		w->max_lag = x->now - need;
+	if (!fin)
+		w->nnever++;
+	else if (!w->oldest || fin < w->oldest)
+		w->oldest = fin;
+}
+
+/* Judges unit i: sets *stale, raises *freshest, adds a stale unit to w (may be NULL);
+ * consumes its answer. */
+static void judge_unit(const struct expander *x, size_t i, int64_t need, int64_t fin,
+		       bool *stale, int64_t *freshest, struct plan_why *w)
+{
+	if (need == ALWAYS_STALE || fin == 0 || fin < need) {
 		*stale = true;
-	else if (fin > *freshest)
+		if (w)
+			why_add(x, w, i, need, fin);
+	} else if (fin > *freshest) {
 		*freshest = fin;
+	}
 }
 
 /* Judges slot s of t: returns 1 to keep it, 0 when nothing in it is needed, and -1 when it
  * is needed but fresh (then *freshest is its latest finish). */
 static int judge_slot(const struct expander *x, const struct task *t, size_t s,
-		      struct answers *ans, int64_t *freshest)
+		      struct answers *ans, int64_t *freshest, struct plan_why *w)
 {
 	size_t a, b;
 	bool needed = false, stale = false;
@@ -427,11 +460,11 @@ static int judge_slot(const struct expander *x, const struct task *t, size_t s,
 		if (t->need_id && t->need_id[i] != NEED_NONE) {
 			needed = true;
 			int64_t fin = matters(t->need_id[i]) ? ans->fin[ans->next++] : 0;
-			judge_unit(t->need_id[i], fin, &stale, freshest);
+			judge_unit(x, i, t->need_id[i], fin, &stale, freshest, w);
 		}
 		if (t->need_type && t->need_type[i] != NEED_NONE) {
 			needed = true;
-			judge_unit(t->need_type[i], ans->type_fin, &stale, freshest);
+			judge_unit(x, i, t->need_type[i], ans->type_fin, &stale, freshest, w);
 		}
 	}
 	return !needed ? 0 : stale ? 1 : -1;
@@ -445,6 +478,8 @@ static void add_drop(struct expander *x, const struct task *t, size_t s, int64_t
 	grow(&p->drops, &x->drops_cap, p->ndrops + 1, sizeof(*p->drops));
 	p->drops[p->ndrops++] = (struct plan_drop){
 		.node = t->node,
+		.parent = t->parent,
+		.via = t->via,
 		.id_off = x->has_ids ? a : 0,
 		.nids = x->has_ids ? b - a : 0,
 		.freshest = freshest,
@@ -465,6 +500,8 @@ static int judge_task(struct expander *x, size_t ti, bool master)
 	struct answers ans = { NULL, 0, 0 };
 	t->kept_of = xmalloc(t->nslots * sizeof(*t->kept_of));
 	t->kept = xmalloc((t->nslots ? t->nslots : 1) * sizeof(*t->kept));
+	if (x->explain)
+		t->why = xcalloc(t->nslots ? t->nslots : 1, sizeof(*t->why));
 	if (!master && ask_freshness(x, t, &ans)) {
 		free(ans.fin);
 		return -1;
@@ -474,7 +511,10 @@ static int judge_task(struct expander *x, size_t ti, bool master)
 		int64_t freshest;
 		t->kept_of[s] = NO_SLOT;
 		slot_range(x, t, s, &a, &b);
-		int verdict = master ? (a < b) : judge_slot(x, t, s, &ans, &freshest);
+		struct plan_why *w = t->why ? &t->why[t->nkept] : NULL;
+		int verdict = master ? (a < b) : judge_slot(x, t, s, &ans, &freshest, w);
+		if (w && verdict <= 0)
+			memset(w, 0, sizeof(*w));
 		if (verdict > 0)
 			keep_slot(t, s);
 		else if (verdict < 0)
@@ -602,7 +642,7 @@ static size_t *layout_tasks(struct expander *x, size_t *nout)
 		t->out = i;
 		t->first_chunk = p->nchunks;
 		p->tasks[i] = (struct plan_task){ t->node, kv_to_json(&t->kw), p->nchunks,
-						  t->nkept };
+						  t->nkept, t->parent, t->via };
 		p->nchunks += t->nkept;
 	}
 	*nout = n;
@@ -629,6 +669,8 @@ static void layout_chunks(struct expander *x, const size_t *order, size_t n)
 			c->count = count[t->node->index];
 			c->id_off = x->has_ids ? a : 0;
 			c->nids = x->has_ids ? b - a : 0;
+			if (t->why)
+				c->why = t->why[j];
 			dep_off[t->first_chunk + j] = deps.n;
 			c->ndeps = chunk_deps(x, t, t->kept[j], &deps);
 		}
@@ -643,9 +685,10 @@ static void layout_chunks(struct expander *x, const size_t *order, size_t n)
 
 /* ---- entry points --------------------------------------------------------------------- */
 
-int plan_expand(struct plan *out, const struct graph *g, const struct graph_node *master,
-		const int64_t *ids, size_t nids, bool has_ids, const char *kwargs_json, int64_t now,
-		bool force, const struct freshness_src *fresh, char *err, size_t errlen)
+static int expand(struct plan *out, const struct graph *g, const struct graph_node *master,
+		  const int64_t *ids, size_t nids, bool has_ids, const char *kwargs_json,
+		  int64_t now, bool force, const struct freshness_src *fresh, bool explain,
+		  char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
 	out->ids = ids;
@@ -663,7 +706,7 @@ int plan_expand(struct plan *out, const struct graph *g, const struct graph_node
 	}
 	struct expander x = { .g = g, .ids = ids, .nunits = has_ids ? nids : 1,
 			      .has_ids = has_ids, .now = now, .force = force, .fresh = fresh,
-			      .err = err, .errlen = errlen, .p = out };
+			      .err = err, .errlen = errlen, .p = out, .explain = explain };
 	x.group = group_size(&x, master);
 	x.first_of_node = xmalloc(g->n * sizeof(*x.first_of_node));
 	x.first_of_topo = xmalloc(g->n * sizeof(*x.first_of_topo));
@@ -688,6 +731,23 @@ int plan_expand(struct plan *out, const struct graph *g, const struct graph_node
 	if (rc)
 		plan_release(out);
 	return rc;
+}
+
+int plan_expand(struct plan *out, const struct graph *g, const struct graph_node *master,
+		const int64_t *ids, size_t nids, bool has_ids, const char *kwargs_json, int64_t now,
+		bool force, const struct freshness_src *fresh, char *err, size_t errlen)
+{
+	return expand(out, g, master, ids, nids, has_ids, kwargs_json, now, force, fresh, false,
+		      err, errlen);
+}
+
+int plan_expand_explained(struct plan *out, const struct graph *g,
+			  const struct graph_node *master, const int64_t *ids, size_t nids,
+			  bool has_ids, const char *kwargs_json, int64_t now, bool force,
+			  const struct freshness_src *fresh, char *err, size_t errlen)
+{
+	return expand(out, g, master, ids, nids, has_ids, kwargs_json, now, force, fresh, true,
+		      err, errlen);
 }
 
 void plan_release(struct plan *p)

@@ -32,6 +32,19 @@ struct plan_task {
 	char *kwargs_json;	/* the chunk's kwargs, a JSON object (step 6 at the top of plan.c) */
 	size_t first_chunk;	/* its chunks are chunks[first_chunk .. first_chunk + nchunks) */
 	size_t nchunks;
+	const struct graph_node *parent; /* the job whose edge first reached it; NULL: master */
+	const struct dep *via;	/* that edge (max_lag, unique) */
+};
+
+/* Why a dependency chunk is kept (plan_expand_explained; zero otherwise and for the master's
+ * chunks): the needed IDs of its slot that were stale. */
+struct plan_why {
+	size_t nstale;		/* stale units (IDs, or 1 for a run without IDs) */
+	size_t nnever;		/* of them, never computed */
+	int64_t first_id, last_id; /* the first and the last stale ID */
+	int64_t oldest;		/* the oldest finish among the stale ones that were computed */
+	int64_t max_lag;	/* seconds they were judged against; -1: always stale (max_lag 0
+				 * or --force) */
 };
 
 struct plan_chunk {
@@ -40,11 +53,14 @@ struct plan_chunk {
 	size_t id_off, nids;	/* its work IDs: plan.ids[id_off .. id_off + nids) */
 	size_t *deps;		/* indices in plan.chunks of the chunks it waits for */
 	size_t ndeps;
+	struct plan_why why;	/* plan_expand_explained only */
 };
 
 /* A dependency chunk left out because all its IDs were fresh (for --dry-run). */
 struct plan_drop {
 	const struct graph_node *node;
+	const struct graph_node *parent; /* the job whose edge first reached it */
+	const struct dep *via;	/* that edge */
 	size_t id_off, nids;
 	int64_t freshest;	/* the latest finish among its IDs; now - freshest is its age */
 };
@@ -72,6 +88,13 @@ struct plan {
 int plan_expand(struct plan *out, const struct graph *g, const struct graph_node *master,
 		const int64_t *ids, size_t nids, bool has_ids, const char *kwargs_json, int64_t now,
 		bool force, const struct freshness_src *fresh, char *err, size_t errlen);
+
+/* As plan_expand, and each dependency chunk kept says why in its `why` (for --dry-run; it
+ * costs memory per chunk that a run does not need). */
+int plan_expand_explained(struct plan *out, const struct graph *g,
+			  const struct graph_node *master, const int64_t *ids, size_t nids,
+			  bool has_ids, const char *kwargs_json, int64_t now, bool force,
+			  const struct freshness_src *fresh, char *err, size_t errlen);
 
 void plan_release(struct plan *p);
 

@@ -454,16 +454,31 @@ char *project_fingerprint(const char *dir)
 	return xasprintf("%016llx", (unsigned long long)h);
 }
 
+/* Whether tracked files of the git work tree at dir differ from HEAD (as `git describe
+ * --dirty` tells it; files git does not track do not count). */
+static bool git_dirty(const char *dir)
+{
+	char *argv[] = { "git", "status", "--porcelain", "--untracked-files=no", NULL };
+	struct proc_cmd cmd = { .argv = argv, .dir = dir, .out_max = 64, .err = PROC_STDERR_NULL,
+				.timeout_ms = 10000 };
+	struct proc_result r;
+	bool dirty = !proc_capture(&cmd, &r) && r.exit_code == 0 && r.out.len > 0;
+	proc_result_release(&r);
+	return dirty;
+}
+
 char *project_git_commit(const char *dir)
 {
 	char *argv[] = { "git", "rev-parse", "HEAD", NULL };
-	struct proc_cmd cmd = { .argv = argv, .dir = dir, .out_max = 128, .err = PROC_STDERR_NULL };
+	struct proc_cmd cmd = { .argv = argv, .dir = dir, .out_max = 128, .err = PROC_STDERR_NULL,
+				.timeout_ms = 10000 };
 	struct proc_result r;
 	char *commit = NULL;
 	if (!proc_capture(&cmd, &r) && r.exit_code == 0 && !r.out_cut) {
 		size_t len = strspn(r.out.buf, "0123456789abcdef");
 		if (len >= 40 && r.out.buf[len] == '\n')
-			commit = xstrndup(r.out.buf, len);
+			commit = git_dirty(dir) ? xasprintf("%.*s-dirty", (int)len, r.out.buf)
+						: xstrndup(r.out.buf, len);
 	}
 	proc_result_release(&r);
 	return commit;

@@ -45,7 +45,8 @@ int project_load(const char *dir, struct project *p);
 char *project_fingerprint(const char *dir);
 
 /* The current git commit of dir (`git rev-parse HEAD` run in dir through proc_capture, no
- * shell), or NULL when dir is not a git repository or git is missing. A new string. */
+ * shell), with "-dirty" appended when tracked files differ from it (as `git describe
+ * --dirty` says), or NULL when dir is not a git repository or git is missing. A new string. */
 char *project_git_commit(const char *dir);
 
 /* Loads only schedule.yaml, as project_load does, leaving jobs and graph empty: for a caller

@@ -95,8 +95,8 @@ void schedcheck_entries(struct schedule *s, const struct graph *g, struct diags 
 	dependency_reasons(g, why);
 	for (size_t i = 0; i < s->nentries; i++) {
 		struct entry *e = &s->entries[i];
-		const struct graph_node *n = e->job ? graph_find(g, e->job) : NULL;
-		if (e->job && !n) /* reported even for a disabled entry: check lists every problem */
+		const struct graph_node *n = graph_find(g, e->job);
+		if (*e->job && !n) /* reported even for a disabled entry: check lists every problem */
 			unknown_job(e, g, d);
 		else if (n && !e->problem && why[n->index])
 			e->problem = xasprintf("job '%s' is BROKEN: %s", e->job, why[n->index]);

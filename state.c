@@ -36,6 +36,11 @@
  *   v4  chunk_slurm  per chunk sent to Slurm: the attempt, executor, Slurm job id
  *   v5  chunks.file_hash: the content hash of the job file that the attempt ran (NULL for a
  *       chunk that did not start, or a Python chunk forked from a runner of that version)
+ *   v6  run_code     (run, job type) -> the content hash of the job file the run ran (as
+ *                    text, and as the 64-bit code that fresh rows keep), recorded at
+ *                    expansion, deleted with its run (a trigger)
+ *       fresh.code, job_types.last_code: the 64-bit content hash of the file that computed
+ *                    a result (NULL: recorded before v6), for fresh_requires_same_code
  *
  * Choices (docs/design.md, "State"):
  *   - Work IDs are stored in workids.h's compact text form ("1-6,9,12-14"): a run over a
@@ -252,6 +257,17 @@ static const char *const migrations[] = {
 	" DELETE FROM chunk_slurm WHERE chunk = old.id; END;",
 	/* v5: the content hash of the job file each attempt ran */
 	"ALTER TABLE chunks ADD COLUMN file_hash TEXT;",
+	/* v6: the code a run ran, and the code each result was computed by. run_code holds the
+	 * content hash of each job file of a run, recorded when the run is expanded (deleted with
+	 * the run); fresh.code and job_types.last_code the 64-bit hash of the file that computed
+	 * a result (NULL: not known, recorded before v6), for fresh_requires_same_code. */
+	"CREATE TABLE run_code ("
+	" run INTEGER NOT NULL, job TEXT NOT NULL, hash TEXT NOT NULL, code INTEGER,"
+	" PRIMARY KEY (run, job)) WITHOUT ROWID;"
+	"CREATE TRIGGER run_code_deleted AFTER DELETE ON runs BEGIN"
+	" DELETE FROM run_code WHERE run = old.id; END;"
+	"ALTER TABLE fresh ADD COLUMN code INTEGER;"
+	"ALTER TABLE job_types ADD COLUMN last_code INTEGER;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STATE_SCHEMA_VERSION,

@@ -29,7 +29,7 @@
 #include "proc.h"
 
 /* The schema version this stau writes (PRAGMA user_version). */
-#define STATE_SCHEMA_VERSION 5
+#define STATE_SCHEMA_VERSION 6
 
 enum run_state { RUN_QUEUED, RUN_ACTIVE, RUN_DONE, RUN_FAILED, RUN_CANCELED, RUN_STATE_N };
 enum chunk_state {
@@ -145,6 +145,14 @@ int state_job_active(struct state *st, const char *job);
  * the entry's next fire time back (docs/design.md, "Scheduling"). 0 for id 0 or no such
  * run. Returns 1, 0, or -1. */
 int state_run_open(struct state *st, int64_t id);
+/* Records that run `run` runs job type `job` from a file with content `hash` (engine.h's
+ * form, "fnv1a64:..."): the code it ran, for `stau show` and freshness. Returns 0 or -1. */
+int state_run_code_set(struct state *st, int64_t run, const char *job, const char *hash);
+/* The code of a content hash "fnv1a64:HEX" (engine.h's form): its 64 bits as an integer, as
+ * fresh results keep it. Returns false for another form. */
+bool state_code_of(const char *hash, int64_t *code);
+/* The code run `run` ran: "JOB", "HASH" pairs into out (sorted by job). Returns 0 or -1. */
+int state_run_code(struct state *st, int64_t run, struct strvec *out);
 /* 1 when any run is QUEUED or ACTIVE (an indexed read), 0 when none, -1 on error. */
 int state_any_open_run(struct state *st);
 
@@ -356,6 +364,18 @@ int state_chunk_slurm(struct state *st, int64_t id, int attempt, int64_t *job_id
 /* A struct freshness_src (plan.h) answering from this database; valid while st is open.
  * per_ids is one indexed pass over the sorted IDs. */
 struct freshness_src state_freshness_src(struct state *st);
+
+/* fresh_requires_same_code: the results of types[i] count only when computed by the file
+ * content whose code (state_code_of its content hash) is codes[i]; types sorted
+ * (strcmp); other types as state_freshness_src. */
+struct state_code_req {
+	struct state *st;
+	const char *const *types;
+	const int64_t *codes;
+	size_t n;
+};
+/* A struct freshness_src over req, valid while req and what it points to live. */
+struct freshness_src state_freshness_src_code(const struct state_code_req *req);
 
 /* The latest successful finish of any chunk of `type`, or 0 when none. Returns 0 or -1. */
 int state_job_last_success(struct state *st, const char *type, int64_t *t);

@@ -351,7 +351,7 @@ static int finish_locked(struct state *st, int64_t id, const struct state_result
 			rc = db_exec(st, s);
 		}
 		if (!rc)
-			rc = db_record_success(st, job, ids, n, now);
+			rc = db_record_success(st, job, run, ids, n, now);
 		if (!rc)
 			rc = release_dependents(st, id);
 	} else if (!rc && !(rc = db_run_state_of(st, run, &rs))) {

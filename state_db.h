@@ -45,6 +45,10 @@ enum q {
 	Q_JOB_ACTIVE,
 	Q_ANY_OPEN,
 	Q_RUN_OPEN,
+	Q_RUN_CODE_SET,
+	Q_RUN_CODE,
+	Q_RUN_CODE_OF,
+	Q_JOB_LAST_CODE,
 	Q_JOB_OPEN_CHUNKS,
 	Q_RUN_STATE,
 	Q_TASK_INSERT,
@@ -216,9 +220,10 @@ int db_chunk_from_row(struct state *st, sqlite3_stmt *s, bool with_ids, struct s
 
 /* ---- freshness (state_fresh.c), for finishing chunks ---- */
 
-/* Records a success of job at `now`: for the job type and each of ids[0..n). Inside the
+/* Records a success of job at `now` in run `run`: for the job type and each of ids[0..n),
+ * with the code of the job's file the run recorded (run_code; NULL when none). Inside the
  * caller's transaction; 0, or -1 on error. */
-int db_record_success(struct state *st, const char *job, const int64_t *ids, size_t n,
-		   int64_t now);
+int db_record_success(struct state *st, const char *job, int64_t run, const int64_t *ids,
+		      size_t n, int64_t now);
 
 #endif

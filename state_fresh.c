@@ -5,6 +5,7 @@
  * expansion asks through struct freshness_src (plan.h), one range scan per job type for a
  * sorted list of IDs (state.c's design comment says why the table is keyed this way). */
 #include <stdio.h>
+#include <string.h>
 
 #include "state_db.h"
 #include "util.h"
@@ -13,10 +14,29 @@
 
 /* ---- freshness ---- */
 
-/* The job type's id in job_types (created when missing) with last_success raised to now.
- * Within one second chunks of a job type end by the hundred: the row is only read then, so
- * that the page is not written again (a WAL page per chunk). */
-static int record_job_success(struct state *st, const char *job, int64_t now, int64_t *job_id)
+/* Binds code (may be NULL: not known) to parameter i of s. */
+static void bind_code(sqlite3_stmt *s, int i, const int64_t *code)
+{
+	if (code)
+		sqlite3_bind_int64(s, i, *code);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Whether column i of s holds code (NULL matching NULL). */
+static bool same_code(sqlite3_stmt *s, int i, const int64_t *code)
+{
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return !code;
+	return code && sqlite3_column_int64(s, i) == *code;
+}
+
+/* The job type's id in job_types (created when missing) with last_success raised to now,
+ * and last_code set to code with it. Within one second chunks of a job type end by the
+ * hundred: the row is only read then, so that the page is not written again (a WAL page per
+ * chunk). */
+static int record_job_success(struct state *st, const char *job, const int64_t *code,
+			      int64_t now, int64_t *job_id)
 {
 	sqlite3_stmt *s = db_stmt(st, Q_JOB_SINCE);
 	if (!s)
@@ -24,7 +44,7 @@ static int record_job_success(struct state *st, const char *job, int64_t now, in
 	bind_text(s, 1, job);
 	int rc = db_step(st, s);
 	bool fresh = rc == 1 && sqlite3_column_type(s, 1) != SQLITE_NULL &&
-		     sqlite3_column_int64(s, 1) >= now;
+		     sqlite3_column_int64(s, 1) >= now && same_code(s, 2, code);
 	if (fresh)
 		*job_id = sqlite3_column_int64(s, 0);
 	if (rc == 1)
@@ -36,6 +56,7 @@ static int record_job_success(struct state *st, const char *job, int64_t now, in
 		return -1;
 	bind_text(s, 1, job);
 	sqlite3_bind_int64(s, 2, now);
+	bind_code(s, 3, code);
 	rc = db_step(st, s);
 	if (rc == 1) {
 		*job_id = sqlite3_column_int64(s, 0);
@@ -46,11 +67,31 @@ static int record_job_success(struct state *st, const char *job, int64_t now, in
 	return rc < 0 ? -1 : 0;
 }
 
-int db_record_success(struct state *st, const char *job, const int64_t *ids, size_t n,
-		   int64_t now)
+/* The code run `run` recorded for job (*has false: none). */
+static int run_code_of(struct state *st, int64_t run, const char *job, int64_t *code,
+		       bool *has)
 {
-	int64_t job_id = 0;
-	if (record_job_success(st, job, now, &job_id))
+	sqlite3_stmt *s = db_stmt(st, Q_RUN_CODE_OF);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, run);
+	bind_text(s, 2, job);
+	int rc = db_step(st, s);
+	*has = rc == 1 && sqlite3_column_type(s, 0) != SQLITE_NULL;
+	if (*has)
+		*code = sqlite3_column_int64(s, 0);
+	if (rc == 1)
+		sqlite3_reset(s);
+	return rc < 0 ? -1 : 0;
+}
+
+int db_record_success(struct state *st, const char *job, int64_t run, const int64_t *ids,
+		      size_t n, int64_t now)
+{
+	int64_t job_id = 0, code = 0;
+	bool has;
+	if (run_code_of(st, run, job, &code, &has) ||
+	    record_job_success(st, job, has ? &code : NULL, now, &job_id))
 		return -1;
 	sqlite3_stmt *s = n ? db_stmt(st, Q_FRESH_UPSERT) : NULL;
 	if (n && !s)
@@ -60,6 +101,7 @@ int db_record_success(struct state *st, const char *job, const int64_t *ids, siz
 		sqlite3_bind_int64(s, 1, job_id);
 		sqlite3_bind_int64(s, 2, ids[i]);
 		sqlite3_bind_int64(s, 3, now);
+		bind_code(s, 4, has ? &code : NULL);
 		if (db_exec(st, s))
 			return -1;
 	}
@@ -86,8 +128,10 @@ static int fresh_seek(struct state *st, sqlite3_stmt *s, int64_t job, int64_t fr
 }
 
 /* Merges the (id, finished) rows of job, in id order, with the sorted ids: a sequential scan
- * while the rows are dense, a new seek after RESEEK_AFTER rows that match nothing. */
-static int fresh_merge(struct state *st, int64_t job, const int64_t *ids, size_t n, int64_t *fin)
+ * while the rows are dense, a new seek after RESEEK_AFTER rows that match nothing. With want
+ * (not NULL), a row computed by other code counts as never computed. */
+static int fresh_merge(struct state *st, int64_t job, const int64_t *ids, size_t n, int64_t *fin,
+		       const int64_t *want)
 {
 	sqlite3_stmt *s = db_stmt(st, Q_FRESH_FROM);
 	if (!s)
@@ -104,7 +148,7 @@ static int fresh_merge(struct state *st, int64_t job, const int64_t *ids, size_t
 				rc = fresh_seek(st, s, job, ids[i]);
 			}
 		} else if (id == ids[i]) {
-			fin[i++] = sqlite3_column_int64(s, 1);
+			fin[i++] = !want || same_code(s, 2, want) ? sqlite3_column_int64(s, 1) : 0;
 			skipped = 0;
 			rc = db_step(st, s);
 		} else {
@@ -117,10 +161,9 @@ static int fresh_merge(struct state *st, int64_t job, const int64_t *ids, size_t
 	return rc < 0 ? -1 : 0;
 }
 
-static int fresh_per_ids(void *ctx, const char *type, const int64_t *ids, size_t n, int64_t *fin,
-			 char *err, size_t errlen)
+static int per_ids(struct state *st, const char *type, const int64_t *want, const int64_t *ids,
+		   size_t n, int64_t *fin, char *err, size_t errlen)
 {
-	struct state *st = ctx;
 	int64_t job;
 	if (job_type_id(st, type, &job))
 		goto fail;
@@ -129,11 +172,17 @@ static int fresh_per_ids(void *ctx, const char *type, const int64_t *ids, size_t
 			fin[i] = 0;
 		return 0;
 	}
-	if (!fresh_merge(st, job, ids, n, fin))
+	if (!fresh_merge(st, job, ids, n, fin, want))
 		return 0;
 fail:
 	snprintf(err, errlen, "%s", st->errmsg);
 	return -1;
+}
+
+static int fresh_per_ids(void *ctx, const char *type, const int64_t *ids, size_t n, int64_t *fin,
+			 char *err, size_t errlen)
+{
+	return per_ids(ctx, type, NULL, ids, n, fin, err, errlen);
 }
 
 int state_job_last_success(struct state *st, const char *type, int64_t *t)
@@ -157,5 +206,56 @@ static int fresh_per_type(void *ctx, const char *type, int64_t *fin, char *err, 
 struct freshness_src state_freshness_src(struct state *st)
 {
 	struct freshness_src f = { fresh_per_ids, fresh_per_type, st };
+	return f;
+}
+
+/* The code results of type must have been computed by, or NULL when any code will do. */
+static const int64_t *wanted_code(const struct state_code_req *req, const char *type)
+{
+	size_t lo = 0, hi = req->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(type, req->types[mid]);
+		if (!c)
+			return &req->codes[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+static int code_per_ids(void *ctx, const char *type, const int64_t *ids, size_t n, int64_t *fin,
+			char *err, size_t errlen)
+{
+	const struct state_code_req *req = ctx;
+	return per_ids(req->st, type, wanted_code(req, type), ids, n, fin, err, errlen);
+}
+
+static int code_per_type(void *ctx, const char *type, int64_t *fin, char *err, size_t errlen)
+{
+	const struct state_code_req *req = ctx;
+	const int64_t *want = wanted_code(req, type);
+	if (!want)
+		return fresh_per_type(req->st, type, fin, err, errlen);
+	sqlite3_stmt *s = db_stmt(req->st, Q_JOB_LAST_CODE);
+	int rc = -1;
+	if (s) {
+		bind_text(s, 1, type);
+		rc = db_step(req->st, s);
+	}
+	*fin = rc == 1 && same_code(s, 1, want) ? sqlite3_column_int64(s, 0) : 0;
+	if (rc == 1)
+		sqlite3_reset(s);
+	if (rc >= 0)
+		return 0;
+	snprintf(err, errlen, "%s", req->st->errmsg);
+	return -1;
+}
+
+struct freshness_src state_freshness_src_code(const struct state_code_req *req)
+{
+	struct freshness_src f = { code_per_ids, code_per_type, (void *)req };
 	return f;
 }

@@ -2,6 +2,7 @@
  *
  * A run's chunks are written here once, when its plan is stored; from then on state_chunks.c
  * moves them through their states. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,6 +174,50 @@ int state_run_open(struct state *st, int64_t id)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	return db_exists(st, s);
+}
+
+bool state_code_of(const char *hash, int64_t *code)
+{
+	static const char prefix[] = "fnv1a64:";
+	if (!hash || strncmp(hash, prefix, sizeof(prefix) - 1))
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(hash + sizeof(prefix) - 1, &end, 16);
+	if (errno || *end || end == hash + sizeof(prefix) - 1)
+		return false;
+	*code = (int64_t)v;
+	return true;
+}
+
+int state_run_code_set(struct state *st, int64_t run, const char *job, const char *hash)
+{
+	sqlite3_stmt *s = db_stmt(st, Q_RUN_CODE_SET);
+	if (!s)
+		return -1;
+	int64_t code;
+	sqlite3_bind_int64(s, 1, run);
+	bind_text(s, 2, job);
+	bind_text(s, 3, hash);
+	if (state_code_of(hash, &code))
+		sqlite3_bind_int64(s, 4, code);
+	else
+		sqlite3_bind_null(s, 4);
+	return db_exec(st, s);
+}
+
+int state_run_code(struct state *st, int64_t run, struct strvec *out)
+{
+	sqlite3_stmt *s = db_stmt(st, Q_RUN_CODE);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, run);
+	int rc;
+	while ((rc = db_step(st, s)) == 1) {
+		strvec_push(out, col_str(s, 0));
+		strvec_push(out, col_str(s, 1));
+	}
+	return rc;
 }
 
 int state_any_open_run(struct state *st)

@@ -39,6 +39,10 @@ static const char *const sql[Q_N] = {
 	[Q_JOB_ACTIVE] = "SELECT 1 FROM runs WHERE state IN ('QUEUED','ACTIVE') AND job = ? LIMIT 1",
 	[Q_ANY_OPEN] = "SELECT 1 FROM runs WHERE state IN ('QUEUED','ACTIVE') LIMIT 1",
 	[Q_RUN_OPEN] = "SELECT 1 FROM runs WHERE id = ? AND state IN ('QUEUED','ACTIVE')",
+	[Q_RUN_CODE_SET] = "INSERT OR REPLACE INTO run_code (run, job, hash, code)"
+			   " VALUES (?,?,?,?)",
+	[Q_RUN_CODE_OF] = "SELECT code FROM run_code WHERE run = ? AND job = ?",
+	[Q_RUN_CODE] = "SELECT job, hash FROM run_code WHERE run = ? ORDER BY job",
 	[Q_JOB_OPEN_CHUNKS] = "SELECT 1 FROM chunks WHERE job = ?1 AND state = 'RUNNING' AND run != ?2"
 			      " UNION ALL SELECT 1 FROM chunks WHERE job = ?1 AND state = 'PENDING'"
 			      " AND run != ?2 LIMIT 1",
@@ -107,15 +111,22 @@ static const char *const sql[Q_N] = {
 			     " c.child_pid, c.run, s.chunk IS NOT NULL, s.job_id FROM chunks c"
 			     " INDEXED BY chunks_running LEFT JOIN chunk_slurm s ON s.chunk = c.id"
 			     " AND s.attempt = c.attempt WHERE c.state = 'RUNNING' ORDER BY c.id",
-	[Q_JOB_SINCE] = "SELECT id, last_success FROM job_types WHERE name = ?",
-	[Q_JOB_SUCCESS] = "INSERT INTO job_types (name, last_success) VALUES (?1, ?2)"
-			  " ON CONFLICT (name) DO UPDATE SET last_success ="
+	[Q_JOB_SINCE] = "SELECT id, last_success, last_code FROM job_types WHERE name = ?",
+	/* the code goes with the latest finish (SET reads the row as it was) */
+	[Q_JOB_SUCCESS] = "INSERT INTO job_types (name, last_success, last_code) VALUES (?1, ?2, ?3)"
+			  " ON CONFLICT (name) DO UPDATE SET last_code = CASE WHEN"
+			  " excluded.last_success >= coalesce(last_success, 0) THEN"
+			  " excluded.last_code ELSE last_code END, last_success ="
 			  " max(coalesce(last_success, 0), excluded.last_success) RETURNING id",
-	[Q_FRESH_UPSERT] = "INSERT INTO fresh (job, id, finished) VALUES (?,?,?) ON CONFLICT"
-			   " (job, id) DO UPDATE SET finished = max(finished, excluded.finished)",
+	[Q_FRESH_UPSERT] = "INSERT INTO fresh (job, id, finished, code) VALUES (?,?,?,?) ON CONFLICT"
+			   " (job, id) DO UPDATE SET code = CASE WHEN excluded.finished >= finished"
+			   " THEN excluded.code ELSE code END,"
+			   " finished = max(finished, excluded.finished)",
 	[Q_JOB_ID] = "SELECT id FROM job_types WHERE name = ?",
-	[Q_FRESH_FROM] = "SELECT id, finished FROM fresh WHERE job = ? AND id >= ? ORDER BY id",
+	[Q_FRESH_FROM] = "SELECT id, finished, code FROM fresh WHERE job = ? AND id >= ?"
+			 " ORDER BY id",
 	[Q_JOB_LAST_SUCCESS] = "SELECT last_success FROM job_types WHERE name = ?",
+	[Q_JOB_LAST_CODE] = "SELECT last_success, last_code FROM job_types WHERE name = ?",
 	[Q_ENTRY_GET] = "SELECT id, fingerprint, last_handled, last_missed, last_skipped, last_run"
 			" FROM entries WHERE id = ?",
 	[Q_ENTRIES_ALL] = "SELECT id, fingerprint, last_handled, last_missed, last_skipped,"

@@ -88,6 +88,16 @@ static const struct command commands[] = {
 	  "Creates DIR (default: the current directory) with schedule.yaml and jobs/hello.py,\n"
 	  "and prints the crontab line that runs it. A directory that has schedule.yaml or\n"
 	  "jobs/ already is a project: init refuses it and writes nothing (exit 2).\n" },
+	{ "simulate", cmd_simulate, NEED_CONFIG, "--from --to --every",
+	  "show what the schedule would do over a span of time, running nothing",
+	  "usage: stau simulate --from TIME --to TIME [--every D]\n\n"
+	  "Replays the scheduler's ticks from --from to --to, one every D (default 1m), over a\n"
+	  "scratch copy of the state, and prints per fire time which entries would queue a\n"
+	  "run, be skipped, missed or disabled, and why. Starts no job; the project's\n"
+	  "database is only read. A run it would queue counts as ended at once.\n"
+	  "  --from TIME   the first tick (ISO 8601 or @EPOCH)\n"
+	  "  --to TIME     the last tick\n"
+	  "  --every D     the time between ticks, e.g. 1m, 15m, 1h\n" },
 	{ "crontab", cmd_crontab, NEED_CONFIG, "",
 	  "print the crontab line that runs this project",
 	  "usage: stau crontab\n\n"

@@ -127,7 +127,7 @@ static const struct entry *next_entry(const struct project *p, const struct grap
 		const struct entry *e = &p->sched.entries[i];
 		const struct graph_node *master = graph_find(&p->graph, e->job);
 		memset(seen, 0, (p->graph.n ? p->graph.n : 1) * sizeof(*seen));
-		if (!e->enabled || !master || !reaches(master, target, seen))
+		if (!e->enabled || e->problem || !master || !reaches(master, target, seen))
 			continue;
 		int64_t t = trigger_next(&e->trigger, now);
 		if (t >= 0 && (!best || t < *at)) {

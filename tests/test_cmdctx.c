@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmdctx.h"
@@ -93,11 +94,41 @@ static void test_no_project_directory(void **state)
 	free(none);
 }
 
+/* A --now more than a minute ahead is refused on the project's own state only. */
+static void test_a_future_now_is_refused_on_the_projects_state(void **state)
+{
+	(void)state;
+	struct ctx ctx = { .tty = false };
+	int64_t now = (int64_t)time(NULL);
+	fflush(stderr);
+	FILE *fe = tmpfile();
+	int se = dup(2);
+	dup2(fileno(fe), 2);
+	assert_int_equal(ctx_setup(&ctx, NEED_PROJECT, dir), EXIT_OK);
+	int past = ctx_refuse_future(&ctx, "tick", now - 86400);
+	int soon = ctx_refuse_future(&ctx, "tick", now + 30);
+	int later = ctx_refuse_future(&ctx, "tick", now + 3600);
+	ctx_release(&ctx);
+	ctx.state_opt = dir;
+	assert_int_equal(ctx_setup(&ctx, NEED_PROJECT, dir), EXIT_OK);
+	int elsewhere = ctx_refuse_future(&ctx, "tick", now + 3600);
+	ctx_release(&ctx);
+	fflush(stderr);
+	dup2(se, 2);
+	close(se);
+	fclose(fe);
+	assert_int_equal(past, EXIT_OK);
+	assert_int_equal(soon, EXIT_OK);
+	assert_int_equal(later, EXIT_USAGE);
+	assert_int_equal(elsewhere, EXIT_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reading_never_creates_the_database),
 		cmocka_unit_test(test_no_project_directory),
+		cmocka_unit_test(test_a_future_now_is_refused_on_the_projects_state),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

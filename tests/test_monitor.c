@@ -83,8 +83,8 @@ static int64_t failed_run(struct state *st, int64_t t)
 	static const int64_t ids[] = { 7 };
 	struct job job = { .type = "j" };
 	struct graph_node node = { .job = &job };
-	struct plan_task task = { &node, "{}", 0, 1 };
-	struct plan_chunk chunk = { 0, 1, 1, 0, 1, NULL, 0 };
+	struct plan_task task = { .node = &node, .kwargs_json = "{}", .nchunks = 1 };
+	struct plan_chunk chunk = { .index = 1, .count = 1, .nids = 1 };
 	struct plan p = { .ids = ids, .nids = 1, .has_ids = true, .tasks = &task, .ntasks = 1,
 			  .chunks = &chunk, .nchunks = 1 };
 	struct state_run_new r = { .job = "j", .ids = ids, .nids = 1, .has_ids = true };

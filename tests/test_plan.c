@@ -10,6 +10,7 @@
 
 #include "graph.h"
 #include "plan.h"
+#include "planwhy.h"
 #include "util.h"
 #include "workids.h"
 
@@ -302,6 +303,53 @@ static void test_fresh_chunks_are_dropped(void **unused)
 			    "drop B 3-4 age 200\n"
 			    "drop E 1-6 age 50\n");
 	assert_string_equal(fake.log.buf, "B:1-6 E:5-6 ");
+	free_render();
+}
+
+/* With explanations, each kept dependency chunk says which of its IDs were stale and why,
+ * and each task and drop the edge it came through. */
+static void test_kept_chunks_say_why(void **unused)
+{
+	worked_example_jobs();
+	find_job("A")->deps[0].max_lag = 3600;
+	find_job("B")->deps[0].max_lag = 3600;
+	fresh_rows("B", 1, 4, NOW - 200);
+	fresh_rows("B", 5, 5, NOW - 7200); /* older than max_lag; 6 never computed */
+	fresh_rows("E", 5, 6, NOW - 50);
+	size_t n = 0;
+	for (int64_t id = 1; id <= 6; id++)
+		ids[n++] = id;
+	build();
+	plan_release(&f.p);
+	assert_int_equal(plan_expand_explained(&f.p, &f.g, graph_find(&f.g, "A"), ids, n, true,
+					       "{}", NOW, false, &fake_src, f.err,
+					       sizeof(f.err)), 0);
+	assert_string_equal(render(&f.p), "c0 B 1/1 5-6 <-\n"
+					  "c1 A 1/2 1-3 <-\n"
+					  "c2 A 2/2 4-6 <- c0\n"
+					  "drop B 1-2 age 200\n"
+					  "drop B 3-4 age 200\n"
+					  "drop E 1-6 age 50\n");
+	const struct plan_chunk *c = &f.p.chunks[0];
+	const struct plan_task *t = &f.p.tasks[c->task];
+	assert_string_equal(t->parent->job->type, "A");
+	assert_int_equal(t->via->max_lag, 3600);
+	assert_null(f.p.tasks[f.p.chunks[1].task].parent);
+	assert_int_equal(c->why.nstale, 2);
+	assert_int_equal(c->why.nnever, 1);
+	assert_int_equal(c->why.first_id, 5);
+	assert_int_equal(c->why.last_id, 6);
+	assert_int_equal(c->why.oldest, NOW - 7200);
+	assert_int_equal(c->why.max_lag, 3600);
+	char *text = planwhy_kept(&c->why, true, NOW, false);
+	assert_string_equal(text, "IDs 5-6: 1 never computed, 1 last computed up to 2h ago > "
+				  "max_lag 1h");
+	free(text);
+	char *edge = planwhy_edge(t->node, t->parent, t->via);
+	assert_string_equal(edge, "via A -> B, max_lag 1h");
+	free(edge);
+	assert_string_equal(f.p.drops[2].parent->job->type, "B");
+	assert_int_equal(f.p.chunks[1].why.nstale, 0); /* the master's chunks need no reason */
 	free_render();
 }
 
@@ -719,7 +767,8 @@ int main(void)
 		T(test_worked_example),
 		T(test_groups_share_nothing),
 		T(test_fresh_chunks_are_dropped),
-		T(test_nothing_below_a_dropped_chunk),
+		T(test_kept_chunks_say_why),
+	T(test_nothing_below_a_dropped_chunk),
 		T(test_max_lag_boundary),
 		T(test_max_lag_zero_is_always_stale),
 		T(test_force_makes_everything_stale),

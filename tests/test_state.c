@@ -698,6 +698,44 @@ static void test_finish_done_records_freshness(void **state)
 	assert_int_equal(t, NOW + 120);
 }
 
+/* A result keeps the code its run recorded for its job; a source that wants a code counts
+ * only results of that code (fresh_requires_same_code). */
+static void test_freshness_of_the_same_code(void **state)
+{
+	struct fx *f = *state;
+	int64_t c[3], code;
+	int64_t run = chain_run(f->st, c);
+	assert_int_equal(state_run_code_set(f->st, run, "job_B", "fnv1a64:00000000000000ab"), 0);
+	assert_true(state_code_of("fnv1a64:00000000000000ab", &code));
+	assert_int_equal(code, 0xab);
+	assert_false(state_code_of("sha1:ab", &code));
+	struct strvec rc = { 0 };
+	assert_int_equal(state_run_code(f->st, run, &rc), 0);
+	assert_int_equal(rc.n, 2);
+	assert_string_equal(rc.v[0], "job_B");
+	assert_string_equal(rc.v[1], "fnv1a64:00000000000000ab");
+	strvec_release(&rc);
+	struct state_claim req = claim_any();
+	claim(f->st, &req, NOW);
+	finish(f->st, c[0], true, NOW + 60);
+	const char *types[] = { "job_B" };
+	int64_t same[] = { 0xab }, other[] = { 0xcd };
+	struct state_code_req want = { f->st, types, same, 1 };
+	struct freshness_src src = state_freshness_src_code(&want);
+	int64_t ids[] = { 1, 2 }, fin[2], t;
+	char err[256];
+	assert_int_equal(src.per_ids(src.ctx, "job_B", ids, 2, fin, err, sizeof(err)), 0);
+	assert_int_equal(fin[0], NOW + 60);
+	assert_int_equal(src.per_type(src.ctx, "job_B", &t, err, sizeof(err)), 0);
+	assert_int_equal(t, NOW + 60);
+	want.codes = other;
+	assert_int_equal(src.per_ids(src.ctx, "job_B", ids, 2, fin, err, sizeof(err)), 0);
+	assert_int_equal(fin[0], 0);
+	assert_int_equal(fin[1], 0);
+	assert_int_equal(src.per_type(src.ctx, "job_B", &t, err, sizeof(err)), 0);
+	assert_int_equal(t, 0);
+}
+
 /* a1 <- b1 <- c1 and a2 <- b2, plus d with no dependencies */
 static int64_t fork_run(struct state *st, int64_t c[6])
 {
@@ -975,7 +1013,8 @@ static int64_t chain_of(struct state *st, size_t n)
 	b->p.chunks = xcalloc(n, sizeof(*b->p.chunks));
 	size_t *deps = xcalloc(n, sizeof(*deps));
 	for (size_t i = 0; i < n; i++) {
-		b->p.chunks[i] = (struct plan_chunk){ t, i + 1, n, 0, 0, deps + i, i > 0 };
+		b->p.chunks[i] = (struct plan_chunk){ .task = t, .index = i + 1, .count = n, .deps = deps + i,
+						      .ndeps = i > 0 };
 		deps[i] = i - 1;
 	}
 	b->p.nchunks = n;
@@ -1166,6 +1205,7 @@ int main(void)
 		T(test_claim_respects_max_parallel),
 		T(test_concurrent_claims_never_share),
 		T(test_finish_done_records_freshness),
+		T(test_freshness_of_the_same_code),
 		T(test_failure_cancels_dependents_only),
 		T(test_retry_waits_for_its_time),
 		T(test_cancel_run),

@@ -52,10 +52,16 @@ static int64_t diamond_run(struct state *st, int64_t c[3])
 	static const int64_t ids[] = { 1, 2, 3, 4 };
 	struct job jobs[2] = { { .type = "dep" }, { .type = "top" } };
 	struct graph_node nodes[2] = { { .job = &jobs[0] }, { .job = &jobs[1] } };
-	struct plan_task tasks[2] = { { &nodes[0], "{}", 0, 2 }, { &nodes[1], "{}", 2, 1 } };
+	struct plan_task tasks[2] = {
+		{ .node = &nodes[0], .kwargs_json = "{}", .first_chunk = 0, .nchunks = 2 },
+		{ .node = &nodes[1], .kwargs_json = "{}", .first_chunk = 2, .nchunks = 1 },
+	};
 	size_t deps[2] = { 0, 1 };
-	struct plan_chunk chunks[3] = { { 0, 1, 2, 0, 2, NULL, 0 }, { 0, 2, 2, 2, 2, NULL, 0 },
-					{ 1, 1, 1, 0, 4, deps, 2 } };
+	struct plan_chunk chunks[3] = {
+		{ .task = 0, .index = 1, .count = 2, .id_off = 0, .nids = 2 },
+		{ .task = 0, .index = 2, .count = 2, .id_off = 2, .nids = 2 },
+		{ .task = 1, .index = 1, .count = 1, .id_off = 0, .nids = 4, .deps = deps, .ndeps = 2 },
+	};
 	struct plan p = { .ids = ids, .nids = 4, .has_ids = true, .tasks = tasks, .ntasks = 2,
 			  .chunks = chunks, .nchunks = 3 };
 	struct state_run_new r = { .job = "top", .ids = ids, .nids = 4, .has_ids = true };

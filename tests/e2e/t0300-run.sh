@@ -94,7 +94,9 @@ check "--dry-run prints the chunks and the fresh ones left out" "plan for a: 2 c
   a 2/2  4 IDs: 5-8
 fresh, not run:
   b  4 IDs: 1-4  finished 9m ago
-  b  4 IDs: 5-8  finished 40m ago" "$out"
+      via a -> b, max_lag 1h: fresh: each ID computed within max_lag
+  b  4 IDs: 5-8  finished 40m ago
+      via a -> b, max_lag 1h: fresh: each ID computed within max_lag" "$out"
 run_stau -C "$P" show 4
 check "--dry-run records nothing" "stau: no run 4; 'stau status JOB' lists runs" "$err"
 

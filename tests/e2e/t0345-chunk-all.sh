@@ -23,7 +23,7 @@ stores 5,6,7,8
 stores 9,10
 report 1,2,3,4,5,6,7,8,9,10 1/1" "$rc|$(cat "$P/ran")"
 run_stau -C "$P" run report --ids 1-10 --dry-run
-check "the plan says so" "0|3" "$rc|$(printf '%s\n' "$out" | grep -c 'stores')"
+check "the plan says so" "0|3" "$rc|$(printf '%s\n' "$out" | grep -c '^  stores')"
 job bad.sh '#!/bin/sh
 # ---
 # chunk_size: everything

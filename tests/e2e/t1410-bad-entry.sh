@@ -54,6 +54,11 @@ case "$out" in
 *) not_ok "status --json has the entry's problem" "$out" ;;
 esac
 
+run_stau -C "$P" next eb -n 1 --from 2026-03-02T10:00:00Z
+check "stau next says the entry is disabled, and why" "0|2026-03-02T10:01:00+00:00|stau: entry \
+'eb' is disabled: schedule.yaml:3:19: unknown job 'b': no file in jobs/ has that job type (did \
+you mean 'a'?); tick does not run it at these times" "$rc|$out|$err"
+
 job bee.sh '#!/bin/sh
 # ---
 # ---
@@ -68,6 +73,8 @@ check "a misspelt job: said once, the others run" "0|a c |stau: schedule.yaml:3:
 job 'bea': no file in jobs/ has that job type (did you mean 'bee'?)" "$rc|$ran|$err"
 
 schedule bee '61 * * * *'
+run_stau -C "$P" next eb
+check "stau next refuses an entry whose trigger is bad" "2" "$rc"
 tick
 check "a bad cron expression disables its entry alone" "0|a c |stau: schedule.yaml:3:30: bad \
 cron expression '61 * * * *': minute: '61' is out of range 0-59" "$rc|$ran|$err"
@@ -75,6 +82,12 @@ cron expression '61 * * * *': minute: '61' is out of range 0-59" "$rc|$ran|$err"
 schedule bee
 tick
 check "fixed: the entry runs from the next minute on" "0|a bee c |" "$rc|$ran|$err"
+cat >>"$P/schedule.yaml" <<'YAML'
+  - {id: ev, job: a, every: 20m, start: "2026-03-02T00:05:00Z"}
+YAML
+run_stau -C "$P" next ev -n 2 --from 2026-03-02T10:00:00Z
+check "stau next evaluates every: entries" "2026-03-02T10:05:00+00:00
+2026-03-02T10:25:00+00:00" "$out"
 
 job c.sh '#!/bin/sh
 # ---
