@@ -273,18 +273,50 @@ static int handle_entry(struct tick *t, const struct entry *e, const struct stat
 	return rc;
 }
 
+/* Entries that only need their trigger recorded (seen for the first time or changed, nothing
+ * due): all of them in one transaction, each re-decided under the lock like any other. The
+ * first tick of a project of 10,000 entries would otherwise pay 10,000 syncs. */
+static int record_new_entries(struct tick *t, const struct entry **v, size_t n)
+{
+	if (!n)
+		return 0;
+	int rc = state_begin(t->st);
+	for (size_t i = 0; !rc && i < n; i++) {
+		struct prepared pr = { 0 };
+		rc = handle_entry_locked(t, v[i], &pr);
+		prepared_release(&pr);
+	}
+	if (rc)
+		state_rollback(t->st);
+	else
+		rc = state_commit(t->st);
+	if (rc && !t->state_failed)
+		state_fail(t, state_errmsg(t->st));
+	return rc;
+}
+
 static int schedule_entries(struct tick *t)
 {
 	struct state_entry *stored;
-	size_t n;
+	size_t n, nnew = 0;
 	if (state_entries_all(t->st, &stored, &n))
 		return state_fail(t, state_errmsg(t->st));
+	const struct entry **fresh = xcalloc(t->p.sched.nentries + 1, sizeof(*fresh));
 	int rc = 0;
 	for (size_t i = 0; !rc && i < t->p.sched.nentries; i++) {
 		const struct entry *e = &t->p.sched.entries[i];
-		if (e->enabled && project_job(&t->p, e->job))
-			rc = handle_entry(t, e, stored_entry(stored, n, e->id));
+		const struct state_entry *se = stored_entry(stored, n, e->id);
+		if (!e->enabled || !project_job(&t->p, e->job))
+			continue;
+		struct due_decision d = decide(t, e, se, false);
+		if (d.store && d.action == DUE_NOTHING)
+			fresh[nnew++] = e;
+		else if (d.store)
+			rc = handle_entry(t, e, se);
 	}
+	if (!rc)
+		rc = record_new_entries(t, fresh, nnew);
+	free(fresh);
 	state_entries_free(stored, n);
 	return rc;
 }
