@@ -50,7 +50,7 @@ LAYER3 := project plan due cronline
 LAYER4 := state_sql state state_runs state_fresh state_chunks state_entries state_health \
 	state_views state_monitor state_prune exec exec_log exec_pyfork_spawn exec_pyfork pyrunner_gen
 LAYER5 := engine_health engine_chunk engine_runs engine failtext health metrics monitor why \
-	sched runprogress usage view timeline rungraph
+	tickcache sched runprogress usage view timeline rungraph
 LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show \
 	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune cmd_metrics cmd_why \
 	cmd_rerun cmd_submit cmd_crontab cmd_complete
@@ -85,7 +85,7 @@ LINK_test_engine := engine engine_chunk engine_health engine_runs pyrunner_gen s
 	state_chunks state_fresh state_health state_runs state_sql state_views plan project config \
 	config_job config_schedule graph proc slurm workids cron jobheader term timeutil yamldoc json \
 	kvlist msg util
-LINK_test_sched := sched engine engine_chunk engine_health engine_runs failtext health metrics \
+LINK_test_sched := sched tickcache engine engine_chunk engine_health engine_runs failtext health metrics \
 	monitor exec exec_log pyrunner_gen state state_chunks state_entries state_fresh state_health \
 	state_monitor state_prune state_runs state_sql state_views due plan project config config_job \
 	config_schedule graph proc slurm workids cron jobheader promtext term timeutil yamldoc json \

@@ -13,14 +13,7 @@
  * A missing schedule.yaml is an empty schedule: `stau run` works in a project without one.
  * project_git_commit names the commit the project's files are at, which each run records.
  *
- * Parsing every header each minute is most of what a tick with nothing due would cost
- * (docs/design.md, "Scheduling"), so project_fingerprint sums up, from readdir and stat alone, everything a load reads:
- * each name in jobs/ with its size, mtime (ns), inode, mode and owner, the same of
- * schedule.yaml, and who runs stau (the permission checks depend on it). A caller that
- * remembers the fingerprint of its last full load knows, when it is unchanged, that every
- * file is the version it already loaded and reported, and may load the schedule alone
- * (project_load_schedule) to find out whether anything is due. A changed size, mtime or
- * inode means a new version, so a broken file is still reported once per version (docs/design.md, "Faults"). */
+ * A tick with nothing to do reads none of this: tickcache.h says how it knows. */
 #include "project.h"
 
 #include <dirent.h>
@@ -399,77 +392,6 @@ static void check_entry_jobs(struct project *p)
 		p->sched_ok = false;
 	}
 	free(names);
-}
-
-static uint64_t fp_add(uint64_t h, const void *data, size_t n)
-{
-	const unsigned char *b = data;
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-/* flags AT_SYMLINK_NOFOLLOW: a link's own stat, so that a link out of jobs/ is never
- * followed; its target's changes do not matter, as it is refused. */
-static uint64_t fp_add_stat(uint64_t h, int dir_fd, const char *path, int flags)
-{
-	struct stat st;
-	int64_t v[7] = { -1, 0, 0, 0, 0, 0, 0 };
-	if (!fstatat(dir_fd, path, &st, flags)) {
-		v[0] = (int64_t)st.st_size;
-		v[1] = (int64_t)st.st_mtim.tv_sec;
-		v[2] = (int64_t)st.st_mtim.tv_nsec;
-		v[3] = (int64_t)st.st_ino;
-		v[4] = (int64_t)st.st_mode;
-		v[5] = (int64_t)st.st_uid;
-		v[6] = (int64_t)st.st_ctim.tv_nsec;
-	}
-	return fp_add(h, v, sizeof(v));
-}
-
-/* Only the mode and owner of a directory: its safety depends on them, while its mtime moves
- * whenever a job writes a file beside schedule.yaml. */
-static uint64_t fp_add_dir(uint64_t h, const char *path)
-{
-	struct stat st;
-	int64_t v[2] = { -1, -1 };
-	if (!stat(path, &st)) {
-		v[0] = (int64_t)st.st_mode;
-		v[1] = (int64_t)st.st_uid;
-	}
-	return fp_add(h, v, sizeof(v));
-}
-
-char *project_fingerprint(const char *dir)
-{
-	uint64_t h = 14695981039346656037ULL;
-	uid_t me = geteuid();
-	h = fp_add(h, &me, sizeof(me));
-	h = fp_add_dir(h, dir);
-	char *path = xasprintf("%s/schedule.yaml", dir);
-	h = fp_add_stat(h, AT_FDCWD, path, 0);
-	free(path);
-	char *jobs_dir = xasprintf("%s/jobs", dir);
-	char *jobs_real = realpath(jobs_dir, NULL);
-	size_t n = 0;
-	char **names = jobs_real ? list_dir(jobs_real, &n) : NULL;
-	h = fp_add(h, jobs_real ? jobs_real : "", jobs_real ? strlen(jobs_real) + 1 : 0);
-	h = fp_add(h, &n, sizeof(n));
-	h = fp_add_dir(h, jobs_dir);
-	int dir_fd = jobs_real ? open(jobs_real, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	for (size_t i = 0; i < n; i++) {
-		h = fp_add(h, names[i], strlen(names[i]) + 1);
-		h = fp_add_stat(h, dir_fd, names[i], AT_SYMLINK_NOFOLLOW);
-		free(names[i]);
-	}
-	if (dir_fd >= 0)
-		close(dir_fd);
-	free(names);
-	free(jobs_real);
-	free(jobs_dir);
-	return xasprintf("%016llx", (unsigned long long)h);
 }
 
 char *project_git_commit(const char *dir)

@@ -38,12 +38,6 @@ char *project_find_dir(const char *dir_opt);
  * problems; in both cases *p holds everything that did load and must be released. */
 int project_load(const char *dir, struct project *p);
 
-/* A short text that changes whenever a file project_load reads may have changed: names,
- * sizes, mtimes (ns), inodes, modes and owners in jobs/ and of schedule.yaml, from stat
- * alone. Equal fingerprints mean project_load would read the same files. Newly allocated;
- * never fails (what cannot be read counts as missing). */
-char *project_fingerprint(const char *dir);
-
 /* The current git commit of dir (`git rev-parse HEAD` run in dir through proc_capture, no
  * shell), or NULL when dir is not a git repository or git is missing. A new string. */
 char *project_git_commit(const char *dir);

@@ -37,6 +37,7 @@
 #include "monitor.h"
 #include "project.h"
 #include "term.h"
+#include "tickcache.h"
 #include "timeutil.h"
 #include "util.h"
 #include "workids.h"
@@ -302,11 +303,12 @@ static int schedule_entries(struct tick *t)
 	if (state_entries_all(t->st, &stored, &n))
 		return state_fail(t, state_errmsg(t->st));
 	const struct entry **fresh = xcalloc(t->p.sched.nentries + 1, sizeof(*fresh));
+	bool *handled = xcalloc(t->p.sched.nentries + 1, sizeof(*handled));
 	int rc = 0;
 	for (size_t i = 0; !rc && i < t->p.sched.nentries; i++) {
 		const struct entry *e = &t->p.sched.entries[i];
 		const struct state_entry *se = stored_entry(stored, n, e->id);
-		if (!e->enabled || !project_job(&t->p, e->job))
+		if (!(handled[i] = e->enabled && project_job(&t->p, e->job)))
 			continue;
 		struct due_decision d = decide(t, e, se, false);
 		if (d.store && d.action == DUE_NOTHING)
@@ -316,6 +318,9 @@ static int schedule_entries(struct tick *t)
 	}
 	if (!rc)
 		rc = record_new_entries(t, fresh, nnew);
+	if (!rc && tickcache_sync_entries(t->st, &t->p, handled))
+		rc = state_fail(t, state_errmsg(t->st));
+	free(handled);
 	free(fresh);
 	state_entries_free(stored, n);
 	return rc;
@@ -476,89 +481,40 @@ static void monitoring(struct tick *t, bool full)
 
 /* ---- a tick with nothing to do ---- */
 
-/* Where the fingerprint of the last full load is kept, with whether its schedule was usable
- * ("<fingerprint>:1"); "jobs/" names no job file, so it cannot collide with one. */
-#define LOADED_KEY "jobs/"
-
-static char *loaded_value(const char *fp, bool sched_ok)
+/* The tick cron starts every minute usually has nothing to do (docs/design.md, "The quiet
+ * tick"): the files a tick depends on are as the last full tick left them (tickcache.h), no
+ * run is queued or active (so no chunk can be ready or lost), and no entry's next fire time
+ * has come. Then no file needs reading: retention is applied with the settings of the last
+ * full tick. Returns 1 when the tick is thereby done, 0 when a full tick is needed, -1 on a
+ * state error. */
+static int quiet_tick(struct tick *t, const char *files)
 {
-	return xasprintf("%s:%d", fp, sched_ok ? 1 : 0);
-}
-
-/* Whether entry e, stored as se, needs a decision written. A decision depends only on the
- * trigger (its canonical text), the stored fingerprint and last fire handled, and the time:
- * entries that share all of them (one cron expression, handled by one tick) are decided
- * once, as computing the last fire time of a rare expression is not cheap. */
-static bool entry_due(struct tick *t, const struct entry *e, const struct state_entry *se,
-		      const struct state_entry **quiet_as)
-{
-	const struct state_entry *q = *quiet_as;
-	if (q && se && !strcmp(se->fingerprint, e->trigger_text) &&
-	    !strcmp(q->fingerprint, e->trigger_text) && q->last_handled == se->last_handled)
-		return false;
-	if (decide(t, e, se, false).store)
-		return true;
-	if (se)
-		*quiet_as = se;
-	return false;
-}
-
-/* Whether the schedule alone shows that no entry needs a decision written. */
-static int no_entry_due(struct tick *t)
-{
-	struct state_entry *stored;
-	size_t n;
-	if (state_entries_all(t->st, &stored, &n))
-		return state_fail(t, state_errmsg(t->st));
-	int quiet = 1;
-	const struct state_entry *quiet_as = NULL;
-	for (size_t i = 0; quiet && i < t->p.sched.nentries; i++) {
-		const struct entry *e = &t->p.sched.entries[i];
-		if (e->enabled && entry_due(t, e, stored_entry(stored, n, e->id), &quiet_as))
-			quiet = 0;
-	}
-	state_entries_free(stored, n);
-	return quiet;
-}
-
-/* The tick cron starts every minute usually has nothing to do (docs/design.md, "Scheduling"): no file changed
- * since the last full load, which reported every problem; no run is queued or active, so no
- * chunk can be ready or lost; no entry is due. Then parsing every job header would change
- * nothing, so only schedule.yaml is read, and retention is applied. Returns 1 when the tick
- * is thereby done, 0 when a full tick is needed, -1 on a state error. */
-static int quiet_tick(struct tick *t, const char *fp)
-{
-	char *stored = NULL;
-	int got = state_file_hash_get(t->st, LOADED_KEY, 0, 0, &stored);
+	struct tickcache c;
+	int got = tickcache_read(t->st, &c);
+	int quiet = got == 1 && tickcache_current(&c, files);
+	/* a state error below makes a full tick, which meets it too */
+	if (quiet && state_any_open_run(t->st) != 0)
+		quiet = 0;
+	if (quiet && c.sched_ok && state_entries_may_be_due(t->st, t->now) != 0)
+		quiet = 0;
 	if (got < 0)
-		return state_fail(t, state_errmsg(t->st));
-	char *mine_ok = loaded_value(fp, true), *mine_bad = loaded_value(fp, false);
-	bool same = got && (!strcmp(stored, mine_ok) || !strcmp(stored, mine_bad));
-	bool sched_ok = got && !strcmp(stored, mine_ok);
-	free(stored);
-	free(mine_ok);
-	free(mine_bad);
-	if (!same)
-		return 0;
-	int open = state_any_open_run(t->st);
-	if (open)
-		return open < 0 ? state_fail(t, state_errmsg(t->st)) : 0;
-	project_load_schedule(t->dir, &t->p);
-	int quiet = sched_ok ? no_entry_due(t) : 1;
-	if (quiet == 1 && prune(t))
-		quiet = -1;
-	if (quiet == 1)
-		monitoring(t, false);
-	project_release(&t->p);
+		quiet = state_fail(t, state_errmsg(t->st));
+	if (quiet == 1) {
+		t->p.dir = xstrdup(t->dir);
+		tickcache_settings(&c, &t->p);
+		if (prune(t))
+			quiet = -1;
+		else
+			monitoring(t, false);
+		project_release(&t->p);
+	}
+	tickcache_release(&c);
 	return quiet;
 }
 
-static int remember_load(struct tick *t, const char *fp)
+static int remember_load(struct tick *t, const char *files)
 {
-	char *v = loaded_value(fp, t->p.sched_ok);
-	int rc = state_file_hash_set(t->st, LOADED_KEY, 0, 0, v);
-	free(v);
-	return rc ? state_fail(t, state_errmsg(t->st)) : 0;
+	return tickcache_write(t->st, &t->p, files) ? state_fail(t, state_errmsg(t->st)) : 0;
 }
 
 static int tick(struct tick *t)
@@ -597,7 +553,7 @@ int sched_tick(struct state *st, const char *dir, const struct sched_opts *o,
 {
 	struct tick t = { .dir = dir, .now = o->now, .o = o, .out = out, .res = res, .st = st };
 	*res = (struct sched_result){ 0 };
-	char *fp = project_fingerprint(dir);
+	char *fp = tickcache_files(dir);
 	int rc = quiet_tick(&t, fp);
 	res->quiet = rc == 1;
 	if (rc == 0) {

@@ -33,6 +33,11 @@
  *                    file shows before it rebuilds that file
  *       tasks are indexed by job type and run: a job's newest run is found without reading
  *       every chunk (status, and the metrics every tick may write)
+ *   v4  entries.next_fire: the entry's first fire time after the last one handled, indexed,
+ *       so that a tick asks the database whether anything is due instead of reading
+ *       schedule.yaml (docs/design.md, "The quiet tick"); NULL: not known (the entry was
+ *       written since), which makes the next tick read the schedule; STATE_NEVER: the entry
+ *       does not fire (disabled, removed from schedule.yaml, its job missing)
  *
  * Choices (docs/design.md, "State"):
  *   - Work IDs are stored in workids.h's compact text form ("1-6,9,12-14"): a run over a
@@ -234,6 +239,11 @@ static const char *const migrations[] = {
 	" END;"
 	"CREATE TRIGGER run_deleted AFTER DELETE ON runs BEGIN"
 	" DELETE FROM run_alerts WHERE run = old.id; " RUNS_CHANGED_SQL " END;",
+	/* v4: each entry's next fire time, for the tick with nothing to do. Entries recorded
+	 * before have none (NULL): the first tick after the migration reads the schedule and
+	 * fills them in. */
+	"ALTER TABLE entries ADD COLUMN next_fire INTEGER;"
+	"CREATE INDEX entries_next_fire ON entries(next_fire);",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STATE_SCHEMA_VERSION,

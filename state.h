@@ -29,7 +29,7 @@
 #include "proc.h"
 
 /* The schema version this stau writes (PRAGMA user_version). */
-#define STATE_SCHEMA_VERSION 3
+#define STATE_SCHEMA_VERSION 4
 
 enum run_state { RUN_QUEUED, RUN_ACTIVE, RUN_DONE, RUN_FAILED, RUN_CANCELED, RUN_STATE_N };
 enum chunk_state {
@@ -323,8 +323,29 @@ int state_entry_get(struct state *st, const char *id, struct state_entry *out);
 /* Every stored entry, sorted by id (strcmp order), in a new array (state_entries_free):
  * one query for a tick over thousands of entries. Returns 0 or -1. */
 int state_entries_all(struct state *st, struct state_entry **out, size_t *n);
-/* Stores e (inserting or replacing by e->id). Returns 0 or -1. */
+/* Stores e (inserting or replacing by e->id); its next fire time becomes unknown until
+ * state_entry_set_next. Returns 0 or -1. */
 int state_entry_set(struct state *st, const struct state_entry *e);
+
+/* Each entry's next fire time: the first fire time after its last one handled, kept so that a
+ * tick can ask whether anything is due without reading schedule.yaml (docs/design.md, "The
+ * quiet tick"). STATE_NEVER: the entry does not fire; INT64_MIN: not known. */
+#define STATE_NEVER INT64_MAX
+struct state_entry_next {
+	char *id;
+	char *fingerprint;
+	int64_t last_handled;	/* INT64_MIN: none */
+	int64_t next_fire;	/* INT64_MIN: not known */
+};
+/* Every stored entry with its next fire time, sorted by id, in a new array
+ * (state_entry_nexts_free). Returns 0 or -1. */
+int state_entry_nexts(struct state *st, struct state_entry_next **out, size_t *n);
+void state_entry_nexts_free(struct state_entry_next *v, size_t n);
+/* Sets the next fire time of entry id (INT64_MIN: not known). Returns 0 or -1. */
+int state_entry_set_next(struct state *st, const char *id, int64_t next_fire);
+/* Whether an entry may be due at `now`: 1 when one's next fire time is at or before now or
+ * not known, 0 when none, -1 on error. Two indexed lookups. */
+int state_entries_may_be_due(struct state *st, int64_t now);
 
 /* ---- job health: broken jobs, job file hashes, problems reported once (state_health.c) */
 

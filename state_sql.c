@@ -120,6 +120,10 @@ static const char *const sql[Q_N] = {
 			  " last_run FROM entries ORDER BY id",
 	[Q_ENTRY_SET] = "INSERT OR REPLACE INTO entries (id, fingerprint, last_handled,"
 			" last_missed, last_skipped, last_run) VALUES (?,?,?,?,?,?)",
+	[Q_ENTRY_NEXTS] = "SELECT id, fingerprint, last_handled, next_fire FROM entries ORDER BY id",
+	[Q_ENTRY_SET_NEXT] = "UPDATE entries SET next_fire = ?2 WHERE id = ?1",
+	[Q_ENTRY_NEXT_UNKNOWN] = "SELECT 1 FROM entries WHERE next_fire IS NULL LIMIT 1",
+	[Q_ENTRY_NEXT_DUE] = "SELECT 1 FROM entries WHERE next_fire <= ?1 LIMIT 1",
 	[Q_BROKEN_GET] = "SELECT broken_hash, broken_reason FROM job_types WHERE name = ?",
 	[Q_BROKEN_SET] = "INSERT INTO job_types (name, broken_hash, broken_reason, broken_at)"
 			 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO UPDATE SET broken_hash ="
