@@ -129,6 +129,10 @@ struct schedule {
 	struct settings settings;
 	struct entry *entries;
 	size_t nentries;
+	char *settings_text; /* the whole lines of the top-level 'settings' pair, which parse
+			      * alone to the same settings unless they refer to what is outside
+			      * (an alias: then they do not parse); NULL when there is none or it
+			      * shares a line with another pair (docs/design.md, "The quiet tick") */
 };
 
 /* Parses the header of a job file. `file` is the path shown in diagnostics and stored in

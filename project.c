@@ -436,6 +436,144 @@ int project_load(const char *dir, struct project *p)
 	return p->diags.n ? -1 : 0;
 }
 
+/* ---- loading what a tick needs ---- */
+
+/* The names in jobs/, found by job type through a hash table: a tick that needs a few jobs
+ * of 10,000 must not sort or copy 10,000 names one by one. The names are kept one after the
+ * other in one buffer. */
+struct needed {
+	struct project *p;
+	size_t cap;
+	int jobs_fd;
+	const char *jobs_real;
+	struct strbuf names;	/* every name, each ended by its NUL */
+	size_t *slot;		/* per hash slot: offset of its name + 1, 0 when empty */
+	bool *loaded;		/* per hash slot */
+	size_t mask;
+};
+
+/* The length of the job type of name (config_job_type_of: the name without its last
+ * extension). */
+static size_t type_len(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	return dot && dot != name ? (size_t)(dot - name) : strlen(name);
+}
+
+static size_t type_hash(const char *s, size_t n)
+{
+	return (size_t)hash_fnv1a(HASH_FNV1A_INIT, s, n);
+}
+
+static void index_names(struct needed *nd, size_t n)
+{
+	size_t size = 16;
+	while (size < 2 * n)
+		size *= 2;
+	nd->mask = size - 1;
+	nd->slot = xcalloc(size, sizeof(*nd->slot));
+	nd->loaded = xcalloc(size, sizeof(*nd->loaded));
+	for (size_t off = 0; off < nd->names.len; off += strlen(nd->names.buf + off) + 1) {
+		const char *name = nd->names.buf + off;
+		size_t h = type_hash(name, type_len(name)) & nd->mask;
+		while (nd->slot[h])
+			h = (h + 1) & nd->mask;
+		nd->slot[h] = off + 1;
+	}
+}
+
+/* Reads the names of jobs/ as list_dir does, unsorted; returns how many, or -1. */
+static long read_names(struct needed *nd)
+{
+	DIR *d = fdopendir(dup(nd->jobs_fd));
+	if (!d)
+		return -1;
+	long n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (ignored_name(e->d_name))
+			continue;
+		sb_add(&nd->names, e->d_name, strlen(e->d_name) + 1);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Loads the file of hash slot h and pushes the types its job depends on. */
+static void load_slot(struct needed *nd, size_t h, const char ***stack, size_t *n, size_t *cap)
+{
+	nd->loaded[h] = true;
+	size_t first = nd->p->njobs;
+	load_job_file(nd->p, &nd->cap, nd->jobs_fd, nd->jobs_real, nd->names.buf + nd->slot[h] - 1);
+	for (size_t j = first; j < nd->p->njobs; j++) {
+		const struct job *job = &nd->p->jobs[j];
+		grow(stack, cap, *n + job->ndeps, sizeof(**stack));
+		for (size_t k = 0; k < job->ndeps; k++)
+			if (job->deps[k].job_type)
+				(*stack)[(*n)++] = job->deps[k].job_type;
+	}
+}
+
+/* Loads every file of job type `type` not loaded yet, then the types they depend on, from a
+ * stack rather than by recursion: a chain of 10,000 job types is 10,000 deep. The types on
+ * the stack point into the loaded jobs' dependencies, which stay put. */
+static void load_type(struct needed *nd, const char *type)
+{
+	const char **stack = xmalloc(sizeof(*stack));
+	size_t n = 1, cap = 1;
+	stack[0] = type;
+	while (n) {
+		const char *t = stack[--n];
+		size_t len = strlen(t);
+		for (size_t h = type_hash(t, len) & nd->mask; nd->slot[h]; h = (h + 1) & nd->mask) {
+			const char *name = nd->names.buf + nd->slot[h] - 1;
+			if (!nd->loaded[h] && type_len(name) == len && !memcmp(name, t, len))
+				load_slot(nd, h, &stack, &n, &cap);
+		}
+	}
+	free(stack);
+}
+
+static void load_needed(struct project *p, char *const *types, size_t ntypes)
+{
+	char *jobs_dir = xasprintf("%s/jobs", p->dir);
+	char *jobs_real = realpath(jobs_dir, NULL);
+	struct needed nd = { .p = p, .jobs_real = jobs_real, .names = STRBUF_INIT };
+	nd.jobs_fd = jobs_real ? open(jobs_real, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	long n = nd.jobs_fd >= 0 ? read_names(&nd) : -1;
+	if (n < 0) {
+		diag_add(&p->diags, "jobs", 0, 0, NULL, "cannot read the jobs directory: %s",
+			 strerror(errno));
+		p->unusable = true;
+	} else if (!dir_is_safe(p, jobs_real, "jobs", "jobs")) {
+		p->unusable = true;
+	}
+	index_names(&nd, n < 0 ? 0 : (size_t)n);
+	for (size_t i = 0; !p->unusable && i < ntypes; i++)
+		load_type(&nd, types[i]);
+	if (nd.jobs_fd >= 0)
+		close(nd.jobs_fd);
+	sb_release(&nd.names);
+	free(nd.slot);
+	free(nd.loaded);
+	free(jobs_real);
+	free(jobs_dir);
+	reject_duplicate_types(p);
+}
+
+int project_load_needed(struct project *p, char *const *types, size_t ntypes)
+{
+	p->partial = true;
+	if (!dir_is_safe(p, p->dir, p->dir, p->dir)) {
+		p->unusable = true;
+		return -1;
+	}
+	load_needed(p, types, ntypes);
+	graph_build(&p->graph, p->jobs, p->njobs, &p->diags);
+	return p->diags.n ? -1 : 0;
+}
+
 static int cmp_type_job(const void *key, const void *elem)
 {
 	return strcmp(key, ((const struct job *)elem)->type);

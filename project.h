@@ -26,6 +26,7 @@ struct project {
 	bool sched_ok;		/* schedule.yaml parsed without any problem */
 	bool unusable;		/* nothing can run: the project directory or jobs/ is unsafe
 				 * (writable by others) or jobs/ cannot be read; diags say why */
+	bool partial;		/* only the jobs a tick needs were loaded (project_load_needed) */
 	struct graph graph;
 	struct diags diags;	/* every problem, in file order */
 };
@@ -46,6 +47,15 @@ char *project_git_commit(const char *dir);
  * that already knows (by the fingerprint) that the jobs are as last loaded. Returns 0, or -1
  * when p->diags holds problems; *p must be released with project_release. */
 int project_load_schedule(const char *dir, struct project *p);
+
+/* Adds to p, which holds its dir and schedule settings but no job, the jobs of the given
+ * types and, following `dependencies` from file to file, every job they depend on: what a
+ * tick needs for the runs it may expand and run, without reading the other files of jobs/
+ * (docs/design.md, "The quiet tick"). The checks are project_load's for the files read (the
+ * directories' safety, duplicate types from the listing of jobs/, cycles and unknown
+ * dependencies among the jobs loaded); sets p->partial. Returns 0, or -1 when p->diags holds
+ * problems. */
+int project_load_needed(struct project *p, char *const *types, size_t ntypes);
 
 /* The job of a type, or NULL. */
 const struct job *project_job(const struct project *p, const char *type);

@@ -355,6 +355,8 @@ static int expand_queued(struct tick *t)
 	t->waiting = 0;
 	for (size_t i = 0; !rc && i < n; i++) {
 		char *why = NULL;
+		if (t->p.partial && !project_job(&t->p, runs[i].job))
+			continue; /* queued since this tick loaded its jobs: the next tick's */
 		int x = engine_expand(t->st, &t->p, runs[i].id, t->now, &why, err, sizeof(err));
 		t->waiting += x == EXPAND_WAITING;
 		if (x < 0) {
@@ -481,25 +483,53 @@ static void monitoring(struct tick *t, bool full)
 
 /* ---- a tick with nothing to do ---- */
 
+static int tick(struct tick *t);
+
+/* A tick with runs open, no entry due and the files as the last full tick saw them: it loads
+ * the settings and only the jobs of the open runs (project_load_needed), and expands and runs
+ * those runs as any tick does. */
+static int run_tick(struct tick *t, const struct tickcache *c)
+{
+	char **types;
+	size_t n;
+	if (state_open_run_jobs(t->st, &types, &n))
+		return state_fail(t, state_errmsg(t->st));
+	t->p.dir = xstrdup(t->dir);
+	tickcache_load_settings(c, &t->p);
+	project_load_needed(&t->p, types, n);
+	for (size_t i = 0; i < n; i++)
+		free(types[i]);
+	free(types);
+	int rc = tick(t);
+	if (!rc && !t->state_failed)
+		monitoring(t, false);
+	project_release(&t->p);
+	return rc;
+}
+
 /* The tick cron starts every minute usually has nothing to do (docs/design.md, "The quiet
  * tick"): the files a tick depends on are as the last full tick left them (tickcache.h), no
  * run is queued or active (so no chunk can be ready or lost), and no entry's next fire time
  * has come. Then no file needs reading: retention is applied with the settings of the last
- * full tick. Returns 1 when the tick is thereby done, 0 when a full tick is needed, -1 on a
- * state error. */
+ * full tick. With runs open and the rest as said, a tick loads only what the runs need
+ * (run_tick). Returns 1 when the tick is thereby done, 2 when it was done by run_tick, 0 when
+ * a full tick is needed, -1 on a state error. */
 static int quiet_tick(struct tick *t, const char *files)
 {
 	struct tickcache c;
 	int got = tickcache_read(t->st, &c);
 	int quiet = got == 1 && tickcache_current(&c, files);
 	/* a state error below makes a full tick, which meets it too */
-	if (quiet && state_any_open_run(t->st) != 0)
-		quiet = 0;
 	if (quiet && c.sched_ok && state_entries_may_be_due(t->st, t->now) != 0)
+		quiet = 0;
+	int open = quiet ? state_any_open_run(t->st) : 0;
+	if (open < 0)
 		quiet = 0;
 	if (got < 0)
 		quiet = state_fail(t, state_errmsg(t->st));
-	if (quiet == 1) {
+	if (quiet == 1 && open == 1) {
+		quiet = run_tick(t, &c) ? -1 : 2;
+	} else if (quiet == 1) {
 		t->p.dir = xstrdup(t->dir);
 		tickcache_settings(&c, &t->p);
 		if (prune(t))
@@ -534,7 +564,7 @@ static int tick(struct tick *t)
 		say(t, SCHED_WARN, "marked %d chunk%s FAILED 'runner lost': the stau process "
 		    "running %s died; retried if the job allows, see 'stau status'", lost,
 		    lost == 1 ? "" : "s", lost == 1 ? "it" : "them");
-	if (t->p.sched_ok && schedule_entries(t))
+	if (t->p.sched_ok && !t->p.partial && schedule_entries(t))
 		return -1;
 	/* A run that waited for another run's chunks of its dependencies can expand once this
 	 * tick has run them, so expand and run again while running chunks unblocked something:

@@ -136,6 +136,10 @@ int state_runs_queued(struct state *st, struct state_run **runs, size_t *n);
 int state_job_active(struct state *st, const char *job);
 /* 1 when any run is QUEUED or ACTIVE (an indexed read), 0 when none, -1 on error. */
 int state_any_open_run(struct state *st);
+/* The job types of the runs QUEUED or ACTIVE, as master job or in their plans: what a tick
+ * must load to expand and run them. A new array of new strings, *n of them (the caller frees
+ * both). Returns 0 or -1. */
+int state_open_run_jobs(struct state *st, char ***types, size_t *n);
 
 /* Whether chunks of job type `type` are PENDING or RUNNING in any run other than
  * `except_run` (0: none excepted): a new run that needs `type` then waits (docs/design.md, "Work IDs, chunks and freshness").
@@ -207,7 +211,8 @@ struct state_claim {
 	int64_t run;		  /* claim only from this run; 0: from any run */
 	int64_t max_running;	  /* settings max_parallel: RUNNING chunks in the whole database,
 				   * counted across processes; 0: no limit */
-	/* the job type's max_parallel (0: no limit); NULL: no per-job limits */
+	/* the job type's max_parallel (0: no limit; negative: not this process's to claim, as
+	 * it has not loaded the job); NULL: no per-job limits */
 	int64_t (*job_limit)(void *ctx, const char *job);
 	void *ctx;
 };

@@ -38,6 +38,9 @@ static const char *const sql[Q_N] = {
 			" (SELECT max(id) FROM runs GROUP BY job) ORDER BY r.job",
 	[Q_JOB_ACTIVE] = "SELECT 1 FROM runs WHERE state IN ('QUEUED','ACTIVE') AND job = ? LIMIT 1",
 	[Q_ANY_OPEN] = "SELECT 1 FROM runs WHERE state IN ('QUEUED','ACTIVE') LIMIT 1",
+	[Q_OPEN_RUN_JOBS] = "SELECT job FROM runs WHERE state IN ('QUEUED','ACTIVE') UNION"
+			   " SELECT t.job FROM runs r JOIN tasks t ON t.run = r.id"
+			   " WHERE r.state IN ('QUEUED','ACTIVE')",
 	[Q_JOB_OPEN_CHUNKS] = "SELECT 1 FROM chunks WHERE job = ?1 AND state = 'RUNNING' AND run != ?2"
 			      " UNION ALL SELECT 1 FROM chunks WHERE job = ?1 AND state = 'PENDING'"
 			      " AND run != ?2 LIMIT 1",

@@ -22,7 +22,7 @@
 #include "util.h"
 
 #define RECORD_KEY ".stau/tick"
-#define RECORD_FORM "tick1"
+#define RECORD_FORM "tick2"
 
 /* ---- fingerprints ---- */
 
@@ -194,7 +194,12 @@ static bool decode(const char *s, struct tickcache *c)
 	     get_int(&s, &c->retention) && get_int(&s, &has_metrics);
 	if (ok && has_metrics)
 		ok = (c->metrics_file = get(&s)) != NULL;
-	ok = ok && get_list(&s, &c->on_failure) && get_list(&s, &c->zones) && c->zones && !*s;
+	int64_t has_text = 0;
+	ok = ok && get_list(&s, &c->on_failure) && get_list(&s, &c->zones) && c->zones &&
+	     get_int(&s, &has_text);
+	if (ok && has_text)
+		ok = (c->settings_text = get(&s)) != NULL;
+	ok = ok && !*s;
 	c->sched_ok = sched_ok == 1;
 	return ok;
 }
@@ -238,6 +243,9 @@ int tickcache_write(struct state *st, const struct project *p, const char *files
 		put(&sb, s->metrics_file);
 	put_list(&sb, s->on_failure);
 	put_list(&sb, zones);
+	put_int(&sb, p->sched.settings_text != NULL);
+	if (p->sched.settings_text)
+		put(&sb, p->sched.settings_text);
 	int rc = state_file_hash_set(st, RECORD_KEY, 0, 0, sb.buf);
 	sb_release(&sb);
 	free(zfp);
@@ -267,11 +275,31 @@ void tickcache_settings(const struct tickcache *c, struct project *p)
 	p->sched_ok = c->sched_ok;
 }
 
+void tickcache_load_settings(const struct tickcache *c, struct project *p)
+{
+	struct diags d = { 0 };
+	const char *text = c->settings_text;
+	if (text && !config_parse_schedule("schedule.yaml", text, strlen(text), &p->sched, &d)) {
+		p->sched_ok = c->sched_ok;
+	} else {
+		char *dir = p->dir;
+		p->dir = NULL;
+		project_release(p);
+		project_load_schedule(dir, p);
+		diags_release(&p->diags);
+		p->diags = (struct diags){ 0 };
+		p->sched_ok = c->sched_ok;
+		free(dir);
+	}
+	diags_release(&d);
+}
+
 void tickcache_release(struct tickcache *c)
 {
 	free(c->files);
 	free(c->zones_fp);
 	free(c->metrics_file);
+	free(c->settings_text);
 	free_list(c->on_failure);
 	free_list(c->zones);
 	memset(c, 0, sizeof(*c));

@@ -31,6 +31,7 @@ struct tickcache {
 	char *metrics_file; /* may be NULL */
 	char **on_failure;  /* NULL-terminated, or NULL */
 	char **zones;	    /* NULL-terminated names of the zones the entries use */
+	char *settings_text; /* schedule.settings_text (config.h), or NULL */
 };
 
 /* The fingerprint of the project's files, from stat alone: who runs stau, the mode and owner
@@ -53,6 +54,11 @@ int tickcache_write(struct state *st, const struct project *p, const char *files
 
 /* Gives p, which holds nothing but its directory, the settings of c and its sched_ok. */
 void tickcache_settings(const struct tickcache *c, struct project *p);
+
+/* Gives p, which holds nothing but its directory, every setting of schedule.yaml as the last
+ * full tick read it: from the lines of its 'settings' alone when they parse alone, else from
+ * the whole file (its problems were reported by the full tick, and are not kept). No entry. */
+void tickcache_load_settings(const struct tickcache *c, struct project *p);
 
 void tickcache_release(struct tickcache *c);
 
