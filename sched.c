@@ -16,11 +16,11 @@
  * is decided again under the lock, with its select_work already run outside it (a command
  * may take seconds, and the lock would stop every other stau meanwhile).
  *
- * Most ticks have nothing to do, and must cost little (docs/design.md, "Performance").
- * Parsing every job header was most of that cost, so a tick first compares
- * project_fingerprint (stat of every file) with the one its last full load stored, and when
- * no file changed and no run is open it reads schedule.yaml alone to see that no entry is
- * due, then prunes (quiet_tick).
+ * Most ticks have nothing to do, and must cost little (docs/design.md, "The quiet tick"). A
+ * tick first looks at the record its last full tick stored (tickcache.h): when the files it
+ * describes are unchanged, no entry's stored next fire time has come and no run is open, it
+ * prunes and stops without reading a file (quiet_tick); with runs open, it loads only the jobs
+ * they need (run_tick). Every other tick loads the whole project.
  *
  * Nothing is printed here: each line goes to the caller's struct sched_out, so that cron
  * mails what `stau tick` prints and a unit test reads the same lines. */
