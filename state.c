@@ -287,6 +287,7 @@ static int wal_hook(void *ctx, sqlite3 *db, const char *name, int pages)
 	(void)db;
 	(void)name;
 	((struct state *)ctx)->wal_pages = pages;
+	((struct state *)ctx)->wal_grew = true;
 	return SQLITE_OK;
 }
 
@@ -340,7 +341,9 @@ int state_commit(struct state *st)
 		unlock(st);
 		return -1;
 	}
-	st->unsynced |= st->deferred;
+	/* a commit that wrote nothing (a claim that found no chunk) has nothing to sync */
+	st->unsynced |= st->deferred && st->wal_grew;
+	st->wal_grew = false;
 	if (st->wal_pages >= CKPT_PAGES_COMMIT)
 		checkpoint(st);
 	unlock(st);

@@ -117,6 +117,7 @@ struct state {
 	int wal_pages;	 /* frames in the WAL after our last commit (from the WAL hook) */
 	bool deferred;	 /* state_defer_sync: commits are not synced one by one */
 	bool unsynced;	 /* a deferred commit happened since the last state_sync */
+	bool wal_grew;	 /* the WAL hook ran since the last commit: it wrote frames */
 	int busy_ms;
 	sqlite3_stmt *stmt[Q_N];
 	char errmsg[512];
