@@ -242,8 +242,8 @@ static const char *const migrations[] = {
 	/* v4: each entry's next fire time, for the tick with nothing to do. Entries recorded
 	 * before have none (NULL): the first tick after the migration reads the schedule and
 	 * fills them in. */
-	"ALTER TABLE entries ADD COLUMN next_fire INTEGER;"
-	"CREATE INDEX entries_next_fire ON entries(next_fire);",
+	("ALTER TABLE entries ADD COLUMN next_fire INTEGER;"
+	 "CREATE INDEX entries_next_fire ON entries(next_fire);"),
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STATE_SCHEMA_VERSION,
