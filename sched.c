@@ -514,19 +514,20 @@ static int run_tick(struct tick *t, const struct tickcache *c)
  * full tick. With runs open and the rest as said, a tick loads only what the runs need
  * (run_tick). Returns 1 when the tick is thereby done, 2 when it was done by run_tick, 0 when
  * a full tick is needed, -1 on a state error. */
-static int quiet_tick(struct tick *t, const char *files)
+static int quiet_tick(struct tick *t, const struct tickcache_files *files)
 {
 	struct tickcache c;
-	int got = tickcache_read(t->st, &c);
-	int quiet = got == 1 && tickcache_current(&c, files);
+	int quiet = tickcache_read(t->st, &c);
+	if (quiet == 1)
+		quiet = tickcache_check(t->st, &c, files, t->dir);
+	if (quiet < 0)
+		quiet = state_fail(t, state_errmsg(t->st));
 	/* a state error below makes a full tick, which meets it too */
-	if (quiet && c.sched_ok && state_entries_may_be_due(t->st, t->now) != 0)
+	if (quiet == 1 && c.sched_ok && state_entries_may_be_due(t->st, t->now) != 0)
 		quiet = 0;
-	int open = quiet ? state_any_open_run(t->st) : 0;
+	int open = quiet == 1 ? state_any_open_run(t->st) : 0;
 	if (open < 0)
 		quiet = 0;
-	if (got < 0)
-		quiet = state_fail(t, state_errmsg(t->st));
 	if (quiet == 1 && open == 1) {
 		quiet = run_tick(t, &c) ? -1 : 2;
 	} else if (quiet == 1) {
@@ -542,9 +543,11 @@ static int quiet_tick(struct tick *t, const char *files)
 	return quiet;
 }
 
-static int remember_load(struct tick *t, const char *files)
+static int remember_load(struct tick *t, const struct tickcache_files *files,
+			 const char *names)
 {
-	return tickcache_write(t->st, &t->p, files) ? state_fail(t, state_errmsg(t->st)) : 0;
+	return tickcache_write(t->st, &t->p, files, names) ? state_fail(t, state_errmsg(t->st))
+							     : 0;
 }
 
 static int tick(struct tick *t)
@@ -583,18 +586,20 @@ int sched_tick(struct state *st, const char *dir, const struct sched_opts *o,
 {
 	struct tick t = { .dir = dir, .now = o->now, .o = o, .out = out, .res = res, .st = st };
 	*res = (struct sched_result){ 0 };
-	char *fp = tickcache_files(dir);
-	int rc = quiet_tick(&t, fp);
+	struct tickcache_files files;
+	tickcache_files(dir, &files);
+	int rc = quiet_tick(&t, &files);
 	res->quiet = rc == 1;
 	if (rc == 0) {
+		char *names = tickcache_names(dir);
 		project_load(dir, &t.p);
 		rc = tick(&t);
 		if (!rc && !res->unusable)
-			rc = remember_load(&t, fp);
+			rc = remember_load(&t, &files, names);
 		if (!rc && !t.state_failed)
 			monitoring(&t, true);
 		project_release(&t.p);
+		free(names);
 	}
-	free(fp);
 	return rc < 0 || t.state_failed ? -1 : 0;
 }

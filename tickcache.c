@@ -12,9 +12,12 @@
  * tick stats them again. */
 #include "tickcache.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cron.h"
@@ -22,7 +25,8 @@
 #include "util.h"
 
 #define RECORD_KEY ".stau/tick"
-#define RECORD_FORM "tick2"
+#define RECORD_FORM "tick3"
+#define RACY "racy" /* stored instead of a stat too recent to trust */
 
 /* ---- fingerprints ---- */
 
@@ -64,21 +68,88 @@ static uint64_t add_dir(uint64_t h, const char *dir)
 	return hash_fnv1a(h, v, sizeof(v));
 }
 
+/* Whether st changed so recently that a change right after it, in the same tick of the file
+ * system's clock, could leave the same times (the "racy" files of git): such a stat is not
+ * stored as current. The file system stamps files from the coarse clock. */
+static bool recent(const struct stat *st)
+{
+	struct timespec now, res;
+	clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	if (clock_getres(CLOCK_REALTIME_COARSE, &res))
+		res = (struct timespec){ 0, 10000000 };
+	int64_t ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	int64_t c = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+	return c >= ns - 2 * ((int64_t)res.tv_sec * 1000000000 + res.tv_nsec);
+}
+
+/* jobs/ itself: its identity, mode and owner into *h; its times and size, which move when a
+ * name in it is added, removed or renamed over, into *times. */
+static bool add_jobs(uint64_t *h, uint64_t *times, const char *dir)
+{
+	char *path = xasprintf("%s/jobs", dir);
+	struct stat st;
+	int64_t v[5] = { -1, 0, 0, 0, 0 }, t[5] = { -1, 0, 0, 0, 0 };
+	bool racy = false;
+	if (!lstat(path, &st))
+		v[0] = (int64_t)st.st_ino, v[1] = (int64_t)st.st_mode;
+	if (!stat(path, &st)) {
+		v[2] = (int64_t)st.st_ino, v[3] = (int64_t)st.st_mode, v[4] = (int64_t)st.st_uid;
+		t[0] = (int64_t)st.st_size, t[1] = (int64_t)st.st_mtim.tv_sec;
+		t[2] = (int64_t)st.st_mtim.tv_nsec, t[3] = (int64_t)st.st_ctim.tv_sec;
+		t[4] = (int64_t)st.st_ctim.tv_nsec;
+		racy = recent(&st);
+	}
+	free(path);
+	*h = hash_fnv1a(*h, v, sizeof(v));
+	*times = hash_fnv1a(HASH_FNV1A_INIT, t, sizeof(t));
+	return racy;
+}
+
+static void put_hex(char out[17], uint64_t h)
+{
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+void tickcache_files(const char *dir, struct tickcache_files *f)
+{
+	uid_t me = geteuid();
+	uint64_t h = hash_fnv1a(HASH_FNV1A_INIT, &me, sizeof(me)), times;
+	h = hash_fnv1a(h, dir, strlen(dir) + 1);
+	h = add_dir(h, dir);
+	char *path = xasprintf("%s/schedule.yaml", dir);
+	struct stat st;
+	bool ok = !stat(path, &st);
+	free(path);
+	h = add_stat(h, &st, ok);
+	f->main_racy = ok && recent(&st);
+	f->jobs_racy = add_jobs(&h, &times, dir);
+	put_hex(f->main, h);
+	put_hex(f->jobs, times);
+}
+
+char *tickcache_names(const char *dir)
+{
+	char *path = xasprintf("%s/jobs", dir);
+	DIR *d = opendir(path);
+	free(path);
+	uint64_t sum = 0, n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (e->d_name[0] == '.' || (len && e->d_name[len - 1] == '~'))
+			continue; /* never a job (project.c) */
+		sum += hash_fnv1a(HASH_FNV1A_INIT, e->d_name, len); /* any order */
+		n++;
+	}
+	if (!d)
+		return xstrdup("unreadable");
+	closedir(d);
+	return xasprintf("%016llx-%llu", (unsigned long long)sum, (unsigned long long)n);
+}
+
 static char *hex(uint64_t h)
 {
 	return xasprintf("%016llx", (unsigned long long)h);
-}
-
-char *tickcache_files(const char *dir)
-{
-	uid_t me = geteuid();
-	uint64_t h = hash_fnv1a(HASH_FNV1A_INIT, &me, sizeof(me));
-	h = hash_fnv1a(h, dir, strlen(dir) + 1);
-	h = add_dir(h, dir);
-	h = add_path(h, dir, "schedule.yaml", true);
-	h = add_path(h, dir, "jobs", false);
-	h = add_path(h, dir, "jobs", true);
-	return hex(h);
 }
 
 static const char *zone_dir(void)
@@ -189,19 +260,41 @@ static bool decode(const char *s, struct tickcache *c)
 	char *form = get(&s);
 	bool ok = form && !strcmp(form, RECORD_FORM);
 	free(form);
-	int64_t sched_ok = 0, has_metrics = 0;
-	ok = ok && (c->files = get(&s)) && (c->zones_fp = get(&s)) && get_int(&s, &sched_ok) &&
-	     get_int(&s, &c->retention) && get_int(&s, &has_metrics);
+	int64_t sched_ok = 0, has_metrics = 0, has_text = 0;
+	ok = ok && (c->main = get(&s)) && (c->jobs = get(&s)) && (c->names = get(&s)) &&
+	     (c->zones_fp = get(&s)) && get_int(&s, &sched_ok) && get_int(&s, &c->retention) &&
+	     get_int(&s, &has_metrics);
 	if (ok && has_metrics)
 		ok = (c->metrics_file = get(&s)) != NULL;
-	int64_t has_text = 0;
 	ok = ok && get_list(&s, &c->on_failure) && get_list(&s, &c->zones) && c->zones &&
 	     get_int(&s, &has_text);
 	if (ok && has_text)
 		ok = (c->settings_text = get(&s)) != NULL;
-	ok = ok && !*s;
 	c->sched_ok = sched_ok == 1;
-	return ok;
+	return ok && !*s;
+}
+
+static int store(struct state *st, const struct tickcache *c)
+{
+	struct strbuf sb = STRBUF_INIT;
+	put(&sb, RECORD_FORM);
+	put(&sb, c->main);
+	put(&sb, c->jobs);
+	put(&sb, c->names);
+	put(&sb, c->zones_fp);
+	put_int(&sb, c->sched_ok);
+	put_int(&sb, c->retention);
+	put_int(&sb, c->metrics_file != NULL);
+	if (c->metrics_file)
+		put(&sb, c->metrics_file);
+	put_list(&sb, c->on_failure);
+	put_list(&sb, c->zones);
+	put_int(&sb, c->settings_text != NULL);
+	if (c->settings_text)
+		put(&sb, c->settings_text);
+	int rc = state_file_hash_set(st, RECORD_KEY, 0, 0, sb.buf);
+	sb_release(&sb);
+	return rc;
 }
 
 int tickcache_read(struct state *st, struct tickcache *c)
@@ -217,40 +310,25 @@ int tickcache_read(struct state *st, struct tickcache *c)
 	return got;
 }
 
-bool tickcache_current(const struct tickcache *c, const char *files)
+int tickcache_check(struct state *st, struct tickcache *c, const struct tickcache_files *f,
+		    const char *dir)
 {
-	if (!c->files || strcmp(c->files, files))
-		return false;
+	if (strcmp(c->main, f->main))
+		return 0;
 	char *z = zones_fingerprint(c->zones);
 	bool same = !strcmp(z, c->zones_fp);
 	free(z);
-	return same;
-}
-
-int tickcache_write(struct state *st, const struct project *p, const char *files)
-{
-	const struct settings *s = &p->sched.settings;
-	char **zones = zones_of(p);
-	char *zfp = zones_fingerprint(zones);
-	struct strbuf sb = STRBUF_INIT;
-	put(&sb, RECORD_FORM);
-	put(&sb, files);
-	put(&sb, zfp);
-	put_int(&sb, p->sched_ok);
-	put_int(&sb, s->retention);
-	put_int(&sb, s->metrics_file != NULL);
-	if (s->metrics_file)
-		put(&sb, s->metrics_file);
-	put_list(&sb, s->on_failure);
-	put_list(&sb, zones);
-	put_int(&sb, p->sched.settings_text != NULL);
-	if (p->sched.settings_text)
-		put(&sb, p->sched.settings_text);
-	int rc = state_file_hash_set(st, RECORD_KEY, 0, 0, sb.buf);
-	sb_release(&sb);
-	free(zfp);
-	free_list(zones);
-	return rc;
+	if (!same || !strcmp(c->jobs, f->jobs))
+		return same;
+	/* jobs/'s times moved: a name added, removed, or a file renamed over another */
+	char *names = tickcache_names(dir);
+	same = !strcmp(names, c->names);
+	free(names);
+	if (!same || f->jobs_racy)
+		return same;
+	free(c->jobs);
+	c->jobs = xstrdup(f->jobs);
+	return store(st, c) ? -1 : 1;
 }
 
 static char **copy_list(char *const *v)
@@ -264,6 +342,27 @@ static char **copy_list(char *const *v)
 	for (size_t i = 0; i < n; i++)
 		out[i] = xstrdup(v[i]);
 	return out;
+}
+
+int tickcache_write(struct state *st, const struct project *p, const struct tickcache_files *f,
+		    const char *names)
+{
+	const struct settings *s = &p->sched.settings;
+	struct tickcache c = {
+		.main = xstrdup(f->main_racy ? RACY : f->main),
+		.jobs = xstrdup(f->jobs_racy ? RACY : f->jobs),
+		.names = xstrdup(names),
+		.sched_ok = p->sched_ok,
+		.retention = s->retention,
+		.metrics_file = s->metrics_file ? xstrdup(s->metrics_file) : NULL,
+		.on_failure = copy_list(s->on_failure),
+		.zones = zones_of(p),
+		.settings_text = p->sched.settings_text ? xstrdup(p->sched.settings_text) : NULL,
+	};
+	c.zones_fp = zones_fingerprint(c.zones);
+	int rc = store(st, &c);
+	tickcache_release(&c);
+	return rc;
 }
 
 void tickcache_settings(const struct tickcache *c, struct project *p)
@@ -296,7 +395,9 @@ void tickcache_load_settings(const struct tickcache *c, struct project *p)
 
 void tickcache_release(struct tickcache *c)
 {
-	free(c->files);
+	free(c->main);
+	free(c->jobs);
+	free(c->names);
 	free(c->zones_fp);
 	free(c->metrics_file);
 	free(c->settings_text);

@@ -7,12 +7,14 @@
  * own stat, the zone files the entries use), whether schedule.yaml was free of problems, and
  * the settings such a tick uses (retention, metrics_file, on_failure). With it, and each
  * entry's next fire time in the database (state_entries_may_be_due), a tick finds out that
- * nothing is due from a few stats and indexed queries.
+ * nothing is due from a few stats and indexed queries; when jobs/'s times moved, a read of the
+ * names in it tells a file renamed over another (how editors save) from a job added or
+ * removed.
  *
  * What the record does not cover: the content of the job files. A tick with nothing due and
  * no run open needs no job, so an edited job file is read by the first tick that needs it
- * (one with an entry due or a run open: those load every file) or by `stau check`. A file
- * added to, removed from or renamed into jobs/ changes jobs/'s mtime, and so the record. */
+ * (an entry of its job due, a run that needs it) or by `stau check`. A job added to or
+ * removed from jobs/ changes the record, and the next tick loads every file. */
 #ifndef STAU_TICKCACHE_H
 #define STAU_TICKCACHE_H
 
@@ -24,7 +26,10 @@
 #include "state.h"
 
 struct tickcache {
-	char *files;	    /* tickcache_files of the last full tick, taken before its load */
+	char *main;	    /* tickcache_files.main of the last full tick, "racy" when it was too
+			     * recent to trust */
+	char *jobs;	    /* tickcache_files.jobs, or "racy" */
+	char *names;	    /* tickcache_names */
 	char *zones_fp;	    /* the zone files' stat when it was stored */
 	bool sched_ok;	    /* its schedule.yaml had no problem */
 	int64_t retention;
@@ -34,23 +39,38 @@ struct tickcache {
 	char *settings_text; /* schedule.settings_text (config.h), or NULL */
 };
 
-/* The fingerprint of the project's files, from stat alone: who runs stau, the mode and owner
- * of the project directory, schedule.yaml's size, mtime, inode, mode, owner and change time,
- * and the same of jobs/ (link and target). Take it before loading what it describes. A new
- * string; never fails (what cannot be read counts as missing). */
-char *tickcache_files(const char *dir);
+/* The project's files as stat sees them. main: who runs stau, the project directory (its mode
+ * and owner), schedule.yaml (size, mtime, inode, mode, owner, change time) and jobs/ (the link
+ * and its target: inode, mode, owner). jobs: jobs/'s size and times, which move when a name in
+ * it is added, removed, or renamed over (as editors save). A stat changed in the last tick or
+ * two of the file system's clock is flagged racy: a change right after it could leave the same
+ * times, so it is not stored as current (git's "racy" files). */
+struct tickcache_files {
+	char main[17], jobs[17];
+	bool main_racy, jobs_racy;
+};
+/* Takes *f; take it before loading what it describes. Never fails (what cannot be read counts
+ * as missing). */
+void tickcache_files(const char *dir, struct tickcache_files *f);
+
+/* The names in jobs/ that may be jobs, summed up in any order (a new string). */
+char *tickcache_names(const char *dir);
 
 /* Reads the record of the last full tick into *c: 1, 0 when there is none (or it is of
  * another form), -1 on a state error. Release *c with tickcache_release in every case. */
 int tickcache_read(struct state *st, struct tickcache *c);
 
-/* Whether c describes the project as it is: files equal to c->files, and every zone file it
- * names as it was. */
-bool tickcache_current(const struct tickcache *c, const char *files);
+/* Whether c describes the project in dir as it is, f being tickcache_files(dir): main equal,
+ * every zone file as it was, and jobs/ equal or, when only its times moved, the same names in
+ * it (a file renamed over another), in which case the record is stored with the new times.
+ * Returns 1, 0, or -1 on a state error. */
+int tickcache_check(struct state *st, struct tickcache *c, const struct tickcache_files *f,
+		    const char *dir);
 
-/* Stores the record of a full tick of p, files being tickcache_files(p->dir) taken before p
- * was loaded. Returns 0 or -1. */
-int tickcache_write(struct state *st, const struct project *p, const char *files);
+/* Stores the record of a full tick of p, f and names being tickcache_files and
+ * tickcache_names of p->dir taken before p was loaded. Returns 0 or -1. */
+int tickcache_write(struct state *st, const struct project *p, const struct tickcache_files *f,
+		    const char *names);
 
 /* Gives p, which holds nothing but its directory, the settings of c and its sched_ok. */
 void tickcache_settings(const struct tickcache *c, struct project *p);

@@ -8,8 +8,9 @@
 # yearly entry per job (bench/gen.c `tick`), and times four ticks, each interleaved with the
 # floor (bench/floor.c: open the database, run one query) in the same bench/measure call:
 #   nothing due          a tick at a minute when no entry fires, the files as last seen;
-#   one job file edited  the same, right after a line was appended to one job file (the edit
-#                        is made before each timed tick, untimed);
+#   one job file edited  the same, right after one job file was edited as editors save (a
+#                        new file with a line more, renamed over the old one; made before each
+#                        timed tick, untimed);
 #   a run open           the same while `stau run hold` keeps a chunk running (a sleep);
 #   first tick           the first tick of a new copy of the project (copied before each
 #                        timed tick, untimed): it parses every file and records every entry.
@@ -74,7 +75,9 @@ bench_tick() {
 	first=$fig1 first_floor=$fig2
 	expect "entries recorded by a first tick" "$n" "$(sql "$WORK/tick-$n-first/.stau/stau.db")"
 
-	edit="echo '# edited' >>'$dir/jobs/j00001.py'"
+	# saved as editors save: a new file renamed over the old one
+	f=$dir/jobs/j00001.py
+	edit="cp -p '$f' '$f.new' && echo '# edited' >>'$f.new' && mv '$f.new' '$f'"
 	peak_rss "$STAU" -C "$dir" tick --now "$TICK_NOW"
 	measure "$runs" -- "$STAU" -C "$dir" tick --now "$TICK_NOW" -- "$OUT/floor" "$db" \
 		-- [ sh -c "$edit" ] "$STAU" -C "$dir" tick --now "$TICK_NOW"

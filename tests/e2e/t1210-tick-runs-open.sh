@@ -56,6 +56,14 @@ check "the next run sees the header edited in the same second, size kept" \
 	"0::b a one b a two " "$rc:$err:$(ran)"
 check "that tick did not read the unrelated job file, broken meanwhile" "" \
 	"$(echo "$err" | grep 'jobs/c.sh')"
+sed 's/GREETING: two/GREETING: six/' "$P/jobs/a.sh" >"$P/jobs/a.sh.new"
+chmod 0755 "$P/jobs/a.sh.new"
+mv "$P/jobs/a.sh.new" "$P/jobs/a.sh"
+run_stau -C "$P" submit a --force --now 2026-03-10T12:02:10Z
+run_stau -C "$P" tick --now 2026-03-10T12:02:20Z
+check "a header saved as editors do (a new file renamed over the old) is seen too" \
+	"0:b a one b a two b a six " "$rc:$(ran)"
+
 run_stau -C "$P" check
 check "stau check reports the unrelated job file broken meanwhile" \
 	"jobs/c.sh:3:3: unknown key 'descripton' (did you mean 'description'?)" \
@@ -74,6 +82,6 @@ check "at its line, and the run fails" "1:1" \
 run_stau -C "$P" submit a --force --now 2026-03-10T12:03:30Z
 run_stau -C "$P" tick --now 2026-03-10T12:04:00Z
 check "and only once" "0" "$(echo "$err" | grep -c "jobs/b.sh:3:")"
-check "nothing of the broken runs ran" "b a one b a two " "$(ran)"
+check "nothing of the broken runs ran" "b a one b a two b a six " "$(ran)"
 
 done_testing
