@@ -19,8 +19,8 @@
  * Most ticks have nothing to do, and must cost little (docs/design.md, "The quiet tick"). A
  * tick first looks at the record its last full tick stored (tickcache.h): when the files it
  * describes are unchanged, no entry's stored next fire time has come and no run is open, it
- * prunes and stops without reading a file (quiet_tick); with runs open, it loads only the jobs
- * they need (run_tick). Every other tick loads the whole project.
+ * prunes and stops without reading a file (quiet_tick); with entries due or runs open, it
+ * loads only the jobs they need (partial_tick). Every other tick loads the whole project.
  *
  * Nothing is printed here: each line goes to the caller's struct sched_out, so that cron
  * mails what `stau tick` prints and a unit test reads the same lines. */
@@ -52,6 +52,7 @@ struct tick {
 	struct project p;
 	size_t ended;	/* chunks that ended in this tick, done or not */
 	size_t waiting; /* queued runs left waiting by the last expansion */
+	bool decide;	/* a tick that loaded only some jobs decides the entries (of those) */
 	bool state_failed;
 };
 
@@ -296,6 +297,17 @@ static int record_new_entries(struct tick *t, const struct entry **v, size_t n)
 	return rc;
 }
 
+/* Whether the tick decides entry e: an entry whose job it did not load (it loaded only the
+ * jobs of the entries due) is not looked at. */
+static enum tickcache_entry entry_how(struct tick *t, const struct entry *e)
+{
+	if (!e->enabled)
+		return TICKCACHE_OFF;
+	if (project_job(&t->p, e->job))
+		return TICKCACHE_DECIDED;
+	return t->p.partial ? TICKCACHE_UNSEEN : TICKCACHE_NOJOB;
+}
+
 static int schedule_entries(struct tick *t)
 {
 	struct state_entry *stored;
@@ -303,12 +315,13 @@ static int schedule_entries(struct tick *t)
 	if (state_entries_all(t->st, &stored, &n))
 		return state_fail(t, state_errmsg(t->st));
 	const struct entry **fresh = xcalloc(t->p.sched.nentries + 1, sizeof(*fresh));
-	bool *handled = xcalloc(t->p.sched.nentries + 1, sizeof(*handled));
+	enum tickcache_entry *how = xcalloc(t->p.sched.nentries + 1, sizeof(*how));
 	int rc = 0;
 	for (size_t i = 0; !rc && i < t->p.sched.nentries; i++) {
 		const struct entry *e = &t->p.sched.entries[i];
 		const struct state_entry *se = stored_entry(stored, n, e->id);
-		if (!(handled[i] = e->enabled && project_job(&t->p, e->job)))
+		how[i] = entry_how(t, e);
+		if (how[i] != TICKCACHE_DECIDED)
 			continue;
 		struct due_decision d = decide(t, e, se, false);
 		if (d.store && d.action == DUE_NOTHING)
@@ -318,9 +331,9 @@ static int schedule_entries(struct tick *t)
 	}
 	if (!rc)
 		rc = record_new_entries(t, fresh, nnew);
-	if (!rc && tickcache_sync_entries(t->st, &t->p, handled))
+	if (!rc && tickcache_sync_entries(t->st, &t->p, how, t->now))
 		rc = state_fail(t, state_errmsg(t->st));
-	free(handled);
+	free(how);
 	free(fresh);
 	state_entries_free(stored, n);
 	return rc;
@@ -485,35 +498,83 @@ static void monitoring(struct tick *t, bool full)
 
 static int tick(struct tick *t);
 
-/* A tick with runs open, no entry due and the files as the last full tick saw them: it loads
- * the settings and only the jobs of the open runs (project_load_needed), and expands and runs
- * those runs as any tick does. */
-static int run_tick(struct tick *t, const struct tickcache *c)
+static int cmp_entry_id(const void *a, const void *b)
 {
-	char **types;
-	size_t n;
-	if (state_open_run_jobs(t->st, &types, &n))
+	return strcmp((*(const struct entry *const *)a)->id, (*(const struct entry *const *)b)->id);
+}
+
+/* Adds to types the jobs of the entries that may be due (by their stored next fire time). */
+static int due_jobs(struct tick *t, struct strvec *types)
+{
+	char **ids;
+	size_t n, ne = t->p.sched.nentries;
+	if (state_entries_due_ids(t->st, t->now, &ids, &n))
 		return state_fail(t, state_errmsg(t->st));
-	t->p.dir = xstrdup(t->dir);
-	tickcache_load_settings(c, &t->p);
-	project_load_needed(&t->p, types, n);
+	const struct entry **v = xcalloc(ne + 1, sizeof(*v));
+	for (size_t i = 0; i < ne; i++)
+		v[i] = &t->p.sched.entries[i];
+	qsort(v, ne, sizeof(*v), cmp_entry_id);
+	for (size_t i = 0; i < n; i++) {
+		struct entry key = { .id = ids[i] };
+		const struct entry *k = &key, **e = bsearch(&k, v, ne, sizeof(*v), cmp_entry_id);
+		if (e && (*e)->enabled)
+			strvec_push(types, xstrdup((*e)->job));
+		free(ids[i]);
+	}
+	free(ids);
+	free(v);
+	return 0;
+}
+
+/* A tick whose files are as the last full tick saw them (tickcache.h), with an entry due or
+ * runs open. It reads schedule.yaml when an entry may be due (else the recorded lines of its
+ * settings), and only the job files of the entries due and of the open runs (their master
+ * jobs and the job types of their plans), with what those depend on (project_load_needed);
+ * entries whose job it did not load are not looked at. Then it does what any tick does.
+ * Returns 1 when done, 0 when a full tick is needed after all, -1 on a state error. */
+static int partial_tick(struct tick *t, const struct tickcache *c, bool due)
+{
+	char **open;
+	size_t n;
+	if (state_open_run_jobs(t->st, &open, &n))
+		return state_fail(t, state_errmsg(t->st));
+	struct strvec types = { 0 };
 	for (size_t i = 0; i < n; i++)
-		free(types[i]);
-	free(types);
-	int rc = tick(t);
+		strvec_push(&types, open[i]);
+	free(open);
+	int rc = 0;
+	if (due && (project_load_schedule(t->dir, &t->p) || !t->p.sched_ok))
+		rc = -2; /* not as recorded after all: a full tick says why */
+	else if (due)
+		rc = due_jobs(t, &types);
+	else {
+		t->p.dir = xstrdup(t->dir);
+		tickcache_load_settings(c, &t->p);
+	}
+	if (!rc)
+		project_load_needed(&t->p, types.v, types.n);
+	for (size_t i = n; !rc && i < types.n; i++)
+		if (!project_job(&t->p, types.v[i]))
+			rc = -2; /* the job of an entry due has gone: a full tick reports it */
+	if (!rc) {
+		t->decide = due;
+		rc = tick(t);
+	}
 	if (!rc && !t->state_failed)
 		monitoring(t, false);
 	project_release(&t->p);
-	return rc;
+	strvec_release(&types);
+	return rc == -2 ? 0 : rc < 0 ? -1 : 1;
 }
 
 /* The tick cron starts every minute usually has nothing to do (docs/design.md, "The quiet
  * tick"): the files a tick depends on are as the last full tick left them (tickcache.h), no
  * run is queued or active (so no chunk can be ready or lost), and no entry's next fire time
  * has come. Then no file needs reading: retention is applied with the settings of the last
- * full tick. With runs open and the rest as said, a tick loads only what the runs need
- * (run_tick). Returns 1 when the tick is thereby done, 2 when it was done by run_tick, 0 when
- * a full tick is needed, -1 on a state error. */
+ * full tick. With an entry due or runs open and the rest as said, a tick loads only what those
+ * need (partial_tick). A schedule with problems is read by every tick until it is fixed (a
+ * job file fixed in place must end them). Returns 1 when the tick is thereby done, 2 when
+ * partial_tick did it, 0 when a full tick is needed, -1 on a state error. */
 static int quiet_tick(struct tick *t, const struct tickcache_files *files)
 {
 	struct tickcache c;
@@ -522,14 +583,16 @@ static int quiet_tick(struct tick *t, const struct tickcache_files *files)
 		quiet = tickcache_check(t->st, &c, files, t->dir);
 	if (quiet < 0)
 		quiet = state_fail(t, state_errmsg(t->st));
-	/* a state error below makes a full tick, which meets it too */
-	if (quiet == 1 && c.sched_ok && state_entries_may_be_due(t->st, t->now) != 0)
+	if (quiet == 1 && !c.sched_ok)
 		quiet = 0;
+	/* a state error here makes a full tick, which meets it too */
+	int due = quiet == 1 ? state_entries_may_be_due(t->st, t->now) : 0;
 	int open = quiet == 1 ? state_any_open_run(t->st) : 0;
-	if (open < 0)
+	if (due < 0 || open < 0)
 		quiet = 0;
-	if (quiet == 1 && open == 1) {
-		quiet = run_tick(t, &c) ? -1 : 2;
+	if (quiet == 1 && (due || open)) {
+		quiet = partial_tick(t, &c, due);
+		quiet = quiet == 1 ? 2 : quiet;
 	} else if (quiet == 1) {
 		t->p.dir = xstrdup(t->dir);
 		tickcache_settings(&c, &t->p);
@@ -567,7 +630,7 @@ static int tick(struct tick *t)
 		say(t, SCHED_WARN, "marked %d chunk%s FAILED 'runner lost': the stau process "
 		    "running %s died; retried if the job allows, see 'stau status'", lost,
 		    lost == 1 ? "" : "s", lost == 1 ? "it" : "them");
-	if (t->p.sched_ok && !t->p.partial && schedule_entries(t))
+	if (t->p.sched_ok && (!t->p.partial || t->decide) && schedule_entries(t))
 		return -1;
 	/* A run that waited for another run's chunks of its dependencies can expand once this
 	 * tick has run them, so expand and run again while running chunks unblocked something:

@@ -351,6 +351,9 @@ int state_entry_set_next(struct state *st, const char *id, int64_t next_fire);
 /* Whether an entry may be due at `now`: 1 when one's next fire time is at or before now or
  * not known, 0 when none, -1 on error. Two indexed lookups. */
 int state_entries_may_be_due(struct state *st, int64_t now);
+/* The ids of the entries that may be due at `now` (as state_entries_may_be_due), in a new
+ * array of new strings. Returns 0 or -1. */
+int state_entries_due_ids(struct state *st, int64_t now, char ***ids, size_t *n);
 
 /* ---- job health: broken jobs, job file hashes, problems reported once (state_health.c) */
 

@@ -142,3 +142,28 @@ int state_entries_may_be_due(struct state *st, int64_t now)
 	sqlite3_bind_int64(s, 1, now);
 	return db_exists(st, s);
 }
+
+int state_entries_due_ids(struct state *st, int64_t now, char ***ids, size_t *n)
+{
+	sqlite3_stmt *s = db_stmt(st, Q_ENTRY_DUE_IDS);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	size_t cap = 0;
+	int rc;
+	*ids = NULL;
+	*n = 0;
+	while ((rc = db_step(st, s)) == 1) {
+		grow(ids, &cap, *n + 1, sizeof(**ids));
+		(*ids)[(*n)++] = col_str(s, 0);
+	}
+	if (rc < 0) {
+		for (size_t i = 0; i < *n; i++)
+			free((*ids)[i]);
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}

@@ -127,6 +127,8 @@ static const char *const sql[Q_N] = {
 	[Q_ENTRY_SET_NEXT] = "UPDATE entries SET next_fire = ?2 WHERE id = ?1",
 	[Q_ENTRY_NEXT_UNKNOWN] = "SELECT 1 FROM entries WHERE next_fire IS NULL LIMIT 1",
 	[Q_ENTRY_NEXT_DUE] = "SELECT 1 FROM entries WHERE next_fire <= ?1 LIMIT 1",
+	[Q_ENTRY_DUE_IDS] = "SELECT id FROM entries WHERE next_fire IS NULL UNION ALL"
+			    " SELECT id FROM entries WHERE next_fire <= ?1",
 	[Q_BROKEN_GET] = "SELECT broken_hash, broken_reason FROM job_types WHERE name = ?",
 	[Q_BROKEN_SET] = "INSERT INTO job_types (name, broken_hash, broken_reason, broken_at)"
 			 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO UPDATE SET broken_hash ="

@@ -410,7 +410,7 @@ void tickcache_release(struct tickcache *c)
 
 struct by_id {
 	const struct entry *e;
-	bool handled;
+	enum tickcache_entry how;
 };
 
 static int cmp_by_id(const void *a, const void *b)
@@ -421,7 +421,7 @@ static int cmp_by_id(const void *a, const void *b)
 static const struct by_id *find_entry(const struct by_id *v, size_t n, const char *id)
 {
 	struct entry key = { .id = (char *)id };
-	struct by_id k = { &key, false };
+	struct by_id k = { &key, TICKCACHE_OFF };
 	return bsearch(&k, v, n, sizeof(*v), cmp_by_id);
 }
 
@@ -444,10 +444,15 @@ static int64_t next_fire(struct next_memo *m, const struct entry *e, int64_t aft
 
 /* What row's next fire time should be, given the entry of that id (NULL: none). */
 static int64_t wanted(struct next_memo *m, const struct by_id *b,
-		      const struct state_entry_next *row)
+		      const struct state_entry_next *row, int64_t now)
 {
-	if (!b || !b->handled)
+	if (!b || b->how == TICKCACHE_OFF)
 		return STATE_NEVER;
+	bool waits = row->next_fire != INT64_MIN && row->next_fire > now;
+	if (b->how == TICKCACHE_NOJOB || (b->how == TICKCACHE_UNSEEN && !waits))
+		return next_fire(m, b->e, now); /* look again when it would fire */
+	if (b->how == TICKCACHE_UNSEEN)
+		return row->next_fire;
 	if (strcmp(row->fingerprint ? row->fingerprint : "", b->e->trigger_text) ||
 	    row->last_handled == INT64_MIN)
 		return INT64_MIN; /* not decided under this trigger: the next tick will */
@@ -470,7 +475,8 @@ static int store_nexts(struct state *st, const struct state_entry_next *rows,
 	return state_commit(st);
 }
 
-int tickcache_sync_entries(struct state *st, const struct project *p, const bool *handled)
+int tickcache_sync_entries(struct state *st, const struct project *p,
+			   const enum tickcache_entry *how, int64_t now)
 {
 	struct state_entry_next *rows;
 	size_t n, ne = p->sched.nentries, changed = 0;
@@ -478,12 +484,12 @@ int tickcache_sync_entries(struct state *st, const struct project *p, const bool
 		return -1;
 	struct by_id *v = xcalloc(ne + 1, sizeof(*v));
 	for (size_t i = 0; i < ne; i++)
-		v[i] = (struct by_id){ &p->sched.entries[i], handled[i] };
+		v[i] = (struct by_id){ &p->sched.entries[i], how[i] };
 	qsort(v, ne, sizeof(*v), cmp_by_id);
 	int64_t *want = xcalloc(n + 1, sizeof(*want));
 	struct next_memo memo = { 0 };
 	for (size_t i = 0; i < n; i++) {
-		want[i] = wanted(&memo, find_entry(v, ne, rows[i].id), &rows[i]);
+		want[i] = wanted(&memo, find_entry(v, ne, rows[i].id), &rows[i], now);
 		changed += want[i] != rows[i].next_fire;
 	}
 	int rc = changed ? store_nexts(st, rows, want, n) : 0;

@@ -82,10 +82,22 @@ void tickcache_load_settings(const struct tickcache *c, struct project *p);
 
 void tickcache_release(struct tickcache *c);
 
-/* After a tick decided the entries of p (handled[i]: entry i of p->sched.entries was decided,
- * as it is enabled and its job exists), stores the next fire time of every stored entry:
- * after its last handled for those, STATE_NEVER for the others and for entries no longer in
+/* What a tick did with entry i of p->sched.entries, for tickcache_sync_entries. */
+enum tickcache_entry {
+	TICKCACHE_OFF,	   /* disabled */
+	TICKCACHE_DECIDED, /* decided by this tick */
+	TICKCACHE_NOJOB,   /* not decided: its job has no file (or no header) */
+	TICKCACHE_UNSEEN,  /* not looked at: its job was not loaded (a tick that loaded only
+			    * the jobs of the entries due) */
+};
+
+/* After a tick at `now` decided the entries of p (how[i] for entry i), stores the next fire
+ * time of every stored entry: after its last one handled for those decided; the next after
+ * now for those whose job is missing, and for those not looked at whose time had come (so
+ * that a job fixed in place is looked at again when the entry would fire); unchanged for the
+ * others not looked at; STATE_NEVER for those disabled and for entries no longer in
  * schedule.yaml. Writes only what changed, in one transaction. Returns 0 or -1. */
-int tickcache_sync_entries(struct state *st, const struct project *p, const bool *handled);
+int tickcache_sync_entries(struct state *st, const struct project *p,
+			   const enum tickcache_entry *how, int64_t now);
 
 #endif

@@ -48,6 +48,8 @@ struct fx {
 	struct sched_result res;
 };
 
+#define SCHEDULE "schedule:\n  - id: nightly\n    job: report\n    cron: \"0 3 * * *\"\n"
+
 static void put(struct fx *x, const char *name, const char *text)
 {
 	char *path = xasprintf("%s/%s", x->dir, name);
@@ -81,8 +83,7 @@ static int setup(void **state)
 	assert_int_equal(mkdir(jobs, 0700), 0);
 	free(jobs);
 	put(x, "jobs/report.sh", "#!/bin/sh\n# ---\n# description: the report\n# ---\nexit 0\n");
-	put(x, "schedule.yaml", "schedule:\n  - id: nightly\n    job: report\n"
-				"    cron: \"0 3 * * *\"\n");
+	put(x, "schedule.yaml", SCHEDULE);
 	x->ex = fake_exec_runner(&x->fake);
 	x->clock = (struct engine_clock){ fake_now, fake_sleep_until, NULL };
 	char err[512];
@@ -221,18 +222,21 @@ static void test_a_problem_is_reported_once_per_file_version(void **state)
 	put(x, "jobs/bad.sh", bad);
 	assert_int_equal(tick(x, DAY1_0300 - 600), 0);
 	assert_string_equal(x->said.buf, said);
-	/* another file changed: a full tick again, but the problem is not said again */
+	/* another job file saved: nothing is due, so no job file is read */
 	put(x, "jobs/report.sh", "#!/bin/sh\n# ---\n# description: changed\n# ---\nexit 0\n");
 	assert_int_equal(tick(x, DAY1_0300 - 540), 0);
-	assert_false(x->res.quiet);
+	assert_true(x->res.quiet);
 	assert_string_equal(x->said.buf, "");
-	/* the same file rewritten with the same content: the same version */
+	/* the file rewritten with the same content, schedule.yaml saved again: a full tick, but
+	 * the same version of the problem, not said again */
 	put(x, "jobs/bad.sh", bad);
+	put(x, "schedule.yaml", SCHEDULE);
 	assert_int_equal(tick(x, DAY1_0300 - 480), 0);
 	assert_false(x->res.quiet);
 	assert_string_equal(x->said.buf, "");
-	/* a new version of it with the same problem is reported again */
+	/* a new version of it with the same problem is reported again by the next full tick */
 	put(x, "jobs/bad.sh", "#!/bin/sh\n# ---\n# chunck_size: 2\n# ---\necho new\n");
+	put(x, "schedule.yaml", SCHEDULE);
 	assert_int_equal(tick(x, DAY1_0300 - 420), 0);
 	assert_string_equal(x->said.buf, said);
 	assert_int_equal(x->res.failed, 0);
@@ -252,9 +256,13 @@ static void test_a_tick_with_nothing_changed_is_quiet(void **state)
 	assert_int_equal(x->fake.started, 1);
 	assert_int_equal(tick(x, DAY1_0300 + 65), 0);
 	assert_true(x->res.quiet);
-	/* a changed job file is not quiet either */
+	/* a job file saved again is: no job is needed */
 	put(x, "jobs/report.sh", "#!/bin/sh\n# ---\n# description: changed\n# ---\nexit 0\n");
 	assert_int_equal(tick(x, DAY1_0300 + 125), 0);
+	assert_true(x->res.quiet);
+	/* a job file added is not: it may be the job of an entry */
+	put(x, "jobs/more.sh", "#!/bin/sh\n# ---\n# description: more\n# ---\nexit 0\n");
+	assert_int_equal(tick(x, DAY1_0300 + 185), 0);
 	assert_false(x->res.quiet);
 	assert_int_equal(x->fake.started, 1);
 }

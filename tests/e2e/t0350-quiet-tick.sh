@@ -54,13 +54,24 @@ check "the tick that loads the jobs reports the job file broken between ticks" "
 run_stau -C "$P" tick --now 2026-03-10T12:10:00Z
 check "and only once" "0:::2026-03-10T12:10:00+00:00" "$rc:$out:$err:$(tail -n 1 "$P/fired")"
 
-# same size, same mtime, other content: only the change time tells
-touch -r "$P/jobs/other.sh" "$TMP/stamp"
-sed 's/descripton/descriptin/' "$P/jobs/other.sh" >"$TMP/other"
-cat "$TMP/other" >"$P/jobs/other.sh"
-touch -r "$TMP/stamp" "$P/jobs/other.sh"
+# the job of an entry due is read by the tick that runs it, afresh: an edit is seen, and a
+# problem reported once per version, even when the edit keeps size and mtime
+job daily.sh '#!/bin/sh
+# ---
+# descripton: runs every five minutes
+# ---
+echo "$STAU_SCHEDULED_FOR" >>"$STAU_DIR/fired"'
 run_stau -C "$P" tick --now 2026-03-10T12:15:00Z
+check "the tick that needs a job reports it broken" \
+	"stau: jobs/daily.sh:3:3: unknown key 'descripton' (did you mean 'description'?)" \
+	"$(echo "$err" | grep '^stau: jobs/daily')"
+touch -r "$P/jobs/daily.sh" "$TMP/stamp"
+sed 's/descripton/descriptin/' "$P/jobs/daily.sh" >"$TMP/daily"
+cat "$TMP/daily" >"$P/jobs/daily.sh"
+touch -r "$TMP/stamp" "$P/jobs/daily.sh"
+run_stau -C "$P" tick --now 2026-03-10T12:20:00Z
 check "an edit keeping size and mtime is a new version, reported" \
-	"stau: jobs/other.sh:3:3: unknown key 'descriptin' (did you mean 'description'?)" "$err"
+	"stau: jobs/daily.sh:3:3: unknown key 'descriptin' (did you mean 'description'?)" \
+	"$(echo "$err" | grep '^stau: jobs/daily')"
 
 done_testing

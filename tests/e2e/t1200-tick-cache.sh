@@ -97,6 +97,34 @@ run_stau -C "$P" tick --now 2026-03-11T17:00:00Z
 run_stau -C "$P" tick --now 2026-03-11T18:00:00Z
 check "an entry removed runs no more" "0::$n" "$rc:$err:$(wc -l <"$P/fired")"
 
+# ---- a job file that stops being a job in place, and is fixed in place
+
+mkproject inplace
+job x.sh '#!/bin/sh
+# ---
+# description: hourly
+# ---
+echo "$STAU_SCHEDULED_FOR" >>"$STAU_DIR/fired"'
+cp "$P/jobs/x.sh" "$TMP/x.sh"
+cat >"$P/schedule.yaml" <<'YAML'
+schedule:
+  - id: hourly
+    job: x
+    cron: "0 * * * *"
+YAML
+run_stau -C "$P" tick --now 2026-03-10T10:30:00Z
+printf '#!/bin/sh\necho "$STAU_SCHEDULED_FOR" >>"$STAU_DIR/fired"\n' >"$P/jobs/x.sh"
+run_stau -C "$P" tick --now 2026-03-10T11:00:00Z
+check "the tick of a due entry whose job lost its header reports it" \
+	"stau: schedule.yaml:3:10: unknown job 'x': no file in jobs/ has that job type:" \
+	"$err:$(fired)"
+run_stau -C "$P" tick --now 2026-03-10T11:01:00Z
+check "once" "0::" "$rc:$err:$(fired)"
+cat "$TMP/x.sh" >"$P/jobs/x.sh"
+run_stau -C "$P" tick --now 2026-03-10T11:02:00Z
+check "fixed in place, it is seen by the next tick, which runs the fire time it held back" \
+	"0::2026-03-10T11:00:00+00:00 " "$rc:$err:$(fired)"
+
 # ---- a zone file replaced (a tzdata update)
 
 if [ -f /usr/share/zoneinfo/Etc/GMT+1 ]; then
