@@ -11,10 +11,10 @@
  * names in it tells a file renamed over another (how editors save) from a job added or
  * removed.
  *
- * What the record does not cover: the content of the job files. A tick with nothing due and
- * no run open needs no job, so an edited job file is read by the first tick that needs it
- * (an entry of its job due, a run that needs it) or by `stau check`. A job added to or
- * removed from jobs/ changes the record, and the next tick loads every file. */
+ * What the record does not cover: the content of the job files. A tick reads a job file only
+ * when it needs the job (an entry of it due, a run that needs it), so an edited job file is
+ * read by the first tick that needs it, or by `stau check`. A job added to or removed from
+ * jobs/ changes the record, and the next tick loads every file. */
 #ifndef STAU_TICKCACHE_H
 #define STAU_TICKCACHE_H
 
