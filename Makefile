@@ -51,7 +51,7 @@ LAYER4 := state_sql state state_runs state_fresh state_chunks state_entries stat
 	state_views state_monitor state_prune exec exec_log exec_pyrun exec_pyfork_spawn exec_pyfork \
 	exec_select pyrunner_gen exec_file state_slurm exec_slurm
 LAYER5 := engine_health engine_chunk engine_runs engine failtext health metrics monitor why \
-	sched runprogress usage view timeline rungraph engine_slurm simulate
+	sched runprogress usage view timeline rungraph engine_slurm simulate tickcache
 LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show cmd_logs \
 	cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune cmd_metrics cmd_why cmd_rerun cmd_submit \
 	cmd_crontab cmd_complete cmd_simulate
@@ -89,8 +89,8 @@ LINK_test_engine := engine engine_chunk engine_health engine_runs exec_select ex
 	state_fresh state_health state_runs state_sql state_views plan project schedcheck config \
 	config_job config_schedule graph proc slurm workids cron jobheader term timeutil yamldoc \
 	json kvlist msg util
-LINK_test_sched := sched engine engine_chunk engine_health engine_runs failtext health \
-	metrics overlap exec_select exec_pyfork exec_pyfork_spawn engine_slurm exec_slurm \
+LINK_test_sched := sched tickcache engine engine_chunk engine_health engine_runs failtext \
+	health metrics overlap exec_select exec_pyfork exec_pyfork_spawn engine_slurm exec_slurm \
 	state_slurm monitor exec exec_log exec_pyrun pyrunner_gen state state_chunks state_entries \
 	state_fresh state_health exec_file state_monitor state_prune state_runs state_sql \
 	state_views due plan project config config_job schedcheck config_schedule graph proc slurm \

@@ -151,6 +151,10 @@ struct schedule {
 	bool settings_ok;	/* settings had no problem (else defaults stand in for the bad
 				 * values, and what depends on them, such as pruning by the
 				 * retention, waits) */
+	char *settings_text; /* the whole lines of the top-level 'settings' pair, which parse
+			      * alone to the same settings unless they refer to what is outside
+			      * (an alias: then they do not parse); NULL when there is none or it
+			      * shares a line with another pair (docs/design.md, "The quiet tick") */
 };
 
 /* Parses the header of a job file. `file` is the path shown in diagnostics and stored in

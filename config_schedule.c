@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -547,6 +548,29 @@ static void settings_init(struct settings *st)
 	st->python_fork = true;
 }
 
+/* The lines of pairs[k] (settings) up to the next pair's, or NULL (config.h). */
+static char *settings_lines(struct yamldoc *y, const struct yd_pair *pairs, size_t np,
+			    size_t k)
+{
+	size_t from = yd_loc(y, pairs[k].key).line, to = SIZE_MAX;
+	for (size_t i = 0; i < np; i++) {
+		size_t line = yd_loc(y, pairs[i].key).line;
+		if (i != k && (pairs[i].merged || line == from))
+			return NULL;
+		if (line > from && line < to)
+			to = line;
+	}
+	if (pairs[k].merged || !from)
+		return NULL;
+	size_t a = 0, line = 1;
+	for (; a < y->len && line < from; a++)
+		line += y->text[a] == '\n';
+	size_t b = a;
+	for (; b < y->len && line < to; b++)
+		line += y->text[b] == '\n';
+	return xstrndup(y->text + a, b - a);
+}
+
 int config_parse_schedule(const char *file, const char *text, size_t len, struct schedule *s,
 			  struct diags *d)
 {
@@ -563,9 +587,12 @@ int config_parse_schedule(const char *file, const char *text, size_t len, struct
 	if (root && root->type == YAML_MAPPING_NODE) {
 		size_t np;
 		struct yd_pair *pairs = yd_map_pairs(&y, root, &np);
-		for (size_t i = 0; i < np; i++)
-			if (!strcmp(pairs[i].name, "settings"))
-				parse_settings(&y, &pairs[i], &sd);
+		for (size_t i = 0; i < np; i++) {
+			if (strcmp(pairs[i].name, "settings"))
+				continue;
+			parse_settings(&y, &pairs[i], &sd);
+			s->settings_text = settings_lines(&y, pairs, np, i);
+		}
 		for (size_t i = 0; i < np; i++) {
 			if (!strcmp(pairs[i].name, "schedule"))
 				parse_schedule_list(&y, &pairs[i], &sd);
@@ -598,6 +625,7 @@ void schedule_release(struct schedule *s)
 	for (size_t i = 0; s->settings.on_failure && s->settings.on_failure[i]; i++)
 		free(s->settings.on_failure[i]);
 	free(s->settings.on_failure);
+	free(s->settings_text);
 	for (size_t i = 0; i < s->nentries; i++)
 		entry_release(&s->entries[i]);
 	free(s->entries);

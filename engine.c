@@ -450,12 +450,14 @@ static int launch(struct engine *e, struct state_chunk *c)
 	return 0;
 }
 
-/* A job type's max_parallel for claims (state_claim.job_limit; ctx is the engine). */
+/* A job type's max_parallel for claims (state_claim.job_limit; ctx is the engine). A tick
+ * that loaded only the jobs of the runs it saw open leaves the chunks of a run queued since
+ * (by another stau) to the next tick, which loads their jobs. */
 static int64_t job_limit(void *ctx, const char *type)
 {
 	struct engine *e = ctx;
 	const struct job *job = project_job(e->p, type);
-	return job ? job->max_parallel : 0;
+	return job ? job->max_parallel : e->p->partial ? -1 : 0;
 }
 
 /* The fallback of a round whose transaction failed: the outcomes one by one, which tells a

@@ -41,6 +41,11 @@
  *                    expansion, deleted with its run (a trigger)
  *       fresh.code, job_types.last_code: the 64-bit content hash of the file that computed
  *                    a result (NULL: recorded before v6), for fresh_requires_same_code
+ *   v7  entries.next_fire: the entry's first fire time after the last one handled, indexed,
+ *       so that a tick asks the database whether anything is due instead of reading
+ *       schedule.yaml (docs/design.md, "The quiet tick"); NULL: not known (the entry was
+ *       written since), which makes the next tick read the schedule; STATE_NEVER: the entry
+ *       does not fire (disabled, removed from schedule.yaml, its job missing)
  *
  * Choices (docs/design.md, "State"):
  *   - Work IDs are stored in workids.h's compact text form ("1-6,9,12-14"): a run over a
@@ -268,6 +273,11 @@ static const char *const migrations[] = {
 	" DELETE FROM run_code WHERE run = old.id; END;"
 	"ALTER TABLE fresh ADD COLUMN code INTEGER;"
 	"ALTER TABLE job_types ADD COLUMN last_code INTEGER;",
+	/* v7: each entry's next fire time, for the tick with nothing to do. Entries recorded
+	 * before have none (NULL): the first tick after the migration reads the schedule and
+	 * fills them in. */
+	("ALTER TABLE entries ADD COLUMN next_fire INTEGER;"
+	 "CREATE INDEX entries_next_fire ON entries(next_fire);"),
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STATE_SCHEMA_VERSION,
@@ -311,6 +321,7 @@ static int wal_hook(void *ctx, sqlite3 *db, const char *name, int pages)
 	(void)db;
 	(void)name;
 	((struct state *)ctx)->wal_pages = pages;
+	((struct state *)ctx)->wal_grew = true;
 	return SQLITE_OK;
 }
 
@@ -364,7 +375,9 @@ int state_commit(struct state *st)
 		unlock(st);
 		return -1;
 	}
-	st->unsynced |= st->deferred;
+	/* a commit that wrote nothing (a claim that found no chunk) has nothing to sync */
+	st->unsynced |= st->deferred && st->wal_grew;
+	st->wal_grew = false;
 	if (st->wal_pages >= CKPT_PAGES_COMMIT)
 		checkpoint(st);
 	unlock(st);

@@ -29,7 +29,7 @@
 #include "proc.h"
 
 /* The schema version this stau writes (PRAGMA user_version). */
-#define STATE_SCHEMA_VERSION 6
+#define STATE_SCHEMA_VERSION 7
 
 enum run_state { RUN_QUEUED, RUN_ACTIVE, RUN_DONE, RUN_FAILED, RUN_CANCELED, RUN_STATE_N };
 enum chunk_state {
@@ -155,6 +155,10 @@ bool state_code_of(const char *hash, int64_t *code);
 int state_run_code(struct state *st, int64_t run, struct strvec *out);
 /* 1 when any run is QUEUED or ACTIVE (an indexed read), 0 when none, -1 on error. */
 int state_any_open_run(struct state *st);
+/* The job types of the runs QUEUED or ACTIVE, as master job or in their plans: what a tick
+ * must load to expand and run them. A new array of new strings, *n of them (the caller frees
+ * both). Returns 0 or -1. */
+int state_open_run_jobs(struct state *st, char ***types, size_t *n);
 
 /* Whether chunks of job type `type` are PENDING or RUNNING in any run other than
  * `except_run` (0: none excepted): a new run that needs `type` then waits (docs/design.md, "Work IDs, chunks and freshness").
@@ -226,7 +230,8 @@ struct state_claim {
 	int64_t run;		  /* claim only from this run; 0: from any run */
 	int64_t max_running;	  /* settings max_parallel: RUNNING chunks in the whole database,
 				   * counted across processes; 0: no limit */
-	/* the job type's max_parallel (0: no limit); NULL: no per-job limits */
+	/* the job type's max_parallel (0: no limit; negative: not this process's to claim, as
+	 * it has not loaded the job); NULL: no per-job limits */
 	int64_t (*job_limit)(void *ctx, const char *job);
 	void *ctx;
 };
@@ -398,8 +403,32 @@ int state_entry_get(struct state *st, const char *id, struct state_entry *out);
 /* Every stored entry, sorted by id (strcmp order), in a new array (state_entries_free):
  * one query for a tick over thousands of entries. Returns 0 or -1. */
 int state_entries_all(struct state *st, struct state_entry **out, size_t *n);
-/* Stores e (inserting or replacing by e->id). Returns 0 or -1. */
+/* Stores e (inserting or replacing by e->id); its next fire time becomes unknown until
+ * state_entry_set_next. Returns 0 or -1. */
 int state_entry_set(struct state *st, const struct state_entry *e);
+
+/* Each entry's next fire time: the first fire time after its last one handled, kept so that a
+ * tick can ask whether anything is due without reading schedule.yaml (docs/design.md, "The
+ * quiet tick"). STATE_NEVER: the entry does not fire; INT64_MIN: not known. */
+#define STATE_NEVER INT64_MAX
+struct state_entry_next {
+	char *id;
+	char *fingerprint;
+	int64_t last_handled;	/* INT64_MIN: none */
+	int64_t next_fire;	/* INT64_MIN: not known */
+};
+/* Every stored entry with its next fire time, sorted by id, in a new array
+ * (state_entry_nexts_free). Returns 0 or -1. */
+int state_entry_nexts(struct state *st, struct state_entry_next **out, size_t *n);
+void state_entry_nexts_free(struct state_entry_next *v, size_t n);
+/* Sets the next fire time of entry id (INT64_MIN: not known). Returns 0 or -1. */
+int state_entry_set_next(struct state *st, const char *id, int64_t next_fire);
+/* Whether an entry may be due at `now`: 1 when one's next fire time is at or before now or
+ * not known, 0 when none, -1 on error. Two indexed lookups. */
+int state_entries_may_be_due(struct state *st, int64_t now);
+/* The ids of the entries that may be due at `now` (as state_entries_may_be_due), in a new
+ * array of new strings. Returns 0 or -1. */
+int state_entries_due_ids(struct state *st, int64_t now, char ***ids, size_t *n);
 
 /* ---- job health: broken jobs, job file hashes, problems reported once (state_health.c) */
 

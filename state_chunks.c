@@ -116,7 +116,8 @@ static bool slots_full(const struct job_slots *js, const char *job)
 	return false;
 }
 
-/* Whether a chunk of job may start under its max_parallel: 1 yes, 0 no, -1 error. */
+/* Whether a chunk of job may start under its max_parallel (a negative limit: never, in this
+ * claim): 1 yes, 0 no, -1 error. */
 static int job_has_slot(struct state *st, const struct state_claim *req, struct job_slots *js,
 			const char *job)
 {
@@ -124,12 +125,12 @@ static int job_has_slot(struct state *st, const struct state_claim *req, struct 
 		return 1;
 	if (slots_full(js, job))
 		return 0;
-	int64_t limit = req->job_limit(req->ctx, job), n;
-	if (limit <= 0)
+	int64_t limit = req->job_limit(req->ctx, job), n = 0;
+	if (!limit)
 		return 1;
-	if (count_running(st, job, &n))
+	if (limit > 0 && count_running(st, job, &n))
 		return -1;
-	if (n < limit)
+	if (limit > 0 && n < limit)
 		return 1;
 	grow(&js->full, &js->cap, js->n + 1, sizeof(*js->full));
 	js->full[js->n++] = xstrdup(job);

@@ -43,6 +43,9 @@ static const char *const sql[Q_N] = {
 			   " VALUES (?,?,?,?)",
 	[Q_RUN_CODE_OF] = "SELECT code FROM run_code WHERE run = ? AND job = ?",
 	[Q_RUN_CODE] = "SELECT job, hash FROM run_code WHERE run = ? ORDER BY job",
+	[Q_OPEN_RUN_JOBS] = "SELECT job FROM runs WHERE state IN ('QUEUED','ACTIVE') UNION"
+			   " SELECT t.job FROM runs r JOIN tasks t ON t.run = r.id"
+			   " WHERE r.state IN ('QUEUED','ACTIVE')",
 	[Q_JOB_OPEN_CHUNKS] = "SELECT 1 FROM chunks WHERE job = ?1 AND state = 'RUNNING' AND run != ?2"
 			      " UNION ALL SELECT 1 FROM chunks WHERE job = ?1 AND state = 'PENDING'"
 			      " AND run != ?2 LIMIT 1",
@@ -133,6 +136,12 @@ static const char *const sql[Q_N] = {
 			  " last_run FROM entries ORDER BY id",
 	[Q_ENTRY_SET] = "INSERT OR REPLACE INTO entries (id, fingerprint, last_handled,"
 			" last_missed, last_skipped, last_run) VALUES (?,?,?,?,?,?)",
+	[Q_ENTRY_NEXTS] = "SELECT id, fingerprint, last_handled, next_fire FROM entries ORDER BY id",
+	[Q_ENTRY_SET_NEXT] = "UPDATE entries SET next_fire = ?2 WHERE id = ?1",
+	[Q_ENTRY_NEXT_UNKNOWN] = "SELECT 1 FROM entries WHERE next_fire IS NULL LIMIT 1",
+	[Q_ENTRY_NEXT_DUE] = "SELECT 1 FROM entries WHERE next_fire <= ?1 LIMIT 1",
+	[Q_ENTRY_DUE_IDS] = "SELECT id FROM entries WHERE next_fire IS NULL UNION ALL"
+			    " SELECT id FROM entries WHERE next_fire <= ?1",
 	[Q_BROKEN_GET] = "SELECT broken_hash, broken_reason FROM job_types WHERE name = ?",
 	[Q_BROKEN_SET] = "INSERT INTO job_types (name, broken_hash, broken_reason, broken_at)"
 			 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO UPDATE SET broken_hash ="

@@ -20,7 +20,7 @@ before=$(db "SELECT id, job, state, ids FROM chunks ORDER BY id")
 
 run_stau -C "$P" status
 check "status reads a version 3 database" "0|" "$rc|$err"
-check "which is now the current version (6), intact, every chunk kept" "6|ok|$before" \
+check "which is now the current version, intact, every chunk kept" "$SCHEMA_VERSION|ok|$before" \
 	"$(db "PRAGMA user_version")|$(db "PRAGMA integrity_check")|$(db "SELECT id, job, state, \
 ids FROM chunks ORDER BY id")"
 check "the chunks that ran before record no file hash" "" \
