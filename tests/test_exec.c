@@ -536,6 +536,13 @@ static void test_job_file_written_while_starting(void **unused)
 /* execve refused with ETXTBSY (a writer has the file open) is tried again. */
 static void test_text_file_busy_is_retried(void **unused)
 {
+	/* valgrind ends a process whose execve fails, as the first attempts here must: this
+	 * case runs in `make unit` and `make unit-asan`, not under valgrind */
+	const char *vg = getenv("VALGRIND");
+	if (vg && *vg) {
+		print_message("an execve that fails kills valgrind: checked without it\n");
+		return;
+	}
 	struct fixture f;
 	fixture_init(&f);
 	char *path = write_job(0);
