@@ -27,7 +27,8 @@
 
 #define TAIL_LINES 20
 #define TAIL_BYTES 4096
-#define CHANGED_RETRIES 20 /* attempts run again because the file changed as they started */
+#define CHANGED_RETRIES 20 /* attempts run again because the file changed as they started, */
+#define CHANGED_AT_ONCE 5  /* the first ones at once, the others a second later */
 
 /* ---- the retry policy ---- */
 
@@ -279,7 +280,8 @@ static void judge_failure(struct engine *e, const struct running *r, const struc
 }
 
 /* The job file was written while the chunk started: whatever it did, it may have run a
- * half-written file, so it runs again at once, up to CHANGED_RETRIES times in a row. */
+ * half-written file, so it runs again: at once, and after CHANGED_AT_ONCE attempts a second
+ * later (an editor that keeps saving), up to CHANGED_RETRIES attempts. */
 static void judge_file_changed(struct engine *e, const struct running *r, struct verdict *v)
 {
 	free(v->why);
@@ -294,7 +296,7 @@ static void judge_file_changed(struct engine *e, const struct running *r, struct
 	v->res.retry_at = 0;
 	if (r->c.attempt <= CHANGED_RETRIES) {
 		v->outcome = ENGINE_RETRY;
-		v->res.retry_at = engine_now(e);
+		v->res.retry_at = engine_now(e) + (r->c.attempt > CHANGED_AT_ONCE);
 		v->note = xstrdup("it runs again");
 	}
 	if (!v->res.tail)

@@ -33,7 +33,15 @@
  *     database. The child writes it directly; the wait loop looks at its size now and then
  *     and keeps it within log_limit (exec_log.c).
  *   - Every descriptor above 2 is closed in the child except the error pipe, so a job can
- *     never hold stau's database or its .stau/lock flock. */
+ *     never hold stau's database or its .stau/lock flock.
+ *   - A Python main_func chunk (exec_spec.python) is not started here but forked by a runner
+ *     that imported its module (exec_pyrun.c): it is a struct child like the others, with the
+ *     same log, timeout and signals to its group, but its exit comes on the runner's socket,
+ *     which the wait loop polls beside the signalfd, and the runner has already killed what
+ *     it left in its group (docs/design.md, "The Python runner").
+ *   - A chunk that executes its job file has the file hashed while nothing writes to it and
+ *     watched (inotify) through its first second, and ETXTBSY from execve is tried again
+ *     (exec_file.c; docs/design.md, "Edits during a run"). */
 #include "exec.h"
 
 #include <errno.h>

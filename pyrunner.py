@@ -358,6 +358,9 @@ class Forker:
             os.close(fd)
         self.ctl.sendmsg([b".started\0%s\0%d" % (fields[1], pid)])
         sigmask(_signal.SIG_SETMASK, old)
+        # A thread the import started does not block SIGCHLD: the signal may have gone to it,
+        # and the handler may then have run before the child was in self.live, missing it.
+        self.on_sigchld(0, None)
 
     def on_sigchld(self, signum, frame):
         """Reports each child that ended. Python may run a handler again inside itself when

@@ -533,15 +533,16 @@ static void test_job_file_written_while_starting(void **unused)
 	fixture_release(&f);
 }
 
-/* execve refused with ETXTBSY (a writer has the file open) is tried again. */
+/* execve refused with ETXTBSY (a writer has the file open) is tried again. (Not under
+ * valgrind, which cannot go on after an execve that failed.) */
 static void test_text_file_busy_is_retried(void **unused)
 {
 	/* valgrind ends a process whose execve fails, as the first attempts here must: this
 	 * case runs in `make unit` and `make unit-asan`, not under valgrind */
-	const char *vg = getenv("VALGRIND");
-	if (vg && *vg) {
+	const char *preload = getenv("LD_PRELOAD");
+	if (preload && strstr(preload, "vgpreload")) {
 		print_message("an execve that fails kills valgrind: checked without it\n");
-		return;
+		skip();
 	}
 	struct fixture f;
 	fixture_init(&f);
