@@ -47,6 +47,7 @@ struct cancel {
 	int64_t *done;		/* RUNNING chunks already looked at (signalled or not) */
 	size_t ndone, done_cap;
 	size_t signalled;
+	size_t scancelled;	/* of them, Slurm chunks whose job was cancelled */
 	size_t unknown;		/* RUNNING chunks whose process never became known */
 };
 
@@ -122,8 +123,10 @@ static enum exec_signal signal_chunk(struct cancel *k, const struct state_chunk 
 		return EXEC_NOT_STARTED;
 	r.slurm = on_slurm == 1;
 	enum exec_signal s = k->ex.ops->signal_recorded(k->ex.self, &r, SIGTERM);
-	if (s == EXEC_SIGNALLED && r.slurm)
+	if (s == EXEC_SIGNALLED && r.slurm) {
 		record_slurm_cancel(k, c, r.slurm_job);
+		k->scancelled++;
+	}
 	return s;
 }
 
@@ -185,9 +188,11 @@ static void cancel_report(const struct cancel *k)
 	}
 	printf("run %lld canceled: %zu pending chunk%s canceled", (long long)k->id, k->pending,
 	       plural((int64_t)k->pending));
-	if (k->signalled)
-		printf(", %zu running chunk%s sent SIGTERM", k->signalled,
-		       plural((int64_t)k->signalled));
+	size_t local = k->signalled - k->scancelled;
+	if (local)
+		printf(", %zu running chunk%s sent SIGTERM", local, plural((int64_t)local));
+	if (k->scancelled)
+		printf(", %zu Slurm job%s cancelled", k->scancelled, plural((int64_t)k->scancelled));
 	putchar('\n');
 }
 

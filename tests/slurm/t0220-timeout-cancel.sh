@@ -42,7 +42,7 @@ wait_for_file "$P/job_c.id" 60
 id=$(cat "$P/job_c.id")
 check "the chunk runs in Slurm" "running" "$(active "$id" && echo running || echo gone)"
 run_stau -C "$P" cancel 1
-check "stau cancel succeeds" "0" "$rc"
+check "stau cancel says it cancelled the Slurm job" "0|run 1 canceled: 0 pending chunks canceled, 1 Slurm job cancelled" "$rc|$out"
 wait "$runner"
 check "the stau run that waited ends, the run canceled" "1|CANCELED" "$?|$(run_state 1)"
 i=0
