@@ -66,6 +66,8 @@ static bool of_schedule(const struct diag *g)
  * order: a tick reports each file's problems as one group (once per version). */
 static void regroup(struct diags *d)
 {
+	if (!d->n)
+		return;
 	struct diag *v = xcalloc(d->n + 1, sizeof(*v));
 	size_t k = 0;
 	for (size_t i = 0; i < d->n; i++) {
