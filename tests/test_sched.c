@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -57,6 +58,22 @@ static void put(struct fx *x, const char *name, const char *text)
 	free(path);
 }
 
+/* Waits (a few ms at most) until what was just written is older than the file system's clock
+ * resolution: a tick records a stat that recent as racy, not as current (tickcache.h), and
+ * the next tick would then load everything. */
+static void settle(void)
+{
+	struct timespec start, now, res;
+	assert_int_equal(clock_getres(CLOCK_REALTIME_COARSE, &res), 0);
+	assert_int_equal(clock_gettime(CLOCK_REALTIME_COARSE, &start), 0);
+	int64_t wait = 3 * ((int64_t)res.tv_sec * 1000000000 + res.tv_nsec), waited = 0;
+	for (long i = 0; i < 100000000 && waited <= wait; i++) {
+		assert_int_equal(clock_gettime(CLOCK_REALTIME_COARSE, &now), 0);
+		waited = (int64_t)(now.tv_sec - start.tv_sec) * 1000000000 +
+			 (now.tv_nsec - start.tv_nsec);
+	}
+}
+
 static void collect(void *ctx, enum sched_level level, const char *text)
 {
 	static const char *const names[] = { "info", "warn", "error" };
@@ -84,6 +101,7 @@ static int setup(void **state)
 	free(jobs);
 	put(x, "jobs/report.sh", "#!/bin/sh\n# ---\n# description: the report\n# ---\nexit 0\n");
 	put(x, "schedule.yaml", SCHEDULE);
+	settle();
 	x->ex = fake_exec_runner(&x->fake);
 	x->clock = (struct engine_clock){ fake_now, fake_sleep_until, NULL };
 	char err[512];
