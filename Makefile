@@ -72,6 +72,8 @@ LINK_test_cron := cron timeutil util
 LINK_test_term := term msg util
 LINK_test_jobheader := jobheader msg util
 LINK_test_graph := graph msg util
+LINK_test_project := project schedcheck config config_job config_schedule graph proc slurm \
+	workids cron jobheader timeutil yamldoc json kvlist msg util
 LINK_test_config := config_job config config_schedule slurm cron jobheader timeutil yamldoc \
 	json kvlist msg util
 LINK_test_due := due cron timeutil util
