@@ -67,6 +67,10 @@ $body"
 "$STAU" -C "$P" run slow --now "$NOW" >"$TMP/run.out" 2>"$TMP/run.err" &
 pid=$!
 wait_lines "$P/started" 1
+# the engine records the chunk's pid within 10 ms of its start (group commit)
+end=$(($(date +%s) + 10))
+while [ -z "$(db "SELECT child_pid FROM chunks WHERE child_pid > 0")" ] &&
+	[ "$(date +%s)" -lt "$end" ]; do :; done
 run_stau -C "$P" cancel 1 --now "$NOW"
 check "cancel reaches the running Python chunk" \
 	"0|run 1 canceled: 0 pending chunks canceled, 1 running chunk sent SIGTERM" "$rc|$out"
