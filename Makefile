@@ -48,13 +48,13 @@ LAYER1 := timeutil cron term yamldoc jobheader promtext
 LAYER2 := proc slurm config config_job config_schedule graph workids
 LAYER3 := project plan planwhy due cronline overlap schedcheck
 LAYER4 := state_sql state state_runs state_fresh state_chunks state_entries state_health \
-	state_views state_monitor state_prune exec exec_log exec_pyfork_spawn exec_pyfork exec_select \
-	pyrunner_gen
+	state_views state_monitor state_prune exec exec_log exec_pyrun exec_pyfork_spawn exec_pyfork \
+	exec_select pyrunner_gen exec_file state_slurm exec_slurm
 LAYER5 := engine_health engine_chunk engine_runs engine failtext health metrics monitor why \
-	sched simulate runprogress usage view timeline rungraph
-LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show \
-	cmd_logs cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune cmd_metrics cmd_why \
-	cmd_rerun cmd_submit cmd_crontab cmd_complete cmd_simulate
+	sched runprogress usage view timeline rungraph engine_slurm simulate tickcache
+LAYER6 := cmdopt cmdctx cmd_check cmd_graph cmd_init cmd_next cmd_run cmd_show cmd_logs \
+	cmd_status cmd_tick cmd_retry cmd_cancel cmd_prune cmd_metrics cmd_why cmd_rerun cmd_submit \
+	cmd_crontab cmd_complete cmd_simulate
 LAYER7 := stau
 LAYER_NUMBERS := 0 1 2 3 4 5 6 7
 MODULES := $(foreach n,$(LAYER_NUMBERS),$(LAYER$(n)))
@@ -72,63 +72,73 @@ LINK_test_cron := cron timeutil util
 LINK_test_term := term msg util
 LINK_test_jobheader := jobheader msg util
 LINK_test_graph := graph msg util
-LINK_test_config := config_job config config_schedule slurm cron jobheader timeutil yamldoc json \
-	kvlist msg util
+LINK_test_project := project schedcheck config config_job config_schedule graph proc slurm \
+	workids cron jobheader timeutil yamldoc json kvlist msg util
+LINK_test_config := config_job config config_schedule slurm cron jobheader timeutil yamldoc \
+	json kvlist msg util
 LINK_test_due := due cron timeutil util
 LINK_test_overlap := overlap workids proc kvlist json msg util
 LINK_test_plan := plan planwhy graph proc workids json kvlist msg util
-LINK_test_exec := exec exec_log proc util
+LINK_test_exec := exec exec_log exec_pyrun exec_pyfork exec_pyfork_spawn pyrunner_gen proc \
+	util exec_slurm slurm timeutil exec_file
 LINK_test_proc := proc util
 LINK_test_util := util
 LINK_test_workids := workids proc util
 LINK_test_state := state state_chunks state_entries state_fresh state_health state_prune \
 	state_runs state_sql state_views proc workids util
-LINK_test_engine := engine engine_chunk engine_health engine_runs exec_select exec_pyfork exec_pyfork_spawn pyrunner_gen state \
-	state_chunks state_fresh state_health state_runs state_sql state_views plan project schedcheck config \
-	config_job config_schedule graph proc slurm workids cron jobheader term timeutil yamldoc json \
-	kvlist msg util
-LINK_test_sched := sched overlap engine engine_chunk engine_health engine_runs exec_select exec_pyfork exec_pyfork_spawn failtext health metrics \
-	monitor exec exec_log pyrunner_gen state state_chunks state_entries state_fresh state_health \
-	state_monitor state_prune state_runs state_sql state_views due plan project schedcheck config config_job \
-	config_schedule graph proc slurm workids cron jobheader promtext term timeutil yamldoc json \
-	kvlist msg util
-LINK_test_runprogress := runprogress engine engine_chunk engine_health engine_runs exec_select exec_pyfork exec_pyfork_spawn failtext \
-	health metrics monitor exec exec_log pyrunner_gen state state_chunks state_entries state_fresh \
-	state_health state_monitor state_runs state_sql state_views plan project schedcheck config config_job \
-	config_schedule graph proc slurm workids cron jobheader promtext term timeutil yamldoc json \
-	kvlist msg util
-LINK_test_view := view usage state state_runs state_sql proc workids term timeutil json msg util
+LINK_test_engine := engine engine_chunk engine_health engine_runs exec_select exec_pyfork \
+	exec_pyfork_spawn pyrunner_gen state engine_slurm exec_slurm state_slurm state_chunks \
+	state_fresh state_health state_runs state_sql state_views plan project schedcheck config \
+	config_job config_schedule graph proc slurm workids cron jobheader term timeutil yamldoc \
+	json kvlist msg util
+LINK_test_sched := sched tickcache engine engine_chunk engine_health engine_runs failtext \
+	health metrics overlap exec_select exec_pyfork exec_pyfork_spawn engine_slurm exec_slurm \
+	state_slurm monitor exec exec_log exec_pyrun pyrunner_gen state state_chunks state_entries \
+	state_fresh state_health exec_file state_monitor state_prune state_runs state_sql \
+	state_views due plan project config config_job schedcheck config_schedule graph proc slurm \
+	workids cron jobheader promtext term timeutil yamldoc json kvlist msg util
+LINK_test_runprogress := runprogress engine engine_chunk engine_health engine_runs failtext \
+	exec_select exec_pyfork exec_pyfork_spawn engine_slurm exec_slurm state_slurm health metrics \
+	monitor exec exec_log exec_pyrun pyrunner_gen state state_chunks state_entries state_fresh \
+	exec_file state_health state_monitor state_runs state_sql state_views plan project config \
+	config_job schedcheck config_schedule graph proc slurm workids cron jobheader promtext term \
+	timeutil yamldoc json kvlist msg util
+LINK_test_view := view usage state state_runs state_sql proc workids term timeutil json msg \
+	util
 LINK_test_cmdopt := cmdopt usage state_sql proc workids timeutil json kvlist msg util
-LINK_test_cmdctx := cmdctx state state_sql project schedcheck config config_job config_schedule graph proc \
-	slurm workids cron jobheader timeutil yamldoc json kvlist msg util
+LINK_test_cmdctx := cmdctx state state_sql project schedcheck config config_job \
+	config_schedule graph proc slurm workids cron jobheader timeutil yamldoc json kvlist msg \
+	util
 LINK_test_cmd_status := cmd_status cmd_logs cmd_show cmdctx cmdopt health timeline usage view \
 	state state_chunks state_entries state_fresh state_health state_monitor state_runs state_sql \
-	state_views plan project schedcheck config config_job config_schedule graph proc slurm workids cron \
-	jobheader term timeutil yamldoc json kvlist msg util
-LINK_fuzz_config := config_schedule config slurm cron jobheader timeutil yamldoc json kvlist msg \
-	util
+	state_slurm state_views plan project schedcheck config config_job config_schedule graph proc \
+	slurm workids cron jobheader term timeutil yamldoc json kvlist msg util
+LINK_fuzz_config := config_schedule config slurm cron jobheader timeutil yamldoc json kvlist \
+	msg util
 LINK_fuzz_cron := cron timeutil util
-LINK_fuzz_jobheader := config_job config slurm jobheader timeutil yamldoc json kvlist msg util
+LINK_fuzz_jobheader := config_job config slurm jobheader timeutil yamldoc json kvlist msg \
+	util
 LINK_fuzz_ids := workids proc util
 LINK_test_slurm := slurm timeutil util
 LINK_test_monitor := monitor health metrics state state_chunks state_entries state_fresh \
-	state_health state_monitor state_runs state_sql state_views project schedcheck config config_job \
-	config_schedule graph proc slurm workids cron jobheader promtext timeutil yamldoc json kvlist \
-	msg util
+	state_health state_monitor state_runs state_sql state_views project schedcheck config \
+	config_job config_schedule graph proc slurm workids cron jobheader promtext timeutil yamldoc \
+	json kvlist msg util
 LINK_test_why := why state state_chunks state_fresh state_monitor state_runs state_sql plan \
-	project schedcheck config config_job config_schedule graph proc slurm workids cron jobheader term timeutil \
-	yamldoc json kvlist msg util
-LINK_test_state_monitor := state_monitor state state_chunks state_entries state_fresh state_runs \
-	state_sql state_views proc workids util
+	project schedcheck config config_job config_schedule graph proc slurm workids cron jobheader \
+	term timeutil yamldoc json kvlist msg util
+LINK_test_state_monitor := state_monitor state state_chunks state_entries state_fresh \
+	state_runs state_sql state_views proc workids util
 LINK_test_promtext := promtext util
 LINK_test_exec_log := exec_log util
 LINK_test_cronline := cronline proc util
-LINK_test_failtext := failtext engine_health engine_runs exec_select exec_pyfork exec_pyfork_spawn state state_chunks state_fresh \
-	state_health state_runs state_sql state_views plan project schedcheck config config_job config_schedule \
-	graph proc slurm workids cron jobheader term timeutil yamldoc json kvlist msg util pyrunner_gen
+LINK_test_failtext := failtext engine_health engine_runs exec_select exec_pyfork \
+	exec_pyfork_spawn state state_chunks state_fresh state_health state_runs state_sql \
+	state_views plan project schedcheck config config_job config_schedule graph proc slurm \
+	workids cron jobheader term timeutil yamldoc json kvlist msg util pyrunner_gen
 LINK_test_timeline := timeline state_sql proc workids term timeutil msg util
-LINK_test_rungraph := rungraph usage view state state_runs state_sql proc workids term timeutil \
-	json msg util
+LINK_test_rungraph := rungraph usage view state state_runs state_sql proc workids term \
+	timeutil json msg util
 LINK_test_exec_pyfork := exec_pyfork exec_pyfork_spawn pyrunner_gen util
 LINK_fuzz_slurm := slurm timeutil util
 
@@ -294,13 +304,20 @@ e2e-asan: build/asan/stau | build/.deps-test
 # stau under valgrind: in `make check` the scripts that drive the engine (runs, overlapping
 # ticks, Python chunks, retries, cancel, kill -9, a migration), about a minute; every
 # script with `make e2e-valgrind-all` (about 20 minutes: each tick replayed is a valgrind start).
-VALGRIND_E2E = t0300 t0320 t0340 t0500 t0510 t0540 t0600 t0650
+VALGRIND_E2E = t0300 t0320 t0340 t0500 t0510 t0540 t0600 t0650 t1300 t1310 t1320
 e2e-valgrind: stau | build/.deps-test
 	@E2E_NAME=e2e-valgrind STAU=$(CURDIR)/tests/e2e/valgrind-stau STAU_REAL=$(CURDIR)/stau \
 		tests/e2e/run.sh $(VALGRIND_E2E)
 e2e-valgrind-all: stau | build/.deps-test
 	@E2E_NAME=e2e-valgrind STAU=$(CURDIR)/tests/e2e/valgrind-stau STAU_REAL=$(CURDIR)/stau \
 		tests/e2e/run.sh
+
+# The Slurm tests (tests/slurm/t*.sh) against a real single-node Slurm on localhost, which
+# tests/slurm/cluster.sh brings up (installing Debian's packages when run as root) and takes
+# down again, whether the tests pass or not. Not part of `make check`: .ci/run runs it after.
+check-slurm: stau build/libstau.a | build/.deps-test
+	@tests/slurm/cluster.sh up
+	@STAU=$(CURDIR)/stau tests/slurm/run.sh; rc=$$?; tests/slurm/cluster.sh down; exit $$rc
 
 # libFuzzer harnesses, one per parser (tests/fuzz/fuzz_*.c), built with clang.
 # `make check` runs each for a few seconds; `make fuzz FUZZ_TIME=600` for the long runs.
@@ -313,9 +330,11 @@ fuzz: $(FUZZ_BINS)
 demo: stau
 	@scripts/demo.sh
 
-# Prints one table and writes it to build/bench/results.md (bench/run.sh says how).
-bench: stau
+# Prints two tables and writes them to build/bench/results.md and build/bench/python.md
+# (bench/run.sh and bench/python.sh say how).
+bench: stau build/libstau.a
 	@sh bench/run.sh
+	@sh bench/python.sh
 
 install: stau
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
@@ -327,7 +346,7 @@ clean:
 	rm -rf build stau
 
 FORCE:
-.PHONY: all check layers man unit unit-asan unit-valgrind e2e e2e-asan e2e-valgrind \
+.PHONY: all check check-slurm layers man unit unit-asan unit-valgrind e2e e2e-asan e2e-valgrind \
 	e2e-valgrind-all fuzz fuzz-short demo bench install clean FORCE
 -include $(wildcard build/obj/*.d build/tests/*.d build/asan/obj/*.d build/asan/tests/*.d \
 	build/fuzz/obj/*.d build/fuzz/*.d)

@@ -10,7 +10,8 @@
  * ago may not have its child recorded yet; cancel looks again for a short while. The owner
  * then records the killed chunk as FAILED (a canceled run never retries). Chunks whose owner
  * died are recovered as any stau process does (engine_recover). Both go through the executor,
- * which alone knows how its chunks run. */
+ * which alone knows how its chunks run. A chunk that went to Slurm has no owner to wait for:
+ * its job is cancelled (scancel) and the chunk recorded FAILED here. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,6 +47,7 @@ struct cancel {
 	int64_t *done;		/* RUNNING chunks already looked at (signalled or not) */
 	size_t ndone, done_cap;
 	size_t signalled;
+	size_t scancelled;	/* of them, Slurm chunks whose job was cancelled */
 	size_t unknown;		/* RUNNING chunks whose process never became known */
 };
 
@@ -98,13 +100,34 @@ static bool looked_at(const struct cancel *k, int64_t id)
 	return false;
 }
 
+/* Slurm chunk c, whose job was just cancelled (scancel), is recorded FAILED at once: no stau
+ * process waits for it, and its wrapper, killed, leaves no status. Unless a stau that polled
+ * Slurm meanwhile recorded it first. */
+static void record_slurm_cancel(struct cancel *k, const struct state_chunk *c, int64_t job)
+{
+	char *msg = xasprintf("canceled: scancel of Slurm job %lld", (long long)job);
+	struct state_result res = { .exit_code = -1, .signal = SIGTERM, .message = msg };
+	if (state_slurm_finish(k->st, c->id, c->attempt, job, &res, k->now, NULL) < 0)
+		warn("%s", state_errmsg(k->st));
+	free(msg);
+}
+
 /* SIGTERM to RUNNING chunk c through the executor, which checks that its processes still
  * are c's. Returns how it went. */
 static enum exec_signal signal_chunk(struct cancel *k, const struct state_chunk *c)
 {
 	struct exec_record r = { .run = c->run, .chunk = c->id, .attempt = c->attempt,
 				 .dir = k->p->dir, .owner = c->owner, .child = c->child };
-	return k->ex.ops->signal_recorded(k->ex.self, &r, SIGTERM);
+	int on_slurm = state_chunk_slurm(k->st, c->id, c->attempt, &r.slurm_job);
+	if (on_slurm < 0)
+		return EXEC_NOT_STARTED;
+	r.slurm = on_slurm == 1;
+	enum exec_signal s = k->ex.ops->signal_recorded(k->ex.self, &r, SIGTERM);
+	if (s == EXEC_SIGNALLED && r.slurm) {
+		record_slurm_cancel(k, c, r.slurm_job);
+		k->scancelled++;
+	}
+	return s;
 }
 
 /* One look at the RUNNING chunks of the run: SIGTERM to each one not seen yet whose owner
@@ -165,9 +188,11 @@ static void cancel_report(const struct cancel *k)
 	}
 	printf("run %lld canceled: %zu pending chunk%s canceled", (long long)k->id, k->pending,
 	       plural((int64_t)k->pending));
-	if (k->signalled)
-		printf(", %zu running chunk%s sent SIGTERM", k->signalled,
-		       plural((int64_t)k->signalled));
+	size_t local = k->signalled - k->scancelled;
+	if (local)
+		printf(", %zu running chunk%s sent SIGTERM", local, plural((int64_t)local));
+	if (k->scancelled)
+		printf(", %zu Slurm job%s cancelled", k->scancelled, plural((int64_t)k->scancelled));
 	putchar('\n');
 }
 

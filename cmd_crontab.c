@@ -22,7 +22,12 @@ int cmd_crontab(struct ctx *ctx, int argc, char **argv)
 		error("'%s' is not a project stau can run; 'stau init' creates one", ctx->dir);
 		return EXIT_USAGE;
 	}
-	char *line = cronline(ctx->dir, NULL);
+	char *line = cronline(ctx->dir, NULL, ctx->state_dir);
+	if (!line) {
+		error("the path of the project, its database or stau holds a newline, which no "
+		      "crontab line can carry: rename it");
+		return EXIT_USAGE;
+	}
 	printf("%s\n", line);
 	free(line);
 	char *note = cronline_python_note(&ctx->p, getenv("PATH"));

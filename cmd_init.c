@@ -101,9 +101,11 @@ static int refuse_project(const char *dir)
 }
 
 /* The crontab line, and a note when cron would find another python3 than the user's. */
-static void print_crontab(const char *dir)
+static void print_crontab(const char *dir, const char *state)
 {
-	char *line = cronline(dir, NULL);
+	char *line = cronline(dir, NULL, state);
+	if (!line) /* the project was created; only cron cannot name it */
+		line = xstrdup("(none: the path holds a newline, which no crontab line can carry)");
 	printf("\nTo run it from cron, add this line with 'crontab -e' ('stau crontab' prints "
 	       "it again):\n%s\n", line);
 	free(line);
@@ -133,7 +135,7 @@ int cmd_init(struct ctx *ctx, int argc, char **argv)
 	if (!rc)
 		rc = create_file(abs, "jobs/hello.py", hello_template, 0755);
 	if (!rc)
-		print_crontab(abs);
+		print_crontab(abs, ctx->state_dir);
 	free(jobs);
 	free(abs);
 	return rc ? EXIT_USAGE : EXIT_OK;

@@ -14,6 +14,7 @@
 
 #include "cmd.h"
 #include "cmdopt.h"
+#include "exec_slurm.h"
 #include "msg.h"
 #include "project.h"
 #include "state.h"
@@ -66,6 +67,7 @@ static void remove_logs(struct prune *pr, const char *dir, char **logs)
 {
 	for (size_t i = 0; logs && logs[i]; i++) {
 		char *path = xasprintf("%s/%s", dir, logs[i]);
+		exec_slurm_remove_beside(path);
 		if (!unlink(path))
 			pr->logs++;
 		else if (errno != ENOENT)

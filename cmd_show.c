@@ -143,7 +143,17 @@ static const char *fmt_clock(int64_t t, const struct tz *zone, char *buf, size_t
 	return buf;
 }
 
-static void chunk_row(const struct view *v, const struct state_chunk *c, struct table *t)
+/* Chunk c's Slurm job: "-" when it ran here, "submitting" before sbatch answered. */
+static void add_slurm(struct table *t, int64_t job)
+{
+	if (job > 0)
+		table_addf(t, "%lld", (long long)job);
+	else
+		table_add(t, job == 0 ? "submitting" : "-");
+}
+
+static void chunk_row(const struct view *v, const struct state_chunk *c, int64_t slurm,
+		      bool show_slurm, struct table *t)
 {
 	char buf[48];
 	table_addf(t, "%lld", (long long)c->id);
@@ -157,6 +167,8 @@ static void chunk_row(const struct view *v, const struct state_chunk *c, struct 
 	table_add(t, fmt_clock(c->started, v->zone, buf, sizeof(buf)));
 	table_add(t, view_chunk_duration(v, c, buf, sizeof(buf)));
 	table_add(t, exit_text(c, buf, sizeof(buf)));
+	if (show_slurm)
+		add_slurm(t, slurm);
 	add_escaped(t, c->log_path ? c->log_path : "-");
 	char *msg = term_escape(c->message);
 	if (c->state == CHUNK_PENDING && c->not_before) {
@@ -170,22 +182,29 @@ static void chunk_row(const struct view *v, const struct state_chunk *c, struct 
 	free(msg);
 }
 
-static void print_chunks(const struct view *v, const struct state_chunk *cs, size_t n)
+/* The chunks' table; with a SLURM column (its job id) when a chunk went to Slurm. */
+static void print_chunks(const struct view *v, const struct state_chunk *cs, size_t n,
+			 const int64_t *slurm)
 {
-	static const char *const head[] = { "CHUNK",	"JOB",	"I/N", "IDS", "STATE",	 "TRY",
-					    "STARTED", "DURATION", "EXIT", "LOG", "MESSAGE" };
+	static const char *const head[] = { "CHUNK",   "JOB",	   "I/N",  "IDS",   "STATE",
+					    "TRY",     "STARTED",  "DURATION", "EXIT", "SLURM",
+					    "LOG",     "MESSAGE" };
 	if (!n) {
 		printf("\nno chunks\n");
 		return;
 	}
+	bool show_slurm = false;
+	for (size_t i = 0; i < n; i++)
+		show_slurm |= slurm[i] >= 0;
 	struct table t;
-	table_init(&t, ARRAY_SIZE(head));
+	table_init(&t, ARRAY_SIZE(head) - !show_slurm);
 	table_align_right(&t, 0);
 	table_align_right(&t, 5);
 	for (size_t c = 0; c < ARRAY_SIZE(head); c++)
-		table_add(&t, head[c]);
+		if (show_slurm || strcmp(head[c], "SLURM"))
+			table_add(&t, head[c]);
 	for (size_t i = 0; i < n; i++)
-		chunk_row(v, &cs[i], &t);
+		chunk_row(v, &cs[i], slurm[i], show_slurm, &t);
 	struct strbuf sb = STRBUF_INIT;
 	table_render(&t, &sb);
 	printf("\n%s", sb.buf);
@@ -265,10 +284,16 @@ static void print_tails(const struct view *v, const struct state_chunk *cs, size
 	}
 }
 
-static void json_chunk(struct json *j, const struct view *v, const struct state_chunk *c)
+static void json_chunk(struct json *j, const struct view *v, const struct state_chunk *c,
+		       int64_t slurm)
 {
 	json_object_begin(j);
 	view_json_chunk(j, v, c);
+	json_kstr(j, "executor", slurm >= 0 ? "slurm" : "local");
+	if (slurm > 0)
+		json_kint(j, "slurm_job", slurm);
+	else
+		json_knull(j, "slurm_job");
 	char *ids = workids_format_compact(c->ids, c->has_ids ? c->nids : 0);
 	json_kstr(j, "work_ids", ids);
 	free(ids);
@@ -287,7 +312,7 @@ static void json_chunk(struct json *j, const struct view *v, const struct state_
 
 static void print_show_json(const struct view *v, const struct state_run *r, const int64_t *ids,
 			    size_t nids, const struct strvec *code, const struct state_chunk *cs,
-			    size_t n)
+			    size_t n, const int64_t *slurm)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct json j;
@@ -311,11 +336,29 @@ static void print_show_json(const struct view *v, const struct state_run *r, con
 	json_key(&j, "chunk_list");
 	json_array_begin(&j);
 	for (size_t i = 0; i < n; i++)
-		json_chunk(&j, v, &cs[i]);
+		json_chunk(&j, v, &cs[i], slurm[i]);
 	json_array_end(&j);
 	json_object_end(&j);
 	json_finish(&j);
 	view_print_json(&sb);
+}
+
+/* Per chunk of cs[0..n), the Slurm job of its last attempt: -1 when it did not go to Slurm,
+ * 0 before sbatch answered. A new array, or NULL on a state error. */
+static int64_t *slurm_jobs(struct view *v, const struct state_chunk *cs, size_t n)
+{
+	int64_t *job = xcalloc(n + 1, sizeof(*job));
+	for (size_t i = 0; i < n; i++) {
+		int got = cs[i].attempt ? state_chunk_slurm(v->st, cs[i].id, cs[i].attempt, &job[i])
+					: 0;
+		if (got < 0) {
+			free(job);
+			return NULL;
+		}
+		if (!got)
+			job[i] = -1;
+	}
+	return job;
 }
 
 /* Shows run id, its header, chunks and failures (or JSON). */
@@ -329,19 +372,21 @@ static int show_run(struct view *v, int64_t id)
 	size_t nids = 0;
 	struct state_chunk *cs = NULL;
 	size_t n = 0;
+	int64_t *slurm = NULL;
 	struct strvec code = { 0 };
 	if (state_run_ids(v->st, id, &ids, &nids) || state_run_chunks(v->st, id, true, &cs, &n) ||
-	    state_run_code(v->st, id, &code)) {
+	    state_run_code(v->st, id, &code) || !(slurm = slurm_jobs(v, cs, n))) {
 		rc = view_state_error(v);
 	} else if (v->json) {
-		print_show_json(v, &r, ids, nids, &code, cs, n);
+		print_show_json(v, &r, ids, nids, &code, cs, n, slurm);
 	} else {
 		run_header(v, &r, ids, nids, &code);
-		print_chunks(v, cs, n);
+		print_chunks(v, cs, n, slurm);
 		print_timeline(v, cs, n);
 		print_tails(v, cs, n);
 	}
 	state_chunks_free(cs, n);
+	free(slurm);
 	strvec_release(&code);
 	free(ids);
 	state_run_release(&r);

@@ -356,11 +356,29 @@ static void json_counts(struct json *j, const struct health_job *row)
 	json_kint(j, "running_chunks", row->running);
 }
 
+/* Whether chunks of job run on Slurm (its executor, else the settings' one). */
+static bool on_slurm(const struct view *v, const struct job *job)
+{
+	enum executor x = job->executor ? job->executor : v->p->sched.settings.executor;
+	return x == EXECUTOR_SLURM;
+}
+
+/* The Slurm job of chunk c's last attempt, as JSON: its id, or null. */
+static void json_slurm_job(struct json *j, const struct view *v, const struct state_chunk *c)
+{
+	int64_t job = 0;
+	if (v->st && c->attempt && state_chunk_slurm(v->st, c->id, c->attempt, &job) == 1 && job)
+		json_kint(j, "slurm_job", job);
+	else
+		json_knull(j, "slurm_job");
+}
+
 static void json_job_row(struct json *j, const struct view *v, const struct health *h,
 			 const struct health_job *row, const struct state_chunk *last_chunk)
 {
 	int64_t missed;
 	json_kstr(j, "job", row->job->type);
+	json_kstr(j, "executor", on_slurm(v, row->job) ? "slurm" : "local");
 	json_kstr(j, "path", row->job->path);
 	json_kstr(j, "description", row->job->description);
 	json_kstr(j, "broken", row->problem);
@@ -383,6 +401,7 @@ static void json_job_row(struct json *j, const struct view *v, const struct heal
 	if (last_chunk) {
 		json_object_begin(j);
 		view_json_chunk(j, v, last_chunk);
+		json_slurm_job(j, v, last_chunk);
 		json_object_end(j);
 	} else {
 		json_null(j);
@@ -447,6 +466,8 @@ static void print_job_title(const struct view *v, const struct health_job *row)
 	       desc ? " - " : "", desc ? desc : "");
 	free(type);
 	free(desc);
+	if (on_slurm(v, row->job))
+		printf("runs on:       Slurm, each chunk a batch job ('stau show RUN' names them)\n");
 	struct strbuf sb = STRBUF_INIT;
 	job_notes(v, row, "", &sb);
 	fputs(sb.buf ? sb.buf : "", stdout);

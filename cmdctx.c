@@ -2,8 +2,12 @@
  * set up once for every command as its row in stau.c's table asks. */
 #include "cmdctx.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +26,39 @@ static char *state_dir_of(const char *opt)
 	char *cwd = getcwd(NULL, 0);
 	char *abs = xasprintf("%s/%s", cwd ? cwd : ".", d);
 	free(cwd);
+	return abs;
+}
+
+static char *schedule_text(const char *dir)
+{
+	char *path = xasprintf("%s/schedule.yaml", dir);
+	char *text = read_regular_file(path, NULL, NULL); /* a FIFO would block every command */
+	free(path);
+	return text;
+}
+
+/* settings.state_dir of the project in dir (relative to dir unless absolute), or NULL. Only
+ * schedule.yaml is read; a schedule that does not load says nothing here (the command that
+ * loads it reports its problems). */
+static char *settings_state_dir(const char *dir, const struct project *loaded)
+{
+	struct project tmp;
+	const struct project *p = loaded;
+	if (!p) {
+		/* most projects do not set it: a look at the text spares every command a parse */
+		char *text = schedule_text(dir);
+		bool named = text && strstr(text, "state_dir");
+		free(text);
+		if (!named)
+			return NULL;
+		memset(&tmp, 0, sizeof(tmp));
+		project_load_schedule(dir, &tmp);
+		p = &tmp;
+	}
+	const char *d = p->sched.settings.state_dir;
+	char *abs = !d ? NULL : d[0] == '/' ? xstrdup(d) : xasprintf("%s/%s", dir, d);
+	if (!loaded)
+		project_release(&tmp);
 	return abs;
 }
 
@@ -46,16 +83,18 @@ int ctx_refuse_future(const struct ctx *ctx, const char *cmd, int64_t now)
 
 int ctx_setup(struct ctx *ctx, int needs, const char *dir_opt)
 {
+	ctx->state_dir = state_dir_of(ctx->state_opt);
 	if (needs & NEED_PROJECT) {
 		ctx->dir = project_find_dir(dir_opt);
 		if (!ctx->dir)
 			return EXIT_USAGE;
-		ctx->state_dir = state_dir_of(ctx->state_opt);
 	}
 	if ((needs & NEED_CONFIG) == NEED_CONFIG) {
 		project_load(ctx->dir, &ctx->p);
 		ctx->loaded = true;
 	}
+	if ((needs & NEED_PROJECT) && !ctx->state_dir)
+		ctx->state_dir = settings_state_dir(ctx->dir, ctx->loaded ? &ctx->p : NULL);
 	if ((needs & NEED_STATE) == NEED_STATE)
 		return ctx_open_state(ctx, true);
 	if ((needs & NEED_STATE_GENTLY) == NEED_STATE_GENTLY)
@@ -72,6 +111,37 @@ static bool have_database(const struct ctx *ctx)
 	return exists;
 }
 
+/* A database kept elsewhere belongs to one project: DIR/project names it, written when
+ * the database is first used, so that two projects given one --state never mix their runs. */
+static int check_state_owner(const struct ctx *ctx)
+{
+	char *path = xasprintf("%s/project", ctx->state_dir);
+	char *owner = read_regular_file(path, NULL, NULL);
+	int rc = EXIT_OK;
+	if (!owner && errno == ENOENT) {
+		char *text = xasprintf("%s\n", ctx->dir);
+		if (write_file_atomic(path, text, strlen(text), 0600)) {
+			error("cannot write '%s': %s", path, strerror(errno));
+			rc = EXIT_STATE;
+		}
+		free(text);
+	} else if (!owner) {
+		error("cannot read '%s': %s", path, strerror(errno));
+		rc = EXIT_STATE;
+	} else {
+		owner[strcspn(owner, "\n")] = '\0';
+		if (strcmp(owner, ctx->dir)) {
+			error("'%s' holds the database of the project %s, not of %s: give each "
+			      "project its own --state directory (if the project moved, write its "
+			      "new path in %s)", ctx->state_dir, owner, ctx->dir, path);
+			rc = EXIT_STATE;
+		}
+	}
+	free(owner);
+	free(path);
+	return rc;
+}
+
 int ctx_open_state(struct ctx *ctx, bool create)
 {
 	char err[512];
@@ -83,7 +153,7 @@ int ctx_open_state(struct ctx *ctx, bool create)
 		error("%s", err);
 		return EXIT_STATE;
 	}
-	return EXIT_OK;
+	return ctx->state_dir ? check_state_owner(ctx) : EXIT_OK;
 }
 
 static int unknown_job(const struct project *p, const char *type)

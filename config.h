@@ -86,6 +86,9 @@ struct job {
 	enum executor executor;
 	struct slurm_opts slurm;
 	int64_t log_limit;   /* bytes a chunk's log may hold; 0: the settings' log_limit */
+	int python_fork;     /* main_func chunks forked from a runner that imported the module
+			      * once: 1 yes, -1 no (one interpreter per chunk), 0 as the
+			      * settings say */
 	struct loc header_loc; /* the opening "---" line */
 	char *broken; /* set by project.c, not by the parser: why this job's file does not
 		       * validate (then only type and path are meaningful); freed by job_release */
@@ -104,6 +107,9 @@ struct settings {
 	char **on_failure;     /* the command started once per run that ends FAILED (an argv,
 				* NULL-terminated), or NULL */
 	int64_t log_limit;     /* bytes a chunk's log may hold, default CONFIG_LOG_LIMIT */
+	bool python_fork;      /* default for jobs' python_fork; true unless set false */
+	char *state_dir;       /* where the database lives (as --state DIR): relative to the
+				* project directory unless absolute; NULL: .stau/ */
 	bool fresh_requires_same_code; /* a result counts as fresh only when computed by the
 					* current content of its job's file; default false */
 };
@@ -145,6 +151,10 @@ struct schedule {
 	bool settings_ok;	/* settings had no problem (else defaults stand in for the bad
 				 * values, and what depends on them, such as pruning by the
 				 * retention, waits) */
+	char *settings_text; /* the whole lines of the top-level 'settings' pair, which parse
+			      * alone to the same settings unless they refer to what is outside
+			      * (an alias: then they do not parse); NULL when there is none or it
+			      * shares a line with another pair (docs/design.md, "The quiet tick") */
 };
 
 /* Parses the header of a job file. `file` is the path shown in diagnostics and stored in

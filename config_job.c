@@ -82,6 +82,16 @@ static void parse_main_func(struct yamldoc *y, const struct yd_pair *p, void *ds
 		yd_parse_string(y, p, dst);
 }
 
+/* python_fork: true or false, kept apart from "not given" (then the settings decide). */
+static void parse_python_fork(struct yamldoc *y, const struct yd_pair *p, void *dst)
+{
+	bool v;
+	if (!yd_plain_bool(p->value, &v))
+		yd_bad_value(y, p->value, NULL, p->name, "true or false");
+	else
+		*(int *)dst = v ? 1 : -1;
+}
+
 static void parse_fatal_codes(struct yamldoc *y, const struct yd_pair *p, void *dst)
 {
 	struct job *job = dst;
@@ -319,6 +329,7 @@ static const struct yd_field job_fields[] = {
 	{ "executor", config_field_executor, offsetof(struct job, executor) },
 	{ "slurm", config_field_slurm, offsetof(struct job, slurm) },
 	{ "log_limit", config_field_log_limit, offsetof(struct job, log_limit) },
+	{ "python_fork", parse_python_fork, offsetof(struct job, python_fork) },
 };
 
 /* ---- the header as a whole ---------------------------------------------------------- */

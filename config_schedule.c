@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +94,22 @@ static void parse_metrics_file(struct yamldoc *y, const struct yd_pair *p, void 
 	*out = xstrdup(s);
 }
 
+/* A directory for the database: a path that is not empty. */
+static void parse_state_dir(struct yamldoc *y, const struct yd_pair *p, void *dst)
+{
+	char **out = dst;
+	const char *s = yd_scalar_text(y, p->value, p->name,
+				       "a directory on a local disk such as '/var/lib/stau/proj'");
+	if (!s)
+		return;
+	if (!*s) {
+		yd_bad_value(y, p->value, NULL, p->name,
+			     "a directory on a local disk such as '/var/lib/stau/proj'");
+		return;
+	}
+	free(*out);
+	*out = xstrdup(s);
+}
 static void parse_settings_map(struct yamldoc *y, const struct yd_pair *p,
 			       struct sched_draft *sd, const struct yd_field *fields, size_t nf);
 
@@ -110,6 +127,8 @@ static void parse_settings(struct yamldoc *y, const struct yd_pair *p, void *dst
 		{ "metrics_file", parse_metrics_file, offsetof(struct settings, metrics_file) },
 		{ "on_failure", config_field_argv, offsetof(struct settings, on_failure) },
 		{ "log_limit", config_field_log_limit, offsetof(struct settings, log_limit) },
+		{ "state_dir", parse_state_dir, offsetof(struct settings, state_dir) },
+		{ "python_fork", yd_parse_bool, offsetof(struct settings, python_fork) },
 		{ "fresh_requires_same_code", yd_parse_bool,
 		  offsetof(struct settings, fresh_requires_same_code) },
 	};
@@ -526,6 +545,30 @@ static void settings_init(struct settings *st)
 	st->misfire_grace = DEFAULT_MISFIRE_GRACE;
 	st->retention = DEFAULT_RETENTION;
 	st->log_limit = CONFIG_LOG_LIMIT;
+	st->python_fork = true;
+}
+
+/* The lines of pairs[k] (settings) up to the next pair's, or NULL (config.h). */
+static char *settings_lines(struct yamldoc *y, const struct yd_pair *pairs, size_t np,
+			    size_t k)
+{
+	size_t from = yd_loc(y, pairs[k].key).line, to = SIZE_MAX;
+	for (size_t i = 0; i < np; i++) {
+		size_t line = yd_loc(y, pairs[i].key).line;
+		if (i != k && (pairs[i].merged || line == from))
+			return NULL;
+		if (line > from && line < to)
+			to = line;
+	}
+	if (pairs[k].merged || !from)
+		return NULL;
+	size_t a = 0, line = 1;
+	for (; a < y->len && line < from; a++)
+		line += y->text[a] == '\n';
+	size_t b = a;
+	for (; b < y->len && line < to; b++)
+		line += y->text[b] == '\n';
+	return xstrndup(y->text + a, b - a);
 }
 
 int config_parse_schedule(const char *file, const char *text, size_t len, struct schedule *s,
@@ -544,9 +587,12 @@ int config_parse_schedule(const char *file, const char *text, size_t len, struct
 	if (root && root->type == YAML_MAPPING_NODE) {
 		size_t np;
 		struct yd_pair *pairs = yd_map_pairs(&y, root, &np);
-		for (size_t i = 0; i < np; i++)
-			if (!strcmp(pairs[i].name, "settings"))
-				parse_settings(&y, &pairs[i], &sd);
+		for (size_t i = 0; i < np; i++) {
+			if (strcmp(pairs[i].name, "settings"))
+				continue;
+			parse_settings(&y, &pairs[i], &sd);
+			s->settings_text = settings_lines(&y, pairs, np, i);
+		}
 		for (size_t i = 0; i < np; i++) {
 			if (!strcmp(pairs[i].name, "schedule"))
 				parse_schedule_list(&y, &pairs[i], &sd);
@@ -575,9 +621,11 @@ void schedule_release(struct schedule *s)
 	free(s->settings.python);
 	slurm_opts_release(&s->settings.slurm);
 	free(s->settings.metrics_file);
+	free(s->settings.state_dir);
 	for (size_t i = 0; s->settings.on_failure && s->settings.on_failure[i]; i++)
 		free(s->settings.on_failure[i]);
 	free(s->settings.on_failure);
+	free(s->settings_text);
 	for (size_t i = 0; i < s->nentries; i++)
 		entry_release(&s->entries[i]);
 	free(s->entries);

@@ -1,6 +1,7 @@
 /* cronline.c - the crontab line that runs a project (cronline.h). */
 #include "cronline.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,12 +30,24 @@ char *cronline_quote(const char *word)
 	return sb_detach(&sb);
 }
 
-char *cronline(const char *dir, const char *exe)
+static bool fits_a_line(const char *s)
+{
+	return !s || !strpbrk(s, "\n\r");
+}
+
+char *cronline(const char *dir, const char *exe, const char *state)
 {
 	char *self = exe ? NULL : proc_self_exe();
-	char *e = cronline_quote(exe ? exe : self ? self : "stau");
-	char *d = cronline_quote(dir);
-	char *line = xasprintf("* * * * * %s -C %s tick", e, d);
+	const char *bin = exe ? exe : self ? self : "stau";
+	if (!fits_a_line(bin) || !fits_a_line(dir) || !fits_a_line(state)) {
+		free(self);
+		return NULL;
+	}
+	char *e = cronline_quote(bin), *d = cronline_quote(dir);
+	char *s = state ? cronline_quote(state) : NULL;
+	char *line = xasprintf("* * * * * %s -C %s%s%s tick", e, d, s ? " --state " : "",
+			       s ? s : "");
+	free(s);
 	free(d);
 	free(e);
 	free(self);

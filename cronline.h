@@ -2,6 +2,7 @@
  * it (docs/design.md, "Cron and time").
  *
  *   * * * * * /usr/local/bin/stau -C /srv/pipelines tick
+ *   * * * * * /usr/local/bin/stau -C /srv/pipelines --state /var/lib/stau/pipelines tick
  *
  * The stau binary is the one running now, by its real path (/proc/self/exe: symbolic links
  * resolved), so that cron starts the same stau the user just ran, whatever cron's PATH. A
@@ -16,8 +17,11 @@
 #define CRON_PATH "/usr/bin:/bin"
 
 /* The crontab line that runs `stau tick` in project dir (an absolute path) once a minute,
- * with binary exe (NULL: this process's, else "stau"). Newly allocated, no newline. */
-char *cronline(const char *dir, const char *exe);
+ * with binary exe (NULL: this process's, else "stau") and, when state is not NULL, the
+ * database kept in that directory (--state: cron's environment has no $STAU_STATE). Newly
+ * allocated, no newline; NULL when a path holds a newline or carriage return, which no
+ * crontab line can carry. */
+char *cronline(const char *dir, const char *exe, const char *state);
 
 /* word quoted for a crontab command: as it is when it holds only characters neither the
  * shell nor cron reads ([A-Za-z0-9_./+,:=@-]), else in single quotes, with each ' and %

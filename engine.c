@@ -88,7 +88,8 @@ static void real_sleep_until(void *ctx, int64_t t)
 {
 	int64_t ms = real_ms_until(ctx, t);
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-	while (nanosleep(&ts, &ts) && errno == EINTR)
+	/* a stop signal ends the wait: the loop sees it and stops before the next attempt */
+	while (nanosleep(&ts, &ts) && errno == EINTR && !stop_requested)
 		;
 }
 
@@ -98,6 +99,8 @@ static void real_sleep_until(void *ctx, int64_t t)
 struct started_pid {
 	int64_t chunk;
 	pid_t pid;
+	int64_t slurm_job;	/* a Slurm chunk: its job id (pid is 0) */
+	int attempt;
 };
 
 static bool stopping(const struct engine *e)
@@ -123,15 +126,6 @@ int64_t engine_max_parallel(const struct project *p)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? n : 1;
 }
-
-/* A chunk that ended (or could not start), with its verdict: stored by the next round, told
- * once a sync has made it durable. */
-struct outcome {
-	struct state_chunk c;
-	struct verdict v;
-	enum run_state run_ended;
-	bool is_start;	/* in e->told: not an outcome but the start of c */
-};
 
 /* ---- outcomes: stored in rounds, told once durable ----
  *
@@ -235,6 +229,31 @@ static int still_running(struct engine *e, int64_t id)
 	return rc;
 }
 
+/* Records outcome o inside the caller's transaction: a Slurm chunk only while its attempt is
+ * RUNNING as its job (else o->dropped: another stau recorded it). Returns 0 or -1. */
+static int finish(struct engine *e, struct outcome *o, int64_t now)
+{
+	if (o->v.broken && mark_broken(e, o->c.job, o->v.broken, o->v.res.file_hash, now))
+		return -1;
+	if (!o->slurm_job)
+		return state_chunk_finish(e->st, o->c.id, &o->v.res, now, &o->run_ended)
+			       ? state_error(e)
+			       : 0;
+	int got = state_slurm_finish(e->st, o->c.id, o->c.attempt, o->slurm_job, &o->v.res, now,
+				     &o->run_ended);
+	o->dropped = got == 0;
+	return got < 0 ? state_error(e) : 0;
+}
+
+/* Outcome o (taken) has been stored, or dropped. */
+static void stored_or_dropped(struct engine *e, struct outcome *o)
+{
+	if (o->dropped)
+		outcome_release(o);
+	else
+		stored(e, o);
+}
+
 /* Stores outcome o (taken) in a transaction of its own. A chunk that another stau ended
  * meanwhile (stau cancel) is dropped with a warning. Returns 0 or -1. */
 static int store_one(struct engine *e, struct outcome *o)
@@ -244,9 +263,7 @@ static int store_one(struct engine *e, struct outcome *o)
 		outcome_release(o);
 		return state_error(e);
 	}
-	int rc = o->v.broken ? mark_broken(e, o->c.job, o->v.broken, now) : 0;
-	if (!rc && state_chunk_finish(e->st, o->c.id, &o->v.res, now, &o->run_ended))
-		rc = state_error(e);
+	int rc = finish(e, o, now);
 	if (rc) {
 		state_rollback(e->st);
 		int running = still_running(e, o->c.id);
@@ -262,7 +279,7 @@ static int store_one(struct engine *e, struct outcome *o)
 		outcome_release(o);
 		return state_error(e);
 	}
-	stored(e, o);
+	stored_or_dropped(e, o);
 	return 0;
 }
 
@@ -272,11 +289,16 @@ static int store_one(struct engine *e, struct outcome *o)
 static int store_pids(struct engine *e)
 {
 	for (size_t i = 0; i < e->npids; i++) {
-		int rc = state_chunk_set_child(e->st, e->pids[i].chunk, e->pids[i].pid);
+		const struct started_pid *sp = &e->pids[i];
+		int rc = sp->slurm_job ? state_chunk_set_slurm(e->st, sp->chunk, sp->attempt,
+							     sp->slurm_job, engine_now(e))
+				       : state_chunk_set_child(e->st, sp->chunk, sp->pid);
 		if (rc < 0)
 			return state_error(e);
-		if (rc == 0)
-			e->ex->ops->signal(e->ex->self, (uint64_t)e->pids[i].chunk, SIGTERM);
+		if (rc == 0 && sp->slurm_job && slurm_drop(e, sp->chunk, sp->slurm_job))
+			return -1;
+		if (rc == 0 && !sp->slurm_job)
+			e->ex->ops->signal(e->ex->self, (uint64_t)sp->chunk, SIGTERM);
 	}
 	return 0;
 }
@@ -324,7 +346,8 @@ static void running_end(struct engine *e, struct running *r)
 	e->slot[r->slot].busy = false;
 	free(r->log);
 	free(r->argv0);
-	r->log = r->argv0 = NULL;
+	free(r->ids_file);
+	r->log = r->argv0 = r->ids_file = NULL;
 }
 
 /* Chunk r->c could not start, because of why (taken): it fails, stored by the next round. */
@@ -345,6 +368,28 @@ static size_t free_slot(const struct engine *e)
 	return i;
 }
 
+/* Submits claimed chunk r (taken) of a Slurm job; one that cannot be submitted fails. */
+static int launch_slurm(struct engine *e, struct running *r)
+{
+	int64_t job_id;
+	char *why;
+	r->log = xasprintf("%s/%s", e->p->dir, r->c.log_path);
+	if (slurm_submit(e, r, &job_id, &why)) {
+		fail_unstarted(e, r, why);
+		return 0;
+	}
+	e->stats.started++;
+	set_due(e);
+	grow(&e->pids, &e->cappids, e->npids + 1, sizeof(*e->pids));
+	e->pids[e->npids++] = (struct started_pid){ r->c.id, 0, job_id, r->c.attempt };
+	grow(&e->subs, &e->capsubs, e->nsubs + 1, sizeof(*e->subs));
+	e->subs[e->nsubs++] = (struct submitted){ r->c.id, r->c.attempt, job_id };
+	started(e, &r->c);
+	running_end(e, r);
+	state_chunk_release(&r->c);
+	return 0;
+}
+
 /* Starts claimed chunk c (taken). A chunk that cannot start joins e->ended as failed. */
 static int launch(struct engine *e, struct state_chunk *c)
 {
@@ -361,6 +406,8 @@ static int launch(struct engine *e, struct state_chunk *c)
 		return 0;
 	}
 	r.job = project_job(e->p, c->job);
+	if (job_on_slurm(e, r.job))
+		return launch_slurm(e, &r);
 	struct strvec argv = { 0 }, env = { 0 };
 	char *shown = NULL, *why = NULL;
 	if (chunk_argv(e->p, r.job, &argv, &shown, &why) || chunk_write_ids(e, &r, &why)) {
@@ -378,9 +425,13 @@ static int launch(struct engine *e, struct state_chunk *c)
 				  .timeout_ms = r.job->timeout * 1000,
 				  .log_limit = r.job->log_limit ? r.job->log_limit
 								: e->p->sched.settings.log_limit };
+	struct exec_python py;
+	struct strvec keep = { 0 };
+	chunk_spec_file(e, &r, &spec, &py, &keep);
 	char err[512] = "";
 	pid_t pid = 0;
 	int rc = e->ex->ops->start(e->ex->self, &spec, (uint64_t)c->id, &pid, err, sizeof(err));
+	strvec_release(&keep);
 	strvec_release(&argv);
 	strvec_release(&env);
 	free(header);
@@ -392,19 +443,21 @@ static int launch(struct engine *e, struct state_chunk *c)
 	e->stats.started++;
 	set_due(e);
 	grow(&e->pids, &e->cappids, e->npids + 1, sizeof(*e->pids));
-	e->pids[e->npids++] = (struct started_pid){ c->id, pid };
+	e->pids[e->npids++] = (struct started_pid){ c->id, pid, 0, 0 };
 	grow(&e->children, &e->capchildren, e->nchildren + 1, sizeof(*e->children));
 	e->children[e->nchildren++] = r;
 	started(e, &r.c);
 	return 0;
 }
 
-/* A job type's max_parallel for claims (state_claim.job_limit; ctx is the engine). */
+/* A job type's max_parallel for claims (state_claim.job_limit; ctx is the engine). A tick
+ * that loaded only the jobs of the runs it saw open leaves the chunks of a run queued since
+ * (by another stau) to the next tick, which loads their jobs. */
 static int64_t job_limit(void *ctx, const char *type)
 {
 	struct engine *e = ctx;
 	const struct job *job = project_job(e->p, type);
-	return job ? job->max_parallel : 0;
+	return job ? job->max_parallel : e->p->partial ? -1 : 0;
 }
 
 /* The fallback of a round whose transaction failed: the outcomes one by one, which tells a
@@ -421,13 +474,23 @@ static int store_each(struct engine *e)
 	return rc;
 }
 
+/* Claimed chunk c goes to Slurm: say so in the claim's transaction, so that whoever finds it
+ * with its stau gone knows to look for its Slurm job. Returns 0 or -1. */
+static int mark_slurm(struct engine *e, const struct state_chunk *c, int64_t now)
+{
+	if (!job_on_slurm(e, project_job(e->p, c->job)))
+		return 0;
+	return state_chunk_set_slurm(e->st, c->id, c->attempt, 0, now) < 0 ? state_error(e) : 0;
+}
+
 /* One round: one transaction stores the outcomes in e->ended and the pids of the children
  * started since the last round, and claims chunks for the free slots (what the outcomes made
  * ready included); then the claimed chunks start. The commit is not synced (group commit):
  * the outcomes are told after a later sync. */
 static int record_and_claim(struct engine *e)
 {
-	size_t want = stopping(e) || e->nchildren >= e->nslots ? 0 : e->nslots - e->nchildren;
+	size_t busy = e->nchildren + e->nsubs;
+	size_t want = stopping(e) || busy >= e->nslots ? 0 : e->nslots - busy;
 	size_t nnext = 0;
 	if (!e->nended && !e->npids && !want)
 		return 0;
@@ -438,20 +501,15 @@ static int record_and_claim(struct engine *e)
 		return state_error(e);
 	}
 	int rc = store_pids(e);
-	for (size_t i = 0; !rc && i < e->nended; i++) {
-		struct outcome *o = &e->ended[i];
-		if (o->v.broken)
-			rc = mark_broken(e, o->c.job, o->v.broken, now);
-		if (!rc && state_chunk_finish(e->st, o->c.id, &o->v.res, now, &o->run_ended))
-			rc = state_error(e);
-	}
+	for (size_t i = 0; !rc && i < e->nended; i++)
+		rc = finish(e, &e->ended[i], now);
 	while (!rc && nnext < want) {
 		int got = state_claim_ready_chunk(e->st, &e->claim, now, &next[nnext]);
 		if (got < 0)
 			rc = state_error(e);
 		if (got != 1)
 			break;
-		nnext++;
+		rc = mark_slurm(e, &next[nnext++], now);
 	}
 	if (rc)
 		state_rollback(e->st);
@@ -465,7 +523,7 @@ static int record_and_claim(struct engine *e)
 	}
 	e->npids = 0;
 	for (size_t i = 0; i < e->nended; i++)
-		stored(e, &e->ended[i]);
+		stored_or_dropped(e, &e->ended[i]);
 	e->nended = 0;
 	for (size_t i = 0; i < nnext; i++)
 		if (rc || launch(e, &next[i]))
@@ -553,6 +611,11 @@ static int wait_child(struct engine *e)
 			timeout = ms > INT32_MAX ? INT32_MAX : (int)ms;
 		}
 	}
+	if (e->slurm_open || e->nsubs) { /* and in time to look at the Slurm chunks */
+		int64_t left = ms_until(e, e->slurm_due);
+		if (timeout < 0 || left < timeout)
+			timeout = (int)left;
+	}
 	if (e->due_ms) { /* wake up in time to catch up */
 		int64_t left = e->due_ms - monotonic_ms();
 		left = left > 0 ? left : 0;
@@ -579,6 +642,7 @@ static void engine_release(struct engine *e)
 		outcome_release(&e->told[i]);
 	free(e->told);
 	free(e->pids);
+	free(e->subs);
 	for (size_t i = 0; i < e->nslots; i++) {
 		if (e->slot[i].fd >= 0)
 			close(e->slot[i].fd);
@@ -602,13 +666,15 @@ static int run_loop(struct engine *e)
 {
 	bool killed = false;
 	for (;;) {
-		if (record_and_claim(e))
+		if (slurm_poll(e, false) || record_and_claim(e))
 			return -1;
 		if (stopping(e) && !killed) {
 			for (size_t i = 0; i < e->nchildren; i++)
 				e->ex->ops->signal(e->ex->self, (uint64_t)e->children[i].c.id,
 						   SIGTERM);
 			killed = true;
+			if (e->o->wait_run && slurm_stop(e))
+				return -1;
 		}
 		if (e->nended) /* chunks that could not start: stored by the next round */
 			continue;
@@ -651,6 +717,7 @@ int engine_run(struct state *st, const struct project *p, struct exec_runner *ex
 	for (size_t i = 0; i < e.nslots; i++)
 		e.slot[i] = (struct slot){ .fd = -1, .len = SIZE_MAX }; /* truncated at first use */
 	e.health = xcalloc(p->njobs + 1, sizeof(*e.health));
+	e.slurm = opts->slurm ? opts->slurm : exec_slurm_client();
 	int rc = state_defer_sync(st, true) ? state_error(&e) : run_loop(&e);
 	/* what was stored is told even after an error, once it is durable */
 	if (catch_up(&e, true) && !rc)

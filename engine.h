@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "exec.h"
+#include "exec_slurm.h"
 #include "project.h"
 #include "state.h"
 #include "workids.h"
@@ -73,6 +74,9 @@ struct engine_opts {
 	 * children get SIGTERM, and engine_run returns once they have ended and are recorded
 	 * (as killed by a signal, with their retry policy). NULL: never stop early. */
 	volatile sig_atomic_t *stop;
+	/* Slurm's commands for chunks of jobs with `executor: slurm` (exec_slurm.h); NULL: the
+	 * real sbatch, squeue and scancel */
+	const struct slurm_client *slurm;
 };
 
 /* What this process did. */

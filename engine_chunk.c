@@ -85,6 +85,53 @@ int chunk_argv(const struct project *p, const struct job *job, struct strvec *ar
 	return *why ? -1 : 0;
 }
 
+/* Whether chunks of job are forked from a Python runner (docs/design.md, "The Python
+ * runner"): main_func jobs on the local executor, unless python_fork is false. */
+static bool forks(const struct project *p, const struct job *job)
+{
+	if (!job->main_func || job->python_fork < 0 || job->executor == EXECUTOR_SLURM ||
+	    (job->executor != EXECUTOR_LOCAL && p->sched.settings.executor == EXECUTOR_SLURM))
+		return false;
+	return job->python_fork > 0 || p->sched.settings.python_fork;
+}
+
+/* Whether chunk r is forked from a Python runner; then *py describes it (see
+ * chunk_spec_file). */
+static bool chunk_python(struct engine *e, const struct running *r, struct exec_python *py,
+			 struct strvec *keep)
+{
+	const struct job *job = r->job;
+	char *hash;
+	if (!forks(e->p, job) ||
+	    engine_file_hash(e->st, e->p->dir, job->path, &hash, e->err, e->errlen))
+		return false; /* a file gone meanwhile: the one-shot runner says so in the log */
+	strvec_push(keep, hash);
+	size_t env0 = keep->n;
+	for (size_t i = 0; i < job->env.n; i++) {
+		char *v = kv_string(&job->env.v[i]);
+		strvec_push(keep, xasprintf("%s=%s", job->env.v[i].key, v));
+		free(v);
+	}
+	/* what every chunk of the job shares, there at import time as without the runner */
+	strvec_push(keep, xasprintf("STAU_JOB=%s", job->type));
+	strvec_push(keep, xasprintf("STAU_DIR=%s", e->p->dir));
+	*py = (struct exec_python){ .interpreter = python_of(e->p), .job_file = job->path,
+				    .main_func = job->main_func, .version = hash,
+				    .import_env = keep->v + env0, .ids = r->c.ids,
+				    .nids = r->c.nids, .ids_file = e->slot[r->slot].path,
+				    .kwargs_json = r->c.kwargs };
+	return true;
+}
+
+void chunk_spec_file(struct engine *e, const struct running *r, struct exec_spec *spec,
+		     struct exec_python *py, struct strvec *keep)
+{
+	if (chunk_python(e, r, py, keep))
+		spec->python = py;
+	else
+		spec->job_file = r->job->path;
+}
+
 /* ---- the IDs file ---- */
 
 /* The IDs file of slot i: .stau/work/PID-SLOT.ids, one per slot, kept open and rewritten in
@@ -158,7 +205,7 @@ void chunk_env(struct engine *e, const struct running *r, struct strvec *env)
 	char *csv = workids_format_csv(c->ids, c->nids);
 	env_add(env, "STAU_WORK_IDS", strlen(csv) <= WORK_IDS_ENV_MAX ? csv : "");
 	free(csv);
-	env_add(env, "STAU_WORK_IDS_FILE", e->slot[r->slot].path);
+	env_add(env, "STAU_WORK_IDS_FILE", r->ids_file ? r->ids_file : e->slot[r->slot].path);
 	env_add(env, "STAU_KWARGS", c->kwargs ? c->kwargs : "{}");
 	buf[0] = '\0';
 	if (c->scheduled_for != INT64_MIN)

@@ -27,6 +27,8 @@
 
 #define TAIL_LINES 20
 #define TAIL_BYTES 4096
+#define CHANGED_RETRIES 20 /* attempts run again because the file changed as they started, */
+#define CHANGED_AT_ONCE 5  /* the first ones at once, the others a second later */
 
 /* ---- the retry policy ---- */
 
@@ -65,7 +67,7 @@ int engine_file_hash(struct state *st, const char *dir, const char *path, char *
 		goto out;
 	}
 	rc = 1;
-	text = read_file(abs, &len);
+	text = read_regular_file(abs, &len, NULL);
 	if (!text) {
 		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
 		goto out;
@@ -176,6 +178,7 @@ void verdict_release(struct verdict *v)
 	free(v->message);
 	free(v->broken);
 	free((char *)v->res.tail);
+	free((char *)v->res.file_hash);
 }
 
 /* The last TAIL_LINES lines of a log file, or NULL. */
@@ -207,11 +210,30 @@ static char *log_tail(const char *path)
 	return buf;
 }
 
-static bool fatal_code(const struct job *job, int code)
+/* Whether the last line the one-shot Python runner wrote before log's trailer is its own
+ * "cannot import" or "has no function" (pyrunner.py's import_job): then its exit 3 is its
+ * own, not main_func's sys.exit(3). */
+static bool runner_could_not_load(const char *tail)
 {
+	const char *end = tail ? strstr(tail, "\n[exited with status 3]") : NULL;
+	if (!end)
+		return false;
+	const char *line = end;
+	while (line > tail && line[-1] != '\n')
+		line--;
+	if (strncmp(line, "stau runner: ", 13))
+		return false;
+	const char *bad = strstr(line, " has no function ");
+	return !strncmp(line + 13, "cannot import ", 14) || (bad && bad < end);
+}
+
+static bool fatal_code(const struct job *job, const struct exec_result *x, const char *tail)
+{
+	int code = x->exit_code;
+	/* the runner could not load the job: always fatal (docs/design.md, "The Python
+	 * runner"); main_func's own exit 3 is an ordinary failure */
 	if (job->main_func && code == 3)
-		return true; /* the runner could not load the job: always fatal (docs/design.md,
-			      * "The Python runner") */
+		return x->forked ? x->broken : runner_could_not_load(tail);
 	for (size_t i = 0; i < job->nfatal; i++)
 		if (job->fatal_exit_codes[i] == code)
 			return true;
@@ -223,6 +245,7 @@ static void judge_failure(struct engine *e, const struct running *r, const struc
 {
 	const struct state_chunk *c = &r->c;
 	char buf[32];
+	v->res.tail = log_tail(r->log);
 	if (x->exec_errno) {
 		v->why = xasprintf("cannot execute '%s': %s", r->argv0, strerror(x->exec_errno));
 		v->message = xstrdup(v->why);
@@ -232,7 +255,7 @@ static void judge_failure(struct engine *e, const struct running *r, const struc
 		v->message = xstrdup(v->why);
 	} else if (x->signal) {
 		v->why = xstrdup(proc_killed_by(x->signal, buf, sizeof(buf)));
-	} else if (fatal_code(r->job, x->exit_code)) {
+	} else if (fatal_code(r->job, x, v->res.tail)) {
 		bool runner = r->job->main_func && x->exit_code == 3;
 		v->why = xasprintf("exit %d", x->exit_code);
 		v->note = xasprintf("a fatal exit: job '%s' is broken until its file changes or "
@@ -254,7 +277,30 @@ static void judge_failure(struct engine *e, const struct running *r, const struc
 		if (v->res.retry_at)
 			v->outcome = ENGINE_RETRY;
 	}
-	v->res.tail = log_tail(r->log);
+}
+
+/* The job file was written while the chunk started: whatever it did, it may have run a
+ * half-written file, so it runs again: at once, and after CHANGED_AT_ONCE attempts a second
+ * later (an editor that keeps saving), up to CHANGED_RETRIES attempts. */
+static void judge_file_changed(struct engine *e, const struct running *r, struct verdict *v)
+{
+	free(v->why);
+	free(v->message);
+	free(v->note);
+	free(v->broken);
+	v->note = v->broken = NULL;
+	v->res.ok = false;
+	v->why = xasprintf("%s was written while the chunk started", r->job->path);
+	v->message = xasprintf("%s: it may have run a half-written file", v->why);
+	v->outcome = ENGINE_FAILED;
+	v->res.retry_at = 0;
+	if (r->c.attempt <= CHANGED_RETRIES) {
+		v->outcome = ENGINE_RETRY;
+		v->res.retry_at = engine_now(e) + (r->c.attempt > CHANGED_AT_ONCE);
+		v->note = xstrdup("it runs again");
+	}
+	if (!v->res.tail)
+		v->res.tail = log_tail(r->log);
 }
 
 void judge_child(struct engine *e, const struct running *r, const struct exec_result *x,
@@ -269,6 +315,9 @@ void judge_child(struct engine *e, const struct running *r, const struct exec_re
 	v->outcome = ENGINE_DONE;
 	if (!v->res.ok)
 		judge_failure(e, r, x, v);
+	if (x->file_changed)
+		judge_file_changed(e, r, v);
+	v->res.file_hash = x->file_hash[0] ? xstrdup(x->file_hash) : NULL;
 	v->res.message = v->message;
 }
 
@@ -282,15 +331,16 @@ void judge_unstarted(struct verdict *v, char *why)
 	v->res.message = v->message;
 }
 
-int mark_broken(struct engine *e, const char *type, const char *reason, int64_t now)
+int mark_broken(struct engine *e, const char *type, const char *reason, const char *ran,
+		int64_t now)
 {
 	const struct job *job = project_job(e->p, type);
-	char *hash;
-	int rc = job ? engine_file_hash(e->st, e->p->dir, job->path, &hash, e->err, e->errlen)
-		     : 1;
+	char *hash = NULL;
+	int rc = !job ? 1 : ran ? 0 : engine_file_hash(e->st, e->p->dir, job->path, &hash,
+							 e->err, e->errlen);
 	if (rc)
 		return rc < 0 ? -1 : 0; /* no file: nothing to mark, it cannot run anyway */
-	rc = state_job_set_broken(e->st, type, hash, reason, now);
+	rc = state_job_set_broken(e->st, type, ran ? ran : hash, reason, now);
 	free(hash);
 	if (rc)
 		return state_error(e);

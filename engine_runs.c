@@ -358,7 +358,8 @@ struct recovery {
 static struct exec_record record_of(const struct state_owned *c, const char *dir)
 {
 	return (struct exec_record){ .run = c->run, .chunk = c->id, .attempt = c->attempt,
-				     .dir = dir, .owner = c->owner, .child = c->child };
+				     .dir = dir, .owner = c->owner, .child = c->child,
+				     .slurm = c->slurm, .slurm_job = c->slurm_job };
 }
 
 static bool owner_alive(void *ctx, const struct state_owned *c)

@@ -33,10 +33,19 @@
  *     database. The child writes it directly; the wait loop looks at its size now and then
  *     and keeps it within log_limit (exec_log.c).
  *   - Every descriptor above 2 is closed in the child except the error pipe, so a job can
- *     never hold stau's database or its .stau/lock flock. */
+ *     never hold stau's database or its .stau/lock flock.
+ *   - A Python main_func chunk (exec_spec.python) is not started here but forked by a runner
+ *     that imported its module (exec_pyrun.c): it is a struct child like the others, with the
+ *     same log, timeout and signals to its group, but its exit comes on the runner's socket,
+ *     which the wait loop polls beside the signalfd, and the runner has already killed what
+ *     it left in its group (docs/design.md, "The Python runner").
+ *   - A chunk that executes its job file has the file hashed while nothing writes to it and
+ *     watched (inotify) through its first second, and ETXTBSY from execve is tried again
+ *     (exec_file.c; docs/design.md, "Edits during a run"). */
 #include "exec.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -47,9 +56,13 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "exec_file.h"
 #include "exec_log.h"
+#include "exec_pyrun.h"
+#include "exec_slurm.h"
 #include "proc.h"
 #include "util.h"
 
@@ -58,6 +71,9 @@
 #define LEFTOVER_GRACE_MS 2000	/* what a child left in its group: SIGTERM, then SIGKILL */
 #define GIVE_UP_MS 1000		/* after that SIGKILL, how long the group may take to end */
 #define LEFTOVER_LOOK_MS 20	/* how often a group with leftovers is looked at */
+#define START_WINDOW_MS 1000	/* a write to the job file this early changes what ran */
+#define TXTBSY_TRIES 400	/* execve failing with ETXTBSY (an editor has the file open */
+#define TXTBSY_PAUSE_NS 5000000	/* for writing): tried again this often */
 
 struct child {
 	uint64_t token;
@@ -69,6 +85,16 @@ struct child {
 	int64_t timeout_ms;
 	int64_t deadline_ms;	/* next action: SIGTERM (or SIGKILL when timed_out); 0 = none */
 	bool timed_out;
+	bool forked;		/* forked by a Python runner (exec_pyrun.h), not by us */
+	bool ended;		/* forked: its end was read (code, sig, lost): never signal it
+				 * again, its pid is free */
+	bool broken, lost;	/* forked: the import failed (no process); its runner died */
+	int code, sig;
+	int wd;			/* the watch on its job file while it starts, or -1 */
+	char *file;		/* its job file (exec_spec.job_file), or NULL */
+	struct exec_file seen;	/* what the file was at the start */
+	int64_t file_until_ms;	/* end of the start window; 0: done (or no file) */
+	bool file_changed;	/* written during the start window */
 };
 
 /* The process group of a child that has been reaped, while what the child left in it runs:
@@ -91,6 +117,8 @@ struct local_exec {
 	int sigfd;		/* signalfd for SIGCHLD */
 	sigset_t oldmask;	/* the mask before we blocked SIGCHLD, restored by destroy */
 	uint64_t reset;		/* the signals each child puts back to their defaults */
+	struct pyrun_pool *py;	/* the Python runners, or NULL before the first */
+	struct exec_watch *watch; /* job files of children that are starting, or NULL */
 };
 
 /* The earlier of two times, where 0 is none. */
@@ -113,6 +141,11 @@ static int write_all(int fd, const char *s, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+static void note(int fd, const char *text)
+{
+	write_all(fd, text, strlen(text));
 }
 
 static int open_log(const struct exec_spec *spec, char *err, size_t errlen)
@@ -189,15 +222,14 @@ static char *find_program(const char *argv0, char *const *env, const char *cwd, 
  * around vfork; the child sets each handler to the default before unblocking, so no handler
  * of stau ever runs on the shared memory. */
 
-static void __attribute__((noreturn)) child_fail(int errfd, int err, const char *what,
-						 const char *arg)
+/* What the child was doing when it failed: the parent writes the message (strerror and
+ * snprintf are not for a child that shares the parent's memory). */
+enum child_step { STEP_OUTPUT, STEP_CHDIR, STEP_EXEC };
+
+static void __attribute__((noreturn)) child_fail(int errfd, enum child_step step, int err)
 {
-	char buf[512];
-	int n = snprintf(buf, sizeof(buf), "stau: cannot %s '%s': %s\n", what, arg,
-			 strerror(err));
-	if (n > 0)
-		write_all(STDERR_FILENO, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-	write_all(errfd, (const char *)&err, sizeof(err));
+	int report[2] = { (int)step, err };
+	write_all(errfd, (const char *)report, sizeof(report));
 	_exit(127);
 }
 
@@ -222,27 +254,43 @@ static void __attribute__((noreturn)) run_child(const struct child_plan *cp)
 	int null = open("/dev/null", O_RDONLY);
 	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(cp->logfd, STDOUT_FILENO) < 0 ||
 	    dup2(cp->logfd, STDERR_FILENO) < 0)
-		child_fail(cp->errfd, errno, "set up the output of", spec->argv[0]);
+		child_fail(cp->errfd, STEP_OUTPUT, errno);
 	proc_child_close_fds(cp->errfd);
 	if (spec->cwd && chdir(spec->cwd))
-		child_fail(cp->errfd, errno, "change to directory", spec->cwd);
+		child_fail(cp->errfd, STEP_CHDIR, errno);
 	if (!cp->prog)
-		child_fail(cp->errfd, cp->prog_errno, "execute", spec->argv[0]);
-	execve(cp->prog, spec->argv, cp->env);
-	child_fail(cp->errfd, errno, "execute", spec->argv[0]);
+		child_fail(cp->errfd, STEP_EXEC, cp->prog_errno);
+	/* ETXTBSY: someone has the file open for writing (an editor saving it in place) */
+	for (int i = 0; execve(cp->prog, spec->argv, cp->env) && errno == ETXTBSY &&
+			i < TXTBSY_TRIES; i++)
+		nanosleep(&(struct timespec){ 0, TXTBSY_PAUSE_NS }, NULL);
+	child_fail(cp->errfd, STEP_EXEC, errno);
 }
 
 /* ---- the parent side ---- */
 
-/* The errno the child reported through the pipe, or 0 when it exec'd. */
-static int read_exec_errno(int fd)
+/* The errno the child reported through the pipe, or 0 when it exec'd; what failed goes to
+ * the log, where the job's own output would have gone. */
+static int read_exec_errno(int fd, int logfd, const struct exec_spec *spec)
 {
-	int e = 0;
+	int report[2] = { 0, 0 };
 	ssize_t r;
 	do
-		r = read(fd, &e, sizeof(e));
+		r = read(fd, report, sizeof(report));
 	while (r < 0 && errno == EINTR);
-	return r == (ssize_t)sizeof(e) ? e : 0;
+	if (r != (ssize_t)sizeof(report) || !report[1])
+		return 0;
+	static const char *const what[] = { "set up the output of", "change to directory",
+					    "execute" };
+	enum child_step step = report[0] >= STEP_OUTPUT && report[0] <= STEP_EXEC ? report[0]
+										: STEP_EXEC;
+	const char *arg = step == STEP_CHDIR ? spec->cwd : spec->argv[0];
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "stau: cannot %s '%s': %s\n", what[step], arg,
+			 strerror(report[1]));
+	if (n > 0)
+		write_all(logfd, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	return report[1];
 }
 
 static struct child *find_child(struct local_exec *x, uint64_t token)
@@ -253,6 +301,103 @@ static struct child *find_child(struct local_exec *x, uint64_t token)
 	return NULL;
 }
 
+/* ---- the job file while a chunk starts (docs/design.md, "Edits during a run") ---- */
+
+/* Takes what spec's job file is before the start into *seen (its hash while nothing writes
+ * to it), watching it for writes from now on: returns the watch (-1: none) and the path (a
+ * new string, or NULL when there is no file to look at). */
+static char *file_before_start(struct local_exec *x, const struct exec_spec *spec,
+			       struct exec_file *seen, int *wd)
+{
+	*wd = -1;
+	if (!spec->job_file)
+		return NULL;
+	char *path = spec->job_file[0] == '/' || !spec->cwd
+			     ? xstrdup(spec->job_file)
+			     : xasprintf("%s/%s", spec->cwd, spec->job_file);
+	if (!x->watch)
+		x->watch = exec_watch_new();
+	*wd = exec_watch_add(x->watch, path);
+	if (exec_file_read(path, seen)) {
+		exec_watch_remove(x->watch, *wd);
+		*wd = -1;
+		free(path);
+		return NULL; /* gone: execve says so */
+	}
+	return path;
+}
+
+/* The start window of c ends: a write seen meanwhile, or a status that changed, makes its
+ * file changed. */
+static void end_start_window(struct local_exec *x, struct child *c)
+{
+	if (!c->file_until_ms)
+		return;
+	c->file_changed |= exec_file_changed(c->file, &c->seen);
+	exec_watch_remove(x->watch, c->wd);
+	c->wd = -1;
+	c->file_until_ms = 0;
+}
+
+/* exec_watch_read's callback: job file wd was written. */
+static void file_written(void *ctx, int wd)
+{
+	struct local_exec *x = ctx;
+	for (size_t i = 0; i < x->n; i++)
+		if (x->v[i].file_until_ms && x->v[i].wd == wd)
+			x->v[i].file_changed = true;
+}
+
+/* Adds a child that started at t0 (monotonic ms). */
+static struct child *add_child(struct local_exec *x, const struct exec_spec *spec,
+			       uint64_t token, pid_t p, int logfd, int64_t t0)
+{
+	grow(&x->v, &x->cap, x->n + 1, sizeof(*x->v));
+	struct child *c = &x->v[x->n++];
+	*c = (struct child){ .token = token, .pid = p,
+			     .logfd = logfd, .log = { .limit = spec->log_limit, .seen_ms = t0 },
+			     .started_ms = t0, .timeout_ms = spec->timeout_ms,
+			     .deadline_ms = spec->timeout_ms > 0 ? t0 + spec->timeout_ms : 0,
+			     .wd = -1 };
+	if (spec->log_limit > 0)
+		x->watch_ms = earliest(x->watch_ms, t0 + EXEC_LOG_FIRST_MS);
+	return c;
+}
+
+/* Starts spec's Python chunk in a child that a runner forks (exec_pyrun.h); the first chunk
+ * of a module's version waits for its import. A module that cannot be imported, or that was
+ * written during every import tried, gives a child that has ended already (broken with exit
+ * 3, or file_changed; no process: pid 0). */
+static int start_forked(struct local_exec *x, const struct exec_spec *spec, int logfd,
+			uint64_t token, pid_t *pid, char *err, size_t errlen)
+{
+	if (!x->py)
+		x->py = pyrun_new();
+	int64_t t0 = monotonic_ms();
+	pid_t p = 0;
+	char ran[32] = "";
+	int rc = pyrun_chunk(x->py, spec, logfd, token, &p, ran, err, errlen);
+	if (rc < 0) {
+		close(logfd);
+		return -1;
+	}
+	struct child *c = add_child(x, spec, token, p, logfd, t0);
+	c->forked = true;
+	snprintf(c->seen.hash, sizeof(c->seen.hash), "%s", ran);
+	if (rc == 2)
+		note(logfd, "stau: the job file was written during each import of it; the chunk "
+			    "runs again\n");
+	if (rc > 0) { /* nothing runs: broken (exit 3), or the file kept changing */
+		c->ended = true;
+		c->broken = rc == 1;
+		c->file_changed = rc == 2;
+		c->code = rc == 1 ? 3 : 0;
+		c->deadline_ms = 0;
+	}
+	*pid = p;
+	return 0;
+}
+
 static int local_start(void *self, const struct exec_spec *spec, uint64_t token, pid_t *pid,
 		       char *err, size_t errlen)
 {
@@ -260,12 +405,17 @@ static int local_start(void *self, const struct exec_spec *spec, uint64_t token,
 	int logfd = open_log(spec, err, errlen);
 	if (logfd < 0)
 		return -1;
+	if (spec->python)
+		return start_forked(x, spec, logfd, token, pid, err, errlen);
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC)) {
 		snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno));
 		close(logfd);
 		return -1;
 	}
+	struct exec_file seen;
+	int wd;
+	char *file = file_before_start(x, spec, &seen, &wd);
 	struct child_plan cp = { .spec = spec, .env = proc_env_merge(spec->env_add), .logfd = logfd,
 				 .errfd = pfd[1], .parent = getpid(), .reset = x->reset };
 	cp.prog = find_program(spec->argv[0], cp.env, spec->cwd, &cp.prog_errno);
@@ -286,19 +436,21 @@ static int local_start(void *self, const struct exec_spec *spec, uint64_t token,
 			 strerror(fork_errno));
 		close(pfd[0]);
 		close(logfd);
+		exec_watch_remove(x->watch, wd);
+		free(file);
 		return -1;
 	}
 	setpgid(p, p); /* also here, so that kill(-p) works before the child ran */
-	int e = read_exec_errno(pfd[0]);
+	int e = read_exec_errno(pfd[0], logfd, spec);
 	close(pfd[0]);
-	grow(&x->v, &x->cap, x->n + 1, sizeof(*x->v));
-	struct child *c = &x->v[x->n++];
-	*c = (struct child){ .token = token, .pid = p,
-			     .logfd = logfd, .log = { .limit = spec->log_limit, .seen_ms = t0 },
-			     .exec_errno = e, .started_ms = t0, .timeout_ms = spec->timeout_ms,
-			     .deadline_ms = spec->timeout_ms > 0 ? t0 + spec->timeout_ms : 0 };
-	if (spec->log_limit > 0)
-		x->watch_ms = earliest(x->watch_ms, t0 + EXEC_LOG_FIRST_MS);
+	struct child *c = add_child(x, spec, token, p, logfd, t0);
+	c->exec_errno = e;
+	if (file) {
+		c->file = file;
+		c->seen = seen;
+		c->wd = wd;
+		c->file_until_ms = t0 + START_WINDOW_MS;
+	}
 	*pid = p;
 	return 0;
 }
@@ -320,10 +472,6 @@ static void write_trailer(const struct child *c, const struct exec_result *res)
 
 /* ---- what a child left in its process group ---- */
 
-static void note(int fd, const char *text)
-{
-	write_all(fd, text, strlen(text));
-}
 
 /* Child c has been reaped: the leader of its group is gone, and whatever it left in the group
  * is ended (docs/design.md, "Starting a chunk"): SIGTERM now (SIGKILL after a timeout, whose
@@ -333,7 +481,8 @@ static void note(int fd, const char *text)
  * now, for the outcome; it is cut to its limit once nothing of the group writes to it. */
 static void end_group(struct local_exec *x, struct child *c, const struct exec_result *res)
 {
-	bool left = kill(-c->pid, c->timed_out ? SIGKILL : SIGTERM) == 0;
+	/* a forked chunk's runner has killed what it left (its pid may be free by now) */
+	bool left = !c->forked && kill(-c->pid, c->timed_out ? SIGKILL : SIGTERM) == 0;
 	if (!left)
 		exec_log_cut(&c->log, c->logfd);
 	else if (!c->timed_out)
@@ -394,20 +543,40 @@ static int64_t watch(struct local_exec *x, int64_t now)
 	return next;
 }
 
+/* The wait status of child c, as waitpid gives it: 1 (*status), 0 (it runs), -1 (not ours).
+ * A forked child's end was read from its runner (read_runners). */
+static int wait_status(struct child *c, int *status)
+{
+	if (c->forked) {
+		if (!c->ended)
+			return 0;
+		*status = c->lost ? SIGKILL : c->sig ? c->sig & 0x7f : (c->code & 0xff) << 8;
+		if (c->lost)
+			note(c->logfd, "[stau: its Python runner ended, and the chunk with it]\n");
+		return 1;
+	}
+	pid_t r;
+	do
+		r = waitpid(c->pid, status, WNOHANG);
+	while (r < 0 && errno == EINTR);
+	return r > 0 ? 1 : r;
+}
+
 /* Reaps child i when it has ended: fills res, removes it. Returns 1, 0 (still running). */
 static int reap(struct local_exec *x, size_t i, struct exec_result *res, uint64_t *token)
 {
 	struct child *c = &x->v[i];
-	int status;
-	pid_t r;
-	do
-		r = waitpid(c->pid, &status, WNOHANG);
-	while (r < 0 && errno == EINTR);
+	int status = 0;
+	int r = wait_status(c, &status);
 	if (r == 0)
 		return 0;
+	end_start_window(x, c);
 	*res = (struct exec_result){ .timed_out = c->timed_out, .exec_errno = c->exec_errno,
 				     .duration_ms = monotonic_ms() - c->started_ms,
-				     .exit_code = -1 };
+				     .exit_code = -1, .forked = c->forked, .broken = c->broken,
+				     .file_changed = c->file_changed };
+	snprintf(res->file_hash, sizeof(res->file_hash), "%s", c->seen.hash);
+	free(c->file);
 	if (r < 0)
 		res->exit_code = 127; /* not our child any more: cannot happen, but never hang */
 	else if (WIFEXITED(status))
@@ -439,13 +608,15 @@ static int64_t enforce_deadlines(struct local_exec *x, int64_t now)
 	int64_t next = 0;
 	for (size_t i = 0; i < x->n; i++) {
 		struct child *c = &x->v[i];
-		if (c->deadline_ms && c->deadline_ms <= now) {
+		if (c->deadline_ms && c->deadline_ms <= now && !c->ended) {
 			kill(-c->pid, c->timed_out ? SIGKILL : SIGTERM);
 			c->deadline_ms = c->timed_out ? 0 : now + kill_grace_ms();
 			c->timed_out = true;
 		}
-		if (c->deadline_ms && (!next || c->deadline_ms < next))
-			next = c->deadline_ms;
+		if (c->file_until_ms && c->file_until_ms <= now)
+			end_start_window(x, c);
+		next = earliest(next, c->deadline_ms);
+		next = earliest(next, c->file_until_ms);
 	}
 	return next;
 }
@@ -458,12 +629,38 @@ static void drain_signals(struct local_exec *x)
 		;
 }
 
-/* Waits for SIGCHLD; returns 1 when a signal handler interrupted the wait (the caller may
- * have been asked to stop), else 0. */
+/* A wait in milliseconds as poll() takes it: a timeout of weeks does not overflow an int. */
+static int poll_ms(int64_t ms)
+{
+	return ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* Reads what the Python runners say: the chunks of theirs that ended. */
+static void read_runners(struct local_exec *x)
+{
+	struct pyrun_exit e;
+	while (x->py && pyrun_next_exit(x->py, &e) == 1) {
+		struct child *c = find_child(x, e.token);
+		if (!c || !c->forked || c->ended)
+			continue;
+		c->ended = true;
+		c->code = e.exit_code;
+		c->sig = e.signal;
+		c->lost = e.lost;
+		c->deadline_ms = 0;
+	}
+}
+
+#define POLL_RUNNERS 64 /* Python runners watched at once (one per job and version) */
+
+/* Waits for SIGCHLD or a Python runner's report; returns 1 when a signal handler
+ * interrupted the wait (the caller may have been asked to stop), else 0. */
 static int poll_children(struct local_exec *x, int timeout)
 {
-	struct pollfd p = { .fd = x->sigfd, .events = POLLIN };
-	return poll(&p, 1, timeout) < 0 && errno == EINTR;
+	struct pollfd p[2 + POLL_RUNNERS] = { { .fd = x->sigfd, .events = POLLIN },
+					      { .fd = exec_watch_fd(x->watch), .events = POLLIN } };
+	size_t n = 2 + (x->py ? pyrun_pollfds(x->py, p + 2, POLL_RUNNERS) : 0);
+	return poll(p, n, timeout) < 0 && errno == EINTR;
 }
 
 static int local_wait(void *self, int timeout_ms, uint64_t *token, struct exec_result *res)
@@ -474,6 +671,8 @@ static int local_wait(void *self, int timeout_ms, uint64_t *token, struct exec_r
 	int64_t end = timeout_ms < 0 ? 0 : monotonic_ms() + timeout_ms;
 	for (;;) {
 		drain_signals(x);
+		exec_watch_read(x->watch, file_written, x);
+		read_runners(x);
 		for (size_t i = 0; i < x->n; i++)
 			if (reap(x, i, res, token))
 				return 1;
@@ -482,8 +681,7 @@ static int local_wait(void *self, int timeout_ms, uint64_t *token, struct exec_r
 		if (end && now >= end)
 			return 0;
 		int64_t limit = earliest(end, next);
-		int wait = limit ? (int)(limit - now) : -1;
-		if (poll_children(x, wait))
+		if (poll_children(x, limit ? poll_ms(limit - now) : -1))
 			return 0;
 	}
 }
@@ -495,7 +693,7 @@ static int local_signal(void *self, uint64_t token, int sig)
 		errno = ESRCH;
 		return -1;
 	}
-	return kill(-c->pid, sig);
+	return c->ended ? 0 : kill(-c->pid, sig); /* ended: reaped with its outcome next */
 }
 
 static size_t local_running(void *self)
@@ -515,7 +713,7 @@ static void end_leftovers(struct local_exec *x, int64_t kill_by)
 		x->watch_ms = now;
 		int64_t next = watch(x, now);
 		if (next > now)
-			poll_children(x, (int)(next - now));
+			poll_children(x, poll_ms(next - now));
 		drain_signals(x);
 	}
 }
@@ -528,7 +726,7 @@ static void local_destroy(void *self)
 	struct exec_result res;
 	uint64_t token;
 	for (size_t i = 0; i < x->n; i++) {
-		kill(-x->v[i].pid, SIGTERM);
+		local_signal(x, x->v[i].token, SIGTERM);
 		x->v[i].timed_out = false;
 		x->v[i].deadline_ms = 0;
 	}
@@ -540,10 +738,12 @@ static void local_destroy(void *self)
 		local_wait(x, (int)left, &token, &res);
 	}
 	for (size_t i = 0; i < x->n; i++)
-		kill(-x->v[i].pid, SIGKILL);
+		local_signal(x, x->v[i].token, SIGKILL);
 	while (x->n)
 		local_wait(x, -1, &token, &res);
 	end_leftovers(x, end);
+	pyrun_free(x->py);
+	exec_watch_free(x->watch);
 	close(x->sigfd);
 	sigprocmask(SIG_SETMASK, &x->oldmask, NULL);
 	free(x->v);
@@ -553,9 +753,22 @@ static void local_destroy(void *self)
 
 /* ---- chunks that another stau process started ---- */
 
+/* A chunk that went to Slurm (r->slurm) does not need its submitter once Slurm has its job:
+ * its outcome is read from its status file by any stau (exec_slurm.h). */
 static bool local_owner_alive(void *self, const struct exec_record *r)
 {
+	if (r->slurm && r->slurm_job)
+		return true;
 	return proc_alive(&r->owner);
+}
+
+/* Whether pid is a Python runner that r's owner started (exec_pyrun.h), whose chunks are its
+ * children: the owner's child, in a process group of its own. */
+static bool runner_of_owner(pid_t pid, const struct exec_record *r)
+{
+	pid_t ppid, pgrp;
+	return pid > 1 && !proc_parent_group(pid, &ppid, &pgrp) && ppid == r->owner.pid &&
+	       pgrp == pid;
 }
 
 /* Whether r's recorded child still is the process its owner started for it: the owner's
@@ -566,12 +779,14 @@ static bool child_is_chunks(const struct exec_record *r)
 	pid_t ppid, pgrp;
 	struct proc_chunk_env want = { .chunk = r->chunk };
 	return r->child > 0 && !proc_parent_group(r->child, &ppid, &pgrp) &&
-	       ppid == r->owner.pid && pgrp == r->child &&
+	       (ppid == r->owner.pid || runner_of_owner(ppid, r)) && pgrp == r->child &&
 	       proc_env_names(r->child, &want) != PROC_ENV_OTHER;
 }
 
 static enum exec_signal local_signal_recorded(void *self, const struct exec_record *r, int sig)
 {
+	if (r->slurm)
+		return exec_slurm_signal_recorded(r, sig);
 	if (!proc_alive(&r->owner))
 		return EXEC_OWNER_LOST;
 	if (r->child <= 0)
@@ -591,8 +806,14 @@ static enum exec_signal local_signal_recorded(void *self, const struct exec_reco
  * environment alone finds them. */
 static void local_kill_lost(void *self, const struct exec_record *r)
 {
+	if (r->slurm) {
+		exec_slurm_kill_lost(r);
+		return;
+	}
+	char owner[64];
+	snprintf(owner, sizeof(owner), "%ld:%lld", (long)r->owner.pid, (long long)r->owner.start);
 	struct proc_chunk_env chunk = { .run = r->run, .chunk = r->chunk, .attempt = r->attempt,
-					.dir = r->dir };
+					.dir = r->dir, .runner_of = owner };
 	proc_kill_leftovers(r->child > 0 ? r->child : 0, &chunk);
 }
 

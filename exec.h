@@ -18,6 +18,23 @@
 
 #include "proc.h"
 
+/* A Python chunk of a main_func job that a runner forks (docs/design.md, "The Python
+ * runner"): exec_pyrun.h. argv is then only shown, never executed. */
+struct exec_python {
+	const char *interpreter; /* a path, or a name searched in PATH */
+	const char *job_file;	/* the module's file, relative to the spec's cwd */
+	const char *main_func;
+	const char *version;	/* the file's content hash as stau checked it: a runner serves
+				 * one version, and one is used only when the file it imported
+				 * still has this hash */
+	char *const *import_env; /* "NAME=value" for the runner (the job's env:, which must be
+				  * there at import time); NULL-terminated, or NULL */
+	const int64_t *ids;	/* the chunk's work IDs */
+	size_t nids;
+	const char *ids_file;	/* the same IDs, one per line */
+	const char *kwargs_json; /* a JSON object, or NULL */
+};
+
 struct exec_spec {
 	char *const *argv;	/* argv[0] is a path (with a '/') or a name searched in $PATH */
 	char *const *env_add;	/* "NAME=value" strings added to, and overriding, the environment
@@ -27,6 +44,12 @@ struct exec_spec {
 	const char *log_header; /* written as the log's first lines, may be NULL */
 	int64_t timeout_ms;	/* 0 = none; else SIGTERM to the group, SIGKILL 10 s later */
 	int64_t log_limit;	/* bytes the log may hold (exec_log.h); 0 = no limit */
+	const struct exec_python *python; /* non-NULL: fork the chunk from a runner that
+					   * imported the module, env_add in its os.environ */
+	const char *job_file;	/* the job's file (absolute, or relative to cwd), or NULL: its
+				 * content hash is taken while nothing writes to it, right
+				 * before the start, and a write to it in the chunk's first
+				 * second is reported (file_changed) */
 };
 
 struct exec_result {
@@ -36,6 +59,13 @@ struct exec_result {
 	int exec_errno;	   /* the child could not be started (execve failed): its errno; then
 			    * exit_code is 127 and the log says why */
 	int64_t duration_ms;
+	bool forked;	   /* forked from a Python runner (exec_spec.python) */
+	bool broken;	   /* the runner could not import the module (its import's output is
+			    * in the log): exit_code is 3, no chunk process ran */
+	bool file_changed; /* job_file was written while the chunk started (its first second,
+			    * in which a script's interpreter reads it): what ran is unknown */
+	char file_hash[32]; /* the content hash of job_file (or of the module the runner
+			     * imported) when the chunk started, or "" */
 };
 
 /* A chunk that some stau process started, as the state records it: what an executor needs
@@ -49,6 +79,9 @@ struct exec_record {
 	const char *dir;	/* the project directory: its STAU_DIR */
 	struct proc_id owner;	/* the stau process that started it and records its end */
 	pid_t child;		/* the leader of its process group; 0: not recorded yet */
+	bool slurm;		/* it went to Slurm (exec_slurm.h): the record operations
+				 * act on its Slurm job, not on processes */
+	int64_t slurm_job;	/* its Slurm job id; 0: not recorded yet */
 };
 
 /* What signal_recorded did. */
@@ -97,14 +130,15 @@ struct exec_ops {
 	bool (*owner_alive)(void *self, const struct exec_record *r);
 	/* stau cancel: sends sig to r's processes, only when sure that they still are r's.
 	 * Locally: r's owner must be alive with its recorded start time, and r's child must
-	 * still be the owner's child, lead its own process group and not name another chunk in
-	 * its environment; then its process group gets sig. */
+	 * still be the owner's child (or a child of a Python runner of the owner's), lead its
+	 * own process group and not name another chunk in its environment; then its process
+	 * group gets sig. */
 	enum exec_signal (*signal_recorded)(void *self, const struct exec_record *r, int sig);
 	/* Recovery of r, whose owner died (state_recover_orphans): kills whatever r left
 	 * running, what left its process group on purpose (setsid) included. Locally:
 	 * proc_kill_leftovers: the processes of the group r->child (when it was recorded) that
-	 * name r in their environment, and every process whose environment names r and
-	 * r->dir. */
+	 * name r in their environment, every process whose environment names r and r->dir,
+	 * and every process forked by a Python runner of r's owner (PROC_RUNNER_OF). */
 	void (*kill_lost)(void *self, const struct exec_record *r);
 };
 

@@ -37,28 +37,15 @@ static bool blank(const char *line, size_t len)
 	return true;
 }
 
-/* line[0..len) with control characters (C0, DEL, and C1 in UTF-8) as \xHH, blanks at both
- * ends removed. */
+/* line[0..len), blanks at both ends removed, escaped as every text from a job is. */
 static char *escaped(const char *line, size_t len)
 {
-	struct strbuf sb = STRBUF_INIT;
 	while (len && (*line == ' ' || *line == '\t'))
 		line++, len--;
 	while (len && (line[len - 1] == ' ' || line[len - 1] == '\t' || line[len - 1] == '\r'))
 		len--;
-	sb_adds(&sb, "");
-	for (size_t i = 0; i < len; i++) {
-		unsigned char b = (unsigned char)line[i];
-		bool c1 = b == 0xc2 && i + 1 < len && (unsigned char)line[i + 1] >= 0x80 &&
-			  (unsigned char)line[i + 1] <= 0x9f;
-		if (c1) {
-			sb_addf(&sb, "\\xc2\\x%02x", (unsigned char)line[++i]);
-		} else if (b < 0x20 || b == 0x7f) {
-			sb_addf(&sb, "\\x%02x", b);
-		} else {
-			sb_addc(&sb, (char)b);
-		}
-	}
+	struct strbuf sb = STRBUF_INIT;
+	sb_add_escaped(&sb, line, len, false);
 	return sb_detach(&sb);
 }
 
@@ -87,37 +74,57 @@ char *failtext_last_line(const char *tail)
 
 /* ---- the canceled dependents ---- */
 
-static bool depends_on_marked(const struct state_chunk *c, const int64_t *marked, size_t nmarked)
+/* A chunk id and its position in the run's array, sorted by id to find a dependency fast. */
+struct chunk_pos {
+	int64_t id;
+	size_t i;
+};
+
+static int by_id(const void *a, const void *b)
 {
-	for (size_t k = 0; k < c->ndeps; k++)
-		for (size_t m = 0; m < nmarked; m++)
-			if (c->deps[k] == marked[m])
-				return true;
+	int64_t x = ((const struct chunk_pos *)a)->id, y = ((const struct chunk_pos *)b)->id;
+	return (x > y) - (x < y);
+}
+
+/* Whether chunk c depends on the failed chunk or on one marked as its dependent. */
+static bool depends_on_marked(const struct state_chunk *c, int64_t failed,
+			      const struct chunk_pos *pos, size_t n, const bool *in)
+{
+	for (size_t k = 0; k < c->ndeps; k++) {
+		if (c->deps[k] == failed)
+			return true;
+		struct chunk_pos key = { .id = c->deps[k] };
+		const struct chunk_pos *p = bsearch(&key, pos, n, sizeof(*pos), by_id);
+		if (p && in[p->i])
+			return true;
+	}
 	return false;
 }
 
 size_t failtext_canceled(const struct state_chunk *cs, size_t n, int64_t failed, size_t *out)
 {
-	/* the failed chunk and its dependents so far, grown until nothing is added: plan order
-	 * puts dependencies first, so one pass usually does, but nothing here relies on it */
-	int64_t *marked = xmalloc((n + 1) * sizeof(*marked));
+	/* the failed chunk's dependents, grown until nothing is added: plan order puts
+	 * dependencies first, so one pass usually does, but nothing here relies on it */
+	struct chunk_pos *pos = xmalloc((n ? n : 1) * sizeof(*pos));
 	bool *in = xcalloc(n ? n : 1, sizeof(*in));
-	size_t nmarked = 0, nout = 0;
-	marked[nmarked++] = failed;
+	for (size_t i = 0; i < n; i++)
+		pos[i] = (struct chunk_pos){ cs[i].id, i };
+	qsort(pos, n, sizeof(*pos), by_id);
 	for (bool grew = true; grew;) {
 		grew = false;
 		for (size_t i = 0; i < n; i++) {
-			if (in[i] || cs[i].id == failed || !depends_on_marked(&cs[i], marked, nmarked))
+			if (in[i] || cs[i].id == failed ||
+			    !depends_on_marked(&cs[i], failed, pos, n, in))
 				continue;
 			in[i] = grew = true;
-			marked[nmarked++] = cs[i].id;
 		}
 	}
+	size_t nout = 0;
 	for (size_t i = 0; i < n; i++)
 		if (in[i] && cs[i].state == CHUNK_CANCELED)
 			out[nout++] = i;
 	free(in);
-	free(marked);
+	free(pos);
 	return nout;
 }
 

@@ -161,7 +161,8 @@ static pid_t lost_owner(const struct health *h, int64_t run, const char *job)
 {
 	for (size_t i = 0; i < h->nrunning; i++) {
 		const struct state_running *c = &h->running[i];
-		if (c->run == run && (!job || !strcmp(job, c->job)) && !proc_alive(&c->owner))
+		if (c->run == run && (!job || !strcmp(job, c->job)) && !c->on_slurm &&
+		    !proc_alive(&c->owner))
 			return c->owner.pid > 0 ? c->owner.pid : -1;
 	}
 	return 0;

@@ -10,9 +10,13 @@ int msg_verbosity = 0;
 
 static void vsay(const char *fmt, va_list ap)
 {
-	struct strbuf sb = STRBUF_INIT;
+	struct strbuf text = STRBUF_INIT, sb = STRBUF_INIT;
+	sb_vaddf(&text, fmt, ap);
+	/* messages quote job names, headers and file names: nothing in them reaches the
+	 * terminal as a control sequence */
 	sb_adds(&sb, "stau: ");
-	sb_vaddf(&sb, fmt, ap);
+	sb_add_escaped(&sb, text.buf, text.len, true);
+	sb_release(&text);
 	sb_addc(&sb, '\n');
 	fputs(sb.buf, stderr); /* one write, so concurrent stau processes do not interleave */
 	sb_release(&sb);
@@ -94,7 +98,10 @@ void diags_print(const struct diags *d, FILE *f)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		char *s = diag_format(&d->v[i]);
-		fprintf(f, "stau: %s\n", s);
+		struct strbuf sb = STRBUF_INIT;
+		sb_add_escaped(&sb, s, strlen(s), true);
+		fprintf(f, "stau: %s\n", sb.buf);
+		sb_release(&sb);
 		free(s);
 	}
 }

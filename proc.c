@@ -168,10 +168,27 @@ static bool in_group(pid_t pid, pid_t group)
 	return !proc_parent_group(pid, &ppid, &pgrp) && pgrp == group;
 }
 
+/* Whether pid's environment (as exec gave it) has PROC_RUNNER_OF=runner_of. */
+static bool forked_by_runner(pid_t pid, const char *runner_of)
+{
+	char path[64];
+	size_t len;
+	snprintf(path, sizeof(path), "/proc/%ld/environ", (long)pid);
+	char *env = read_file(path, &len);
+	if (!env)
+		return false;
+	const char *have = env_lookup(env, len, PROC_RUNNER_OF);
+	bool yes = have && !strcmp(have, runner_of);
+	free(env);
+	return yes;
+}
+
 /* Whether pid is one of the lost chunk's processes: in its group and naming its attempt, or
  * anywhere and naming its attempt in this project (a process that left the group). */
 static bool lost_chunks(pid_t pid, pid_t group, const struct proc_chunk_env *chunk)
 {
+	if (chunk->runner_of && forked_by_runner(pid, chunk->runner_of))
+		return true;
 	struct proc_chunk_env in_group_env = *chunk;
 	in_group_env.dir = NULL;
 	if (group > 0 && in_group(pid, group))

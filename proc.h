@@ -53,7 +53,15 @@ struct proc_chunk_env {
 	int64_t run, chunk;
 	int attempt;
 	const char *dir;
+	const char *runner_of;	/* proc_kill_leftovers: the value of PROC_RUNNER_OF that the
+				 * Python runners of the chunk's owner had, or NULL */
 };
+
+/* The variable in the environment of a Python runner (exec_pyrun.h) naming the stau process
+ * that started it as "PID:START" (struct proc_id): a chunk forked from the runner, and what
+ * that chunk forks without executing a program, keep the runner's environment as the kernel
+ * shows it (/proc/PID/environ), whatever os.environ says. */
+#define PROC_RUNNER_OF "STAU_RUNNER_OF"
 
 enum proc_env_match {
 	PROC_ENV_UNKNOWN = -1, /* it cannot be read (gone, another user's), or lacks a variable */
@@ -73,8 +81,10 @@ enum proc_env_match proc_env_names(pid_t pid, const struct proc_chunk_env *want)
  * chunk->dir is not looked at); and, when chunk->dir is set, every process of this user
  * anywhere whose environment names all four, so that what left the group (setsid) is killed
  * too. With group 0 (the leader's pid was never recorded) only the latter, and chunk->dir
- * must be set. A process whose environment names another attempt (a retry that started
- * meanwhile) is never hit, nor is the calling process. Returns the number of processes
+ * must be set. With chunk->runner_of, also every process of this user whose environment has
+ * PROC_RUNNER_OF with that value: what the owner's Python runners forked (the owner is dead,
+ * so all of it is lost). A process whose environment names another attempt (a retry that
+ * started meanwhile) is never hit, nor is the calling process. Returns the number of processes
  * killed. */
 size_t proc_kill_leftovers(pid_t group, const struct proc_chunk_env *chunk);
 

@@ -13,14 +13,7 @@
  * A missing schedule.yaml is an empty schedule: `stau run` works in a project without one.
  * project_git_commit names the commit the project's files are at, which each run records.
  *
- * Parsing every header each minute is most of what a tick with nothing due would cost
- * (docs/design.md, "Scheduling"), so project_fingerprint sums up, from readdir and stat alone, everything a load reads:
- * each name in jobs/ with its size, mtime (ns), inode, mode and owner, the same of
- * schedule.yaml, and who runs stau (the permission checks depend on it). A caller that
- * remembers the fingerprint of its last full load knows, when it is unchanged, that every
- * file is the version it already loaded and reported, and may load the schedule alone
- * (project_load_schedule) to find out whether anything is due. A changed size, mtime or
- * inode means a new version, so a broken file is still reported once per version (docs/design.md, "Faults"). */
+ * A tick with nothing to do reads none of this: tickcache.h says how it knows. */
 #include "project.h"
 
 #include <dirent.h>
@@ -358,15 +351,16 @@ static void load_schedule(struct project *p)
 	struct stat st;
 	char *why;
 	p->sched_ok = true;
-	if (stat(path, &st) && errno == ENOENT) {
+	size_t len = 0;
+	char *text = read_regular_file(path, &len, &st);
+	if (!text && errno == ENOENT) {
 		config_parse_schedule("schedule.yaml", "", 0, &p->sched, &p->diags);
 		free(path);
 		return;
 	}
-	size_t len = 0;
-	char *text = read_file(path, &len);
 	if (!text) {
-		diag_add(&p->diags, "schedule.yaml", 0, 0, NULL, "cannot read: %s", strerror(errno));
+		diag_add(&p->diags, "schedule.yaml", 0, 0, NULL, "cannot read: %s",
+			 errno == EINVAL ? "not a regular file" : strerror(errno));
 		p->sched_ok = false;
 		config_parse_schedule("schedule.yaml", "", 0, &p->sched, &p->diags);
 	} else if ((why = writable_reason(&st, "schedule.yaml"))) {
@@ -380,77 +374,6 @@ static void load_schedule(struct project *p)
 	}
 	free(text);
 	free(path);
-}
-
-static uint64_t fp_add(uint64_t h, const void *data, size_t n)
-{
-	const unsigned char *b = data;
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-/* flags AT_SYMLINK_NOFOLLOW: a link's own stat, so that a link out of jobs/ is never
- * followed; its target's changes do not matter, as it is refused. */
-static uint64_t fp_add_stat(uint64_t h, int dir_fd, const char *path, int flags)
-{
-	struct stat st;
-	int64_t v[7] = { -1, 0, 0, 0, 0, 0, 0 };
-	if (!fstatat(dir_fd, path, &st, flags)) {
-		v[0] = (int64_t)st.st_size;
-		v[1] = (int64_t)st.st_mtim.tv_sec;
-		v[2] = (int64_t)st.st_mtim.tv_nsec;
-		v[3] = (int64_t)st.st_ino;
-		v[4] = (int64_t)st.st_mode;
-		v[5] = (int64_t)st.st_uid;
-		v[6] = (int64_t)st.st_ctim.tv_nsec;
-	}
-	return fp_add(h, v, sizeof(v));
-}
-
-/* Only the mode and owner of a directory: its safety depends on them, while its mtime moves
- * whenever a job writes a file beside schedule.yaml. */
-static uint64_t fp_add_dir(uint64_t h, const char *path)
-{
-	struct stat st;
-	int64_t v[2] = { -1, -1 };
-	if (!stat(path, &st)) {
-		v[0] = (int64_t)st.st_mode;
-		v[1] = (int64_t)st.st_uid;
-	}
-	return fp_add(h, v, sizeof(v));
-}
-
-char *project_fingerprint(const char *dir)
-{
-	uint64_t h = 14695981039346656037ULL;
-	uid_t me = geteuid();
-	h = fp_add(h, &me, sizeof(me));
-	h = fp_add_dir(h, dir);
-	char *path = xasprintf("%s/schedule.yaml", dir);
-	h = fp_add_stat(h, AT_FDCWD, path, 0);
-	free(path);
-	char *jobs_dir = xasprintf("%s/jobs", dir);
-	char *jobs_real = realpath(jobs_dir, NULL);
-	size_t n = 0;
-	char **names = jobs_real ? list_dir(jobs_real, &n) : NULL;
-	h = fp_add(h, jobs_real ? jobs_real : "", jobs_real ? strlen(jobs_real) + 1 : 0);
-	h = fp_add(h, &n, sizeof(n));
-	h = fp_add_dir(h, jobs_dir);
-	int dir_fd = jobs_real ? open(jobs_real, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	for (size_t i = 0; i < n; i++) {
-		h = fp_add(h, names[i], strlen(names[i]) + 1);
-		h = fp_add_stat(h, dir_fd, names[i], AT_SYMLINK_NOFOLLOW);
-		free(names[i]);
-	}
-	if (dir_fd >= 0)
-		close(dir_fd);
-	free(names);
-	free(jobs_real);
-	free(jobs_dir);
-	return xasprintf("%016llx", (unsigned long long)h);
 }
 
 /* Whether tracked files of the git work tree at dir differ from HEAD (as `git describe
@@ -507,6 +430,144 @@ int project_load(const char *dir, struct project *p)
 	graph_build(&p->graph, p->jobs, p->njobs, &p->diags);
 	if (!p->unusable) /* else every entry would name an unknown job */
 		schedcheck_entries(&p->sched, &p->graph, &p->diags);
+	return p->diags.n ? -1 : 0;
+}
+
+/* ---- loading what a tick needs ---- */
+
+/* The names in jobs/, found by job type through a hash table: a tick that needs a few jobs
+ * of 10,000 must not sort or copy 10,000 names one by one. The names are kept one after the
+ * other in one buffer. */
+struct needed {
+	struct project *p;
+	size_t cap;
+	int jobs_fd;
+	const char *jobs_real;
+	struct strbuf names;	/* every name, each ended by its NUL */
+	size_t *slot;		/* per hash slot: offset of its name + 1, 0 when empty */
+	bool *loaded;		/* per hash slot */
+	size_t mask;
+};
+
+/* The length of the job type of name (config_job_type_of: the name without its last
+ * extension). */
+static size_t type_len(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	return dot && dot != name ? (size_t)(dot - name) : strlen(name);
+}
+
+static size_t type_hash(const char *s, size_t n)
+{
+	return (size_t)hash_fnv1a(HASH_FNV1A_INIT, s, n);
+}
+
+static void index_names(struct needed *nd, size_t n)
+{
+	size_t size = 16;
+	while (size < 2 * n)
+		size *= 2;
+	nd->mask = size - 1;
+	nd->slot = xcalloc(size, sizeof(*nd->slot));
+	nd->loaded = xcalloc(size, sizeof(*nd->loaded));
+	for (size_t off = 0; off < nd->names.len; off += strlen(nd->names.buf + off) + 1) {
+		const char *name = nd->names.buf + off;
+		size_t h = type_hash(name, type_len(name)) & nd->mask;
+		while (nd->slot[h])
+			h = (h + 1) & nd->mask;
+		nd->slot[h] = off + 1;
+	}
+}
+
+/* Reads the names of jobs/ as list_dir does, unsorted; returns how many, or -1. */
+static long read_names(struct needed *nd)
+{
+	DIR *d = fdopendir(dup(nd->jobs_fd));
+	if (!d)
+		return -1;
+	long n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (ignored_name(e->d_name))
+			continue;
+		sb_add(&nd->names, e->d_name, strlen(e->d_name) + 1);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Loads the file of hash slot h and pushes the types its job depends on. */
+static void load_slot(struct needed *nd, size_t h, const char ***stack, size_t *n, size_t *cap)
+{
+	nd->loaded[h] = true;
+	size_t first = nd->p->njobs;
+	load_job_file(nd->p, &nd->cap, nd->jobs_fd, nd->jobs_real, nd->names.buf + nd->slot[h] - 1);
+	for (size_t j = first; j < nd->p->njobs; j++) {
+		const struct job *job = &nd->p->jobs[j];
+		grow(stack, cap, *n + job->ndeps, sizeof(**stack));
+		for (size_t k = 0; k < job->ndeps; k++)
+			if (job->deps[k].job_type)
+				(*stack)[(*n)++] = job->deps[k].job_type;
+	}
+}
+
+/* Loads every file of job type `type` not loaded yet, then the types they depend on, from a
+ * stack rather than by recursion: a chain of 10,000 job types is 10,000 deep. The types on
+ * the stack point into the loaded jobs' dependencies, which stay put. */
+static void load_type(struct needed *nd, const char *type)
+{
+	const char **stack = xmalloc(sizeof(*stack));
+	size_t n = 1, cap = 1;
+	stack[0] = type;
+	while (n) {
+		const char *t = stack[--n];
+		size_t len = strlen(t);
+		for (size_t h = type_hash(t, len) & nd->mask; nd->slot[h]; h = (h + 1) & nd->mask) {
+			const char *name = nd->names.buf + nd->slot[h] - 1;
+			if (!nd->loaded[h] && type_len(name) == len && !memcmp(name, t, len))
+				load_slot(nd, h, &stack, &n, &cap);
+		}
+	}
+	free(stack);
+}
+
+static void load_needed(struct project *p, char *const *types, size_t ntypes)
+{
+	char *jobs_dir = xasprintf("%s/jobs", p->dir);
+	char *jobs_real = realpath(jobs_dir, NULL);
+	struct needed nd = { .p = p, .jobs_real = jobs_real, .names = STRBUF_INIT };
+	nd.jobs_fd = jobs_real ? open(jobs_real, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	long n = nd.jobs_fd >= 0 ? read_names(&nd) : -1;
+	if (n < 0) {
+		diag_add(&p->diags, "jobs", 0, 0, NULL, "cannot read the jobs directory: %s",
+			 strerror(errno));
+		p->unusable = true;
+	} else if (!dir_is_safe(p, jobs_real, "jobs", "jobs")) {
+		p->unusable = true;
+	}
+	index_names(&nd, n < 0 ? 0 : (size_t)n);
+	for (size_t i = 0; !p->unusable && i < ntypes; i++)
+		load_type(&nd, types[i]);
+	if (nd.jobs_fd >= 0)
+		close(nd.jobs_fd);
+	sb_release(&nd.names);
+	free(nd.slot);
+	free(nd.loaded);
+	free(jobs_real);
+	free(jobs_dir);
+	reject_duplicate_types(p);
+}
+
+int project_load_needed(struct project *p, char *const *types, size_t ntypes)
+{
+	p->partial = true;
+	if (!dir_is_safe(p, p->dir, p->dir, p->dir)) {
+		p->unusable = true;
+		return -1;
+	}
+	load_needed(p, types, ntypes);
+	graph_build(&p->graph, p->jobs, p->njobs, &p->diags);
 	return p->diags.n ? -1 : 0;
 }
 

@@ -26,6 +26,7 @@ struct project {
 	bool sched_ok;		/* schedule.yaml parsed without any problem */
 	bool unusable;		/* nothing can run: the project directory or jobs/ is unsafe
 				 * (writable by others) or jobs/ cannot be read; diags say why */
+	bool partial;		/* only the jobs a tick needs were loaded (project_load_needed) */
 	struct graph graph;
 	struct diags diags;	/* every problem, in file order */
 };
@@ -38,12 +39,6 @@ char *project_find_dir(const char *dir_opt);
  * problems; in both cases *p holds everything that did load and must be released. */
 int project_load(const char *dir, struct project *p);
 
-/* A short text that changes whenever a file project_load reads may have changed: names,
- * sizes, mtimes (ns), inodes, modes and owners in jobs/ and of schedule.yaml, from stat
- * alone. Equal fingerprints mean project_load would read the same files. Newly allocated;
- * never fails (what cannot be read counts as missing). */
-char *project_fingerprint(const char *dir);
-
 /* The current git commit of dir (`git rev-parse HEAD` run in dir through proc_capture, no
  * shell), with "-dirty" appended when tracked files differ from it (as `git describe
  * --dirty` says), or NULL when dir is not a git repository or git is missing. A new string. */
@@ -53,6 +48,15 @@ char *project_git_commit(const char *dir);
  * that already knows (by the fingerprint) that the jobs are as last loaded. Returns 0, or -1
  * when p->diags holds problems; *p must be released with project_release. */
 int project_load_schedule(const char *dir, struct project *p);
+
+/* Adds to p, which holds its dir and schedule settings but no job, the jobs of the given
+ * types and, following `dependencies` from file to file, every job they depend on: what a
+ * tick needs for the runs it may expand and run, without reading the other files of jobs/
+ * (docs/design.md, "The quiet tick"). The checks are project_load's for the files read (the
+ * directories' safety, duplicate types from the listing of jobs/, cycles and unknown
+ * dependencies among the jobs loaded); sets p->partial. Returns 0, or -1 when p->diags holds
+ * problems. */
+int project_load_needed(struct project *p, char *const *types, size_t ntypes);
 
 /* The job of a type, or NULL. */
 const struct job *project_job(const struct project *p, const char *type);

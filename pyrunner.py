@@ -105,8 +105,9 @@ def serve(args):
         return BROKEN
     # Modules of server mode, as globals: an import statement in a child would go through
     # the import machinery and touch (copy) its pages.
-    global atexit, socket, _signal
+    global atexit, socket, _signal, select
     import atexit
+    import select
     import socket
     import _signal
     ctl = socket.socket(fileno=int(args[0]))
@@ -264,6 +265,14 @@ class Forker:
         if self.saved_chld is None:
             self.saved_chld = _signal.SIG_DFL
         quiet_fork_warnings()
+        # The wake-up pipe: Python runs a handler between two bytecodes of the main thread,
+        # so a SIGCHLD that comes after the last check and before a blocking system call
+        # would wait for the next request. The C handler writes a byte here, which poll sees.
+        self.wake_r, self.wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        _signal.set_wakeup_fd(self.wake_w, warn_on_full_buffer=False)
+        self.poller = select.poll()
+        self.poller.register(self.ctl_fd, select.POLLIN)
+        self.poller.register(self.wake_r, select.POLLIN)
         _signal.signal(_signal.SIGCHLD, self.on_sigchld)
         _signal.pthread_sigmask(_signal.SIG_SETMASK, [])
         sys.stdout.flush()  # nothing buffered may be copied into every chunk's log
@@ -288,13 +297,22 @@ class Forker:
         os._exit(code)
 
     def loop(self):
-        """Serves stau's requests until the socket closes; SIGCHLD interrupts the wait (the
-        handler runs, then recvmsg goes on). A request too large for a record comes as "@"
-        with its text in the first descriptor (a memfd)."""
-        recvmsg = self.ctl.recvmsg
-        space, flags = self.cmsg_space, self.recv_flags
+        """Serves stau's requests until the socket closes. The wait is a poll of the socket
+        and the wake-up pipe, so that no SIGCHLD waits for a request to be handled (the
+        handler runs at the first bytecode after the signal). A request too large for a
+        record comes as "@" with its text in the first descriptor (a memfd)."""
+        recvmsg, poll, wake = self.ctl.recvmsg, self.poller.poll, self.wake_r
+        space, flags = self.cmsg_space, self.recv_flags | socket.MSG_DONTWAIT
         while True:
-            data, anc, msg_flags, _ = recvmsg(RECORD, space, flags)
+            poll()
+            try:
+                os.read(wake, 512)
+            except BlockingIOError:
+                pass
+            try:
+                data, anc, msg_flags, _ = recvmsg(RECORD, space, flags)
+            except BlockingIOError:
+                continue
             if not data:
                 return
             fds = fds_of(anc) if anc else []
@@ -340,6 +358,9 @@ class Forker:
             os.close(fd)
         self.ctl.sendmsg([b".started\0%s\0%d" % (fields[1], pid)])
         sigmask(_signal.SIG_SETMASK, old)
+        # A thread the import started does not block SIGCHLD: the signal may have gone to it,
+        # and the handler may then have run before the child was in self.live, missing it.
+        self.on_sigchld(0, None)
 
     def on_sigchld(self, signum, frame):
         """Reports each child that ended. Python may run a handler again inside itself when
@@ -423,6 +444,9 @@ class Forker:
         if os.getppid() != self.pid:
             os._exit(127)  # the runner died before prctl took effect
         _signal.signal(_signal.SIGCHLD, self.saved_chld)
+        _signal.set_wakeup_fd(-1)
+        os.close(self.wake_r)
+        os.close(self.wake_w)
         os.close(self.ctl_fd)  # os.close: the socket object's close runs socket.py's code
         os.dup2(self.null, 0)
         os.close(self.null)

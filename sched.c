@@ -16,11 +16,11 @@
  * is decided again under the lock, with its select_work already run outside it (a command
  * may take seconds, and the lock would stop every other stau meanwhile).
  *
- * Most ticks have nothing to do, and must cost little (docs/design.md, "Performance").
- * Parsing every job header was most of that cost, so a tick first compares
- * project_fingerprint (stat of every file) with the one its last full load stored, and when
- * no file changed and no run is open it reads schedule.yaml alone to see that no entry is
- * due, then prunes (quiet_tick).
+ * Most ticks have nothing to do, and must cost little (docs/design.md, "The quiet tick"). A
+ * tick first looks at the record its last full tick stored (tickcache.h): when the files it
+ * describes are unchanged, no entry's stored next fire time has come and no run is open, it
+ * prunes and stops without reading a file (quiet_tick); with entries due or runs open, it
+ * loads only the jobs they need (partial_tick). Every other tick loads the whole project.
  *
  * Nothing is printed here: each line goes to the caller's struct sched_out, so that cron
  * mails what `stau tick` prints and a unit test reads the same lines. */
@@ -38,6 +38,7 @@
 #include "overlap.h"
 #include "project.h"
 #include "term.h"
+#include "tickcache.h"
 #include "timeutil.h"
 #include "util.h"
 #include "workids.h"
@@ -53,6 +54,7 @@ struct tick {
 	size_t ended;	/* chunks that ended in this tick, done or not */
 	size_t waiting; /* queued runs left waiting by the last expansion */
 	struct overlap_set queued; /* runs entries queued in this tick, by their work */
+	bool decide;	/* a tick that loaded only some jobs decides the entries (of those) */
 	bool state_failed;
 };
 
@@ -92,7 +94,7 @@ static int report_file_problems(struct tick *t, const char *file, size_t from, s
 	}
 	char *path = xasprintf("%s/%s", t->p.dir, file);
 	size_t len = 0;
-	char *text = read_file(path, &len);
+	char *text = read_regular_file(path, &len, NULL);
 	uint64_t h = hash_fnv1a(HASH_FNV1A_INIT, msg.buf, msg.len);
 	h = hash_fnv1a(h, text ? text : "", text ? len : 0);
 	char version[32];
@@ -318,18 +320,69 @@ static int handle_entry(struct tick *t, const struct entry *e, const struct stat
 	return rc;
 }
 
+/* Entries that only need their trigger recorded (seen for the first time or changed, nothing
+ * due): all of them in one transaction, each re-decided under the lock like any other. The
+ * first tick of a project of 10,000 entries would otherwise pay 10,000 syncs. */
+static int record_new_entries(struct tick *t, const struct entry **v, size_t n)
+{
+	if (!n)
+		return 0;
+	int rc = state_begin(t->st);
+	for (size_t i = 0; !rc && i < n; i++) {
+		struct prepared pr = { 0 };
+		rc = handle_entry_locked(t, v[i], &pr);
+		prepared_release(&pr);
+	}
+	if (rc)
+		state_rollback(t->st);
+	else
+		rc = state_commit(t->st);
+	if (rc && !t->state_failed)
+		state_fail(t, state_errmsg(t->st));
+	return rc;
+}
+
+/* Whether the tick decides entry e: an entry whose job it did not load (it loaded only the
+ * jobs of the entries due) is not looked at. */
+static enum tickcache_entry entry_how(struct tick *t, const struct entry *e)
+{
+	if (!e->enabled || !e->trigger_text)
+		return TICKCACHE_OFF;
+	if (project_job(&t->p, e->job))
+		return TICKCACHE_DECIDED;
+	if (t->p.partial)
+		return TICKCACHE_UNSEEN;
+	/* disabled by its problem (an unknown job), it handles its fire times (due.c) */
+	return e->problem ? TICKCACHE_DECIDED : TICKCACHE_NOJOB;
+}
+
 static int schedule_entries(struct tick *t)
 {
 	struct state_entry *stored;
-	size_t n;
+	size_t n, nnew = 0;
 	if (state_entries_all(t->st, &stored, &n))
 		return state_fail(t, state_errmsg(t->st));
+	const struct entry **fresh = xcalloc(t->p.sched.nentries + 1, sizeof(*fresh));
+	enum tickcache_entry *how = xcalloc(t->p.sched.nentries + 1, sizeof(*how));
 	int rc = 0;
 	for (size_t i = 0; !rc && i < t->p.sched.nentries; i++) {
 		const struct entry *e = &t->p.sched.entries[i];
-		if (e->enabled && e->trigger_text)
-			rc = handle_entry(t, e, stored_entry(stored, n, e->id));
+		const struct state_entry *se = stored_entry(stored, n, e->id);
+		how[i] = entry_how(t, e);
+		if (how[i] != TICKCACHE_DECIDED)
+			continue;
+		struct due_decision d = decide(t, e, se, false);
+		if (d.store && d.action == DUE_NOTHING)
+			fresh[nnew++] = e;
+		else if (d.store)
+			rc = handle_entry(t, e, se);
 	}
+	if (!rc)
+		rc = record_new_entries(t, fresh, nnew);
+	if (!rc && tickcache_sync_entries(t->st, &t->p, how, t->now))
+		rc = state_fail(t, state_errmsg(t->st));
+	free(how);
+	free(fresh);
 	state_entries_free(stored, n);
 	overlap_release(&t->queued);
 	return rc;
@@ -364,6 +417,8 @@ static int expand_queued(struct tick *t)
 	t->waiting = 0;
 	for (size_t i = 0; !rc && i < n; i++) {
 		char *why = NULL;
+		if (t->p.partial && !project_job(&t->p, runs[i].job))
+			continue; /* queued since this tick loaded its jobs: the next tick's */
 		int x = engine_expand(t->st, &t->p, runs[i].id, t->now, &why, err, sizeof(err));
 		t->waiting += x == EXPAND_WAITING;
 		if (x < 0) {
@@ -461,6 +516,7 @@ static int prune(struct tick *t)
 	for (size_t i = 0; logs && logs[i]; i++) {
 		char *path = xasprintf("%s/%s", t->p.dir, logs[i]);
 		unlink(path);
+		exec_slurm_remove_beside(path);
 		free(path);
 		free(logs[i]);
 	}
@@ -490,90 +546,121 @@ static void monitoring(struct tick *t, bool full)
 
 /* ---- a tick with nothing to do ---- */
 
-/* Where the fingerprint of the last full load is kept, with whether its schedule was usable
- * ("<fingerprint>:1"); "jobs/" names no job file, so it cannot collide with one. */
-#define LOADED_KEY "jobs/"
+static int tick(struct tick *t);
 
-static char *loaded_value(const char *fp, bool sched_ok)
+static int cmp_entry_id(const void *a, const void *b)
 {
-	return xasprintf("%s:%d", fp, sched_ok ? 1 : 0);
+	return strcmp((*(const struct entry *const *)a)->id, (*(const struct entry *const *)b)->id);
 }
 
-/* Whether entry e, stored as se, needs a decision written. A decision depends only on the
- * trigger (its canonical text), the stored fingerprint and last fire handled, and the time:
- * entries that share all of them (one cron expression, handled by one tick) are decided
- * once, as computing the last fire time of a rare expression is not cheap. */
-static bool entry_due(struct tick *t, const struct entry *e, const struct state_entry *se,
-		      const struct state_entry **quiet_as)
+/* Adds to types the jobs of the entries that may be due (by their stored next fire time). */
+static int due_jobs(struct tick *t, struct strvec *types)
 {
-	const struct state_entry *q = *quiet_as;
-	if (q && se && !strcmp(se->fingerprint, e->trigger_text) &&
-	    !strcmp(q->fingerprint, e->trigger_text) && q->last_handled == se->last_handled)
-		return false;
-	if (decide(t, e, se, false).store)
-		return true;
-	if (se)
-		*quiet_as = se;
-	return false;
-}
-
-/* Whether the schedule alone shows that no entry needs a decision written. */
-static int no_entry_due(struct tick *t)
-{
-	struct state_entry *stored;
-	size_t n;
-	if (state_entries_all(t->st, &stored, &n))
+	char **ids;
+	size_t n, ne = t->p.sched.nentries;
+	if (state_entries_due_ids(t->st, t->now, &ids, &n))
 		return state_fail(t, state_errmsg(t->st));
-	int quiet = 1;
-	const struct state_entry *quiet_as = NULL;
-	for (size_t i = 0; quiet && i < t->p.sched.nentries; i++) {
-		const struct entry *e = &t->p.sched.entries[i];
-		if (e->enabled && e->trigger_text &&
-		    entry_due(t, e, stored_entry(stored, n, e->id), &quiet_as))
-			quiet = 0;
+	const struct entry **v = xcalloc(ne + 1, sizeof(*v));
+	for (size_t i = 0; i < ne; i++)
+		v[i] = &t->p.sched.entries[i];
+	qsort(v, ne, sizeof(*v), cmp_entry_id);
+	for (size_t i = 0; i < n; i++) {
+		struct entry key = { .id = ids[i] };
+		const struct entry *k = &key, **e = bsearch(&k, v, ne, sizeof(*v), cmp_entry_id);
+		if (e && (*e)->enabled)
+			strvec_push(types, xstrdup((*e)->job));
+		free(ids[i]);
 	}
-	state_entries_free(stored, n);
-	return quiet;
+	free(ids);
+	free(v);
+	return 0;
 }
 
-/* The tick cron starts every minute usually has nothing to do (docs/design.md, "Scheduling"): no file changed
- * since the last full load, which reported every problem; no run is queued or active, so no
- * chunk can be ready or lost; no entry is due. Then parsing every job header would change
- * nothing, so only schedule.yaml is read, and retention is applied. Returns 1 when the tick
- * is thereby done, 0 when a full tick is needed, -1 on a state error. */
-static int quiet_tick(struct tick *t, const char *fp)
+/* A tick whose files are as the last full tick saw them (tickcache.h), with an entry due or
+ * runs open. It reads schedule.yaml when an entry may be due (else the recorded lines of its
+ * settings), and only the job files of the entries due and of the open runs (their master
+ * jobs and the job types of their plans), with what those depend on (project_load_needed);
+ * entries whose job it did not load are not looked at. Then it does what any tick does.
+ * Returns 1 when done, 0 when a full tick is needed after all, -1 on a state error. */
+static int partial_tick(struct tick *t, const struct tickcache *c, bool due)
 {
-	char *stored = NULL;
-	int got = state_file_hash_get(t->st, LOADED_KEY, 0, 0, &stored);
-	if (got < 0)
+	char **open;
+	size_t n;
+	if (state_open_run_jobs(t->st, &open, &n))
 		return state_fail(t, state_errmsg(t->st));
-	char *mine_ok = loaded_value(fp, true), *mine_bad = loaded_value(fp, false);
-	bool same = got && (!strcmp(stored, mine_ok) || !strcmp(stored, mine_bad));
-	bool sched_ok = got && !strcmp(stored, mine_ok);
-	free(stored);
-	free(mine_ok);
-	free(mine_bad);
-	if (!same)
-		return 0;
-	int open = state_any_open_run(t->st);
-	if (open)
-		return open < 0 ? state_fail(t, state_errmsg(t->st)) : 0;
-	project_load_schedule(t->dir, &t->p);
-	int quiet = sched_ok ? no_entry_due(t) : 1;
-	if (quiet == 1 && prune(t))
-		quiet = -1;
-	if (quiet == 1)
+	struct strvec types = { 0 };
+	for (size_t i = 0; i < n; i++)
+		strvec_push(&types, open[i]);
+	free(open);
+	int rc = 0;
+	if (due && (project_load_schedule(t->dir, &t->p) || !t->p.sched_ok))
+		rc = -2; /* not as recorded after all: a full tick says why */
+	else if (due)
+		rc = due_jobs(t, &types);
+	else {
+		t->p.dir = xstrdup(t->dir);
+		tickcache_load_settings(c, &t->p);
+	}
+	if (!rc)
+		project_load_needed(&t->p, types.v, types.n);
+	for (size_t i = n; !rc && i < types.n; i++)
+		if (!project_job(&t->p, types.v[i]))
+			rc = -2; /* the job of an entry due has gone: a full tick reports it */
+	if (!rc) {
+		t->decide = due;
+		rc = tick(t);
+	}
+	if (!rc && !t->state_failed)
 		monitoring(t, false);
 	project_release(&t->p);
+	strvec_release(&types);
+	return rc == -2 ? 0 : rc < 0 ? -1 : 1;
+}
+
+/* The tick cron starts every minute usually has nothing to do (docs/design.md, "The quiet
+ * tick"): the files a tick depends on are as the last full tick left them (tickcache.h), no
+ * run is queued or active (so no chunk can be ready or lost), and no entry's next fire time
+ * has come. Then no file needs reading: retention is applied with the settings of the last
+ * full tick. With an entry due or runs open and the rest as said, a tick loads only what those
+ * need (partial_tick). A schedule with problems is read by every tick until it is fixed (a
+ * job file fixed in place must end them). Returns 1 when the tick is thereby done, 2 when
+ * partial_tick did it, 0 when a full tick is needed, -1 on a state error. */
+static int quiet_tick(struct tick *t, const struct tickcache_files *files)
+{
+	struct tickcache c;
+	int quiet = tickcache_read(t->st, &c);
+	if (quiet == 1)
+		quiet = tickcache_check(t->st, &c, files, t->dir);
+	if (quiet < 0)
+		quiet = state_fail(t, state_errmsg(t->st));
+	if (quiet == 1 && !c.sched_ok)
+		quiet = 0;
+	/* a state error here makes a full tick, which meets it too */
+	int due = quiet == 1 ? state_entries_may_be_due(t->st, t->now) : 0;
+	int open = quiet == 1 ? state_any_open_run(t->st) : 0;
+	if (due < 0 || open < 0)
+		quiet = 0;
+	if (quiet == 1 && (due || open)) {
+		quiet = partial_tick(t, &c, due);
+		quiet = quiet == 1 ? 2 : quiet;
+	} else if (quiet == 1) {
+		t->p.dir = xstrdup(t->dir);
+		tickcache_settings(&c, &t->p);
+		if (prune(t))
+			quiet = -1;
+		else
+			monitoring(t, false);
+		project_release(&t->p);
+	}
+	tickcache_release(&c);
 	return quiet;
 }
 
-static int remember_load(struct tick *t, const char *fp)
+static int remember_load(struct tick *t, const struct tickcache_files *files,
+			 const char *names)
 {
-	char *v = loaded_value(fp, t->p.sched_ok);
-	int rc = state_file_hash_set(t->st, LOADED_KEY, 0, 0, v);
-	free(v);
-	return rc ? state_fail(t, state_errmsg(t->st)) : 0;
+	return tickcache_write(t->st, &t->p, files, names) ? state_fail(t, state_errmsg(t->st))
+							     : 0;
 }
 
 static int tick(struct tick *t)
@@ -593,7 +680,7 @@ static int tick(struct tick *t)
 		say(t, SCHED_WARN, "marked %d chunk%s FAILED 'runner lost': the stau process "
 		    "running %s died; retried if the job allows, see 'stau status'", lost,
 		    lost == 1 ? "" : "s", lost == 1 ? "it" : "them");
-	if (t->p.sched_ok && schedule_entries(t))
+	if (t->p.sched_ok && (!t->p.partial || t->decide) && schedule_entries(t))
 		return -1;
 	/* A run that waited for another run's chunks of its dependencies can expand once this
 	 * tick has run them, so expand and run again while running chunks unblocked something:
@@ -612,18 +699,20 @@ int sched_tick(struct state *st, const char *dir, const struct sched_opts *o,
 {
 	struct tick t = { .dir = dir, .now = o->now, .o = o, .out = out, .res = res, .st = st };
 	*res = (struct sched_result){ 0 };
-	char *fp = project_fingerprint(dir);
-	int rc = quiet_tick(&t, fp);
+	struct tickcache_files files;
+	tickcache_files(dir, &files);
+	int rc = quiet_tick(&t, &files);
 	res->quiet = rc == 1;
 	if (rc == 0) {
+		char *names = tickcache_names(dir);
 		project_load(dir, &t.p);
 		rc = tick(&t);
 		if (!rc && !res->unusable)
-			rc = remember_load(&t, fp);
+			rc = remember_load(&t, &files, names);
 		if (!rc && !t.state_failed)
 			monitoring(&t, true);
 		project_release(&t.p);
+		free(names);
 	}
-	free(fp);
 	return rc < 0 || t.state_failed ? -1 : 0;
 }

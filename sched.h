@@ -49,17 +49,17 @@ struct sched_result {
 			 * SCHED_ERROR, except a run failing again for a reason already said) */
 	size_t lost;	/* chunks found lost (their stau died) and marked FAILED 'runner lost'
 			 * (said at SCHED_WARN): cron must hear of them, so the tick exits 1 */
-	bool quiet;	/* nothing changed since the last full tick and nothing was due: only
-			 * schedule.yaml was read, and the retention applied */
+	bool quiet;	/* nothing changed since the last full tick, nothing was due and no run
+			 * was open: no file was read, and the retention applied */
 	bool unusable;	/* the jobs directory cannot be read: nothing was done (said) */
 };
 
 /* Runs one tick of the project in dir on its open state st, with the options o, saying what
- * happens through out (may be NULL) and filling *res. A tick first compares the project's
- * fingerprint with the one its last full tick stored: when no file changed, no run is open
- * and no entry is due, it reads schedule.yaml alone (res->quiet). Returns 0, or -1 after a
- * state error, which was said at SCHED_ERROR (exit 3); what was decided before it stays
- * recorded. */
+ * happens through out (may be NULL) and filling *res. A tick first compares what its last
+ * full tick recorded (tickcache.h) with the files: when they are unchanged, no run is open and
+ * no entry is due, it reads no file (res->quiet); with runs open, only their jobs. Returns 0,
+ * or -1 after a state error, which was said at SCHED_ERROR (exit 3); what was decided before
+ * it stays recorded. */
 int sched_tick(struct state *st, const char *dir, const struct sched_opts *o,
 	       const struct sched_out *out, struct sched_result *res);
 

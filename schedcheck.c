@@ -83,7 +83,8 @@ static void regroup(struct diags *d)
 	for (size_t i = 0; i < d->n; i++)
 		if (!of_schedule(&d->v[i]))
 			v[k++] = d->v[i];
-	memcpy(d->v, v, d->n * sizeof(*v));
+	if (d->n)
+		memcpy(d->v, v, d->n * sizeof(*v));
 	free(v);
 }
 

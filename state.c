@@ -33,11 +33,19 @@
  *                    file shows before it rebuilds that file
  *       tasks are indexed by job type and run: a job's newest run is found without reading
  *       every chunk (status, and the metrics every tick may write)
- *   v4  run_code     (run, job type) -> the content hash of the job file the run ran (as
+ *   v4  chunk_slurm  per chunk sent to Slurm: the attempt, executor, Slurm job id
+ *   v5  chunks.file_hash: the content hash of the job file that the attempt ran (NULL for a
+ *       chunk that did not start, or a Python chunk forked from a runner of that version)
+ *   v6  run_code     (run, job type) -> the content hash of the job file the run ran (as
  *                    text, and as the 64-bit code that fresh rows keep), recorded at
  *                    expansion, deleted with its run (a trigger)
  *       fresh.code, job_types.last_code: the 64-bit content hash of the file that computed
- *                    a result (NULL: recorded before v4), for fresh_requires_same_code
+ *                    a result (NULL: recorded before v6), for fresh_requires_same_code
+ *   v7  entries.next_fire: the entry's first fire time after the last one handled, indexed,
+ *       so that a tick asks the database whether anything is due instead of reading
+ *       schedule.yaml (docs/design.md, "The quiet tick"); NULL: not known (the entry was
+ *       written since), which makes the next tick read the schedule; STATE_NEVER: the entry
+ *       does not fire (disabled, removed from schedule.yaml, its job missing)
  *
  * Choices (docs/design.md, "State"):
  *   - Work IDs are stored in workids.h's compact text form ("1-6,9,12-14"): a run over a
@@ -57,8 +65,10 @@
  *
  * Durability: WAL with synchronous=FULL. A commit is then one append and one fsync of the WAL
  * (about 0.25 ms here, four times cheaper than a rollback journal), and a commit that returned
- * survives a crash or a power loss. Where WAL cannot work (a network file system) SQLite keeps
- * its rollback journal and we carry on with it. The engine, which commits a few transitions
+ * survives a crash or a power loss. Where WAL cannot work SQLite keeps its rollback journal
+ * and we carry on with it; but a database on NFS, CIFS, SMB or Lustre is refused at open
+ * (state_network_fs): WAL's shared memory is not shared there, and the database belongs on a
+ * local disk (--state; docs/design.md, "Slurm"). The engine, which commits a few transitions
  * for every chunk, uses group commit instead (state_defer_sync): its commits are appends, and
  * one fsync of the WAL makes all of them durable before any is reported. A WAL keeps a prefix
  * of its commits through a power loss, so the guarantee is the same for what anyone was told:
@@ -94,7 +104,9 @@
  *   state_health.c  job health: BROKEN marks, job file hashes, problems reported once
  *   state_views.c   read-only views for the commands: runs of a job, the last run and last
  *                   chunk of each job type, a run's chunks with their dependencies
- *   state_prune.c   retention: deleting old runs and naming their logs */
+ *   state_prune.c   retention: deleting old runs and naming their logs
+ *   state_slurm.c   chunks that run as Slurm batch jobs: their job ids, and recording
+ *                   their outcomes whichever stau process learns them */
 #include "state.h"
 
 #include <errno.h>
@@ -105,6 +117,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -239,10 +252,20 @@ static const char *const migrations[] = {
 	" END;"
 	"CREATE TRIGGER run_deleted AFTER DELETE ON runs BEGIN"
 	" DELETE FROM run_alerts WHERE run = old.id; " RUNS_CHANGED_SQL " END;",
-	/* v4: the code a run ran, and the code each result was computed by. run_code holds the
+	/* v4: the chunks that went to a cluster's scheduler (state_slurm.c): per chunk, the
+	 * attempt that did, the executor ('slurm') and the Slurm job id (NULL from the claim
+	 * until sbatch has answered); gone with its chunk */
+	"CREATE TABLE chunk_slurm ("
+	" chunk INTEGER PRIMARY KEY, attempt INTEGER NOT NULL, executor TEXT NOT NULL,"
+	" job_id INTEGER, submitted INTEGER);"
+	"CREATE TRIGGER chunk_slurm_gone AFTER DELETE ON chunks BEGIN"
+	" DELETE FROM chunk_slurm WHERE chunk = old.id; END;",
+	/* v5: the content hash of the job file each attempt ran */
+	"ALTER TABLE chunks ADD COLUMN file_hash TEXT;",
+	/* v6: the code a run ran, and the code each result was computed by. run_code holds the
 	 * content hash of each job file of a run, recorded when the run is expanded (deleted with
 	 * the run); fresh.code and job_types.last_code the 64-bit hash of the file that computed
-	 * a result (NULL: not known, recorded before v4), for fresh_requires_same_code. */
+	 * a result (NULL: not known, recorded before v6), for fresh_requires_same_code. */
 	"CREATE TABLE run_code ("
 	" run INTEGER NOT NULL, job TEXT NOT NULL, hash TEXT NOT NULL, code INTEGER,"
 	" PRIMARY KEY (run, job)) WITHOUT ROWID;"
@@ -250,6 +273,11 @@ static const char *const migrations[] = {
 	" DELETE FROM run_code WHERE run = old.id; END;"
 	"ALTER TABLE fresh ADD COLUMN code INTEGER;"
 	"ALTER TABLE job_types ADD COLUMN last_code INTEGER;",
+	/* v7: each entry's next fire time, for the tick with nothing to do. Entries recorded
+	 * before have none (NULL): the first tick after the migration reads the schedule and
+	 * fills them in. */
+	("ALTER TABLE entries ADD COLUMN next_fire INTEGER;"
+	 "CREATE INDEX entries_next_fire ON entries(next_fire);"),
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STATE_SCHEMA_VERSION,
@@ -293,6 +321,7 @@ static int wal_hook(void *ctx, sqlite3 *db, const char *name, int pages)
 	(void)db;
 	(void)name;
 	((struct state *)ctx)->wal_pages = pages;
+	((struct state *)ctx)->wal_grew = true;
 	return SQLITE_OK;
 }
 
@@ -346,7 +375,9 @@ int state_commit(struct state *st)
 		unlock(st);
 		return -1;
 	}
-	st->unsynced |= st->deferred;
+	/* a commit that wrote nothing (a claim that found no chunk) has nothing to sync */
+	st->unsynced |= st->deferred && st->wal_grew;
+	st->wal_grew = false;
 	if (st->wal_pages >= CKPT_PAGES_COMMIT)
 		checkpoint(st);
 	unlock(st);
@@ -459,6 +490,35 @@ out:
 	return rc;
 }
 
+const char *state_network_fs(long f_type)
+{
+	static const struct {
+		unsigned long magic;
+		const char *name;
+	} fs[] = {
+		{ 0x6969, "NFS" },	   { 0xFF534D42, "CIFS" }, { 0xFE534D42, "SMB" },
+		{ 0x517B, "SMB" },	   { 0x0BD00BD0, "Lustre" },
+	};
+	for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++)
+		if ((unsigned long)f_type == fs[i].magic)
+			return fs[i].name;
+	return NULL;
+}
+
+/* Refuses a database directory on a network file system (state_network_fs). */
+static int local_disk(const char *sdir, char *err, size_t errlen)
+{
+	struct statfs sf;
+	const char *fs = statfs(sdir, &sf) ? NULL : state_network_fs((long)sf.f_type);
+	if (!fs)
+		return 0;
+	snprintf(err, errlen, "'%s' is on %s, a network file system, where SQLite's WAL can "
+		 "corrupt the database: keep the database on a local disk with --state DIR, "
+		 "STAU_STATE or settings.state_dir (the project and its logs stay where they are)",
+		 sdir, fs);
+	return -1;
+}
+
 /* Creates the database file with mode 0600 before SQLite opens it (its -wal and -shm files
  * then get the same mode). */
 static int create_db_file(const char *path, char *err, size_t errlen)
@@ -569,7 +629,8 @@ int state_open_at(const char *sdir, struct state **out, char *err, size_t errlen
 	st->busy_ms = busy_timeout_ms();
 	st->path = xasprintf("%s/stau.db", sdir);
 	*out = NULL;
-	if (open_files(sdir, &st->lock_fd, err, errlen) || create_db_file(st->path, err, errlen))
+	if (open_files(sdir, &st->lock_fd, err, errlen) || local_disk(sdir, err, errlen) ||
+	    create_db_file(st->path, err, errlen))
 		goto fail;
 	int rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 				 NULL);

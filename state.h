@@ -29,7 +29,7 @@
 #include "proc.h"
 
 /* The schema version this stau writes (PRAGMA user_version). */
-#define STATE_SCHEMA_VERSION 4
+#define STATE_SCHEMA_VERSION 7
 
 enum run_state { RUN_QUEUED, RUN_ACTIVE, RUN_DONE, RUN_FAILED, RUN_CANCELED, RUN_STATE_N };
 enum chunk_state {
@@ -63,6 +63,13 @@ int state_open(const char *dir, struct state **out, char *err, size_t errlen);
  * system the cluster shares, and for tests that replay time on a scratch copy. Logs stay in
  * the project's .stau/logs. */
 int state_open_at(const char *sdir, struct state **out, char *err, size_t errlen);
+
+/* The name of the network file system of type f_type (statfs's f_type) on which stau refuses
+ * to keep a WAL database: "NFS", "CIFS", "SMB" or "Lustre"; NULL for any other. SQLite's WAL
+ * needs shared memory that every process using the database sees, which a network file
+ * system does not give: state_open and state_open_at refuse such a directory, saying to keep
+ * the database on a local disk (--state DIR, STAU_STATE or settings.state_dir). */
+const char *state_network_fs(long f_type);
 
 /* Checkpoints the WAL when it has grown large (under the lock) and closes the connection.
  * NULL is allowed. Never fails visibly: a checkpoint error only leaves a larger WAL. */
@@ -148,6 +155,10 @@ bool state_code_of(const char *hash, int64_t *code);
 int state_run_code(struct state *st, int64_t run, struct strvec *out);
 /* 1 when any run is QUEUED or ACTIVE (an indexed read), 0 when none, -1 on error. */
 int state_any_open_run(struct state *st);
+/* The job types of the runs QUEUED or ACTIVE, as master job or in their plans: what a tick
+ * must load to expand and run them. A new array of new strings, *n of them (the caller frees
+ * both). Returns 0 or -1. */
+int state_open_run_jobs(struct state *st, char ***types, size_t *n);
 
 /* Whether chunks of job type `type` are PENDING or RUNNING in any run other than
  * `except_run` (0: none excepted): a new run that needs `type` then waits (docs/design.md, "Work IDs, chunks and freshness").
@@ -219,7 +230,8 @@ struct state_claim {
 	int64_t run;		  /* claim only from this run; 0: from any run */
 	int64_t max_running;	  /* settings max_parallel: RUNNING chunks in the whole database,
 				   * counted across processes; 0: no limit */
-	/* the job type's max_parallel (0: no limit); NULL: no per-job limits */
+	/* the job type's max_parallel (0: no limit; negative: not this process's to claim, as
+	 * it has not loaded the job); NULL: no per-job limits */
 	int64_t (*job_limit)(void *ctx, const char *job);
 	void *ctx;
 };
@@ -256,6 +268,7 @@ struct state_result {
 	const char *message;	/* "timed out after 2h", "exit 3: cannot import" ... or NULL */
 	int64_t retry_at;	/* a failure to be retried: PENDING again with this not_before;
 				 * 0: final failure */
+	const char *file_hash;	/* the content hash of the job file the attempt ran, or NULL */
 };
 
 /* Ends the attempt of RUNNING chunk `id` in one transaction.
@@ -284,6 +297,8 @@ struct state_owned {
 	int attempt;
 	struct proc_id owner;	/* the process that claimed it and will record its end */
 	pid_t child;		/* the leader of its process group; 0: not recorded yet */
+	bool slurm;		/* this attempt went to Slurm (state_slurm.c) */
+	int64_t slurm_job;	/* its Slurm job id; 0: not submitted yet */
 };
 
 /* How to recover lost chunks: who is alive, and the retry policy. */
@@ -307,6 +322,47 @@ struct state_recovery {
  * recovered, or -1 (with nothing in *lost). */
 int state_recover_orphans(struct state *st, int64_t now, const struct state_recovery *how,
 			  struct state_owned **lost);
+
+/* ---- chunks as Slurm batch jobs (state_slurm.c) ----
+ *
+ * A chunk of a job with `executor: slurm` is claimed like any other; in the claim's own
+ * transaction it is marked as going to Slurm (job id 0), and once sbatch has answered its
+ * job id is stored the way a local child's pid is. Its outcome is then recorded by whichever
+ * stau process first reads its status file (docs/design.md, "Slurm"), never twice: a finish
+ * names the attempt and the job id it is about. */
+
+/* Records that attempt `attempt` of RUNNING chunk `id` goes to Slurm as job `job_id` (0:
+ * claimed, not submitted yet). Nests in the caller's transaction. Returns 1; 0 when that
+ * attempt is no longer RUNNING or its run is not ACTIVE (stau cancel came first: the caller
+ * cancels the job itself); or -1. */
+int state_chunk_set_slurm(struct state *st, int64_t id, int attempt, int64_t job_id,
+			  int64_t now);
+
+/* A RUNNING chunk whose attempt went to Slurm. */
+struct state_slurm_chunk {
+	int64_t id, run;
+	int attempt;
+	char *job;		/* job type */
+	char *log_path;		/* relative to the project directory */
+	int64_t started;	/* when it was claimed */
+	int64_t slurm_job;	/* its Slurm job id; 0: not submitted yet */
+};
+void state_slurm_chunks_free(struct state_slurm_chunk *v, size_t n);
+/* The RUNNING chunks whose attempt went to Slurm, of run `run` (0: of every run), by id, in
+ * a new array. Returns 0 or -1. */
+int state_slurm_running(struct state *st, int64_t run, struct state_slurm_chunk **out,
+			size_t *n);
+
+/* Ends attempt `attempt` of chunk `id`, submitted as Slurm job `job_id`, as
+ * state_chunk_finish does, but only while it is RUNNING in that attempt as that job. Nests in
+ * the caller's transaction. Returns 1 when recorded, 0 when another stau process recorded
+ * it first (nothing written), or -1. */
+int state_slurm_finish(struct state *st, int64_t id, int attempt, int64_t job_id,
+		       const struct state_result *res, int64_t now, enum run_state *run_ended);
+
+/* The Slurm job of chunk `id`'s attempt `attempt` (its last one when 0). Returns 1 and sets
+ * *job_id (0: not submitted yet), 0 when that attempt did not go to Slurm, or -1. */
+int state_chunk_slurm(struct state *st, int64_t id, int attempt, int64_t *job_id);
 
 /* ---- freshness (state_fresh.c) ---- */
 
@@ -347,8 +403,32 @@ int state_entry_get(struct state *st, const char *id, struct state_entry *out);
 /* Every stored entry, sorted by id (strcmp order), in a new array (state_entries_free):
  * one query for a tick over thousands of entries. Returns 0 or -1. */
 int state_entries_all(struct state *st, struct state_entry **out, size_t *n);
-/* Stores e (inserting or replacing by e->id). Returns 0 or -1. */
+/* Stores e (inserting or replacing by e->id); its next fire time becomes unknown until
+ * state_entry_set_next. Returns 0 or -1. */
 int state_entry_set(struct state *st, const struct state_entry *e);
+
+/* Each entry's next fire time: the first fire time after its last one handled, kept so that a
+ * tick can ask whether anything is due without reading schedule.yaml (docs/design.md, "The
+ * quiet tick"). STATE_NEVER: the entry does not fire; INT64_MIN: not known. */
+#define STATE_NEVER INT64_MAX
+struct state_entry_next {
+	char *id;
+	char *fingerprint;
+	int64_t last_handled;	/* INT64_MIN: none */
+	int64_t next_fire;	/* INT64_MIN: not known */
+};
+/* Every stored entry with its next fire time, sorted by id, in a new array
+ * (state_entry_nexts_free). Returns 0 or -1. */
+int state_entry_nexts(struct state *st, struct state_entry_next **out, size_t *n);
+void state_entry_nexts_free(struct state_entry_next *v, size_t n);
+/* Sets the next fire time of entry id (INT64_MIN: not known). Returns 0 or -1. */
+int state_entry_set_next(struct state *st, const char *id, int64_t next_fire);
+/* Whether an entry may be due at `now`: 1 when one's next fire time is at or before now or
+ * not known, 0 when none, -1 on error. Two indexed lookups. */
+int state_entries_may_be_due(struct state *st, int64_t now);
+/* The ids of the entries that may be due at `now` (as state_entries_may_be_due), in a new
+ * array of new strings. Returns 0 or -1. */
+int state_entries_due_ids(struct state *st, int64_t now, char ***ids, size_t *n);
 
 /* ---- job health: broken jobs, job file hashes, problems reported once (state_health.c) */
 
@@ -448,6 +528,7 @@ struct state_running {
 	int64_t run, chunk;
 	char *job;
 	struct proc_id owner;
+	bool on_slurm;		/* a Slurm job runs it: it does not need its owner (state_slurm.c) */
 };
 void state_running_free(struct state_running *v, size_t n);
 /* Every RUNNING chunk with its owner, by run and chunk, in a new array: whether the owner

@@ -116,7 +116,8 @@ static bool slots_full(const struct job_slots *js, const char *job)
 	return false;
 }
 
-/* Whether a chunk of job may start under its max_parallel: 1 yes, 0 no, -1 error. */
+/* Whether a chunk of job may start under its max_parallel (a negative limit: never, in this
+ * claim): 1 yes, 0 no, -1 error. */
 static int job_has_slot(struct state *st, const struct state_claim *req, struct job_slots *js,
 			const char *job)
 {
@@ -124,12 +125,12 @@ static int job_has_slot(struct state *st, const struct state_claim *req, struct 
 		return 1;
 	if (slots_full(js, job))
 		return 0;
-	int64_t limit = req->job_limit(req->ctx, job), n;
-	if (limit <= 0)
+	int64_t limit = req->job_limit(req->ctx, job), n = 0;
+	if (!limit)
 		return 1;
-	if (count_running(st, job, &n))
+	if (limit > 0 && count_running(st, job, &n))
 		return -1;
-	if (n < limit)
+	if (limit > 0 && n < limit)
 		return 1;
 	grow(&js->full, &js->cap, js->n + 1, sizeof(*js->full));
 	js->full[js->n++] = xstrdup(job);
@@ -272,7 +273,7 @@ static int maybe_end_run(struct state *st, int64_t id, int64_t now, enum run_sta
 	return rc;
 }
 
-/* Binds the common outcome columns ?1..?7 of Q_CHUNK_DONE/RETRY/FAILED. */
+/* Binds the common outcome columns ?1..?7 and ?9 of Q_CHUNK_DONE/RETRY/FAILED. */
 static void bind_outcome(sqlite3_stmt *s, int64_t id, const struct state_result *res, int64_t now,
 			 bool with_tail)
 {
@@ -288,6 +289,7 @@ static void bind_outcome(sqlite3_stmt *s, int64_t id, const struct state_result 
 	if (with_tail)
 		bind_text(s, i++, res->tail);
 	bind_text(s, i, res->message);
+	bind_text(s, 9, res->file_hash);
 }
 
 /* The dependents of DONE chunk id have one dependency fewer to wait for. */
@@ -409,7 +411,9 @@ static int find_orphans(struct state *st, const struct state_recovery *how, stru
 					 .owner = { (pid_t)sqlite3_column_int64(s, 3),
 						    sqlite3_column_int64(s, 4) },
 					 .child = (pid_t)sqlite3_column_int64(s, 5),
-					 .run = sqlite3_column_int64(s, 6) };
+					 .run = sqlite3_column_int64(s, 6),
+					 .slurm = sqlite3_column_int(s, 7),
+					 .slurm_job = col_time(s, 8, 0) };
 		if (how->alive(how->alive_ctx, &c))
 			continue;
 		grow(out, &cap, *n + 1, sizeof(**out));

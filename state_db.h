@@ -49,6 +49,7 @@ enum q {
 	Q_RUN_CODE,
 	Q_RUN_CODE_OF,
 	Q_JOB_LAST_CODE,
+	Q_OPEN_RUN_JOBS,
 	Q_JOB_OPEN_CHUNKS,
 	Q_RUN_STATE,
 	Q_TASK_INSERT,
@@ -89,6 +90,11 @@ enum q {
 	Q_ENTRY_GET,
 	Q_ENTRIES_ALL,
 	Q_ENTRY_SET,
+	Q_ENTRY_NEXTS,
+	Q_ENTRY_SET_NEXT,
+	Q_ENTRY_NEXT_UNKNOWN,
+	Q_ENTRY_NEXT_DUE,
+	Q_ENTRY_DUE_IDS,
 	Q_BROKEN_GET,
 	Q_BROKEN_SET,
 	Q_BROKEN_CLEAR,
@@ -117,6 +123,7 @@ struct state {
 	int wal_pages;	 /* frames in the WAL after our last commit (from the WAL hook) */
 	bool deferred;	 /* state_defer_sync: commits are not synced one by one */
 	bool unsynced;	 /* a deferred commit happened since the last state_sync */
+	bool wal_grew;	 /* the WAL hook ran since the last commit: it wrote frames */
 	int busy_ms;
 	sqlite3_stmt *stmt[Q_N];
 	char errmsg[512];

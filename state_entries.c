@@ -2,7 +2,9 @@
  * fingerprint of its trigger and the last fire time handled, missed and skipped, and the last
  * run it queued (docs/design.md, "Scheduling"; due.c decides, this file only remembers).
  *
- * A tick reads every entry in one query and writes only the entries whose decision changed. */
+ * A tick reads every entry in one query and writes only the entries whose decision changed.
+ * Each entry also keeps its next fire time (indexed), which tells a tick with nothing to do
+ * that nothing is due without reading schedule.yaml (docs/design.md, "The quiet tick"). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,4 +84,86 @@ int state_entry_set(struct state *st, const struct state_entry *e)
 	bind_time(s, 5, e->last_skipped);
 	bind_time(s, 6, e->last_run ? e->last_run : INT64_MIN);
 	return db_write1(st, s);
+}
+
+/* ---- next fire times ---- */
+
+void state_entry_nexts_free(struct state_entry_next *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].id);
+		free(v[i].fingerprint);
+	}
+	free(v);
+}
+
+int state_entry_nexts(struct state *st, struct state_entry_next **out, size_t *n)
+{
+	sqlite3_stmt *s = db_stmt(st, Q_ENTRY_NEXTS);
+	if (!s)
+		return -1;
+	struct state_entry_next *v = NULL;
+	size_t cap = 0, k = 0;
+	int rc;
+	while ((rc = db_step(st, s)) == 1) {
+		grow(&v, &cap, k + 1, sizeof(*v));
+		v[k++] = (struct state_entry_next){ col_str(s, 0), col_str(s, 1),
+						    col_time(s, 2, INT64_MIN),
+						    col_time(s, 3, INT64_MIN) };
+	}
+	if (rc < 0) {
+		state_entry_nexts_free(v, k);
+		return -1;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+int state_entry_set_next(struct state *st, const char *id, int64_t next_fire)
+{
+	sqlite3_stmt *s = db_stmt(st, Q_ENTRY_SET_NEXT);
+	if (!s)
+		return -1;
+	bind_text(s, 1, id);
+	bind_time(s, 2, next_fire);
+	return db_write1(st, s);
+}
+
+int state_entries_may_be_due(struct state *st, int64_t now)
+{
+	sqlite3_stmt *s = db_stmt(st, Q_ENTRY_NEXT_UNKNOWN);
+	int rc = s ? db_exists(st, s) : -1;
+	if (rc)
+		return rc;
+	s = db_stmt(st, Q_ENTRY_NEXT_DUE);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	return db_exists(st, s);
+}
+
+int state_entries_due_ids(struct state *st, int64_t now, char ***ids, size_t *n)
+{
+	sqlite3_stmt *s = db_stmt(st, Q_ENTRY_DUE_IDS);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	size_t cap = 0;
+	int rc;
+	*ids = NULL;
+	*n = 0;
+	while ((rc = db_step(st, s)) == 1) {
+		grow(ids, &cap, *n + 1, sizeof(**ids));
+		(*ids)[(*n)++] = col_str(s, 0);
+	}
+	if (rc < 0) {
+		for (size_t i = 0; i < *n; i++)
+			free((*ids)[i]);
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
 }

@@ -115,13 +115,16 @@ static int running_row(struct state *st, sqlite3_stmt *s, void *item)
 	r->job = col_str(s, 2);
 	r->owner.pid = (pid_t)sqlite3_column_int64(s, 3);
 	r->owner.start = sqlite3_column_int64(s, 4);
+	r->on_slurm = sqlite3_column_int(s, 5);
 	return 0;
 }
 
 int state_running_chunks(struct state *st, struct state_running **out, size_t *n)
 {
-	static const char q[] = "SELECT run, id, job, owner_pid, owner_start FROM chunks"
-				" INDEXED BY chunks_running WHERE state = 'RUNNING' ORDER BY run, id";
+	static const char q[] = "SELECT c.run, c.id, c.job, c.owner_pid, c.owner_start,"
+				" s.job_id IS NOT NULL FROM chunks c INDEXED BY chunks_running"
+				" LEFT JOIN chunk_slurm s ON s.chunk = c.id AND s.attempt = c.attempt"
+				" WHERE c.state = 'RUNNING' ORDER BY c.run, c.id";
 	*out = NULL;
 	sqlite3_stmt *s = prepare(st, q);
 	if (!s || collect(st, s, out, n, sizeof(**out), running_row)) {

@@ -226,6 +226,22 @@ int state_any_open_run(struct state *st)
 	return s ? db_exists(st, s) : -1;
 }
 
+int state_open_run_jobs(struct state *st, char ***types, size_t *n)
+{
+	sqlite3_stmt *s = db_stmt(st, Q_OPEN_RUN_JOBS);
+	if (!s)
+		return -1;
+	size_t cap = 0;
+	int rc;
+	*types = NULL;
+	*n = 0;
+	while ((rc = db_step(st, s)) == 1) {
+		grow(types, &cap, *n + 1, sizeof(**types));
+		(*types)[(*n)++] = col_str(s, 0);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
 int state_job_has_open_chunks(struct state *st, const char *type, int64_t except_run)
 {
 	sqlite3_stmt *s = db_stmt(st, Q_JOB_OPEN_CHUNKS);

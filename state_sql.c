@@ -43,6 +43,9 @@ static const char *const sql[Q_N] = {
 			   " VALUES (?,?,?,?)",
 	[Q_RUN_CODE_OF] = "SELECT code FROM run_code WHERE run = ? AND job = ?",
 	[Q_RUN_CODE] = "SELECT job, hash FROM run_code WHERE run = ? ORDER BY job",
+	[Q_OPEN_RUN_JOBS] = "SELECT job FROM runs WHERE state IN ('QUEUED','ACTIVE') UNION"
+			   " SELECT t.job FROM runs r JOIN tasks t ON t.run = r.id"
+			   " WHERE r.state IN ('QUEUED','ACTIVE')",
 	[Q_JOB_OPEN_CHUNKS] = "SELECT 1 FROM chunks WHERE job = ?1 AND state = 'RUNNING' AND run != ?2"
 			      " UNION ALL SELECT 1 FROM chunks WHERE job = ?1 AND state = 'PENDING'"
 			      " AND run != ?2 LIMIT 1",
@@ -87,14 +90,14 @@ static const char *const sql[Q_N] = {
 	[Q_NEXT_RETRY_RUN] = "SELECT min(not_before) FROM chunks INDEXED BY chunks_ready"
 			     " WHERE state = 'PENDING' AND waiting = 0 AND run = ? AND not_before > ?",
 	[Q_CHUNK_DONE] = "UPDATE chunks SET state = 'DONE', finished = ?2, exit_code = ?3,"
-			 " signal = ?4, duration_ms = ?5, tail = NULL, message = ?6"
+			 " signal = ?4, duration_ms = ?5, tail = NULL, message = ?6, file_hash = ?9"
 			 " WHERE id = ?1 AND state = 'RUNNING'",
 	[Q_CHUNK_RETRY] = "UPDATE chunks SET state = 'PENDING', finished = ?2, exit_code = ?3,"
-			  " signal = ?4, duration_ms = ?5, tail = ?6, message = ?7, not_before = ?8"
-			  " WHERE id = ?1 AND state = 'RUNNING'",
+			  " signal = ?4, duration_ms = ?5, tail = ?6, message = ?7, not_before = ?8,"
+			  " file_hash = ?9 WHERE id = ?1 AND state = 'RUNNING'",
 	[Q_CHUNK_FAILED] = "UPDATE chunks SET state = 'FAILED', finished = ?2, exit_code = ?3,"
-			   " signal = ?4, duration_ms = ?5, tail = ?6, message = ?7"
-			   " WHERE id = ?1 AND state = 'RUNNING'",
+			   " signal = ?4, duration_ms = ?5, tail = ?6, message = ?7,"
+			   " file_hash = ?9 WHERE id = ?1 AND state = 'RUNNING'",
 	/* one dependent at a time: UPDATE ... WHERE id IN (SELECT ...) builds a temporary
 	 * b-tree at every finish, even of a chunk that nothing depends on */
 	[Q_DEPENDENTS_OF] = "SELECT chunk FROM chunk_deps WHERE depends_on = ?",
@@ -107,9 +110,10 @@ static const char *const sql[Q_N] = {
 	[Q_RUN_CHUNKS] = "SELECT " CHUNK_COLS CHUNK_FROM " WHERE c.run = ? ORDER BY c.id",
 	[Q_RUN_DEPS] = "SELECT d.chunk, d.depends_on FROM chunk_deps d JOIN chunks c ON c.id ="
 		       " d.chunk WHERE c.run = ? ORDER BY d.chunk, d.depends_on",
-	[Q_RUNNING_OWNERS] = "SELECT id, job, attempt, owner_pid, owner_start, child_pid, run"
-			     " FROM chunks INDEXED BY chunks_running WHERE state = 'RUNNING'"
-			     " ORDER BY id",
+	[Q_RUNNING_OWNERS] = "SELECT c.id, c.job, c.attempt, c.owner_pid, c.owner_start,"
+			     " c.child_pid, c.run, s.chunk IS NOT NULL, s.job_id FROM chunks c"
+			     " INDEXED BY chunks_running LEFT JOIN chunk_slurm s ON s.chunk = c.id"
+			     " AND s.attempt = c.attempt WHERE c.state = 'RUNNING' ORDER BY c.id",
 	[Q_JOB_SINCE] = "SELECT id, last_success, last_code FROM job_types WHERE name = ?",
 	/* the code goes with the latest finish (SET reads the row as it was) */
 	[Q_JOB_SUCCESS] = "INSERT INTO job_types (name, last_success, last_code) VALUES (?1, ?2, ?3)"
@@ -132,6 +136,12 @@ static const char *const sql[Q_N] = {
 			  " last_run FROM entries ORDER BY id",
 	[Q_ENTRY_SET] = "INSERT OR REPLACE INTO entries (id, fingerprint, last_handled,"
 			" last_missed, last_skipped, last_run) VALUES (?,?,?,?,?,?)",
+	[Q_ENTRY_NEXTS] = "SELECT id, fingerprint, last_handled, next_fire FROM entries ORDER BY id",
+	[Q_ENTRY_SET_NEXT] = "UPDATE entries SET next_fire = ?2 WHERE id = ?1",
+	[Q_ENTRY_NEXT_UNKNOWN] = "SELECT 1 FROM entries WHERE next_fire IS NULL LIMIT 1",
+	[Q_ENTRY_NEXT_DUE] = "SELECT 1 FROM entries WHERE next_fire <= ?1 LIMIT 1",
+	[Q_ENTRY_DUE_IDS] = "SELECT id FROM entries WHERE next_fire IS NULL UNION ALL"
+			    " SELECT id FROM entries WHERE next_fire <= ?1",
 	[Q_BROKEN_GET] = "SELECT broken_hash, broken_reason FROM job_types WHERE name = ?",
 	[Q_BROKEN_SET] = "INSERT INTO job_types (name, broken_hash, broken_reason, broken_at)"
 			 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO UPDATE SET broken_hash ="

@@ -217,7 +217,8 @@ static void print_help(FILE *f)
 			fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fputs("\noptions, before or after the command:\n"
 	      "  -C DIR       the project directory (default $STAU_DIR, else the current directory)\n"
-	      "  --state DIR  keep the database in DIR instead of .stau/ (also STAU_STATE)\n"
+	      "  --state DIR  keep the database in DIR instead of .stau/ (also STAU_STATE,\n"
+	      "              settings.state_dir)\n"
 	      "  -q, -v       quieter, more verbose\n"
 	      "  --no-color   no colours (also NO_COLOR)\n"
 	      "  --version    print the version\n\n"

@@ -106,28 +106,6 @@ static int codepoint_width(uint32_t cp)
 	return in_ranges(cp, wide, ARRAY_SIZE(wide)) ? 2 : 1;
 }
 
-/* Decodes the character at s[0..n) leniently: returns its length in bytes (>= 1) and sets
- * *cp, or sets *cp to U+FFFD for a byte that does not start a well-formed sequence (length 1). */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t len = s[0] < 0x80 ? 1 : s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 &&
-		     s[0] <= 0xEF ? 3 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
-	*cp = 0xFFFD;
-	if (!len || len > n)
-		return 1;
-	uint32_t v = len == 1 ? s[0] : s[0] & (0x7F >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 1;
-		v = v << 6 | (s[i] & 0x3F);
-	}
-	static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	if (v < min[len] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-		return 1;
-	*cp = v;
-	return len;
-}
-
 /* The length of the ANSI escape sequence at s[0..n) (s[0] is ESC). */
 static size_t escape_len(const char *s, size_t n)
 {
@@ -189,25 +167,7 @@ char *term_truncate(const char *s, size_t width)
 
 void term_add_escaped(struct strbuf *sb, const char *s, size_t n)
 {
-	sb_add(sb, "", 0);
-	for (size_t i = 0; i < n;) {
-		unsigned char b = (unsigned char)s[i];
-		uint32_t cp;
-		size_t len = utf8_decode((const unsigned char *)s + i, n - i, &cp);
-		if (b == '\n')
-			sb_adds(sb, "\\n");
-		else if (b == '\t')
-			sb_adds(sb, "\\t");
-		else if (b == '\r')
-			sb_adds(sb, "\\r");
-		else if (b < 0x20 || b == 0x7F || (cp == 0xFFFD && len == 1 && b >= 0x80))
-			sb_addf(sb, "\\x%02x", b);
-		else if (cp >= 0x80 && cp < 0xA0)
-			sb_addf(sb, "\\u%04x", (unsigned)cp);
-		else
-			sb_add(sb, s + i, len);
-		i += len;
-	}
+	sb_add_escaped(sb, s, n, false);
 }
 
 char *term_escape(const char *s)

@@ -616,7 +616,7 @@ static struct tz *load_zone(const char *name, char *err, size_t errlen)
 	const char *dir = getenv("TZDIR");
 	char *path = xasprintf("%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", name);
 	size_t len = 0;
-	char *data = valid_zone_name(name) ? read_file(path, &len) : NULL;
+	char *data = valid_zone_name(name) ? read_regular_file(path, &len, NULL) : NULL;
 	bool ok = data && load_tzif(z, (const unsigned char *)data, len);
 	free(data);
 	free(path);

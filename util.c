@@ -237,6 +237,26 @@ char *read_file(const char *path, size_t *len)
 	return text;
 }
 
+char *read_regular_file(const char *path, size_t *len, struct stat *st)
+{
+	struct stat own;
+	st = st ? st : &own;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return NULL;
+	char *text = NULL;
+	if (fstat(fd, st) == 0) {
+		if (S_ISREG(st->st_mode))
+			text = read_fd(fd, len);
+		else
+			errno = EINVAL;
+	}
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return text;
+}
+
 static int fsync_parent_dir(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -252,8 +272,9 @@ static int fsync_parent_dir(const char *path)
 
 int write_file_atomic(const char *path, const char *data, size_t len, unsigned mode)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/* a fresh name created exclusively: a link planted at a guessable name is never followed */
+	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
+	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		goto fail_free;
 	if (fchmod(fd, mode))
@@ -411,4 +432,49 @@ void size_format(int64_t bytes, char *buf, size_t len)
 		snprintf(buf, len, "%lld%c", (long long)bytes, size_units[power - 1]);
 	else
 		snprintf(buf, len, "%lld", (long long)bytes);
+}
+
+/* ---- text from outside ---- */
+
+size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	size_t len = s[0] < 0x80 ? 1 : s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 &&
+		     s[0] <= 0xEF ? 3 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+	*cp = 0xFFFD;
+	if (!len || len > n)
+		return 1;
+	uint32_t v = len == 1 ? s[0] : s[0] & (0x7F >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 1;
+		v = v << 6 | (s[i] & 0x3F);
+	}
+	static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	if (v < min[len] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+		return 1;
+	*cp = v;
+	return len;
+}
+
+void sb_add_escaped(struct strbuf *sb, const char *s, size_t n, bool keep_newlines)
+{
+	sb_add(sb, "", 0);
+	for (size_t i = 0; i < n;) {
+		unsigned char b = (unsigned char)s[i];
+		uint32_t cp;
+		size_t len = utf8_decode((const unsigned char *)s + i, n - i, &cp);
+		if (b == '\n')
+			sb_adds(sb, keep_newlines ? "\n" : "\\n");
+		else if (b == '\t')
+			sb_adds(sb, "\\t");
+		else if (b == '\r')
+			sb_adds(sb, "\\r");
+		else if (b < 0x20 || b == 0x7F || (cp == 0xFFFD && len == 1 && b >= 0x80))
+			sb_addf(sb, "\\x%02x", b);
+		else if (cp >= 0x80 && cp < 0xA0)
+			sb_addf(sb, "\\u%04x", (unsigned)cp);
+		else
+			sb_add(sb, s + i, len);
+		i += len;
+	}
 }

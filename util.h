@@ -4,7 +4,9 @@
 #define STAU_UTIL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <stdint.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -51,9 +53,23 @@ size_t edit_distance(const char *a, const char *b);
  * at most 3), or NULL. candidates ends with NULL. */
 const char *spell_suggest(const char *word, const char *const *candidates);
 
+/* Decodes the UTF-8 character at s[0..n) leniently: returns its length in bytes (>= 1) and
+ * sets *cp, or sets *cp to U+FFFD for a byte that does not start a well-formed sequence
+ * (length 1). */
+size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
+/* Appends s[0..n) with what could drive a terminal made visible: control characters as \n,
+ * \t, \r or \xHH (ESC is \x1b), C1 controls as \uHHHH, bytes that are not UTF-8 as \xHH.
+ * With keep_newlines a newline stays a newline (a message of several lines). */
+void sb_add_escaped(struct strbuf *sb, const char *s, size_t n, bool keep_newlines);
+
 /* Reads a whole file into a new NUL-terminated buffer; *len gets its length (may be NULL).
  * Returns NULL with errno set on failure. The caller frees the buffer. */
 char *read_file(const char *path, size_t *len);
+/* read_file for a file that must be a regular file (a FIFO would block, a device never end):
+ * opened without blocking, checked with fstat, whose result goes to *st when st is not NULL.
+ * Anything else fails with errno EINVAL. */
+char *read_regular_file(const char *path, size_t *len, struct stat *st);
 /* The same from an open descriptor, read to its end; the descriptor stays open. */
 char *read_fd(int fd, size_t *len);
 

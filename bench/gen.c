@@ -1,7 +1,9 @@
 /* gen.c - writes the projects that bench/run.sh measures (docs/design.md, "Performance").
  *
  *   gen tick N DIR         a project of N job files and N schedule entries, none of them due
- *                          between the bench's first tick and its measured ticks
+ *                          between the bench's first tick and its measured ticks, plus the
+ *                          job `hold` (no entry), which sleeps: `stau run hold` keeps a run
+ *                          open while ticks are measured
  *   gen dag SHAPE N DIR    a DAG of N chunks that each run /bin/true, as a stau project in DIR,
  *                          plus DIR/Makefile and DIR/build.ninja with the same DAG of `true`;
  *                          prints the arguments of the `stau run` that executes it
@@ -175,6 +177,13 @@ static void gen_tick(long n, const char *dir)
 	make_dir(jobs);
 	for (long i = 1; i <= n; i++)
 		write_python_job(dir, i);
+	FILE *hold = open_out(jobs, "hold.sh");
+	fputs("#!/bin/sh\n# ---\n# description: keeps a run open until it is stopped\n# ---\n"
+	      "exec sleep 3600\n", hold);
+	close_out(hold, "hold.sh");
+	snprintf(jobs, sizeof(jobs), "%s/jobs/hold.sh", dir);
+	if (chmod(jobs, 0755) < 0)
+		die("cannot chmod '%s': %s", jobs, strerror(errno));
 	FILE *f = open_out(dir, "schedule.yaml");
 	fputs("settings:\n  timezone: Europe/Copenhagen\nschedule:\n", f);
 	for (long i = 1; i <= n; i++)

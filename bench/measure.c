@@ -3,7 +3,9 @@
  *   measure RUNS -- CMD [ARG...] [-- CMD [ARG...]]...
  *
  * runs each CMD RUNS times and prints, for each in the order given, one line
- * "MEDIAN MIN MAX" in seconds. The runs are interleaved: round r runs every command once,
+ * "MEDIAN MIN MAX" in seconds. A command written `[ SETUP [ARG...] ] CMD [ARG...]` runs
+ * SETUP, untimed, before each of its timed runs (the edit before the tick that must see it,
+ * a new copy of a project before its first tick). The runs are interleaved: round r runs every command once,
  * starting from command r mod n, so that a slow spell of the machine (another process, the
  * disk flushing) falls on stau and its peer alike instead of on one of them, and no command
  * always runs just after the same other one.
@@ -88,15 +90,35 @@ static int split_commands(int argc, char **argv, char **cmds[MAX_CMDS])
 	return argc > 0 && n > 0 && argv[0] == NULL ? n : -1;
 }
 
+/* Cuts `[ SETUP... ]` off the front of cmd into *setup (NULL when there is none); returns the
+ * timed command, or NULL when the brackets do not close before it. */
+static char **split_setup(char **cmd, char ***setup)
+{
+	*setup = NULL;
+	if (strcmp(cmd[0], "["))
+		return cmd;
+	for (int i = 1; cmd[i]; i++) {
+		if (strcmp(cmd[i], "]"))
+			continue;
+		cmd[i] = NULL;
+		*setup = cmd + 1;
+		return i > 1 && cmd[i + 1] ? cmd + i + 1 : NULL;
+	}
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	static double t[MAX_CMDS][MAX_RUNS];
-	char **cmds[MAX_CMDS];
+	char **cmds[MAX_CMDS], **setup[MAX_CMDS];
 	char *end;
 	long runs = argc > 1 ? strtol(argv[1], &end, 10) : 0;
 	int ncmds = argc > 3 && !*end ? split_commands(argc - 2, argv + 2, cmds) : -1;
+	for (int c = 0; c < ncmds && ncmds > 0; c++)
+		if (!(cmds[c] = split_setup(cmds[c], &setup[c])))
+			ncmds = -1;
 	if (ncmds < 0 || runs < 1 || runs > MAX_RUNS) {
-		fprintf(stderr, "usage: measure RUNS -- CMD [ARG...] [-- CMD [ARG...]]...   "
+		fprintf(stderr, "usage: measure RUNS -- [[ SETUP... ]] CMD [ARG...] [-- ...]...   "
 				"(RUNS from 1 to %d, at most %d commands)\n", MAX_RUNS, MAX_CMDS);
 		return 2;
 	}
@@ -108,6 +130,8 @@ int main(int argc, char **argv)
 	for (long r = 0; r < runs; r++) {
 		for (int k = 0; k < ncmds; k++) {
 			int c = (int)((r + k) % ncmds);
+			if (setup[c] && run_once(setup[c], devnull) < 0)
+				return 1;
 			if ((t[c][r] = run_once(cmds[c], devnull)) < 0)
 				return 1;
 		}

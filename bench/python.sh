@@ -15,14 +15,15 @@
 #   forkloop         import once, one os.fork() per chunk, two at a time: the floor
 #   forkloop+freeze  the same after gc.freeze(), as the runner does
 #   runner           stau's runner driven through exec_pyfork by bench/pydrive.c, with a log
-#                    file and the STAU_* environment per chunk, as the engine will
-# and, alone and $PYBENCH_TODAY_RUNS times (default 1, 0 skips it; it takes minutes):
-#   stau today       `stau run JOB --ids 1-N -j 2`: one interpreter per chunk, as
-#                    python_fork: false will do
+#                    file and the STAU_* environment per chunk, as the engine does
+#   stau             `stau run JOB --ids 1-N -j 2`: the whole of stau, chunks forked from
+#                    the runner, every transition recorded in SQLite
+# and, alone and $PYBENCH_ONESHOT_RUNS times (default 1, 0 skips it; it takes minutes):
+#   python_fork: false  the same run with one interpreter per chunk
 # Then one more runner run per workload prints where its time goes (PYDRIVE_STATS).
 # The table goes to stdout and build/bench/python.md; progress goes to stderr.
 # Knobs: PYBENCH_PYTHON (default /usr/bin/python3, else python3), PYBENCH_N (200),
-# PYBENCH_RUNS, PYBENCH_TODAY_RUNS, PYBENCH_DIR, STAU (default ./stau), CC.
+# PYBENCH_RUNS, PYBENCH_ONESHOT_RUNS, PYBENCH_DIR, STAU (default ./stau), CC.
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -31,7 +32,7 @@ WORK=${PYBENCH_DIR:-$OUT/python}
 STAU=${STAU:-$ROOT/stau}
 N=${PYBENCH_N:-200}
 RUNS=${PYBENCH_RUNS:-5}
-TODAY_RUNS=${PYBENCH_TODAY_RUNS:-1}
+ONESHOT_RUNS=${PYBENCH_ONESHOT_RUNS:-${PYBENCH_TODAY_RUNS:-1}}
 CC=${CC:-cc}
 if [ -n "${PYBENCH_PYTHON:-}" ]; then PY=$PYBENCH_PYTHON
 elif [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3
@@ -72,22 +73,24 @@ measure_workload() {
 		-- "$PY" bench/pypeers.py pool "$file" "$N" \
 		-- "$PY" bench/pypeers.py forkloop "$file" "$N" \
 		-- "$PY" bench/pypeers.py forkloop-freeze "$file" "$N" \
-		-- "$OUT/pydrive" "$PY" "$WORK" "jobs/$job.py" "$N" "$logs" >"$OUT/py-$job.txt"
+		-- "$OUT/pydrive" "$PY" "$WORK" "jobs/$job.py" "$N" "$logs" \
+		-- env STAU_PYTHON="$PY" "$STAU" -C "$WORK" run "$job" --ids "1-$N" -j 2 \
+		>"$OUT/py-$job.txt"
 	set -- $(sed -n 3p "$OUT/py-$job.txt")
 	floor=$1
 	set -- $(sed -n 2p "$OUT/py-$job.txt")
 	pool=$1
 	i=0
-	for label in import pool forkloop forkloop+freeze runner; do
+	for label in import pool forkloop forkloop+freeze runner stau; do
 		i=$((i + 1))
 		set -- $(sed -n ${i}p "$OUT/py-$job.txt")
 		row "$job: $label" "$1" "$2" "$3" "$floor" "$pool"
 	done
-	if [ "$TODAY_RUNS" -gt 0 ]; then
-		say "$job: stau today, $TODAY_RUNS run(s) of $N interpreters"
-		set -- $(STAU_PYTHON=$PY "$OUT/measure" "$TODAY_RUNS" \
-			-- "$STAU" -C "$WORK" run "$job" --ids "1-$N" -j 2)
-		row "$job: stau today" "$1" "$2" "$3" "$floor" "$pool"
+	if [ "$ONESHOT_RUNS" -gt 0 ]; then
+		say "$job: python_fork: false, $ONESHOT_RUNS run(s) of $N interpreters"
+		set -- $(STAU_PYTHON=$PY "$OUT/measure" "$ONESHOT_RUNS" \
+			-- "$STAU" -C "$WORK-oneshot" run "$job" --ids "1-$N" -j 2)
+		row "$job: stau, python_fork: false" "$1" "$2" "$3" "$floor" "$pool"
 	fi
 }
 
@@ -101,6 +104,8 @@ stats() {
 [ -x "$STAU" ] || die "no stau binary at '$STAU': run 'make' first"
 build_tools
 "$PY" bench/pyjobs.py "$WORK"
+"$PY" bench/pyjobs.py "$WORK-oneshot"
+printf 'settings:\n  python_fork: false\n' >"$WORK-oneshot/schedule.yaml"
 JOBS=heavy
 if "$PY" -c "import pandas" 2>/dev/null; then
 	JOBS="heavy pandas_job"

@@ -1270,6 +1270,33 @@ static void test_log_limit(void **state)
 		   "'log_limt' (did you mean 'log_limit'?)");
 }
 
+/* ---- python_fork: not given (the settings decide), true or false -------------------- */
+
+static void test_python_fork(void **state)
+{
+	(void)state;
+	struct job job;
+	good_job("# ---\n# main_func: main\n# ---\n", &job);
+	assert_int_equal(job.python_fork, 0);
+	job_release(&job);
+	good_job("# ---\n# main_func: main\n# python_fork: false\n# ---\n", &job);
+	assert_int_equal(job.python_fork, -1);
+	job_release(&job);
+	good_job("# ---\n# python_fork: yes\n# ---\n", &job);
+	assert_int_equal(job.python_fork, 1);
+	job_release(&job);
+	struct schedule s;
+	good_schedule("", &s);
+	assert_true(s.settings.python_fork);
+	schedule_release(&s);
+	good_schedule("settings:\n  python_fork: false\n", &s);
+	assert_false(s.settings.python_fork);
+	schedule_release(&s);
+	assert_field_error("python_fork: sometimes",
+			   "jobs/job_A.py:3:16: 'python_fork' must be true or false, got "
+			   "'sometimes'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1306,6 +1333,7 @@ int main(void)
 		cmocka_unit_test(test_schedule_crlf),
 		cmocka_unit_test(test_yaml_tags_are_errors),
 		cmocka_unit_test(test_log_limit),
+		cmocka_unit_test(test_python_fork),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown_zones);
 }

@@ -37,17 +37,24 @@ static void test_quote(void **state)
 static void test_line(void **state)
 {
 	(void)state;
-	char *line = cronline("/srv/p", "/usr/local/bin/stau");
+	char *line = cronline("/srv/p", "/usr/local/bin/stau", NULL);
 	assert_string_equal(line, "* * * * * /usr/local/bin/stau -C /srv/p tick");
 	free(line);
-	line = cronline("/srv/a b", "/opt/stau 2/stau");
+	line = cronline("/srv/a b", "/opt/stau 2/stau", NULL);
 	assert_string_equal(line, "* * * * * '/opt/stau 2/stau' -C '/srv/a b' tick");
 	free(line);
 	/* this process's binary, by its absolute path */
-	line = cronline("/srv/p", NULL);
+	line = cronline("/srv/p", NULL, NULL);
 	assert_true(!strncmp(line, "* * * * * /", 11));
 	assert_non_null(strstr(line, " -C /srv/p tick"));
 	free(line);
+	/* the database elsewhere goes with it: cron's environment has no $STAU_STATE */
+	line = cronline("/srv/p", "/usr/bin/stau", "/var/lib/stau/a b");
+	assert_string_equal(line, "* * * * * /usr/bin/stau -C /srv/p --state '/var/lib/stau/a b' tick");
+	free(line);
+	/* no crontab line can carry a newline */
+	assert_null(cronline("/srv/a\nb", "/usr/bin/stau", NULL));
+	assert_null(cronline("/srv/p", "/usr/bin/stau", "/var/x\ry"));
 }
 
 static char dir[64];

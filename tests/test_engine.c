@@ -487,6 +487,247 @@ static void test_lost_chunks_are_recovered_through_the_executor(void **state)
 	assert_int_equal(engine_recover(x->st, &x->p, &x->ex, x->now, x->err, sizeof(x->err)), 0);
 }
 
+/* ---- chunks on Slurm, through a fake cluster ---- */
+
+/* A fake slurm_client: sbatch gives ids from 100 on and writes down what it was given;
+ * squeue lists the jobs the test says are in the queue, or fails; scancel is written down. */
+struct fake_slurm {
+	struct strbuf log;	/* "submit 100 stau-1-1-1 ...\n", "query 100,101\n",
+				 * "cancel 100\n" */
+	int64_t next_id;
+	const char *queued;	/* "100 RUNNING\n..." as squeue prints it; NULL: squeue fails */
+	bool no_sbatch;
+};
+
+static int fake_submit(void *self, const struct slurm_submit *s, char *const *env,
+		       int64_t *job_id, char *err, size_t errlen)
+{
+	struct fake_slurm *f = self;
+	if (f->no_sbatch) {
+		snprintf(err, errlen, "'sbatch' was not found in PATH");
+		return -1;
+	}
+	*job_id = f->next_id++;
+	sb_addf(&f->log, "submit %lld stau-%lld-%lld-%d", (long long)*job_id,
+		(long long)s->run_id, (long long)s->chunk_id, s->attempt);
+	for (size_t i = 0; env && env[i]; i++)
+		if (!strncmp(env[i], "STAU_WORK_IDS=", 14) || !strncmp(env[i], "STAU_ATTEMPT=", 13))
+			sb_addf(&f->log, " %s", env[i]);
+	const char *status = strrchr(s->status_path, '/');
+	sb_addf(&f->log, " %s %s\n", status ? status + 1 : "?", s->argv[0]);
+	return 0;
+}
+
+static int fake_query(void *self, const int64_t *ids, size_t n, struct slurm_queue *q,
+		      char *err, size_t errlen)
+{
+	struct fake_slurm *f = self;
+	sb_adds(&f->log, "query");
+	for (size_t i = 0; i < n; i++)
+		sb_addf(&f->log, "%c%lld", i ? ',' : ' ', (long long)ids[i]);
+	sb_adds(&f->log, "\n");
+	if (!f->queued) {
+		snprintf(err, errlen, "'squeue' failed: no controller");
+		return -1;
+	}
+	return slurm_parse_squeue(f->queued, strlen(f->queued), q, err, errlen);
+}
+
+static int fake_cancel(void *self, int64_t job_id, const char *name, char *err, size_t errlen)
+{
+	struct fake_slurm *f = self;
+	(void)err;
+	(void)errlen;
+	sb_addf(&f->log, "cancel %lld%s%s\n", (long long)job_id, name ? " " : "", name ? name : "");
+	return 0;
+}
+
+/* Runs the engine as a tick does (not waiting for a run) against fake cluster f. */
+static void tick_slurm(struct fx *x, struct fake_slurm *f)
+{
+	struct slurm_client c = { fake_submit, fake_query, fake_cancel, f };
+	struct engine_opts o = { .now = x->now, .clock = &x->clock, .slurm = &c };
+	if (engine_run(x->st, &x->p, &x->ex, &o, NULL, &x->stats, x->err, sizeof(x->err)))
+		fail_msg("engine_run: %s", x->err);
+}
+
+/* Writes the status file the wrapper leaves for chunk `chunk` of run 1, attempt `attempt`,
+ * run as Slurm job slurm_job. */
+static void status_file(struct fx *x, const char *job, int chunk, int attempt, int code,
+			int64_t slurm_job)
+{
+	char *name = xasprintf(".stau/logs/%s/1-%d-%d.status", job, chunk, attempt);
+	char *text = xasprintf("stau-slurm-status 1\nexit %d\njob %lld\nrestarts 0\nstart 10\n"
+			       "end 12\n", code, (long long)slurm_job);
+	char *abs = xasprintf("%s/%s", x->dir, name);
+	assert_int_equal(mkdir_parents(abs, 0700), 0);
+	free(abs);
+	put(x, name, text, 0600);
+	free(text);
+	free(name);
+}
+
+/* "STATE/ATTEMPT/SLURM-JOB" of each chunk of run 1, by id. */
+static char *chunks_of(struct fx *x)
+{
+	struct state_chunk *c;
+	size_t n;
+	assert_int_equal(state_run_chunks(x->st, 1, false, &c, &n), 0);
+	struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		int64_t job = -1;
+		if (c[i].attempt)
+			assert_int_not_equal(state_chunk_slurm(x->st, c[i].id, c[i].attempt, &job),
+					     -1);
+		sb_addf(&sb, "%s%s/%d/%lld", i ? " " : "", chunk_state_name(c[i].state),
+			c[i].attempt, (long long)job);
+	}
+	state_chunks_free(c, n);
+	return sb_detach(&sb);
+}
+
+static void assert_chunks(struct fx *x, const char *want)
+{
+	char *got = chunks_of(x);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_slurm_chunks_are_submitted_and_reconciled_from_status_files(void **state)
+{
+	struct fx *x = *state;
+	struct fake_slurm f = { .next_id = 100, .queued = "101 RUNNING\n" };
+	job(x, "a", "executor: slurm\nchunk_size: 2\nretries: 1\nretry_delay: 5s");
+	job(x, "b", "executor: slurm\nchunk_size: 4\ndependencies:\n  - job_type: a");
+	load(x);
+	queue(x, "b", "1-4", "{}");
+	/* a tick submits what is ready and does not wait for Slurm */
+	tick_slurm(x, &f);
+	assert_string_equal(f.log.buf,
+			    "submit 100 stau-1-1-1 STAU_ATTEMPT=1 STAU_WORK_IDS=1,2 "
+			    "1-1-1.status ./jobs/a.sh\n"
+			    "submit 101 stau-1-2-1 STAU_ATTEMPT=1 STAU_WORK_IDS=3,4 "
+			    "1-2-1.status ./jobs/a.sh\n");
+	assert_null(x->fake.events.buf); /* nothing ran here */
+	assert_chunks(x, "RUNNING/1/100 RUNNING/1/101 PENDING/0/-1");
+	assert_int_equal(count_files(x, ".stau/logs/a"), 4); /* each log with its IDs file */
+
+	/* the next tick: 100 left a status file (exit 0); 101 runs on */
+	sb_release(&f.log);
+	status_file(x, "a", 1, 1, 0, 100);
+	tick_slurm(x, &f);
+	assert_string_equal(f.log.buf, "query 101\n");
+	assert_chunks(x, "DONE/1/100 RUNNING/1/101 PENDING/0/-1");
+
+	/* 101 is gone from Slurm without a status file: lost, retried after 5 s */
+	sb_release(&f.log);
+	f.queued = "";
+	tick_slurm(x, &f);
+	assert_string_equal(f.log.buf, "query 101\n");
+	assert_chunks(x, "DONE/1/100 PENDING/1/101 PENDING/0/-1");
+	struct state_chunk c;
+	assert_int_equal(state_chunk_get(x->st, 2, &c), 1);
+	assert_string_equal(c.message, "lost: Slurm no longer knows job 101 and it recorded no "
+				       "exit status");
+	state_chunk_release(&c);
+
+	/* retried as a new Slurm job; it fails with exit 3: FAILED for good, b canceled */
+	sb_release(&f.log);
+	x->now += 5;
+	tick_slurm(x, &f);
+	assert_string_equal(f.log.buf, "submit 102 stau-1-2-2 STAU_ATTEMPT=2 STAU_WORK_IDS=3,4 "
+				       "1-2-2.status ./jobs/a.sh\n");
+	status_file(x, "a", 2, 2, 3, 102);
+	tick_slurm(x, &f);
+	assert_chunks(x, "DONE/1/100 FAILED/2/102 CANCELED/0/-1");
+	assert_int_equal(run_state(x, 1, NULL), RUN_FAILED);
+	assert_int_equal(state_chunk_get(x->st, 2, &c), 1);
+	assert_int_equal(c.exit_code, 3);
+	assert_int_equal(c.duration_ms, 2000); /* from the status file's start and end */
+	state_chunk_release(&c);
+	sb_release(&f.log);
+}
+
+static void test_slurm_unreachable_or_missing(void **state)
+{
+	struct fx *x = *state;
+	struct fake_slurm f = { .next_id = 100, .queued = NULL };
+	job(x, "a", "executor: slurm\nchunk_size: 1\ntimeout: 30s");
+	load(x);
+	queue(x, "a", "1-2", "{}");
+	tick_slurm(x, &f);
+	sb_release(&f.log);
+	/* squeue cannot answer: nothing is concluded about any job */
+	tick_slurm(x, &f);
+	assert_string_equal(f.log.buf, "query 100,101\n");
+	assert_chunks(x, "RUNNING/1/100 RUNNING/1/101");
+	/* past the job's timeout: cancelled, and timed out */
+	sb_release(&f.log);
+	x->now += 30;
+	tick_slurm(x, &f);
+	assert_string_equal(f.log.buf, "cancel 100\ncancel 101\n");
+	assert_chunks(x, "FAILED/1/100 FAILED/1/101");
+	struct state_chunk c;
+	assert_int_equal(state_chunk_get(x->st, 1, &c), 1);
+	assert_string_equal(c.message, "timed out after 30s");
+	state_chunk_release(&c);
+	/* without sbatch: the chunk fails, saying so, and nothing runs here */
+	sb_release(&f.log);
+	f.no_sbatch = true;
+	queue(x, "a", "3", "{}");
+	tick_slurm(x, &f);
+	assert_null(x->fake.events.buf);
+	assert_int_equal(state_chunk_get(x->st, 3, &c), 1);
+	assert_int_equal(c.state, CHUNK_FAILED);
+	assert_string_equal(c.message, "cannot submit to Slurm: 'sbatch' was not found in PATH");
+	state_chunk_release(&c);
+	sb_release(&f.log);
+}
+
+static void test_slurm_stale_status_files_are_not_outcomes(void **state)
+{
+	struct fx *x = *state;
+	struct fake_slurm f = { .next_id = 100, .queued = "100 RUNNING\n" };
+	job(x, "a", "executor: slurm");
+	load(x);
+	/* left by a chunk of the same name in an earlier database */
+	status_file(x, "a", 1, 1, 0, 7);
+	queue(x, "a", "", "{}");
+	tick_slurm(x, &f);
+	char *path = xasprintf("%s/.stau/logs/a/1-1-1.status", x->dir);
+	assert_int_equal(access(path, F_OK), -1); /* removed before sbatch */
+	free(path);
+	/* and a status file of another job is not this one's outcome */
+	status_file(x, "a", 1, 1, 0, 7);
+	tick_slurm(x, &f);
+	assert_chunks(x, "RUNNING/1/100");
+	status_file(x, "a", 1, 1, 0, 100);
+	tick_slurm(x, &f);
+	assert_chunks(x, "DONE/1/100");
+	sb_release(&f.log);
+}
+
+static void test_slurm_outcome_recorded_once(void **state)
+{
+	struct fx *x = *state;
+	struct fake_slurm f = { .next_id = 100, .queued = "" };
+	job(x, "a", "executor: slurm");
+	load(x);
+	queue(x, "a", "", "{}");
+	tick_slurm(x, &f);
+	status_file(x, "a", 1, 1, 0, 100);
+	/* another stau recorded it first: this one's record is dropped, nothing is counted */
+	struct state_result ok = { .ok = true };
+	assert_int_equal(state_slurm_finish(x->st, 1, 1, 100, &ok, x->now, NULL), 1);
+	assert_int_equal(state_slurm_finish(x->st, 1, 1, 100, &ok, x->now, NULL), 0);
+	assert_int_equal(state_slurm_finish(x->st, 1, 2, 100, &ok, x->now, NULL), 0);
+	x->stats = (struct engine_stats){ 0 };
+	tick_slurm(x, &f);
+	assert_int_equal(x->stats.done, 0);
+	assert_chunks(x, "DONE/1/100");
+	sb_release(&f.log);
+}
+
 static void test_retry_time_policy(void **state)
 {
 	struct fx *x = *state;
@@ -520,6 +761,10 @@ int main(void)
 		T(test_not_executable_fails_without_starting),
 		T(test_lost_chunks_are_recovered_through_the_executor),
 		T(test_retry_time_policy),
+		T(test_slurm_chunks_are_submitted_and_reconciled_from_status_files),
+		T(test_slurm_unreachable_or_missing),
+		T(test_slurm_outcome_recorded_once),
+		T(test_slurm_stale_status_files_are_not_outcomes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

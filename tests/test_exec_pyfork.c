@@ -347,7 +347,8 @@ static void test_no_stray_descriptors(void **unused)
 	pyfork_stop(r);
 }
 
-/* The runner holds stdin, stdout, stderr and its socket: nothing else of stau's. */
+/* The runner holds stdin, stdout, stderr, its socket, /dev/null (a chunk's stdin) and its
+ * wake-up pipe: nothing else of stau's. */
 static void test_runner_descriptors(void **unused)
 {
 	struct pyfork *r = start("mod.py", "main");
@@ -358,7 +359,7 @@ static void test_runner_descriptors(void **unused)
 	assert_non_null(f);
 	assert_non_null(fgets(buf, sizeof(buf), f));
 	pclose(f);
-	assert_string_equal(buf, "0,1,2,3,4,");
+	assert_string_equal(buf, "0,1,2,3,4,5,6,");
 	free(cmd);
 	free(fds);
 	pyfork_stop(r);

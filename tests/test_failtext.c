@@ -55,7 +55,7 @@ static void test_last_line(void **state)
 	check_last(NULL, NULL);
 	/* no terminal sequence gets through */
 	check_last("\033[31mred\033[0m\x7f \xc2\x9b" "2J done\n", "\\x1b[31mred\\x1b[0m\\x7f "
-		   "\\xc2\\x9b2J done");
+		   "\\u009b2J done");
 	check_last("caf\xc3\xa9 ok\n", "caf\xc3\xa9 ok");
 	/* a long line is cut to FAILTEXT_LAST_MAX columns */
 	char long_line[400];

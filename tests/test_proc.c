@@ -335,7 +335,7 @@ static void test_capture_time_limit_kills_the_group(void **unused)
 	int64_t took = monotonic_ms() - t0;
 	assert_true(res.timed_out);
 	assert_int_equal(res.signal, SIGTERM);
-	assert_in_range(took, 200, 4000);
+	assert_in_range(took, 200, 20000); /* not the 30 s sleep */
 	/* its output closed, the background process is on its way out */
 	struct proc_id bg;
 	struct timespec ts = { 0, 1000000 };
@@ -352,7 +352,7 @@ static void test_capture_time_limit_kills_the_group(void **unused)
 	took = monotonic_ms() - t0;
 	assert_true(res.timed_out);
 	assert_int_equal(res.signal, SIGKILL);
-	assert_in_range(took, 300, 4000);
+	assert_in_range(took, 300, 20000);
 	proc_result_release(&res);
 }
 

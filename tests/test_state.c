@@ -238,6 +238,17 @@ static void test_open_creates_private_files(void **state)
 	rm_rf(dir);
 }
 
+static void test_network_file_systems_are_named(void **state)
+{
+	(void)state;
+	assert_string_equal(state_network_fs(0x6969), "NFS");
+	assert_string_equal(state_network_fs((long)0xFF534D42), "CIFS");
+	assert_string_equal(state_network_fs((long)0xFE534D42), "SMB");
+	assert_string_equal(state_network_fs(0x0BD00BD0), "Lustre");
+	assert_null(state_network_fs(0xEF53)); /* ext4 */
+	assert_null(state_network_fs(0x01021994)); /* tmpfs */
+}
+
 static void test_migrates_from_version_0(void **state)
 {
 	(void)state;
@@ -269,18 +280,18 @@ static void test_refuses_newer_schema(void **state)
 {
 	struct fx *f = *state;
 	char err[256];
-	raw_sql(f->dir, "PRAGMA user_version = 7");
+	raw_sql(f->dir, "PRAGMA user_version = 99");
 	struct state *st = (struct state *)1;
 	assert_int_equal(state_open(f->dir, &st, err, sizeof(err)), -1);
 	assert_null(st);
 	char want[128];
 	snprintf(want, sizeof(want),
-		 ".stau/stau.db is schema version 7, newer than this stau (%d); upgrade stau",
+		 ".stau/stau.db is schema version 99, newer than this stau (%d); upgrade stau",
 		 STATE_SCHEMA_VERSION);
 	assert_string_equal(err, want);
 	/* and the file is left as it was */
 	char *v = raw_query(f->dir, "PRAGMA user_version");
-	assert_string_equal(v, "7");
+	assert_string_equal(v, "99");
 	free(v);
 }
 
@@ -1183,6 +1194,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_creates_private_files),
 		cmocka_unit_test(test_migrates_from_version_0),
+		cmocka_unit_test(test_network_file_systems_are_named),
 		T(test_refuses_newer_schema),
 		cmocka_unit_test(test_not_a_database),
 		T(test_lock_held_past_timeout),

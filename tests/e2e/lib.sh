@@ -58,3 +58,18 @@ done_testing() {
 	echo "1..$T_N"
 	[ "$T_FAILED" -eq 0 ]
 }
+
+# The schema version this stau writes (state.h), for the migration tests.
+SCHEMA_VERSION=7
+
+# back_to_v3 DB: makes a database of this stau look as version 3 wrote it, dropping what
+# versions 4 to 7 added (Slurm chunks, the file hash of an attempt, the code of a run, the
+# entries' next fire times), so that a test can watch it migrate.
+back_to_v3() {
+	sqlite3 "$1" "DROP TRIGGER chunk_slurm_gone; DROP TABLE chunk_slurm;
+		ALTER TABLE chunks DROP COLUMN file_hash;
+		DROP TRIGGER run_code_deleted; DROP TABLE run_code;
+		ALTER TABLE fresh DROP COLUMN code; ALTER TABLE job_types DROP COLUMN last_code;
+		DROP INDEX entries_next_fire; ALTER TABLE entries DROP COLUMN next_fire;
+		PRAGMA user_version = 3"
+}

@@ -29,6 +29,21 @@ dump_project() { :; }
 
 run_stau -C "$P" run painter --now 2026-06-01T10:00:00Z
 check "the painter fails" 1 "$rc"
+check "run: no control character in what it printed" "" "$(controls "$out$err")"
+
+run_stau -C "$P" run odd --now 2026-06-01T10:00:00Z
+check "run: the broken header's value, escaped" \
+	"stau: odd run 2 failed: job 'odd' is broken: jobs/odd.sh:3:15: 'chunk_size' must be an integer >= 1 or 'all', got '\\x1b[5m'" \
+	"$err"
+
+printf 'schedule:\n  - id: odd\n    job: odd\n    cron: "* * * * *"\n' >"$P/schedule.yaml"
+run_stau -C "$P" tick --now 2026-06-01T10:00:00Z
+check "tick: no control character in what it printed" "" "$(controls "$out$err")"
+case $err in
+*"got '\\x1b[5m'"*) ok "tick: the broken header's value, escaped" ;;
+*) not_ok "tick: the broken header's value, escaped" "$err" ;;
+esac
+: >"$P/schedule.yaml"
 
 run_stau -C "$P" show 1
 check "show: no control character reaches the terminal" "" "$(controls "$out")"

@@ -27,7 +27,7 @@ chmod 0600 "$P/.stau/stau.db"
 
 run_stau -C "$P" status --json
 check "status reads a version 1 database" "0|" "$rc|$err"
-check "which is now the current version, intact, with every chunk kept" "4|ok|1|b|DONE|1-2
+check "which is now the current version, intact, with every chunk kept" "$SCHEMA_VERSION|ok|1|b|DONE|1-2
 2|b|DONE|3-4
 3|a|DONE|1-2
 4|a|DONE|3-4" "$(db "PRAGMA user_version")|$(db "PRAGMA integrity_check")|$(db "SELECT id, \

@@ -39,11 +39,11 @@ before=$(db "SELECT id, job, state, ids FROM chunks ORDER BY id")
 
 run_stau -C "$P" status --now 2026-05-04T11:55:00Z
 check "status reads a version 2 database" "0|" "$rc|$err"
-check "which is now the current version, intact, every chunk kept" "4|ok|$before" \
+check "which is now the current version, intact, every chunk kept" "$SCHEMA_VERSION|ok|$before" \
 	"$(db "PRAGMA user_version")|$(db "PRAGMA integrity_check")|$(db "SELECT id, job, state, \
 ids FROM chunks ORDER BY id")"
 check "with the tables and triggers of version 3" "counters entry_stats job_stats run_alerts
-chunk_failed entry_inserted entry_updated run_added run_changed run_deleted run_failed run_failed_new" \
+chunk_failed chunk_slurm_gone entry_inserted entry_updated run_added run_changed run_deleted run_failed run_failed_new" \
 	"$(db "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = \
 'table' AND name IN ('job_stats', 'entry_stats', 'run_alerts', 'counters') ORDER BY name)")
 $(db "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = \

@@ -87,7 +87,7 @@ job a.sh '#!/bin/sh
 # ---
 echo ran'
 run_stau -C "$P" run a --state "$TMP/db"
-check "run --state: the database in DIR, nothing of it in .stau/" "0|lock stau.db|logs work" \
+check "run --state: the database in DIR, nothing of it in .stau/" "0|lock project stau.db|logs work" \
 	"$rc|$(ls "$TMP/db" | grep -v -- '-wal\|-shm' | tr '\n' ' ' | sed 's/ $//')|\
 $(ls "$P/.stau" | tr '\n' ' ' | sed 's/ $//')"
 check "the database is private" "700 600" "$(stat -c %a "$TMP/db") $(stat -c %a "$TMP/db/stau.db")"
@@ -98,5 +98,25 @@ check "--state before the command" "0" "$rc"
 run_stau -C "$P" show 1
 check "without it, the project's own database has no such run" "2|stau: no run 1; 'stau status \
 JOB' lists runs" "$rc|$err"
+
+run_stau -C "$P" --state "$TMP/db" crontab
+case $out in
+*" -C $P --state $TMP/db tick") ok "crontab keeps --state: cron's environment has no STAU_STATE" ;;
+*) not_ok "crontab keeps --state: cron's environment has no STAU_STATE" "$out" ;;
+esac
+out=$(cd "$TMP" && STAU_STATE=db "$STAU" -C "$P" crontab 2>/dev/null)
+case $out in
+*" -C $P --state $TMP/db tick") ok "crontab turns STAU_STATE into an absolute --state" ;;
+*) not_ok "crontab turns STAU_STATE into an absolute --state" "$out" ;;
+esac
+
+mkdir "$TMP/other"
+cp -r "$P/jobs" "$TMP/other/"
+run_stau -C "$TMP/other" --state "$TMP/db" run a
+check "another project refused on a database that is not its own" "3|stau: '$TMP/db' holds \
+the database of the project $P, not of $TMP/other: give each project its own --state \
+directory (if the project moved, write its new path in $TMP/db/project)" "$rc|$err"
+check "the first project's database kept its runs" "#1 DONE" \
+	"$("$STAU" -C "$P" --state "$TMP/db" status | awk '$1 == "a" {print $2, $3}')"
 
 done_testing

@@ -53,3 +53,34 @@ wait_for_phase() {
 	done
 	return 0
 }
+
+# run_state RUN [DB]: the state of run RUN as recorded (default database: $P/.stau/stau.db).
+run_state() {
+	sqlite3 "${2:-$P/.stau/stau.db}" "SELECT state FROM runs WHERE id = $1"
+}
+
+# slurm_jobs RUN: "CHUNK JOBID" per chunk of run RUN that went to Slurm, by chunk, from
+# `stau show --json`.
+slurm_jobs() {
+	"$STAU" -C "$P" show "$1" --json | python3 -c 'import json, sys
+for c in json.load(sys.stdin)["chunk_list"]:
+    if c["executor"] == "slurm":
+        print(c["id"], c["slurm_job"])'
+}
+
+# active JOBID: true while Slurm has the job pending or running.
+active() {
+	[ -n "$(squeue -h -t pending,running,completing,suspended -j "$1,$1" -o %i 2>/dev/null)" ]
+}
+
+# recorder JOB [HEADER_LINES]: a job that appends one line per chunk to $P/record:
+# "JOB CHUNK_ID SLURM_JOB_ID ATTEMPT RESTARTS IDS", after HEADER_LINES of its header.
+recorder() {
+	job "$1" "#!/bin/sh
+# ---
+# executor: slurm
+$2
+# ---
+echo \"\$STAU_JOB \$STAU_CHUNK_ID \$SLURM_JOB_ID \$STAU_ATTEMPT \$SLURM_RESTART_COUNT \$STAU_WORK_IDS\" >>\"\$STAU_DIR/record\"
+\${SLEEP:+sleep \$SLEEP}"
+}
