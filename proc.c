@@ -384,6 +384,8 @@ static void __attribute__((noreturn)) capture_child(const struct proc_cmd *cmd,
 						    const struct capture *c, char **env,
 						    pid_t parent)
 {
+	if (env) /* first: on every way out the array is the child's environment, not lost */
+		environ = env;
 	setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
@@ -394,8 +396,6 @@ static void __attribute__((noreturn)) capture_child(const struct proc_cmd *cmd,
 	if (child_stdio(cmd, c))
 		child_fail(c->report[1], START_EXEC);
 	proc_child_close_fds(c->report[1]);
-	if (env)
-		environ = env;
 	execvp(cmd->argv[0], cmd->argv);
 	child_fail(c->report[1], START_EXEC);
 }
