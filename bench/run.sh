@@ -254,7 +254,7 @@ table_head() {
 	fs=$(df -T "$WORK" 2>/dev/null | awk 'NR == 2 { print $2 }')
 	cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
 	{
-		echo "# stau benchmarks (docs/design.md, "Performance")"
+		echo "# stau benchmarks (docs/design.md, \"Performance\")"
 		echo
 		echo "$(uname -srm), $(nproc) CPUs (${cpu:-unknown}), ${fs:-unknown} file system;" \
 			"SQLite $(pkg-config --modversion sqlite3), $(make --version | head -n 1)," \

@@ -121,7 +121,9 @@ tick_main() {
 	build_tools
 	mkdir -p "$WORK"
 	table_head
-	for n in ${*:-${BENCH_TICK_SIZES:-1000 10000}}; do
+	sizes=${BENCH_TICK_SIZES:-1000 10000}
+	[ $# -eq 0 ] || sizes="$*"
+	for n in $sizes; do
 		bench_tick "$n"
 	done
 	echo >>"$TABLE"
