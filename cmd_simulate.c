@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -55,20 +56,6 @@ static int parse_simulate_opts(int argc, char **argv, struct simulate_opts *o)
 	return rc == EXIT_OK ? cmdopt_no_args("simulate", argc, argv) : rc;
 }
 
-static int write_all(int fd, const char *buf, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, buf, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Copies file from into to (absent: nothing to copy). Returns 0, or -1 with errno. */
 static int copy_file(const char *from, const char *to)
 {
@@ -89,20 +76,14 @@ static int copy_file(const char *from, const char *to)
 	return out < 0 || n < 0 ? -1 : 0;
 }
 
-/* A scratch copy of the database of ctx in a new private directory, *tmp. */
-static int scratch_copy(const struct ctx *ctx, char **tmp)
+/* Copies the database and its WAL of ctx into directory tmp. */
+static int copy_state(const struct ctx *ctx, const char *tmp)
 {
-	const char *base = getenv("TMPDIR");
-	*tmp = xasprintf("%s/stau-simulate.XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(*tmp)) {
-		error("cannot make a scratch directory '%s': %s", *tmp, strerror(errno));
-		return EXIT_STATE;
-	}
 	static const char *const names[] = { "stau.db", "stau.db-wal" };
 	for (size_t i = 0; i < 2; i++) {
 		char *from = ctx->state_dir ? xasprintf("%s/%s", ctx->state_dir, names[i])
 					    : xasprintf("%s/.stau/%s", ctx->dir, names[i]);
-		char *to = xasprintf("%s/%s", *tmp, names[i]);
+		char *to = xasprintf("%s/%s", tmp, names[i]);
 		int rc = copy_file(from, to);
 		if (rc)
 			error("cannot copy '%s' to a scratch directory: %s", from, strerror(errno));
@@ -112,6 +93,30 @@ static int scratch_copy(const struct ctx *ctx, char **tmp)
 			return EXIT_STATE;
 	}
 	return EXIT_OK;
+}
+
+/* A scratch copy of the database of ctx in a new private directory, *tmp. */
+static int scratch_copy(const struct ctx *ctx, char **tmp)
+{
+	const char *base = getenv("TMPDIR");
+	*tmp = xasprintf("%s/stau-simulate.XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(*tmp)) {
+		error("cannot make a scratch directory '%s': %s", *tmp, strerror(errno));
+		return EXIT_STATE;
+	}
+	/* under the lock every writer takes for a transaction (and to close, when it may
+	 * checkpoint): the database and its WAL are copied as of one moment */
+	char *lock_path = ctx->state_dir ? xasprintf("%s/lock", ctx->state_dir)
+					 : xasprintf("%s/.stau/lock", ctx->dir);
+	int lock_fd = open(lock_path, O_RDONLY | O_CLOEXEC);
+	free(lock_path);
+	if (lock_fd >= 0)
+		while (flock(lock_fd, LOCK_EX) && errno == EINTR)
+			;
+	int rc = copy_state(ctx, *tmp);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	return rc;
 }
 
 static void remove_scratch(const char *tmp)

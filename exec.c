@@ -129,20 +129,6 @@ static int64_t earliest(int64_t a, int64_t b)
 
 /* ---- the log file ---- */
 
-static int write_all(int fd, const char *s, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void note(int fd, const char *text)
 {
 	write_all(fd, text, strlen(text));

@@ -237,6 +237,21 @@ char *read_file(const char *path, size_t *len)
 	return text;
 }
 
+int write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 char *read_regular_file(const char *path, size_t *len, struct stat *st)
 {
 	struct stat own;

@@ -63,6 +63,10 @@ size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
  * With keep_newlines a newline stays a newline (a message of several lines). */
 void sb_add_escaped(struct strbuf *sb, const char *s, size_t n, bool keep_newlines);
 
+/* Writes all n bytes of buf to fd, going on after EINTR and short writes. Returns 0, or -1
+ * with errno. Only system calls: safe in a vfork child. */
+int write_all(int fd, const void *buf, size_t n);
+
 /* Reads a whole file into a new NUL-terminated buffer; *len gets its length (may be NULL).
  * Returns NULL with errno set on failure. The caller frees the buffer. */
 char *read_file(const char *path, size_t *len);
