@@ -49,14 +49,13 @@ static void print_log(const char *dir, const char *rel, bool *first)
 }
 
 /* Prints every attempt's log of chunk c, oldest first. Returns how many it tried. */
-static int print_chunk_logs(const char *dir, const struct state_chunk *c, bool *first)
+static int print_chunk_logs(const struct view *v, const struct state_chunk *c, bool *first)
 {
 	for (int a = 1; a <= c->attempt; a++) {
 		char *rel = a == c->attempt && c->log_path
 				    ? xstrdup(c->log_path)
-				    : xasprintf(".stau/logs/%s/%lld-%lld-%d.log", c->job,
-						(long long)c->run, (long long)c->id, a);
-		print_log(dir, rel, first);
+				    : state_log_path(v->st, c->job, c->run, c->id, a);
+		print_log(v->ctx->dir, rel, first);
 		free(rel);
 	}
 	return c->attempt;
@@ -92,7 +91,7 @@ static int logs_of_run(struct view *v, int64_t id, const char *sel)
 		if (sel && !chunk_matches(&cs[i], sel))
 			continue;
 		matched++;
-		tried += (size_t)print_chunk_logs(v->ctx->dir, &cs[i], &first);
+		tried += (size_t)print_chunk_logs(v, &cs[i], &first);
 	}
 	if (sel && !matched) {
 		error("no chunk '%s' in run %lld; 'stau show %lld' lists its chunks", sel,

@@ -614,17 +614,37 @@ fail:
 	return -1;
 }
 
+static int open_state(const char *sdir, char *log_root, struct state **out, char *err,
+		      size_t errlen);
+
 int state_open(const char *dir, struct state **out, char *err, size_t errlen)
 {
 	char *sdir = xasprintf("%s/.stau", dir);
-	int rc = state_open_at(sdir, out, err, errlen);
+	int rc = open_state(sdir, xstrdup(".stau/logs"), out, err, errlen);
 	free(sdir);
 	return rc;
 }
 
 int state_open_at(const char *sdir, struct state **out, char *err, size_t errlen)
 {
+	uint64_t h = hash_fnv1a(HASH_FNV1A_INIT, sdir, strlen(sdir));
+	char *root = xasprintf(".stau/logs/state-%016llx", (unsigned long long)h);
+	return open_state(sdir, root, out, err, errlen);
+}
+
+char *state_log_path(const struct state *st, const char *job, int64_t run, int64_t chunk,
+		     int attempt)
+{
+	return xasprintf("%s/%s/%lld-%lld-%d.log", st->log_root, job, (long long)run,
+			 (long long)chunk, attempt);
+}
+
+/* Opens the database in sdir, whose chunk logs go under log_root (taken). */
+static int open_state(const char *sdir, char *log_root, struct state **out, char *err,
+		      size_t errlen)
+{
 	struct state *st = xcalloc(1, sizeof(*st));
+	st->log_root = log_root;
 	st->lock_fd = -1;
 	st->busy_ms = busy_timeout_ms();
 	st->path = xasprintf("%s/stau.db", sdir);
@@ -697,6 +717,7 @@ void state_close(struct state *st)
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
 	free(st->path);
+	free(st->log_root);
 	free(st);
 }
 

@@ -61,7 +61,7 @@ int state_open(const char *dir, struct state **out, char *err, size_t errlen);
 /* The same with the database kept in directory sdir (made 0700 when missing) instead of
  * DIR/.stau: `--state DIR`, for a database on a local disk while the project sits on a file
  * system the cluster shares, and for tests that replay time on a scratch copy. Logs stay in
- * the project's .stau/logs. */
+ * the project, under .stau/logs/state-HASH/ (state_log_path). */
 int state_open_at(const char *sdir, struct state **out, char *err, size_t errlen);
 
 /* The name of the network file system of type f_type (statfs's f_type) on which stau refuses
@@ -74,6 +74,14 @@ const char *state_network_fs(long f_type);
 /* Checkpoints the WAL when it has grown large (under the lock) and closes the connection.
  * NULL is allowed. Never fails visibly: a checkpoint error only leaves a larger WAL. */
 void state_close(struct state *st);
+
+/* The log of attempt `attempt` of chunk `chunk` (run `run`, job type `job`), relative to the
+ * project directory: .stau/logs/JOB/RUN-CHUNK-ATTEMPT.log for the project's own database;
+ * for a database kept elsewhere (--state), under .stau/logs/state-HASH/, HASH naming that
+ * directory, so that a replay on a scratch state never writes over the real runs' logs. A
+ * new string. */
+char *state_log_path(const struct state *st, const char *job, int64_t run, int64_t chunk,
+		     int attempt);
 
 /* The message of the last error on st: "cannot write '.stau/stau.db': database or disk is
  * full". Valid until the next call on st. */

@@ -187,6 +187,7 @@ static int claim_locked(struct state *st, const struct state_claim *req, int64_t
 	sqlite3_bind_int64(s, 2, req->owner.pid);
 	sqlite3_bind_int64(s, 3, req->owner.start);
 	sqlite3_bind_int64(s, 4, now);
+	sqlite3_bind_text(s, 5, st->log_root, -1, SQLITE_STATIC);
 	if (db_exec(st, s))
 		return -1;
 	return state_chunk_get(st, id, out) == 1 ? 1 : -1;

@@ -116,6 +116,7 @@ enum q {
 struct state {
 	sqlite3 *db;
 	char *path;	 /* absolute path of the database */
+	char *log_root;	 /* where chunk logs go, relative to the project (state_log_path) */
 	int lock_fd;	 /* .stau/lock */
 	int depth;	 /* state_begin nesting */
 	bool aborted;	 /* an inner rollback happened: the outer transaction is lost */

@@ -16,10 +16,9 @@ static int collect_logs(struct state *st, int64_t id, struct strvec *logs)
 	int rc;
 	while ((rc = db_step(st, s)) == 1) {
 		for (int a = 1; a <= sqlite3_column_int(s, 3); a++)
-			strvec_push(logs, xasprintf(".stau/logs/%s/%lld-%lld-%d.log",
-						  (const char *)sqlite3_column_text(s, 0),
-						  (long long)sqlite3_column_int64(s, 1),
-						  (long long)sqlite3_column_int64(s, 2), a));
+			strvec_push(logs, state_log_path(st, (const char *)sqlite3_column_text(s, 0),
+							 sqlite3_column_int64(s, 1),
+							 sqlite3_column_int64(s, 2), a));
 	}
 	return rc;
 }

@@ -79,7 +79,7 @@ static const char *const sql[Q_N] = {
 	[Q_CLAIM] = "UPDATE chunks SET state = 'RUNNING', attempt = attempt + 1, owner_pid = ?2,"
 		    " owner_start = ?3, child_pid = NULL, started = ?4, finished = NULL, exit_code"
 		    " = NULL, signal = NULL, duration_ms = NULL, tail = NULL, message = NULL,"
-		    " log_path = printf('.stau/logs/%s/%d-%d-%d.log', job, run, id, attempt + 1)"
+		    " log_path = printf('%s/%s/%d-%d-%d.log', ?5, job, run, id, attempt + 1)"
 		    " WHERE id = ?1 AND state = 'PENDING'",
 	[Q_CHUNK_GET] = "SELECT " CHUNK_COLS CHUNK_FROM " WHERE c.id = ?",
 	[Q_CHUNK_BRIEF] = "SELECT run, job, state, ids FROM chunks WHERE id = ?",

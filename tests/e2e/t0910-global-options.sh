@@ -119,4 +119,21 @@ directory (if the project moved, write its new path in $TMP/db/project)" "$rc|$e
 check "the first project's database kept its runs" "#1 DONE" \
 	"$("$STAU" -C "$P" --state "$TMP/db" status | awk '$1 == "a" {print $2, $3}')"
 
+# a replay on a scratch state (--state) never touches the real runs' logs: its run 1 is not
+# the project's run 1, and pruning it removes only its own logs
+mkproject replay
+job r.sh '#!/bin/sh
+# ---
+# ---
+echo "real or replay: $STAU_RUN_ID $1"'
+run_stau -C "$P" run r
+real=$(cat "$P/.stau/logs/r/1-1-1.log")
+run_stau -C "$P" --state "$TMP/scratch" run r --now 2026-01-01T00:00:00Z
+check "the replay's run 1 ran" "0" "$rc"
+check "the real run 1's log is untouched" "$real" "$(cat "$P/.stau/logs/r/1-1-1.log")"
+run_stau -C "$P" --state "$TMP/scratch" logs 1
+check "logs of the replay's run 1 are its own" "0|1" "$rc|$(printf '%s\n' "$out" | grep -c 'stau: r run 1')"
+run_stau -C "$P" --state "$TMP/scratch" prune --older-than 0s --now 2026-01-02T00:00:00Z
+check "pruning the replay keeps the real log" "0|$real" "$rc|$(cat "$P/.stau/logs/r/1-1-1.log")"
+
 done_testing

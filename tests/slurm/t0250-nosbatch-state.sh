@@ -30,7 +30,7 @@ check "both chunks ran in Slurm and recorded there" "DONE
 DONE" "$(run_state 1 "$TMP/local-state/stau.db"; sqlite3 "$TMP/local-state/stau.db" \
 		"SELECT count(*) FROM chunk_slurm WHERE job_id > 0" | sed 's/^2$/DONE/')"
 check "logs and status files in the project" "2 2" \
-	"$(ls "$P"/.stau/logs/job_s/*.log | wc -l) $(ls "$P"/.stau/logs/job_s/*.status | wc -l)"
+	"$(ls "$P"/.stau/logs/state-*/job_s/*.log | wc -l) $(ls "$P"/.stau/logs/state-*/job_s/*.status | wc -l)"
 STAU_STATE=$TMP/local-state run_stau -C "$P" show 1 --json
 check "STAU_STATE finds the same database" "0|2" \
 	"$rc|$(printf '%s' "$out" | python3 -c 'import json, sys
