@@ -303,9 +303,28 @@ static char *command_text(char *const argv[])
 }
 
 /* Explains a command that did not end well, into err. Returns -1 when it failed. */
+/* The last line the command wrote on stderr that is not blank, as ": LINE" (at most 200
+ * bytes), or "" when there is none: a failing command's own reason. */
+static void last_err_line(const struct strbuf *e, char *buf, size_t len)
+{
+	size_t end = e->len;
+	while (end && (e->buf[end - 1] == '\n' || e->buf[end - 1] == ' ' || e->buf[end - 1] == '\r'))
+		end--;
+	size_t start = end;
+	while (start && e->buf[start - 1] != '\n')
+		start--;
+	size_t n = end - start < 200 ? end - start : 200;
+	if (n)
+		snprintf(buf, len, ": %.*s", (int)n, e->buf + start);
+	else if (len)
+		buf[0] = '\0';
+}
+
 static int judge(const char *cmd, const struct workids_select *o, const struct proc_result *r,
 		 char *err, size_t errlen)
 {
+	char said[256];
+	last_err_line(&r->err, said, sizeof(said));
 	char how[48];
 	const char *dir = o->dir;
 	if (r->timed_out) {
@@ -319,11 +338,11 @@ static int judge(const char *cmd, const struct workids_select *o, const struct p
 		snprintf(err, errlen, "cannot run select_work command '%s': %s", cmd,
 			 strerror(r->exec_errno));
 	else if (r->signal)
-		snprintf(err, errlen, "select_work command '%s' was %s", cmd,
-			 proc_killed_by(r->signal, how, sizeof(how)));
+		snprintf(err, errlen, "select_work command '%s' was %s%s", cmd,
+			 proc_killed_by(r->signal, how, sizeof(how)), said);
 	else if (r->exit_code)
-		snprintf(err, errlen, "select_work command '%s' exited with status %d", cmd,
-			 r->exit_code);
+		snprintf(err, errlen, "select_work command '%s' exited with status %d%s", cmd,
+			 r->exit_code, said);
 	else if (r->out_cut)
 		snprintf(err, errlen, "select_work command '%s' printed more than %d MiB",
 			 cmd, SELECT_WORK_OUT_MAX >> 20);
@@ -344,7 +363,7 @@ int workids_from_command(char *const argv[], const struct workids_select *o, str
 	char *stau_dir = o->dir ? xasprintf("STAU_DIR=%s", o->dir) : NULL;
 	char *env[] = { kwargs, stau_dir, NULL };
 	struct proc_cmd pc = { .argv = argv, .dir = o->dir, .env_add = env,
-			       .out_max = SELECT_WORK_OUT_MAX, .err = PROC_STDERR_PASS,
+			       .out_max = SELECT_WORK_OUT_MAX, .err = PROC_STDERR_CAPTURE,
 			       .timeout_ms = o->timeout_ms, .grace_ms = 2000 };
 	struct proc_result res;
 	int rc = -1;
