@@ -47,7 +47,7 @@ int exec_file_read(const char *path, struct exec_file *f)
 		size_t len;
 		if (status_of(path, f))
 			return -1;
-		char *text = read_file(path, &len);
+		char *text = read_regular_file(path, &len, NULL);
 		if (!text)
 			return -1;
 		snprintf(f->hash, sizeof(f->hash), "fnv1a64:%016llx",

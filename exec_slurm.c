@@ -141,7 +141,7 @@ int exec_slurm_wrapper(const char *dir, char *err, size_t errlen)
 	char *path = xasprintf("%s/%s", dir, EXEC_SLURM_WRAPPER);
 	const char *text = slurm_wrapper_text();
 	size_t len = 0, want = strlen(text);
-	char *old = read_file(path, &len);
+	char *old = read_regular_file(path, &len, NULL);
 	int rc = 0;
 	if (!old || len != want || memcmp(old, text, want) || access(path, X_OK)) {
 		if (mkdir_parents(path, 0700) || write_file_atomic(path, text, want, 0700)) {
@@ -157,7 +157,7 @@ int exec_slurm_wrapper(const char *dir, char *err, size_t errlen)
 int exec_slurm_status(const char *path, struct slurm_status *st, char *err, size_t errlen)
 {
 	size_t len;
-	char *text = read_file(path, &len);
+	char *text = read_regular_file(path, &len, NULL);
 	if (!text) {
 		if (errno == ENOENT)
 			return 0;
