@@ -119,27 +119,42 @@ static bool written_since(struct exec_watch *w, const char *path, const struct e
 
 static void write_text(int fd, const char *s)
 {
-	size_t n = strlen(s);
-	while (n) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
+	(void)write_all(fd, s, strlen(s));
+}
+
+/* The last line of a failed import's output that is not the runner's own ("stau runner:"),
+ * as ": LINE" (the exception: "ModuleNotFoundError: No module named 'pandas'"), or "". */
+static void import_error(const char *text, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	const char *end = text + strlen(text);
+	while (end > text) {
+		const char *start = end;
+		while (start > text && start[-1] != '\n')
+			start--;
+		size_t n = (size_t)(end - start);
+		while (n && (start[n - 1] == '\n' || start[n - 1] == ' '))
+			n--;
+		if (n && strncmp(start, "stau runner:", 12)) {
+			snprintf(buf, len, ": %.*s", (int)(n < 200 ? n : 200), start);
 			return;
-		s += w;
-		n -= (size_t)w;
+		}
+		end = start > text ? start - 1 : text;
 	}
 }
 
 /* Tells the first chunk's log how its runner's import went. */
 static void note_import(int logfd, struct pyfork *r, const char *file, int64_t ms)
 {
-	char *t = xasprintf("stau: Python runner %ld imported %s in %lld ms; the chunks of this "
-			    "version are forked from it\n", (long)pyfork_pid(r), file,
-			    (long long)ms);
+	bool broken = pyfork_state(r) == PYFORK_BROKEN;
+	char *t = broken ? xasprintf("stau: Python runner %ld could not import %s (%lld ms):\n",
+				     (long)pyfork_pid(r), file, (long long)ms)
+			 : xasprintf("stau: Python runner %ld imported %s in %lld ms; the chunks of "
+				     "this version are forked from it\n", (long)pyfork_pid(r), file,
+				     (long long)ms);
 	write_text(logfd, t);
 	free(t);
-	const char *out = pyfork_state(r) == PYFORK_BROKEN ? pyfork_broken_text(r) : "";
+	const char *out = broken ? pyfork_broken_text(r) : "";
 	write_text(logfd, out);
 	if (*out && out[strlen(out) - 1] != '\n')
 		write_text(logfd, "\n");
@@ -282,8 +297,10 @@ int pyrun_chunk(struct pyrun_pool *p, const struct exec_spec *spec, int logfd, u
 	}
 	snprintf(ran, 32, "%s", ru->ran);
 	if (pyfork_state(ru->r) == PYFORK_BROKEN) {
-		snprintf(err, errlen, "the Python runner cannot import %s (the log of the chunk that "
-			 "tried says why)", py->job_file);
+		char why[256];
+		import_error(pyfork_broken_text(ru->r), why, sizeof(why));
+		snprintf(err, errlen, "the Python runner cannot import %s%s (the traceback is in the "
+			 "log of the chunk that started it)", py->job_file, why);
 		return -1;
 	}
 	struct pyfork_chunk c = { .ids = py->ids, .n_ids = py->nids, .ids_file = py->ids_file,

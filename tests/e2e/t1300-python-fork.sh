@@ -104,11 +104,13 @@ run_stau -C "$P" run bad --ids 1-6 -j 2 --now "$NOW"
 check "a run of a job whose import fails exits 1" 1 "$rc"
 check "its module was imported once" 1 "$(wc -l <"$P/imports")"
 check "the job was found broken once" 1 "$(printf '%s\n' "$err" | grep -c 'broken until its file changes')"
+check "every failed chunk names the exception, and where its traceback is" 6 \
+	"$(printf '%s\n' "$err" | grep -c "No module named 'no_such_module_here'")"
 run_stau -C "$P" status bad
 case $out in *BROKEN*) ok "status shows the job BROKEN";;
 	*) not_ok "status shows the job BROKEN" "$out";; esac
 blog=$(db "SELECT log_path FROM chunks WHERE job = 'bad' AND message LIKE 'fatal%'")
-case $(cat "$P/$blog") in *"No module named 'no_such_module_here'"*"cannot import"*)
+case $(cat "$P/$blog") in *"could not import"*"No module named 'no_such_module_here'"*"cannot import"*)
 	ok "the broken chunk's log says why the import failed";;
 	*) not_ok "the broken chunk's log says why the import failed" "$(cat "$P/$blog")";; esac
 run_stau -C "$P" run bad --ids 1 --now 2026-06-01T12:05:00Z
