@@ -20,6 +20,7 @@ struct sim {
 	const struct project *p;
 	struct strbuf *out;
 	int64_t now;
+	int64_t from; /* the first simulated tick: earlier fire times are its catch-ups */
 	struct overlap_set shared; /* work queued at this tick: the entry that queued it */
 	long lines;
 	int width; /* of the longest entry id, to align the lines */
@@ -38,7 +39,19 @@ static void line(struct sim *s, const struct entry *e, int64_t fire, const char 
 	va_start(ap, fmt);
 	sb_vaddf(s->out, fmt, ap);
 	va_end(ap);
+	if (fire < s->from)
+		sb_adds(s->out, " (before --from: caught up by the first tick)");
 	sb_addc(s->out, '\n');
+	s->lines++;
+}
+
+/* An entry whose trigger cannot be used never fires: said once, before the fire times. */
+static void say_never(struct sim *s, const struct entry *e)
+{
+	char *id = term_escape(e->id), *why = term_escape(e->problem);
+	sb_addf(s->out, "%-25s  %-*s  disabled, never fires: %s\n", "-", s->width, id, why);
+	free(why);
+	free(id);
 	s->lines++;
 }
 
@@ -145,10 +158,13 @@ static int one_tick(struct sim *s)
 long simulate_ticks(struct state *st, const struct project *p, const struct simulate_opts *o,
 		    struct strbuf *out)
 {
-	struct sim s = { .st = st, .p = p, .out = out };
+	struct sim s = { .st = st, .p = p, .out = out, .from = o->from };
 	for (size_t i = 0; i < p->sched.nentries; i++)
 		if (strlen(p->sched.entries[i].id) > (size_t)s.width && s.width < 40)
 			s.width = (int)strlen(p->sched.entries[i].id);
+	for (size_t i = 0; i < p->sched.nentries; i++)
+		if (!p->sched.entries[i].trigger_text && p->sched.entries[i].problem)
+			say_never(&s, &p->sched.entries[i]);
 	int rc = state_begin(st); /* one transaction: the scratch state is ours alone */
 	for (s.now = o->from; !rc && s.now <= o->to; s.now += o->every)
 		rc = one_tick(&s);
