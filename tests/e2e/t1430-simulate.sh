@@ -93,4 +93,18 @@ check "with --state elsewhere it is allowed" "0" "$rc"
 run_stau -C "$P" tick --now "$(date -u -d '+30 seconds' +%Y-%m-%dT%H:%M:%SZ)"
 check "a few seconds ahead is allowed" "0" "$rc"
 
+# catch-ups before --from are marked; an entry whose trigger cannot be used is listed once
+mkproject marks
+job a.sh '#!/bin/sh
+# ---
+# description: hourly
+# ---'
+printf 'schedule:\n  - id: hourly\n    job: a\n    cron: "0 * * * *"\n  - id: bad\n    job: a\n    cron: "0 25 * * *"\n' >"$P/schedule.yaml"
+run_stau -C "$P" --state "$TMP/marks" tick --now 2026-03-01T09:00:00Z
+run_stau -C "$P" --state "$TMP/marks" simulate --from 2026-03-01T11:30:00Z --to 2026-03-01T12:01:00Z
+check "simulate marks the catch-up and lists the entry that never fires" \
+"-                          bad     disabled, never fires: schedule.yaml:7:11: bad cron expression '0 25 * * *': hour: '25' is out of range 0-23
+2026-03-01T11:00:00+00:00  hourly  run: queue a run of a (before --from: caught up by the first tick)
+2026-03-01T12:00:00+00:00  hourly  run: queue a run of a" "$out"
+
 done_testing
