@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "msg.h"
 #include "proc.h"
 #include "util.h"
 
@@ -188,8 +189,13 @@ enum exec_signal exec_slurm_signal_recorded(const struct exec_record *r, int sig
 	(void)sig;
 	if (!r->slurm_job)
 		return proc_alive(&r->owner) ? EXEC_NOT_STARTED : EXEC_OWNER_LOST;
-	return real_cancel(NULL, r->slurm_job, NULL, err, sizeof(err)) ? EXEC_ENDED
-									: EXEC_SIGNALLED;
+	if (!real_cancel(NULL, r->slurm_job, NULL, err, sizeof(err)))
+		return EXEC_SIGNALLED;
+	/* the job may have ended meanwhile; if not, whoever cancels must hear it runs on */
+	warn("cannot cancel Slurm job %lld of chunk %lld: %s; if it still runs, it runs to its "
+	     "end ('scancel %lld' stops it)", (long long)r->slurm_job, (long long)r->chunk, err,
+	     (long long)r->slurm_job);
+	return EXEC_ENDED;
 }
 
 void exec_slurm_kill_lost(const struct exec_record *r)
