@@ -41,7 +41,8 @@ static const struct command commands[] = {
 	  "expands queued runs, runs ready chunks until none is ready, and prunes runs older\n"
 	  "than the retention. Quiet when all went well; one line on stderr per chunk that\n"
 	  "failed. Exits 1 if a chunk failed, 3 if the database cannot be used.\n"
-	  "  --now TIME   act as if it were TIME (ISO 8601 or @EPOCH)\n"
+	  "  --now TIME   act as if it were TIME (ISO 8601 or @EPOCH); at most a minute\n"
+	  "               ahead of the clock, unless the state is elsewhere (--state)\n"
 	  "  -j N         run at most N chunks at once in this process\n" },
 	{ "run", cmd_run, NEED_CONFIG, "-j --now --ids --ids-file --kw",
 	  "run a job and its dependencies now, showing progress",
@@ -56,7 +57,8 @@ static const struct command commands[] = {
 	  "  --force        treat every dependency as stale\n"
 	  "  --dry-run      print the chunks that would run and the fresh ones left out\n"
 	  "  -j N           run at most N chunks at once\n"
-	  "  --now TIME     act as if it were TIME (ISO 8601 or @EPOCH)\n" },
+	  "  --now TIME     act as if it were TIME (ISO 8601 or @EPOCH); at most a minute\n"
+	  "                 ahead of the clock, unless the state is elsewhere (--state)\n" },
 	{ "submit", cmd_submit, NEED_CONFIG, "--now --ids --ids-file --kw",
 	  "queue a run for the next tick and print its id",
 	  "usage: stau submit JOB [--ids LIST] [--ids-file F] [--kw K=V]... [--force]\n"
@@ -166,7 +168,8 @@ static const struct command commands[] = {
 	  "expanded anew. Exits 0 when the run is done, 1 when it failed again, 2 when RUN is\n"
 	  "unknown, still queued or running, or done.\n"
 	  "  -j N         run at most N chunks at once\n"
-	  "  --now TIME   act as if it were TIME (ISO 8601 or @EPOCH)\n" },
+	  "  --now TIME   act as if it were TIME (ISO 8601 or @EPOCH); at most a minute\n"
+	  "               ahead of the clock, unless the state is elsewhere (--state)\n" },
 	{ "rerun", cmd_rerun, NEED_CONFIG | NEED_STATE_GENTLY, "-j --now",
 	  "start a new run with a run's job, work IDs and kwargs",
 	  "usage: stau rerun RUN [--force] [-j N] [--now TIME]\n\n"
@@ -176,7 +179,8 @@ static const struct command commands[] = {
 	  "'stau run' does, and 2 when RUN is unknown or has not ended.\n"
 	  "  --force      treat every dependency as stale\n"
 	  "  -j N         run at most N chunks at once\n"
-	  "  --now TIME   act as if it were TIME (ISO 8601 or @EPOCH)\n" },
+	  "  --now TIME   act as if it were TIME (ISO 8601 or @EPOCH); at most a minute\n"
+	  "               ahead of the clock, unless the state is elsewhere (--state)\n" },
 	{ "cancel", cmd_cancel, NEED_CONFIG | NEED_STATE_GENTLY, "--now",
 	  "cancel a run: pending chunks, and SIGTERM to running ones",
 	  "usage: stau cancel RUN [--now TIME]\n\n"
