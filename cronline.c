@@ -75,6 +75,24 @@ static char *which(const char *name, const char *path, struct stat *st)
 	return found;
 }
 
+/* The interpreter file that `python` stands for, asked from it: a pyenv shim or a venv's
+ * link picks its interpreter by the environment it starts in, which cron does not give.
+ * NULL when it does not answer within 5 s. */
+static char *interpreter_of(const char *python, const char *dir)
+{
+	char *argv[] = { (char *)python, "-c", "import sys; print(sys.executable)", NULL };
+	struct proc_cmd cmd = { .argv = argv, .dir = dir, .out_max = 4096,
+				.err = PROC_STDERR_NULL, .timeout_ms = 5000 };
+	struct proc_result r;
+	char *exe = NULL;
+	if (!proc_capture(&cmd, &r) && r.exit_code == 0 && r.out.buf[0] == '/') {
+		size_t n = strcspn(r.out.buf, "\n");
+		exe = xstrndup(r.out.buf, n);
+	}
+	proc_result_release(&r);
+	return exe;
+}
+
 char *cronline_python_note(const struct project *p, const char *path_env)
 {
 	const char *py = p->sched.settings.python;
@@ -85,11 +103,14 @@ char *cronline_python_note(const struct project *p, const char *path_env)
 	char *mine = which(name, path_env, &a), *cron = which(name, CRON_PATH, &b);
 	char *note = NULL;
 	/* one file seen through two directories (/bin and /usr/bin) is the same */
-	if (mine && (!cron || a.st_dev != b.st_dev || a.st_ino != b.st_ino))
+	if (mine && (!cron || a.st_dev != b.st_dev || a.st_ino != b.st_ino)) {
+		char *exe = interpreter_of(mine, p->dir);
 		note = xasprintf("note: your PATH finds %s as %s, but cron's PATH (%s) finds %s: "
 				 "to run main_func jobs with yours, set 'python: %s' in the "
 				 "settings of schedule.yaml", name, mine, CRON_PATH,
-				 cron ? cron : "none", mine);
+				 cron ? cron : "none", exe ? exe : mine);
+		free(exe);
+	}
 	free(mine);
 	free(cron);
 	return note;

@@ -85,6 +85,17 @@ static void test_python_note(void **state)
 	assert_non_null(strstr(note, want));
 	free(want);
 	free(note);
+	/* a shim (pyenv) or a venv's link: the note names the interpreter it runs */
+	char *shim = xasprintf("%s/pyshim", dir);
+	const char *text = "#!/bin/sh\necho /opt/py/bin/python3\n";
+	assert_int_equal(write_file_atomic(shim, text, strlen(text), 0755), 0);
+	free(shim);
+	p.sched.settings.python = "pyshim";
+	note = cronline_python_note(&p, path);
+	assert_non_null(note);
+	assert_non_null(strstr(note, "set 'python: /opt/py/bin/python3' in the settings"));
+	free(note);
+	p.sched.settings.python = NULL;
 	/* the same python3 as cron's */
 	assert_null(cronline_python_note(&p, CRON_PATH));
 	assert_null(cronline_python_note(&p, "/bin:/usr/bin"));
