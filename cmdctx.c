@@ -64,7 +64,7 @@ static char *settings_state_dir(const char *dir, const struct project *loaded)
 
 bool ctx_state_elsewhere(const struct ctx *ctx)
 {
-	return ctx->state_dir != NULL;
+	return ctx->state_given;
 }
 
 int ctx_refuse_future(const struct ctx *ctx, const char *cmd, int64_t now)
@@ -84,6 +84,7 @@ int ctx_refuse_future(const struct ctx *ctx, const char *cmd, int64_t now)
 int ctx_setup(struct ctx *ctx, int needs, const char *dir_opt)
 {
 	ctx->state_dir = state_dir_of(ctx->state_opt);
+	ctx->state_given = ctx->state_dir != NULL;
 	if (needs & NEED_PROJECT) {
 		ctx->dir = project_find_dir(dir_opt);
 		if (!ctx->dir)
@@ -193,4 +194,5 @@ void ctx_release(struct ctx *ctx)
 	ctx->dir = NULL;
 	free(ctx->state_dir);
 	ctx->state_dir = NULL;
+	ctx->state_given = false;
 }

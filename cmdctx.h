@@ -35,8 +35,10 @@ struct ctx {
 	bool loaded;	  /* p was loaded and is to be released */
 	struct state *st; /* NEED_STATE, NEED_STATE_GENTLY (may stay NULL), or ctx_open_state */
 	const char *state_opt; /* --state DIR as given, or NULL (set before ctx_setup) */
-	char *state_dir;  /* where the database lives: --state, else $STAU_STATE, else NULL for
-			   * the project's .stau/ */
+	char *state_dir;  /* where the database lives: --state, else $STAU_STATE, else
+			   * settings.state_dir, else NULL for the project's .stau/ */
+	bool state_given; /* state_dir came from --state or $STAU_STATE: a database of the
+			   * command line's choosing, not the project's own */
 };
 
 /* Does the setup `needs` asks for, in this order: the directory (dir_opt is -C, or NULL),
@@ -45,11 +47,13 @@ struct ctx {
  * opened (said, as "stau: ..." on stderr). Release ctx with ctx_release in every case. */
 int ctx_setup(struct ctx *ctx, int needs, const char *dir_opt);
 
-/* Whether the database lives elsewhere than in the project's .stau/ (--state, STAU_STATE). */
+/* Whether the database is one the command line chose (--state, STAU_STATE) rather than the
+ * project's own (.stau/ or settings.state_dir). */
 bool ctx_state_elsewhere(const struct ctx *ctx);
 
 /* A command that records state at `now` (--now) refuses a time more than a minute ahead of
- * the clock unless the database lives elsewhere (--state, STAU_STATE): runs recorded in the
+ * the clock unless the command line chose the database (--state, STAU_STATE; never
+ * settings.state_dir, the project's real one): runs recorded in the
  * future would look finished for days and hold the project's real ticks back (docs/design.md,
  * "Cron and time"). Returns EXIT_OK, or EXIT_USAGE after saying why and what to use. */
 int ctx_refuse_future(const struct ctx *ctx, const char *cmd, int64_t now);

@@ -31,6 +31,8 @@
  *       counters     'runs_changed', raised by every run created, changing state or
  *                    pruned: a tick with nothing to do compares it with what the metrics
  *                    file shows before it rebuilds that file
+ *                    'pruned_run_max' (made by the first prune that deletes a run):
+ *                    the highest run id pruned; new runs are numbered above it
  *       tasks are indexed by job type and run: a job's newest run is found without reading
  *       every chunk (status, and the metrics every tick may write)
  *   v4  chunk_slurm  per chunk sent to Slurm: the attempt, executor, Slurm job id

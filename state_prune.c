@@ -37,6 +37,20 @@ static int delete_run(struct state *st, int64_t id)
 	return 0;
 }
 
+/* Run ids are never given twice: the highest id pruned (ids come in order) is kept for
+ * the next run's insert, and no entry names a run that is gone as its last run. */
+static int forget_ids(struct state *st, int64_t max_id)
+{
+	sqlite3_stmt *s = db_stmt(st, Q_PRUNE_KEEP_MAX);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, max_id);
+	if (db_exec(st, s))
+		return -1;
+	s = db_stmt(st, Q_PRUNE_ENTRIES);
+	return s ? db_exec(st, s) : -1;
+}
+
 static int prune_locked(struct state *st, int64_t before, struct strvec *logs)
 {
 	sqlite3_stmt *s = db_stmt(st, Q_PRUNE_RUNS);
@@ -56,6 +70,8 @@ static int prune_locked(struct state *st, int64_t before, struct strvec *logs)
 		if (!rc)
 			rc = delete_run(st, ids[i]);
 	}
+	if (rc == 0 && n)
+		rc = forget_ids(st, ids[n - 1]);
 	free(ids);
 	return rc < 0 ? -1 : (int)n;
 }

@@ -23,8 +23,11 @@ static const char *const sql[Q_N] = {
 	[Q_ROLLBACK] = "ROLLBACK",
 	[Q_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
 	[Q_SYNC_FULL] = "PRAGMA synchronous = FULL",
-	[Q_RUN_INSERT] = "INSERT INTO runs (job, entry, fire_time, kwargs, ids, nids, has_ids, git,"
-			 " force, created, state) VALUES (?,?,?,?,?,?,?,?,?,?,'QUEUED')",
+	/* a new run's id is above every id ever given, pruned ones included (state_prune.c) */
+	[Q_RUN_INSERT] = "INSERT INTO runs (id, job, entry, fire_time, kwargs, ids, nids, has_ids,"
+			 " git, force, created, state) VALUES (max(coalesce((SELECT max(id)"
+			 " FROM runs), 0), coalesce((SELECT value FROM counters WHERE name ="
+			 " 'pruned_run_max'), 0)) + 1, ?,?,?,?,?,?,?,?,?,?,'QUEUED')",
 	[Q_RUN_GET] = "SELECT " RUN_COLS " FROM runs r WHERE r.id = ?",
 	[Q_RUN_IDS] = "SELECT ids FROM runs WHERE id = ?",
 	[Q_RUN_COUNTS] = "SELECT state, count(*) FROM chunks WHERE run = ? GROUP BY state",
@@ -163,6 +166,10 @@ static const char *const sql[Q_N] = {
 	[Q_PRUNE_CHUNKS] = "DELETE FROM chunks WHERE run = ?",
 	[Q_PRUNE_TASKS] = "DELETE FROM tasks WHERE run = ?",
 	[Q_PRUNE_RUN] = "DELETE FROM runs WHERE id = ?",
+	[Q_PRUNE_KEEP_MAX] = "INSERT INTO counters (name, value) VALUES ('pruned_run_max', ?)"
+			    " ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
+	[Q_PRUNE_ENTRIES] = "UPDATE entries SET last_run = NULL WHERE last_run IS NOT NULL AND"
+			    " last_run NOT IN (SELECT id FROM runs)",
 };
 
 sqlite3_stmt *db_stmt(struct state *st, enum q q)
