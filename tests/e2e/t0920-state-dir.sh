@@ -30,4 +30,15 @@ check "--state elsewhere still allows it" "0" "$rc"
 out=$(STAU_STATE="$TMP/scratch2" "$STAU" -C "$P" tick --now 2099-01-01T00:00:00Z 2>&1)
 check "and STAU_STATE" "0|" "$?|$out"
 
+run_stau -C "$P" crontab
+case $out in
+*" -C $P tick") ok "crontab leaves settings.state_dir to the tick: no --state in the line" ;;
+*) not_ok "crontab leaves settings.state_dir to the tick: no --state in the line" "$out" ;;
+esac
+run_stau -C "$P" --state "$TMP/scratch" crontab
+case $out in
+*" -C $P --state $TMP/scratch tick") ok "--state still goes into the line" ;;
+*) not_ok "--state still goes into the line" "$out" ;;
+esac
+
 done_testing
