@@ -22,7 +22,8 @@ int cmd_crontab(struct ctx *ctx, int argc, char **argv)
 		error("'%s' is not a project stau can run; 'stau init' creates one", ctx->dir);
 		return EXIT_USAGE;
 	}
-	char *line = cronline(ctx->dir, NULL, ctx->state_dir);
+	/* settings.state_dir is the tick's to read: only a choice of the command line is kept */
+	char *line = cronline(ctx->dir, NULL, ctx->state_given ? ctx->state_dir : NULL);
 	if (!line) {
 		error("the path of the project, its database or stau holds a newline, which no "
 		      "crontab line can carry: rename it");

@@ -135,7 +135,7 @@ int cmd_init(struct ctx *ctx, int argc, char **argv)
 	if (!rc)
 		rc = create_file(abs, "jobs/hello.py", hello_template, 0755);
 	if (!rc)
-		print_crontab(abs, ctx->state_dir);
+		print_crontab(abs, ctx->state_given ? ctx->state_dir : NULL);
 	free(jobs);
 	free(abs);
 	return rc ? EXIT_USAGE : EXIT_OK;

@@ -112,24 +112,61 @@ static bool have_database(const struct ctx *ctx)
 	return exists;
 }
 
-/* A database kept elsewhere belongs to one project: DIR/project names it, written when
- * the database is first used, so that two projects given one --state never mix their runs. */
+/* Makes path name dir, unless it exists: the text is written to a file of this process and
+ * linked to path, which fails with EEXIST when another command got there first (a rename
+ * would replace its claim). Returns 0, or -1 with errno set. */
+static int claim_owner(const char *path, const char *dir)
+{
+	char *tmp = xasprintf("%s.%ld", path, (long)getpid());
+	char *text = xasprintf("%s\n", dir);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int rc = fd < 0 || write_all(fd, text, strlen(text)) ? -1 : 0;
+	if (fd >= 0 && close(fd))
+		rc = -1;
+	if (!rc)
+		rc = link(tmp, path);
+	int saved = errno;
+	unlink(tmp);
+	free(tmp);
+	free(text);
+	errno = saved;
+	return rc;
+}
+
+/* The project DIR/project names, claimed for ctx->dir when there is none; NULL after
+ * saying why not. */
+static char *state_owner(const struct ctx *ctx, const char *path)
+{
+	if (mkdir(ctx->state_dir, 0700) == 0) {
+		chmod(ctx->state_dir, 0700); /* whatever the umask, as state_open_at makes it */
+	} else if (errno != EEXIST) {
+		error("cannot create '%s': %s", ctx->state_dir, strerror(errno));
+		return NULL;
+	}
+	char *owner = read_regular_file(path, NULL, NULL);
+	if (!owner && errno == ENOENT) {
+		if (!claim_owner(path, ctx->dir))
+			return xstrdup(ctx->dir);
+		if (errno != EEXIST) {
+			error("cannot write '%s': %s", path, strerror(errno));
+			return NULL;
+		}
+		owner = read_regular_file(path, NULL, NULL); /* another command's claim */
+	}
+	if (!owner)
+		error("cannot read '%s': %s", path, strerror(errno));
+	return owner;
+}
+
+/* A database kept elsewhere belongs to one project: DIR/project names it, made (at most
+ * once, whoever comes first) before the database is first opened, so that two projects
+ * given one --state never mix their runs and a refused one never touches the other's. */
 static int check_state_owner(const struct ctx *ctx)
 {
 	char *path = xasprintf("%s/project", ctx->state_dir);
-	char *owner = read_regular_file(path, NULL, NULL);
-	int rc = EXIT_OK;
-	if (!owner && errno == ENOENT) {
-		char *text = xasprintf("%s\n", ctx->dir);
-		if (write_file_atomic(path, text, strlen(text), 0600)) {
-			error("cannot write '%s': %s", path, strerror(errno));
-			rc = EXIT_STATE;
-		}
-		free(text);
-	} else if (!owner) {
-		error("cannot read '%s': %s", path, strerror(errno));
-		rc = EXIT_STATE;
-	} else {
+	char *owner = state_owner(ctx, path);
+	int rc = owner ? EXIT_OK : EXIT_STATE;
+	if (owner) {
 		owner[strcspn(owner, "\n")] = '\0';
 		if (strcmp(owner, ctx->dir)) {
 			error("'%s' holds the database of the project %s, not of %s: give each "
@@ -148,13 +185,15 @@ int ctx_open_state(struct ctx *ctx, bool create)
 	char err[512];
 	if (!create && !have_database(ctx))
 		return EXIT_OK;
+	if (ctx->state_dir && check_state_owner(ctx))
+		return EXIT_STATE;
 	int rc = ctx->state_dir ? state_open_at(ctx->state_dir, &ctx->st, err, sizeof(err))
 				: state_open(ctx->dir, &ctx->st, err, sizeof(err));
 	if (rc) {
 		error("%s", err);
 		return EXIT_STATE;
 	}
-	return ctx->state_dir ? check_state_owner(ctx) : EXIT_OK;
+	return EXIT_OK;
 }
 
 static int unknown_job(const struct project *p, const char *type)

@@ -30,4 +30,36 @@ check "--state elsewhere still allows it" "0" "$rc"
 out=$(STAU_STATE="$TMP/scratch2" "$STAU" -C "$P" tick --now 2099-01-01T00:00:00Z 2>&1)
 check "and STAU_STATE" "0|" "$?|$out"
 
+run_stau -C "$P" crontab
+case $out in
+*" -C $P tick") ok "crontab leaves settings.state_dir to the tick: no --state in the line" ;;
+*) not_ok "crontab leaves settings.state_dir to the tick: no --state in the line" "$out" ;;
+esac
+run_stau -C "$P" --state "$TMP/scratch" crontab
+case $out in
+*" -C $P --state $TMP/scratch tick") ok "--state still goes into the line" ;;
+*) not_ok "--state still goes into the line" "$out" ;;
+esac
+
+# DIR/project names the project whose database DIR holds: another project is refused before
+# anything of the database is opened, and two projects that start on a new DIR at once
+# cannot both have it
+mkdir "$TMP/taken"
+echo "/elsewhere/q" >"$TMP/taken/project"
+run_stau -C "$P" --state "$TMP/taken" run a
+check "a project refused on a directory that names another" "3" "$rc"
+check "and no database was made there" "project" "$(ls "$TMP/taken")"
+mkproject q
+cp -r "$TMP/p/jobs" "$P/"
+both=""
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+	"$STAU" -C "$TMP/p" --state "$TMP/race$i" run a >/dev/null 2>&1 &
+	"$STAU" -C "$TMP/q" --state "$TMP/race$i" run a >/dev/null 2>&1 &
+	r1=0 r2=0
+	wait %1 || r1=$?
+	wait %2 || r2=$?
+	[ "$r1$r2" = 00 ] && both="$both $i"
+done
+check "two projects starting on one new --state at once: never both accepted" "" "$both"
+
 done_testing
