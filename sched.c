@@ -259,17 +259,7 @@ static int handle_entry_locked(struct tick *t, const struct entry *e, struct pre
 	struct due_decision d = decide(t, e, got ? &se : NULL, active);
 	int rc = 0;
 	if (d.store) {
-		if (!got) {
-			se.id = xstrdup(e->id);
-			se.last_missed = se.last_skipped = INT64_MIN;
-		}
-		free(se.fingerprint);
-		se.fingerprint = xstrdup(e->trigger_text);
-		se.last_handled = d.last_handled;
-		if (d.action == DUE_MISSED)
-			se.last_missed = d.fire;
-		if (d.action == DUE_SKIPPED)
-			se.last_skipped = d.fire;
+		state_entry_take(&se, got, e->id, e->trigger_text, &d);
 		if (d.action == DUE_RUN)
 			rc = run_or_share(t, e, d.fire, pr, &se.last_run);
 		if (!rc)

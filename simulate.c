@@ -127,15 +127,7 @@ static int decide_entry(struct sim *s, size_t index)
 	int rc = 0;
 	if (d.store) {
 		say(s, e, index, &d, got ? se.last_run : 0);
-		if (!got) {
-			se.id = xstrdup(e->id);
-			se.last_missed = se.last_skipped = INT64_MIN;
-		}
-		free(se.fingerprint);
-		se.fingerprint = xstrdup(e->trigger_text);
-		se.last_handled = d.last_handled;
-		se.last_missed = d.action == DUE_MISSED ? d.fire : se.last_missed;
-		se.last_skipped = d.action == DUE_SKIPPED ? d.fire : se.last_skipped;
+		state_entry_take(&se, got, e->id, e->trigger_text, &d);
 		se.last_run = d.action == DUE_RUN ? 0 : se.last_run;
 		rc = state_entry_set(s->st, &se);
 	}

@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "due.h"
 #include "plan.h"
 #include "proc.h"
 
@@ -414,6 +415,11 @@ int state_entries_all(struct state *st, struct state_entry **out, size_t *n);
 /* Stores e (inserting or replacing by e->id); its next fire time becomes unknown until
  * state_entry_set_next. Returns 0 or -1. */
 int state_entry_set(struct state *st, const struct state_entry *e);
+/* Puts decision d of entry `id`, whose trigger has `fingerprint`, into se as state_entry_get
+ * left it (got: 1 when the entry was stored, else se is empty): the fire time handled, and
+ * the one missed or skipped. The run it queues, if any, is the caller's to set. */
+void state_entry_take(struct state_entry *se, int got, const char *id, const char *fingerprint,
+		      const struct due_decision *d);
 
 /* Each entry's next fire time: the first fire time after its last one handled, kept so that a
  * tick can ask whether anything is due without reading schedule.yaml (docs/design.md, "The

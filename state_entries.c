@@ -72,6 +72,22 @@ int state_entries_all(struct state *st, struct state_entry **out, size_t *n)
 	return 0;
 }
 
+void state_entry_take(struct state_entry *se, int got, const char *id, const char *fingerprint,
+		      const struct due_decision *d)
+{
+	if (!got) {
+		se->id = xstrdup(id);
+		se->last_missed = se->last_skipped = INT64_MIN;
+	}
+	free(se->fingerprint);
+	se->fingerprint = xstrdup(fingerprint);
+	se->last_handled = d->last_handled;
+	if (d->action == DUE_MISSED)
+		se->last_missed = d->fire;
+	if (d->action == DUE_SKIPPED)
+		se->last_skipped = d->fire;
+}
+
 int state_entry_set(struct state *st, const struct state_entry *e)
 {
 	sqlite3_stmt *s = db_stmt(st, Q_ENTRY_SET);
