@@ -568,6 +568,7 @@ int project_load_needed(struct project *p, char *const *types, size_t ntypes)
 	}
 	load_needed(p, types, ntypes);
 	graph_build(&p->graph, p->jobs, p->njobs, &p->diags);
+	schedcheck_loaded(&p->sched, &p->graph, &p->diags); /* a BROKEN job's entries: off */
 	return p->diags.n ? -1 : 0;
 }
 
