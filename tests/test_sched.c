@@ -333,6 +333,26 @@ static void test_a_job_broken_in_place_disables_its_entry(void **state)
 	assert_int_equal(x->res.failed, 0);
 }
 
+/* A quiet tick (nothing due, no run open, files unchanged) applies the retention with the
+ * settings the last full tick recorded: a rare entry's runs do not outlive it. */
+static void test_a_quiet_tick_prunes(void **state)
+{
+	struct fx *x = *state;
+	put(x, "schedule.yaml", "settings:\n  retention: 1d\nschedule:\n"
+				"  - {id: yearly, job: report, cron: '0 3 1 1 *'}\n");
+	assert_int_equal(tick(x, DAY1_0300 + 10), 0);
+	assert_int_equal(x->fake.started, 1);
+	assert_int_equal(tick(x, DAY1_0300 + 70), 0);
+	assert_true(x->res.quiet);
+	struct state_run r;
+	assert_int_equal(state_run_get(x->st, 1, &r), 1);
+	state_run_release(&r);
+	assert_int_equal(tick(x, DAY1_0300 + 2 * DAY - 60), 0);
+	assert_true(x->res.quiet);
+	assert_int_equal(state_run_get(x->st, 1, &r), 0);
+	assert_non_null(strstr(x->said.buf, "pruned 1 run older than the retention"));
+}
+
 static void test_a_tick_that_found_lost_chunks_says_so(void **state)
 {
 	struct fx *x = *state;
@@ -451,6 +471,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_an_unreadable_jobs_directory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_job_broken_in_place_disables_its_entry, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_a_quiet_tick_prunes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_an_entry_of_an_unknown_job_disables_itself_alone,
 						setup, teardown),
 	};
