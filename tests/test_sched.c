@@ -353,6 +353,40 @@ static void test_a_quiet_tick_prunes(void **state)
 	assert_non_null(strstr(x->said.buf, "pruned 1 run older than the retention"));
 }
 
+/* An entry disabled by an unknown job, or a problem of another entry in schedule.yaml, does
+ * not make the ticks at its fire times load every job file: a file no entry due needs, broken
+ * in place in between, is not read (a full load would say its problem). */
+static void test_a_disabled_entry_does_not_load_every_job(void **state)
+{
+	struct fx *x = *state;
+	put(x, "schedule.yaml", "schedule:\n"
+				"  - {id: ghost, job: nosuch, cron: '* * * * *'}\n"
+				"  - {id: nightly, job: report, cron: '0 3 * * *'}\n");
+	put(x, "jobs/other.sh", "#!/bin/sh\n# ---\n# description: other\n# ---\nexit 0\n");
+	assert_int_equal(tick(x, DAY1_0300 + 10), 0);
+	assert_non_null(strstr(x->said.buf, "unknown job 'nosuch'"));
+	assert_int_equal(x->fake.started, 1);
+	put(x, "jobs/other.sh", "#!/bin/sh\n# ---\n# chunk_size: many\n# ---\nexit 0\n");
+	assert_int_equal(tick(x, DAY1_0300 + 70), 0);
+	assert_string_equal(x->said.buf, "");
+	struct state_entry e = entry(x, "ghost");
+	assert_int_equal(e.last_handled, DAY1_0300 + 60);
+	state_entry_release(&e);
+	/* a bad cron expression in another entry: still only what the entries due need */
+	put(x, "schedule.yaml", "schedule:\n"
+				"  - {id: ghost, job: nosuch, cron: '* * * * *'}\n"
+				"  - {id: bad, job: report, cron: '61 * * * *'}\n"
+				"  - {id: nightly, job: report, cron: '0 3 * * *'}\n");
+	assert_int_equal(tick(x, DAY1_0300 + 130), 0);
+	assert_non_null(strstr(x->said.buf, "error: schedule.yaml:3:"));
+	put(x, "jobs/other.sh", "#!/bin/sh\n# ---\n# chunk_size: lots\n# ---\nexit 0\n");
+	assert_int_equal(tick(x, DAY1_0300 + 190), 0);
+	assert_string_equal(x->said.buf, "");
+	assert_int_equal(tick(x, DAY1_0300 + DAY + 10), 0);
+	assert_int_equal(x->fake.started, 2);
+	assert_null(strstr(x->said.buf, "error"));
+}
+
 static void test_a_tick_that_found_lost_chunks_says_so(void **state)
 {
 	struct fx *x = *state;
@@ -472,6 +506,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_job_broken_in_place_disables_its_entry, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_a_quiet_tick_prunes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_disabled_entry_does_not_load_every_job,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_an_entry_of_an_unknown_job_disables_itself_alone,
 						setup, teardown),
 	};
