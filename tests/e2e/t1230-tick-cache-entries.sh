@@ -1,7 +1,8 @@
 #!/bin/sh
 # What a tick that reads few files (docs/design.md, "The quiet tick") decides must be what a
 # full tick decides: a quiet tick prunes by the retention, and a job file broken in place
-# disables its entries instead of failing a run at every fire time. Cron's ticks come a
+# disables its entries instead of failing a run at every fire time. And a disabled entry
+# does not make every tick at its fire times read every job file. Cron's ticks come a
 # minute after the last edit; here each tick that should use the record waits until the
 # files' change times are out of the window a tick does not trust (settle).
 . "$(dirname "$0")/lib.sh"
@@ -74,5 +75,39 @@ run_stau -C "$P" status --now 2026-01-01T03:03:10Z
 case "$out" in *FAILED*) not_ok "no run failed" "$out" ;; *) ok "no run failed" ;; esac
 case "$out" in *disabled*) ok "status shows entry c disabled" ;;
 *) not_ok "status shows entry c disabled" "$out" ;; esac
+
+# ---- an entry of an unknown job, and a bad entry: only what the entries due need is read
+
+mkproject typo
+job a.sh '#!/bin/sh
+# ---
+# description: job a
+# ---
+echo a "$STAU_SCHEDULED_FOR" >>"$STAU_DIR/fired"'
+job other.sh '#!/bin/sh
+# ---
+# description: no entry runs it
+# ---
+exit 0'
+cat >"$P/schedule.yaml" <<'YAML'
+schedule:
+  - {id: eb, job: nosuch, cron: "* * * * *"}
+  - {id: bad, job: a, cron: "61 * * * *"}
+  - {id: a, job: a, cron: "0 4 * * *"}
+YAML
+settle
+run_stau -C "$P" tick --now 2026-01-01T03:00:10Z
+check "the full tick reports both entries" "0:2" "$rc:$(printf '%s\n' "$err" | grep -c schedule.yaml)"
+sed 's/^# description: no entry runs it$/# chunk_size: many/' "$P/jobs/other.sh" >"$TMP/o.sh"
+cat "$TMP/o.sh" >"$P/jobs/other.sh"
+settle
+run_stau -C "$P" tick --now 2026-01-01T03:01:10Z
+said="$rc:$out:$err"
+run_stau -C "$P" tick --now 2026-01-01T03:02:10Z
+check "the ticks at the disabled entry's fire times do not read the other job files" \
+	"0::|0::" "$said|$rc:$out:$err"
+run_stau -C "$P" tick --now 2026-01-01T04:00:10Z
+check "the good entry runs at its time" \
+	"0::a 2026-01-01T04:00:00+00:00" "$rc:$err:$(cat "$P/fired")"
 
 done_testing
