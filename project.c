@@ -532,6 +532,31 @@ static void load_type(struct needed *nd, const char *type)
 	free(stack);
 }
 
+/* Whether a name in jobs/ has job type `type`. */
+static bool has_type(const struct needed *nd, const char *type)
+{
+	size_t len = strlen(type);
+	for (size_t h = type_hash(type, len) & nd->mask; nd->slot[h]; h = (h + 1) & nd->mask) {
+		const char *name = nd->names.buf + nd->slot[h] - 1;
+		if (type_len(name) == len && !memcmp(name, type, len))
+			return true;
+	}
+	return false;
+}
+
+/* Disables the entries whose job type no name in jobs/ has, as schedcheck_entries does (the
+ * full load that recorded these names reported them). */
+static void mark_unknown(const struct needed *nd)
+{
+	struct schedule *s = &nd->p->sched;
+	for (size_t i = 0; i < s->nentries; i++) {
+		struct entry *e = &s->entries[i];
+		if (!e->problem && *e->job && !has_type(nd, e->job))
+			e->problem = xasprintf("unknown job '%s': no file in jobs/ has that job "
+					       "type", e->job);
+	}
+}
+
 static void load_needed(struct project *p, char *const *types, size_t ntypes)
 {
 	char *jobs_dir = xasprintf("%s/jobs", p->dir);
@@ -549,6 +574,8 @@ static void load_needed(struct project *p, char *const *types, size_t ntypes)
 	index_names(&nd, n < 0 ? 0 : (size_t)n);
 	for (size_t i = 0; !p->unusable && i < ntypes; i++)
 		load_type(&nd, types[i]);
+	if (!p->unusable)
+		mark_unknown(&nd);
 	if (nd.jobs_fd >= 0)
 		close(nd.jobs_fd);
 	sb_release(&nd.names);
@@ -568,6 +595,7 @@ int project_load_needed(struct project *p, char *const *types, size_t ntypes)
 	}
 	load_needed(p, types, ntypes);
 	graph_build(&p->graph, p->jobs, p->njobs, &p->diags);
+	schedcheck_loaded(&p->sched, &p->graph, &p->diags); /* a BROKEN job's entries: off */
 	return p->diags.n ? -1 : 0;
 }
 

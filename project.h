@@ -54,8 +54,10 @@ int project_load_schedule(const char *dir, struct project *p);
  * tick needs for the runs it may expand and run, without reading the other files of jobs/
  * (docs/design.md, "The quiet tick"). The checks are project_load's for the files read (the
  * directories' safety, duplicate types from the listing of jobs/, cycles and unknown
- * dependencies among the jobs loaded); sets p->partial. Returns 0, or -1 when p->diags holds
- * problems. */
+ * dependencies among the jobs loaded); sets p->partial. The entries of p->sched whose job
+ * was loaded and is BROKEN, or whose job type no name in jobs/ has, get the problem
+ * project_load gives them (without adding to p->diags); the others are left alone. Returns
+ * 0, or -1 when p->diags holds problems. */
 int project_load_needed(struct project *p, char *const *types, size_t ntypes);
 
 /* The job of a type, or NULL. */

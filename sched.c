@@ -340,10 +340,10 @@ static enum tickcache_entry entry_how(struct tick *t, const struct entry *e)
 		return TICKCACHE_OFF;
 	if (project_job(&t->p, e->job))
 		return TICKCACHE_DECIDED;
-	if (t->p.partial)
-		return TICKCACHE_UNSEEN;
 	/* disabled by its problem (an unknown job), it handles its fire times (due.c) */
-	return e->problem ? TICKCACHE_DECIDED : TICKCACHE_NOJOB;
+	if (e->problem)
+		return TICKCACHE_DECIDED;
+	return t->p.partial ? TICKCACHE_UNSEEN : TICKCACHE_NOJOB;
 }
 
 static int schedule_entries(struct tick *t)
@@ -543,8 +543,9 @@ static int cmp_entry_id(const void *a, const void *b)
 	return strcmp((*(const struct entry *const *)a)->id, (*(const struct entry *const *)b)->id);
 }
 
-/* Adds to types the jobs of the entries that may be due (by their stored next fire time). */
-static int due_jobs(struct tick *t, struct strvec *types)
+/* Adds to types the jobs of the entries that may be due (by their stored next fire time),
+ * and sets *due to those entries (a new array, NULL-terminated). */
+static int due_jobs(struct tick *t, struct strvec *types, const struct entry ***due)
 {
 	char **ids;
 	size_t n, ne = t->p.sched.nentries;
@@ -554,16 +555,31 @@ static int due_jobs(struct tick *t, struct strvec *types)
 	for (size_t i = 0; i < ne; i++)
 		v[i] = &t->p.sched.entries[i];
 	qsort(v, ne, sizeof(*v), cmp_entry_id);
+	size_t ndue = 0;
+	*due = xcalloc(n + 1, sizeof(**due));
 	for (size_t i = 0; i < n; i++) {
 		struct entry key = { .id = ids[i] };
 		const struct entry *k = &key, **e = bsearch(&k, v, ne, sizeof(*v), cmp_entry_id);
-		if (e && (*e)->enabled)
+		if (e && (*e)->enabled) {
 			strvec_push(types, xstrdup((*e)->job));
+			(*due)[ndue++] = *e;
+		}
 		free(ids[i]);
 	}
 	free(ids);
 	free(v);
 	return 0;
+}
+
+/* Loads schedule.yaml, which the record says is as the last full tick read it: that tick
+ * reported its problems, and an entry's own problem disables it (entry.problem), so only a
+ * file that cannot be used at all (as it reads now) makes a full tick. */
+static bool schedule_as_recorded(struct tick *t)
+{
+	project_load_schedule(t->dir, &t->p);
+	diags_release(&t->p.diags);
+	t->p.diags = (struct diags){ 0 };
+	return t->p.sched_ok;
 }
 
 /* A tick whose files are as the last full tick saw them (tickcache.h), with an entry due or
@@ -583,19 +599,21 @@ static int partial_tick(struct tick *t, const struct tickcache *c, bool due)
 		strvec_push(&types, open[i]);
 	free(open);
 	int rc = 0;
-	if (due && (project_load_schedule(t->dir, &t->p) || !t->p.sched_ok))
-		rc = -2; /* not as recorded after all: a full tick says why */
+	const struct entry **v = NULL;
+	if (due && schedule_as_recorded(t))
+		rc = due_jobs(t, &types, &v);
 	else if (due)
-		rc = due_jobs(t, &types);
+		rc = -2; /* not as recorded after all: a full tick says why */
 	else {
 		t->p.dir = xstrdup(t->dir);
 		tickcache_load_settings(c, &t->p);
 	}
 	if (!rc)
 		project_load_needed(&t->p, types.v, types.n);
-	for (size_t i = n; !rc && i < types.n; i++)
-		if (!project_job(&t->p, types.v[i]))
-			rc = -2; /* the job of an entry due has gone: a full tick reports it */
+	for (size_t i = 0; !rc && v && v[i]; i++)
+		if (!project_job(&t->p, v[i]->job) && !v[i]->problem)
+			rc = -2; /* the job of an entry due is no job now: a full tick reports it */
+	free(v);
 	if (!rc) {
 		t->decide = due;
 		rc = tick(t);
@@ -612,8 +630,8 @@ static int partial_tick(struct tick *t, const struct tickcache *c, bool due)
  * run is queued or active (so no chunk can be ready or lost), and no entry's next fire time
  * has come. Then no file needs reading: retention is applied with the settings of the last
  * full tick. With an entry due or runs open and the rest as said, a tick loads only what those
- * need (partial_tick). A schedule with problems is read by every tick until it is fixed (a
- * job file fixed in place must end them). Returns 1 when the tick is thereby done, 2 when
+ * need (partial_tick). A schedule.yaml that cannot be used at all is read by every tick
+ * until it is fixed. Returns 1 when the tick is thereby done, 2 when
  * partial_tick did it, 0 when a full tick is needed, -1 on a state error. */
 static int quiet_tick(struct tick *t, const struct tickcache_files *files)
 {

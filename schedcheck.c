@@ -88,7 +88,9 @@ static void regroup(struct diags *d)
 	free(v);
 }
 
-void schedcheck_entries(struct schedule *s, const struct graph *g, struct diags *d)
+/* Checks the entries of s against g; unknown: an entry whose job is not in g is unknown (g
+ * holds every job), else it is left alone. */
+static void check(struct schedule *s, const struct graph *g, struct diags *d, bool unknown)
 {
 	char **why = xcalloc(g->n + 1, sizeof(*why));
 	file_reasons(g, d, why);
@@ -96,7 +98,7 @@ void schedcheck_entries(struct schedule *s, const struct graph *g, struct diags 
 	for (size_t i = 0; i < s->nentries; i++) {
 		struct entry *e = &s->entries[i];
 		const struct graph_node *n = graph_find(g, e->job);
-		if (*e->job && !n) /* reported even for a disabled entry: check lists every problem */
+		if (unknown && *e->job && !n) /* even for a disabled entry: check lists them all */
 			unknown_job(e, g, d);
 		else if (n && !e->problem && why[n->index])
 			e->problem = xasprintf("job '%s' is BROKEN: %s", e->job, why[n->index]);
@@ -104,5 +106,15 @@ void schedcheck_entries(struct schedule *s, const struct graph *g, struct diags 
 	for (size_t i = 0; i < g->n; i++)
 		free(why[i]);
 	free(why);
+}
+
+void schedcheck_entries(struct schedule *s, const struct graph *g, struct diags *d)
+{
+	check(s, g, d, true);
 	regroup(d);
+}
+
+void schedcheck_loaded(struct schedule *s, const struct graph *g, struct diags *d)
+{
+	check(s, g, d, false); /* adds nothing to d */
 }

@@ -16,4 +16,10 @@
  * order after them. */
 void schedcheck_entries(struct schedule *s, const struct graph *g, struct diags *d);
 
+/* The same for a tick that loaded only some jobs (project_load_needed), g and d being what
+ * it loaded: an entry whose job is in g and BROKEN gets the problem schedcheck_entries gives
+ * it (every job it needs is in g too, so the verdict is the same); an entry whose job is not
+ * in g is left alone, and d gets nothing. */
+void schedcheck_loaded(struct schedule *s, const struct graph *g, struct diags *d);
+
 #endif

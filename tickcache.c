@@ -25,7 +25,7 @@
 #include "util.h"
 
 #define RECORD_KEY ".stau/tick"
-#define RECORD_FORM "tick3"
+#define RECORD_FORM "tick4" /* tick3 kept the retention of bad settings */
 #define RACY "racy" /* stored instead of a stat too recent to trust */
 
 /* ---- fingerprints ---- */
@@ -353,7 +353,7 @@ int tickcache_write(struct state *st, const struct project *p, const struct tick
 		.jobs = xstrdup(f->jobs_racy ? RACY : f->jobs),
 		.names = xstrdup(names),
 		.sched_ok = p->sched_ok,
-		.retention = s->retention,
+		.retention = p->sched.settings_ok ? s->retention : 0, /* a bad one is not the default */
 		.metrics_file = s->metrics_file ? xstrdup(s->metrics_file) : NULL,
 		.on_failure = copy_list(s->on_failure),
 		.zones = zones_of(p),
@@ -371,6 +371,7 @@ void tickcache_settings(const struct tickcache *c, struct project *p)
 	s->retention = c->retention;
 	s->metrics_file = c->metrics_file ? xstrdup(c->metrics_file) : NULL;
 	s->on_failure = copy_list(c->on_failure);
+	p->sched.settings_ok = true; /* a retention recorded from bad settings is 0 */
 	p->sched_ok = c->sched_ok;
 }
 

@@ -72,7 +72,8 @@ int tickcache_check(struct state *st, struct tickcache *c, const struct tickcach
 int tickcache_write(struct state *st, const struct project *p, const struct tickcache_files *f,
 		    const char *names);
 
-/* Gives p, which holds nothing but its directory, the settings of c and its sched_ok. */
+/* Gives p, which holds nothing but its directory, the settings of c and its sched_ok; the
+ * settings count as valid (settings_ok), a retention recorded from bad settings being 0. */
 void tickcache_settings(const struct tickcache *c, struct project *p);
 
 /* Gives p, which holds nothing but its directory, every setting of schedule.yaml as the last

@@ -80,8 +80,17 @@ static void put(struct fx *x, const char *name, const char *text)
 {
 	char *path = xasprintf("%s/%s", x->dir, name);
 	assert_int_equal(write_file_atomic(path, text, strlen(text), 0755), 0);
-	free(path);
 	last_write_ns = coarse_ns();
+	/* a file system may stamp changes finer than the coarse clock, a little ahead of it */
+	struct stat st;
+	for (char *slash; !stat(path, &st); *slash = '\0') {
+		int64_t c = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+		last_write_ns = c > last_write_ns ? c : last_write_ns;
+		if (!(slash = strrchr(path, '/')) || slash == path ||
+		    strlen(path) <= strlen(x->dir))
+			break;
+	}
+	free(path);
 }
 
 static void collect(void *ctx, enum sched_level level, const char *text)
@@ -296,6 +305,88 @@ static void test_an_entry_of_an_unknown_job_disables_itself_alone(void **state)
 	assert_null(strstr(x->said.buf, "error"));
 }
 
+/* A job file broken in place (its names in jobs/ unchanged, so the tick loads only the jobs
+ * of the entries due) disables its entries as a full load does: the fire time is handled,
+ * nothing runs or fails, and the problem is said. */
+static void test_a_job_broken_in_place_disables_its_entry(void **state)
+{
+	struct fx *x = *state;
+	assert_int_equal(tick(x, DAY1_0300 + 10), 0);
+	assert_int_equal(x->fake.started, 1);
+	put(x, "jobs/report.sh", "#!/bin/sh\n# ---\n# chunk_size: many\n# ---\nexit 0\n");
+	assert_int_equal(tick(x, DAY1_0300 + DAY + 10), 0);
+	assert_false(x->res.quiet);
+	assert_int_equal(x->res.failed, 0);
+	assert_int_equal(x->fake.started, 1);
+	assert_non_null(strstr(x->said.buf, "error: jobs/report.sh:3:"));
+	assert_null(strstr(x->said.buf, "run 2"));
+	struct state_run r;
+	assert_int_equal(state_run_get(x->st, 2, &r), 0);
+	struct state_entry e = entry(x, "nightly");
+	assert_int_equal(e.last_handled, DAY1_0300 + DAY);
+	assert_int_equal(e.last_run, 1);
+	state_entry_release(&e);
+	/* fixed in place, it runs at its next fire time */
+	put(x, "jobs/report.sh", "#!/bin/sh\n# ---\n# description: the report\n# ---\nexit 0\n");
+	assert_int_equal(tick(x, DAY1_0300 + 2 * DAY + 10), 0);
+	assert_int_equal(x->fake.started, 2);
+	assert_int_equal(x->res.failed, 0);
+}
+
+/* A quiet tick (nothing due, no run open, files unchanged) applies the retention with the
+ * settings the last full tick recorded: a rare entry's runs do not outlive it. */
+static void test_a_quiet_tick_prunes(void **state)
+{
+	struct fx *x = *state;
+	put(x, "schedule.yaml", "settings:\n  retention: 1d\nschedule:\n"
+				"  - {id: yearly, job: report, cron: '0 3 1 1 *'}\n");
+	assert_int_equal(tick(x, DAY1_0300 + 10), 0);
+	assert_int_equal(x->fake.started, 1);
+	assert_int_equal(tick(x, DAY1_0300 + 70), 0);
+	assert_true(x->res.quiet);
+	struct state_run r;
+	assert_int_equal(state_run_get(x->st, 1, &r), 1);
+	state_run_release(&r);
+	assert_int_equal(tick(x, DAY1_0300 + 2 * DAY - 60), 0);
+	assert_true(x->res.quiet);
+	assert_int_equal(state_run_get(x->st, 1, &r), 0);
+	assert_non_null(strstr(x->said.buf, "pruned 1 run older than the retention"));
+}
+
+/* An entry disabled by an unknown job, or a problem of another entry in schedule.yaml, does
+ * not make the ticks at its fire times load every job file: a file no entry due needs, broken
+ * in place in between, is not read (a full load would say its problem). */
+static void test_a_disabled_entry_does_not_load_every_job(void **state)
+{
+	struct fx *x = *state;
+	put(x, "schedule.yaml", "schedule:\n"
+				"  - {id: ghost, job: nosuch, cron: '* * * * *'}\n"
+				"  - {id: nightly, job: report, cron: '0 3 * * *'}\n");
+	put(x, "jobs/other.sh", "#!/bin/sh\n# ---\n# description: other\n# ---\nexit 0\n");
+	assert_int_equal(tick(x, DAY1_0300 + 10), 0);
+	assert_non_null(strstr(x->said.buf, "unknown job 'nosuch'"));
+	assert_int_equal(x->fake.started, 1);
+	put(x, "jobs/other.sh", "#!/bin/sh\n# ---\n# chunk_size: many\n# ---\nexit 0\n");
+	assert_int_equal(tick(x, DAY1_0300 + 70), 0);
+	assert_string_equal(x->said.buf, "");
+	struct state_entry e = entry(x, "ghost");
+	assert_int_equal(e.last_handled, DAY1_0300 + 60);
+	state_entry_release(&e);
+	/* a bad cron expression in another entry: still only what the entries due need */
+	put(x, "schedule.yaml", "schedule:\n"
+				"  - {id: ghost, job: nosuch, cron: '* * * * *'}\n"
+				"  - {id: bad, job: report, cron: '61 * * * *'}\n"
+				"  - {id: nightly, job: report, cron: '0 3 * * *'}\n");
+	assert_int_equal(tick(x, DAY1_0300 + 130), 0);
+	assert_non_null(strstr(x->said.buf, "error: schedule.yaml:3:"));
+	put(x, "jobs/other.sh", "#!/bin/sh\n# ---\n# chunk_size: lots\n# ---\nexit 0\n");
+	assert_int_equal(tick(x, DAY1_0300 + 190), 0);
+	assert_string_equal(x->said.buf, "");
+	assert_int_equal(tick(x, DAY1_0300 + DAY + 10), 0);
+	assert_int_equal(x->fake.started, 2);
+	assert_null(strstr(x->said.buf, "error"));
+}
+
 static void test_a_tick_that_found_lost_chunks_says_so(void **state)
 {
 	struct fx *x = *state;
@@ -412,6 +503,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_tick_with_nothing_changed_is_quiet, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_an_unreadable_jobs_directory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_job_broken_in_place_disables_its_entry, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_a_quiet_tick_prunes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_disabled_entry_does_not_load_every_job,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_an_entry_of_an_unknown_job_disables_itself_alone,
 						setup, teardown),
 	};
