@@ -94,8 +94,13 @@ static int logs_of_run(struct view *v, int64_t id, const char *sel)
 		tried += (size_t)print_chunk_logs(v, &cs[i], &first);
 	}
 	if (sel && !matched) {
-		error("no chunk '%s' in run %lld; 'stau show %lld' lists its chunks", sel,
-		      (long long)id, (long long)id);
+		if (strchr(sel, ':') || sel[strspn(sel, "0123456789")] == '\0')
+			error("no chunk '%s' in run %lld; 'stau show %lld' lists its chunks", sel,
+			      (long long)id, (long long)id);
+		else /* a job's name alone: its chunks are JOB:1, JOB:2, ... */
+			error("no chunk '%s' in run %lld: give a chunk id or JOB:I (e.g. '%s:1'); "
+			      "'stau show %lld' lists its chunks", sel, (long long)id, sel,
+			      (long long)id);
 		rc = EXIT_USAGE;
 	} else if (!tried && sel) {
 		warn("chunk '%s' of run %lld has not started yet, so it has no log", sel,

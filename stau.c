@@ -222,7 +222,7 @@ static void print_help(FILE *f)
 	fputs("\noptions, before or after the command:\n"
 	      "  -C DIR       the project directory (default $STAU_DIR, else the current directory)\n"
 	      "  --state DIR  keep the database in DIR instead of .stau/ (also STAU_STATE,\n"
-	      "              settings.state_dir)\n"
+	      "               settings.state_dir)\n"
 	      "  -q, -v       quieter, more verbose\n"
 	      "  --no-color   no colours (also NO_COLOR)\n"
 	      "  --version    print the version\n\n"

@@ -726,8 +726,8 @@ int time_parse(const char *s, int64_t *t, char *err, size_t errlen)
 	    !digits(&p, 2, &mi) || (*p == ':' && (p++, !digits(&p, 2, &sec))) ||
 	    !parse_zone_suffix(&p, &off) || *p)
 		return time_error(err, errlen, s,
-				  "expected YYYY-MM-DDTHH:MM[:SS] and Z or an offset like "
-				  "+02:00, or @EPOCH");
+				  "expected YYYY-MM-DDTHH:MM[:SS], optionally followed by Z or an "
+				  "offset like +02:00 (none: UTC), or @EPOCH");
 	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
 		return time_error(err, errlen, s, "no such date");
 	if (h > 23 || mi > 59 || sec > 59)

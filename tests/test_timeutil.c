@@ -103,7 +103,9 @@ static void assert_bad_time(const char *s, const char *msg)
 	assert_string_equal(err, msg);
 }
 
-#define SYNTAX "expected YYYY-MM-DDTHH:MM[:SS] and Z or an offset like +02:00, or @EPOCH"
+#define SYNTAX                                                                               \
+	"expected YYYY-MM-DDTHH:MM[:SS], optionally followed by Z or an offset like +02:00 "     \
+	"(none: UTC), or @EPOCH"
 
 static void test_time_parse(void **state)
 {

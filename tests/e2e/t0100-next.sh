@@ -94,7 +94,7 @@ run_stau next '* * * *'
 check "four fields" "2 stau: cron expression '* * * *': expected 5 fields, got 4" \
 	"$rc $(printf '%s\n' "$err" | head -n 1)"
 run_stau next '* * * * *' --from yesterday
-check "a bad --from" "2 stau: --from: bad time 'yesterday': expected YYYY-MM-DDTHH:MM[:SS] and Z or an offset like +02:00, or @EPOCH" \
+check "a bad --from" "2 stau: --from: bad time 'yesterday': expected YYYY-MM-DDTHH:MM[:SS], optionally followed by Z or an offset like +02:00 (none: UTC), or @EPOCH" \
 	"$rc $(printf '%s\n' "$err" | head -n 1)"
 run_stau next '* * * * *' --tz Europe/Kopenhagen
 check "a bad --tz" "2 stau: --tz: unknown time zone 'Europe/Kopenhagen'" \

@@ -54,6 +54,9 @@ check "logs CHUNK_ID: one header" "==> .stau/logs/extract/1-$first-1.log <==" \
 run_stau -C "$P" logs 1 extract:9
 check "an unknown chunk exits 2" 2 "$rc"
 check "an unknown chunk is named" "stau: no chunk 'extract:9' in run 1; 'stau show 1' lists its chunks" "$err"
+run_stau -C "$P" logs 1 extract
+check "a job's name alone: the form a chunk takes is shown" "stau: no chunk 'extract' in run 1: \
+give a chunk id or JOB:I (e.g. 'extract:1'); 'stau show 1' lists its chunks" "$err"
 
 run_stau -C "$P" logs 7
 check "an unknown run exits 2" 2 "$rc"
