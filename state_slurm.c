@@ -24,6 +24,23 @@ static sqlite3_stmt *prep(struct state *st, const char *sql)
 	return s;
 }
 
+/* Whether the query sql finds a row for chunk id's attempt (?1, ?2) and, when job_id is not
+ * 0, Slurm job job_id (?3): 1, 0, or -1. */
+static int attempt_matches(struct state *st, const char *sql, int64_t id, int attempt,
+			   int64_t job_id)
+{
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, attempt);
+	if (job_id)
+		sqlite3_bind_int64(s, 3, job_id);
+	int rc = db_exists(st, s);
+	sqlite3_finalize(s);
+	return rc;
+}
+
 /* Runs prepared s to its end and finalizes it: 0, or -1. */
 static int run_once(struct state *st, sqlite3_stmt *s)
 {
@@ -37,18 +54,11 @@ int state_chunk_set_slurm(struct state *st, int64_t id, int attempt, int64_t job
 {
 	if (state_begin(st))
 		return -1;
-	sqlite3_stmt *s = prep(st, "SELECT 1 FROM chunks c JOIN runs r ON r.id = c.run"
-				   " WHERE c.id = ?1 AND c.attempt = ?2 AND c.state = 'RUNNING'"
-				   " AND r.state = 'ACTIVE'");
-	int rc = -1;
-	if (s) {
-		sqlite3_bind_int64(s, 1, id);
-		sqlite3_bind_int(s, 2, attempt);
-		rc = db_exists(st, s);
-		sqlite3_finalize(s);
-	}
+	int rc = attempt_matches(st, "SELECT 1 FROM chunks c JOIN runs r ON r.id = c.run"
+				 " WHERE c.id = ?1 AND c.attempt = ?2 AND c.state = 'RUNNING'"
+				 " AND r.state = 'ACTIVE'", id, attempt, 0);
 	if (rc == 1) {
-		s = prep(st, "INSERT OR REPLACE INTO chunk_slurm (chunk, attempt, executor, job_id,"
+		sqlite3_stmt *s = prep(st, "INSERT OR REPLACE INTO chunk_slurm (chunk, attempt, executor, job_id,"
 			     " submitted) VALUES (?1, ?2, 'slurm', ?3, ?4)");
 		rc = s ? 1 : -1;
 		if (s) {
@@ -112,17 +122,9 @@ int state_slurm_finish(struct state *st, int64_t id, int attempt, int64_t job_id
 		*run_ended = RUN_ACTIVE;
 	if (state_begin(st))
 		return -1;
-	sqlite3_stmt *s = prep(st, "SELECT 1 FROM chunks c JOIN chunk_slurm s ON s.chunk = c.id"
-				   " AND s.attempt = c.attempt WHERE c.id = ?1 AND c.attempt = ?2"
-				   " AND c.state = 'RUNNING' AND s.job_id = ?3");
-	int rc = -1;
-	if (s) {
-		sqlite3_bind_int64(s, 1, id);
-		sqlite3_bind_int(s, 2, attempt);
-		sqlite3_bind_int64(s, 3, job_id);
-		rc = db_exists(st, s);
-		sqlite3_finalize(s);
-	}
+	int rc = attempt_matches(st, "SELECT 1 FROM chunks c JOIN chunk_slurm s ON s.chunk = c.id"
+				 " AND s.attempt = c.attempt WHERE c.id = ?1 AND c.attempt = ?2"
+				 " AND c.state = 'RUNNING' AND s.job_id = ?3", id, attempt, job_id);
 	if (rc == 1 && state_chunk_finish(st, id, res, now, run_ended))
 		rc = -1;
 	return db_finish_tx(st, rc);
