@@ -45,7 +45,6 @@
 #include "exec.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -615,12 +614,6 @@ static void drain_signals(struct local_exec *x)
 		;
 }
 
-/* A wait in milliseconds as poll() takes it: a timeout of weeks does not overflow an int. */
-static int poll_ms(int64_t ms)
-{
-	return ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
-}
-
 /* Reads what the Python runners say: the chunks of theirs that ended. */
 static void read_runners(struct local_exec *x)
 {
@@ -667,7 +660,7 @@ static int local_wait(void *self, int timeout_ms, uint64_t *token, struct exec_r
 		if (end && now >= end)
 			return 0;
 		int64_t limit = earliest(end, next);
-		if (poll_children(x, limit ? poll_ms(limit - now) : -1))
+		if (poll_children(x, poll_ms_until(limit)))
 			return 0;
 	}
 }
@@ -699,7 +692,7 @@ static void end_leftovers(struct local_exec *x, int64_t kill_by)
 		x->watch_ms = now;
 		int64_t next = watch(x, now);
 		if (next > now)
-			poll_children(x, poll_ms(next - now));
+			poll_children(x, poll_ms_until(next));
 		drain_signals(x);
 	}
 }

@@ -83,25 +83,9 @@ struct msg {
 	size_t nf;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Milliseconds left until deadline (0: none) for poll: -1 for no limit, else >= 0. */
-static int left_ms(int64_t deadline)
-{
-	if (!deadline)
-		return -1;
-	int64_t left = deadline - now_ms();
-	return left < 0 ? 0 : left > 1000000000 ? 1000000000 : (int)left;
-}
-
 static int64_t deadline_of(int timeout_ms)
 {
-	return timeout_ms < 0 ? 0 : now_ms() + timeout_ms;
+	return timeout_ms < 0 ? 0 : monotonic_ms() + timeout_ms;
 }
 
 /* ---- starting the runner ---- */
@@ -203,7 +187,7 @@ static int wait_readable(int fd, int64_t deadline)
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int rc;
 	do
-		rc = poll(&p, 1, left_ms(deadline));
+		rc = poll(&p, 1, poll_ms_until(deadline));
 	while (rc < 0 && errno == EINTR);
 	return rc > 0;
 }
@@ -373,12 +357,12 @@ static char *describe_end(int status)
  * do so (a runner whose exit hangs must not hang stau), then SIGKILL. Returns its status. */
 static int reap_runner(struct pyfork *r)
 {
-	int64_t deadline = now_ms() + REAP_GRACE_MS;
+	int64_t deadline = monotonic_ms() + REAP_GRACE_MS;
 	while (!r->reaped) {
-		pid_t p = waitpid(r->pid, &r->status, now_ms() < deadline ? WNOHANG : 0);
+		pid_t p = waitpid(r->pid, &r->status, monotonic_ms() < deadline ? WNOHANG : 0);
 		if (p == r->pid || (p < 0 && errno != EINTR))
 			r->reaped = true;
-		else if (p == 0 && now_ms() < deadline)
+		else if (p == 0 && monotonic_ms() < deadline)
 			nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
 		else if (p == 0)
 			kill(r->pid, SIGKILL);
@@ -463,7 +447,7 @@ int pyfork_next(struct pyfork *r, int timeout_ms, struct pyfork_event *ev)
 	r->text = NULL;
 	int64_t deadline = deadline_of(timeout_ms);
 	while (r->qhead == r->qlen) {
-		int rc = pump(r, timeout_ms ? left_ms(deadline) : 0, NULL);
+		int rc = pump(r, timeout_ms ? poll_ms_until(deadline) : 0, NULL);
 		if (rc < 0 && r->qhead == r->qlen)
 			return -1;
 		if (rc == 0)
@@ -484,8 +468,8 @@ enum pyfork_state pyfork_wait_ready(struct pyfork *r, int timeout_ms)
 {
 	int64_t deadline = deadline_of(timeout_ms);
 	while (r->state == PYFORK_STARTING) {
-		int rc = pump(r, left_ms(deadline), NULL);
-		if (rc == 0 || (deadline && now_ms() >= deadline))
+		int rc = pump(r, poll_ms_until(deadline), NULL);
+		if (rc == 0 || (deadline && monotonic_ms() >= deadline))
 			break;
 	}
 	return r->state;
@@ -610,14 +594,14 @@ static int await_started(struct pyfork *r, uint64_t id, pid_t *pid, char *err, s
 	int64_t deadline = deadline_of(REPLY_TIMEOUT_MS);
 	for (;;) {
 		struct msg m;
-		int rc = pump(r, left_ms(deadline), &m), a = 1;
+		int rc = pump(r, poll_ms_until(deadline), &m), a = 1;
 		if (rc == 2) {
 			a = answer(&m, id, pid, err, errlen);
 			sb_release(&m.buf);
 		} else if (rc < 0) {
 			tail_into(err, errlen, pyfork_broken_text(r));
 			return -1;
-		} else if (rc == 0 && now_ms() >= deadline) {
+		} else if (rc == 0 && monotonic_ms() >= deadline) {
 			runner_ended(r, true);
 			snprintf(err, errlen, "the Python runner did not answer for %d s",
 				 REPLY_TIMEOUT_MS / 1000);
@@ -718,8 +702,8 @@ static bool await_call(struct pyfork *r, uint64_t id, int64_t deadline)
 {
 	bool timed_out = false;
 	while (!kid_of_call(r, id)->ended) {
-		int rc = pump(r, left_ms(timed_out ? 0 : deadline), NULL);
-		if (rc == 0 && !timed_out && deadline && now_ms() >= deadline) {
+		int rc = pump(r, poll_ms_until(timed_out ? 0 : deadline), NULL);
+		if (rc == 0 && !timed_out && deadline && monotonic_ms() >= deadline) {
 			kill(-kid_of_call(r, id)->pid, SIGKILL);
 			timed_out = true;
 		}
@@ -785,7 +769,7 @@ int pyfork_call(struct pyfork *r, const struct pyfork_call *c, int64_t **ids, si
 	struct kid *k = rc ? NULL : kid_of_call(r, kid.id);
 	if (k) {
 		bool timed_out = await_call(r, kid.id,
-					    c->timeout_ms > 0 ? now_ms() + c->timeout_ms : 0);
+					    c->timeout_ms > 0 ? monotonic_ms() + c->timeout_ms : 0);
 		k = kid_of_call(r, kid.id);
 		char *out = read_all(fds[0]);
 		rc = timed_out || k->sig || k->code || parse_ids(out, ids, n) ? -1 : 0;
@@ -819,9 +803,9 @@ void pyfork_stop(struct pyfork *r)
 		return;
 	if (r->sock >= 0) {
 		shutdown(r->sock, SHUT_WR);
-		int64_t deadline = now_ms() + STOP_GRACE_MS;
-		while (r->sock >= 0 && now_ms() < deadline)
-			pump(r, left_ms(deadline), NULL);
+		int64_t deadline = monotonic_ms() + STOP_GRACE_MS;
+		while (r->sock >= 0 && monotonic_ms() < deadline)
+			pump(r, poll_ms_until(deadline), NULL);
 		if (r->sock >= 0)
 			runner_ended(r, true);
 	}

@@ -15,14 +15,6 @@
 
 #define WHY_MAX 400 /* bytes of Python's output kept in a message */
 
-static int left_ms(int64_t deadline)
-{
-	if (!deadline)
-		return -1;
-	int64_t left = deadline - monotonic_ms();
-	return left <= 0 ? 0 : left > 1000000000 ? 1000000000 : (int)left;
-}
-
 /* The end of text, one line, for a message: newlines become "; ". */
 static void tail_into(char *buf, size_t len, const char *text)
 {
@@ -55,7 +47,7 @@ static int await_import(struct pyfork *r, const struct exec_select *s, int64_t d
 			char *err, size_t errlen)
 {
 	char why[WHY_MAX + 64];
-	enum pyfork_state st = pyfork_wait_ready(r, left_ms(deadline));
+	enum pyfork_state st = pyfork_wait_ready(r, poll_ms_until(deadline));
 	if (st == PYFORK_READY)
 		return 0;
 	if (st == PYFORK_STARTING) {

@@ -518,12 +518,7 @@ static void wait_once(struct capture *c, const struct proc_cmd *cmd, struct proc
 {
 	struct pollfd p[3] = { { c->sigfd, POLLIN, 0 }, { c->out[0], POLLIN, 0 },
 			       { c->err[0], POLLIN, 0 } };
-	int timeout = -1;
-	if (c->deadline) {
-		int64_t left = c->deadline - monotonic_ms();
-		timeout = left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
-	}
-	if (poll(p, 3, timeout) <= 0)
+	if (poll(p, 3, poll_ms_until(c->deadline)) <= 0)
 		return; /* the deadline, or a signal handler ran */
 	if (p[1].revents)
 		read_some(&c->out[0], &res->out, cmd->out_max, &res->out_cut);

@@ -343,6 +343,14 @@ int64_t monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int poll_ms_until(int64_t deadline)
+{
+	if (!deadline)
+		return -1;
+	int64_t left = deadline - monotonic_ms();
+	return left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
 int mkdir_parents(const char *path, unsigned mode)
 {
 	char *p = xstrdup(path);

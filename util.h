@@ -87,6 +87,9 @@ int parse_int64(const char *s, int64_t *out);
 
 /* Milliseconds of CLOCK_MONOTONIC: for durations and deadlines, never for dates. */
 int64_t monotonic_ms(void);
+/* The milliseconds from now to deadline (on monotonic_ms's clock) as poll() takes them: -1
+ * for deadline 0 (no limit), else at least 0 and at most INT_MAX. */
+int poll_ms_until(int64_t deadline);
 
 /* Creates the missing directories on the way to path, each with mode: every directory named
  * before a '/' in it, so "a/b/c.log" makes a and a/b, and "a/b/" makes a and a/b. Existing
